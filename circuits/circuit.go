@@ -1,0 +1,317 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/consensys/gnark/std/multicommit"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/model"
+)
+
+// HintChunk is the number of samples one DenseHint call computes.
+const HintChunk = 256
+
+// EvalCircuit is the evaluation circuit for one Spec.
+//
+// Public inputs, in witness order: Commitment (the model commitment),
+// BenchmarkDigest (the two 128-bit halves of the benchmark's SHA-256), CircuitID
+// (IDElement of the spec's id), Bound (the claim's count bound: for accuracy,
+// ceil(t·N) correct predictions for ">= t", floor(t·N) for "<= t") and Count
+// (the number of correct predictions when the claim reveals it, else 0).
+//
+// Secret inputs: W [layer][out][in], B [layer][out] and Salt.
+type EvalCircuit struct {
+	Commitment      frontend.Variable    `gnark:",public"`
+	BenchmarkDigest [2]frontend.Variable `gnark:",public"`
+	CircuitID       frontend.Variable    `gnark:",public"`
+	Bound           frontend.Variable    `gnark:",public"`
+	Count           frontend.Variable    `gnark:",public"`
+
+	W    [][][]frontend.Variable
+	B    [][]frontend.Variable
+	Salt frontend.Variable
+
+	spec *Spec
+}
+
+// New returns a circuit for spec with its variables allocated, ready to be
+// compiled.
+func New(spec *Spec) *EvalCircuit {
+	c := &EvalCircuit{spec: spec}
+	for _, ls := range spec.Shape.Layers {
+		w := make([][]frontend.Variable, ls.Out)
+		for o := range w {
+			w[o] = make([]frontend.Variable, ls.In)
+		}
+		c.W = append(c.W, w)
+		c.B = append(c.B, make([]frontend.Variable, ls.Out))
+	}
+	return c
+}
+
+// Spec returns the circuit's spec.
+func (c *EvalCircuit) Spec() *Spec { return c.spec }
+
+// Define implements frontend.Circuit.
+func (c *EvalCircuit) Define(api frontend.API) error {
+	sp := c.spec
+	if sp == nil {
+		return fmt.Errorf("circuit has no spec; build it with circuits.New")
+	}
+	// The range checker must be created before the first multicommit call:
+	// its deferred commitment then runs first and joins the single
+	// commitment of the circuit.
+	rc := rangecheck.New(api)
+
+	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
+	dg := DigestElements(sp.Digest)
+	api.AssertIsEqual(c.BenchmarkDigest[0], dg[0])
+	api.AssertIsEqual(c.BenchmarkDigest[1], dg[1])
+
+	if err := c.checkCommitment(api, rc); err != nil {
+		return err
+	}
+
+	n := sp.Bench.Len()
+	// act[s] holds the current layer's inputs for sample s; for the first
+	// layer they are the benchmark's constant features.
+	act := make([][]frontend.Variable, n)
+	for s := range act {
+		act[s] = make([]frontend.Variable, sp.Shape.InputSize)
+		for i, v := range sp.Bench.X[s] {
+			act[s][i] = v
+		}
+	}
+	for l, ls := range sp.Shape.Layers {
+		acc := dense(api, c.W[l], c.B[l], act, ls.In, ls.Out)
+		if ls.ReLU {
+			act = relu(api, rc, acc, sp.AccBits[l])
+		} else {
+			act = acc
+		}
+	}
+
+	// Argmax against the constant labels; correct[s] is 1 when the first
+	// maximal output is the label.
+	var total frontend.Variable = 0
+	last := len(sp.Shape.Layers) - 1
+	for s := 0; s < n; s++ {
+		total = api.Add(total, argmaxIs(api, rc, act[s], sp.Bench.Labels[s], sp.AccBits[last]))
+	}
+
+	cb := CountBits(n)
+	switch sp.Claim.Comparison {
+	case AtLeast:
+		rc.Check(api.Sub(total, c.Bound), cb)
+	case AtMost:
+		rc.Check(api.Sub(c.Bound, total), cb)
+	}
+	if sp.Claim.Reveal {
+		api.AssertIsEqual(c.Count, total)
+	} else {
+		api.AssertIsEqual(c.Count, 0)
+	}
+	return nil
+}
+
+// checkCommitment range-checks every weight and bias to its declared width,
+// packs them as package commitment does, and asserts that the Poseidon2 hash
+// of the salt and the packed values equals the public commitment.
+func (c *EvalCircuit) checkCommitment(api frontend.API, rc frontend.Rangechecker) error {
+	sh := c.spec.Shape
+	body := []frontend.Variable{c.Salt}
+	for _, h := range commitment.HeaderElements(sh) {
+		body = append(body, h)
+	}
+	for _, seg := range commitment.Layout(sh) {
+		var vals []frontend.Variable
+		if seg.Bias {
+			vals = c.B[seg.Layer]
+		} else {
+			for _, row := range c.W[seg.Layer] {
+				vals = append(vals, row...)
+			}
+		}
+		off := new(big.Int).Lsh(big.NewInt(1), uint(seg.Width-1))
+		p := commitment.PerElement(seg.Width)
+		for start := 0; start < len(vals); start += p {
+			end := min(start+p, len(vals))
+			var e frontend.Variable = 0
+			for j := start; j < end; j++ {
+				u := api.Add(vals[j], off)
+				rc.Check(u, seg.Width)
+				e = api.Add(e, api.Mul(u, new(big.Int).Lsh(big.NewInt(1), uint(seg.Width*(j-start)))))
+			}
+			body = append(body, e)
+		}
+	}
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return err
+	}
+	h.Write(commitment.Tag(), len(body))
+	h.Write(body...)
+	api.AssertIsEqual(h.Sum(), c.Commitment)
+	return nil
+}
+
+// dense returns acc[s] = W·a[s] + b for every sample, computed by DenseHint
+// and checked with a Freivalds check: for r_o = ρ^(o+1), with ρ derived from
+// the circuit's commitment to W, b and the hinted acc,
+// Σ_o r_o·acc[s][o] = (rᵀW)·a[s] + rᵀb for every sample s. A wrong acc passes
+// with probability at most out·n/|F| (Freivalds 1977; Schwartz–Zippel).
+// When a[s] are constants, (rᵀW)·a[s] is a linear combination and costs no
+// constraint; per sample the check costs out+1 constraints (plus in when a[s]
+// are variables), against in·out for the plain product.
+func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [][]frontend.Variable, in, out int) [][]frontend.Variable {
+	n := len(a)
+	acc := make([][]frontend.Variable, n)
+	var flatW []frontend.Variable
+	for _, row := range w {
+		flatW = append(flatW, row...)
+	}
+	for start := 0; start < n; start += HintChunk {
+		end := min(start+HintChunk, n)
+		inputs := []frontend.Variable{in, out, end - start}
+		inputs = append(inputs, flatW...)
+		inputs = append(inputs, b...)
+		for s := start; s < end; s++ {
+			inputs = append(inputs, a[s]...)
+		}
+		res, err := api.Compiler().NewHint(DenseHint, (end-start)*out, inputs...)
+		if err != nil {
+			panic(err)
+		}
+		for s := start; s < end; s++ {
+			acc[s] = res[(s-start)*out : (s-start+1)*out]
+		}
+	}
+
+	committed := append([]frontend.Variable{}, flatW...)
+	committed = append(committed, b...)
+	for s := range acc {
+		committed = append(committed, acc[s]...)
+	}
+	multicommit.WithCommitment(api, func(api frontend.API, rho frontend.Variable) error {
+		r := make([]frontend.Variable, out)
+		r[0] = rho
+		for o := 1; o < out; o++ {
+			r[o] = api.Mul(r[o-1], rho)
+		}
+		u := make([]frontend.Variable, in)
+		for i := 0; i < in; i++ {
+			var t frontend.Variable = 0
+			for o := 0; o < out; o++ {
+				t = api.Add(t, api.Mul(r[o], w[o][i]))
+			}
+			u[i] = t
+		}
+		var rb frontend.Variable = 0
+		for o := 0; o < out; o++ {
+			rb = api.Add(rb, api.Mul(r[o], b[o]))
+		}
+		for s := 0; s < n; s++ {
+			lhs := frontend.Variable(0)
+			for o := 0; o < out; o++ {
+				lhs = api.Add(lhs, api.Mul(r[o], acc[s][o]))
+			}
+			rhs := rb
+			for i := 0; i < in; i++ {
+				rhs = api.Add(rhs, api.Mul(u[i], a[s][i]))
+			}
+			api.AssertIsEqual(lhs, rhs)
+		}
+		return nil
+	}, committed...)
+	return acc
+}
+
+// relu returns max(z, 0) for every value. Per value: a hinted s with
+// s·(1-s) = 0, h = s·z, and a range check 0 <= 2h - z < 2^bits (that is,
+// 2h - z = |z|), which forces s = 1 when z > 0 and s = 0 when z < 0.
+// Cost: 2 constraints plus one range check of bits.
+func relu(api frontend.API, rc frontend.Rangechecker, z [][]frontend.Variable, bits int) [][]frontend.Variable {
+	h := make([][]frontend.Variable, len(z))
+	for s, zs := range z {
+		sign, err := api.Compiler().NewHint(ReLUSignHint, len(zs), zs...)
+		if err != nil {
+			panic(err)
+		}
+		h[s] = make([]frontend.Variable, len(zs))
+		for i := range zs {
+			api.AssertIsBoolean(sign[i])
+			h[s][i] = api.Mul(sign[i], zs[i])
+			rc.Check(api.Sub(api.Mul(h[s][i], 2), zs[i]), bits)
+		}
+	}
+	return h
+}
+
+// argmaxIs returns a variable equal to 1 when label is the first maximal
+// index of v, and 0 otherwise. The hint gives a one-hot o of the first
+// maximal index; with d_j = v[label] - v[j] - [j < label], each j ≠ label
+// range-checks q_j = (o[label] - o[j])·d_j - o[j] >= 0 on bits+2 bits:
+// when o[label] = 1 every other output is beaten (strictly below for j
+// before the label); when o[j] = 1 output j beats the label (d_j <= -1).
+func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, bits int) frontend.Variable {
+	o, err := api.Compiler().NewHint(ArgmaxHint, len(v), v...)
+	if err != nil {
+		panic(err)
+	}
+	var sum frontend.Variable = 0
+	for j := range o {
+		api.AssertIsBoolean(o[j])
+		sum = api.Add(sum, o[j])
+	}
+	api.AssertIsEqual(sum, 1)
+	for j := range v {
+		if j == label {
+			continue
+		}
+		d := api.Sub(v[label], v[j])
+		if j < label {
+			d = api.Sub(d, 1)
+		}
+		q := api.Sub(api.Mul(api.Sub(o[label], o[j]), d), o[j])
+		rc.Check(q, bits+2)
+	}
+	return o[label]
+}
+
+// Assignment returns a full witness assignment for the circuit of spec.
+func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, bound, count int64) *EvalCircuit {
+	c := New(spec)
+	c.Salt = salt
+	for l := range m.Layers {
+		for o, row := range m.Layers[l].W {
+			for i, v := range row {
+				c.W[l][o][i] = v
+			}
+			c.B[l][o] = m.Layers[l].B[o]
+		}
+	}
+	c.setPublic(commit, bound, count)
+	return c
+}
+
+// PublicAssignment returns an assignment of the public inputs only, for
+// building a public witness (frontend.PublicOnly).
+func PublicAssignment(spec *Spec, commit *big.Int, bound, count int64) *EvalCircuit {
+	c := New(spec)
+	c.setPublic(commit, bound, count)
+	return c
+}
+
+func (c *EvalCircuit) setPublic(commit *big.Int, bound, count int64) {
+	c.Commitment = commit
+	dg := DigestElements(c.spec.Digest)
+	c.BenchmarkDigest = [2]frontend.Variable{dg[0], dg[1]}
+	c.CircuitID = IDElement(c.spec.ID())
+	c.Bound = bound
+	c.Count = count
+}

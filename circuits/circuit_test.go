@@ -1,0 +1,193 @@
+package circuits
+
+import (
+	"math/big"
+	"math/rand"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/model"
+)
+
+// synth builds a random 3-layer model and a benchmark labelled partly by the
+// model itself, so that both correct and wrong predictions occur.
+func synth(t *testing.T, seed int64, n int) (*model.Model, *benchmark.Benchmark) {
+	rng := rand.New(rand.NewSource(seed))
+	dims := []int{6, 5, 4, 3}
+	m := &model.Model{Name: "synth", InputSize: dims[0], InputScale: 255, ScaleBits: 6}
+	for l := 0; l+1 < len(dims); l++ {
+		lay := model.Layer{ReLU: l+2 < len(dims)}
+		for o := 0; o < dims[l+1]; o++ {
+			row := make([]int64, dims[l])
+			for i := range row {
+				row[i] = rng.Int63n(129) - 64
+			}
+			lay.W = append(lay.W, row)
+			lay.B = append(lay.B, rng.Int63n(20001)-10000)
+		}
+		m.Layers = append(m.Layers, lay)
+	}
+	require.NoError(t, m.Validate())
+	b := &benchmark.Benchmark{Name: "synth", Split: "test", NumFeatures: dims[0], InputScale: 255, ClassNames: []string{"a", "b", "c"}}
+	for s := 0; s < n; s++ {
+		x := make([]int64, dims[0])
+		for i := range x {
+			x[i] = rng.Int63n(256)
+		}
+		logits, err := m.Eval(x)
+		require.NoError(t, err)
+		label := model.Argmax(logits)
+		if s%3 == 0 {
+			label = (label + 1) % 3
+		}
+		b.X = append(b.X, x)
+		b.Labels = append(b.Labels, label)
+	}
+	// a tie: identical logits for two classes must resolve to the first.
+	return m, b
+}
+
+func correctCount(t *testing.T, m *model.Model, b *benchmark.Benchmark) int64 {
+	var c int64
+	for s, x := range b.X {
+		logits, err := m.Eval(x)
+		require.NoError(t, err)
+		if model.Argmax(logits) == b.Labels[s] {
+			c++
+		}
+	}
+	return c
+}
+
+type fixture struct {
+	spec   *Spec
+	m      *model.Model
+	salt   *big.Int
+	commit *big.Int
+	count  int64
+}
+
+func newFixture(t *testing.T, claim ClaimShape) *fixture {
+	m, b := synth(t, 1, 20)
+	spec, err := NewSpec(m, b, claim)
+	require.NoError(t, err)
+	salt := big.NewInt(123456789)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	return &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+}
+
+func solve(t *testing.T, f *fixture, a *EvalCircuit, opts ...solver.Option) error {
+	t.Helper()
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(f.spec))
+	require.NoError(t, err)
+	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	require.NoError(t, err)
+	_, err = cs.Solve(w, opts...)
+	return err
+}
+
+func TestCircuitAcceptsHonestWitness(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	require.Greater(t, f.count, int64(0))
+	require.Less(t, f.count, int64(20))
+	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
+	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-3, f.count)))
+}
+
+func TestCircuitRejectsWrongWitness(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	t.Run("over-claimed threshold", func(t *testing.T) {
+		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, f.count)))
+	})
+	t.Run("wrong revealed count", func(t *testing.T) {
+		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count+1)))
+		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-1, f.count-1)))
+	})
+	t.Run("opening does not match commitment", func(t *testing.T) {
+		require.Error(t, solve(t, f, Assignment(f.spec, f.m, big.NewInt(42), f.commit, f.count, f.count)))
+	})
+	t.Run("another model", func(t *testing.T) {
+		other, _ := synth(t, 2, 1)
+		require.Error(t, solve(t, f, Assignment(f.spec, other, f.salt, f.commit, f.count, f.count)))
+	})
+}
+
+// tamper wraps a hint so that, on its k-th call, output j is changed by f.
+func tamper(h solver.Hint, call, j int, f func(field, v *big.Int)) solver.Hint {
+	n := 0
+	return func(field *big.Int, in, out []*big.Int) error {
+		if err := h(field, in, out); err != nil {
+			return err
+		}
+		if n == call && j < len(out) {
+			f(field, out[j])
+		}
+		n++
+		return nil
+	}
+}
+
+func addOne(field, v *big.Int) { v.Add(v, big.NewInt(1)).Mod(v, field) }
+func flipBit(field, v *big.Int) { v.Xor(v, big.NewInt(1)) }
+
+func TestCircuitRejectsTamperedHints(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	cases := []struct {
+		name string
+		hint solver.Hint
+		call int
+		out  int
+		f    func(field, v *big.Int)
+	}{
+		{"dense accumulator +1 (layer 0)", DenseHint, 0, 3, addOne},
+		{"dense accumulator +1 (last layer)", DenseHint, 2, 5, addOne},
+		{"relu sign flipped", ReLUSignHint, 4, 1, flipBit},
+		{"relu sign flipped (second layer)", ReLUSignHint, 25, 0, flipBit},
+		{"argmax one-hot moved", ArgmaxHint, 7, 0, flipBit},
+		{"argmax one-hot moved (other output)", ArgmaxHint, 8, 2, flipBit},
+	}
+	// A consistent one-hot that names another class on every sample.
+	rotate := func(field *big.Int, in, out []*big.Int) error {
+		if err := ArgmaxHint(field, in, out); err != nil {
+			return err
+		}
+		first := new(big.Int).Set(out[0])
+		for i := 0; i+1 < len(out); i++ {
+			out[i].Set(out[i+1])
+		}
+		out[len(out)-1].Set(first)
+		return nil
+	}
+	t.Run("argmax one-hot rotated", func(t *testing.T) {
+		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), rotate)))
+	})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			evil := tamper(tc.hint, tc.call, tc.out, tc.f)
+			err := solve(t, f, honest, solver.OverrideHint(solver.GetHintID(tc.hint), evil))
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestCircuitHiddenCount(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: false})
+	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, 0)))
+	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, 0)))
+	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
+}
+
+func TestCircuitAtMost(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtMost, Reveal: true})
+	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
+	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-1, f.count)))
+}

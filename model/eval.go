@@ -1,0 +1,81 @@
+package model
+
+import "fmt"
+
+// Trace holds every accumulator of one inference: Acc[l] has shape [out_l]
+// and is the value W·a + B of layer l before its ReLU.
+type Trace struct {
+	Acc [][]int64
+}
+
+// Eval runs exact integer inference on one sample x (shape [InputSize]) and
+// returns the logits (the last layer's accumulator, shape [classes]). It is
+// the native twin of the circuit: same integers, no rounding.
+//
+// The caller must have checked magnitudes with CheckBounds for the input
+// range; Eval returns an error only for a wrong input length.
+func (m *Model) Eval(x []int64) ([]int64, error) {
+	t, err := m.EvalTrace(x)
+	if err != nil {
+		return nil, err
+	}
+	return t.Acc[len(t.Acc)-1], nil
+}
+
+// EvalTrace is Eval returning every layer's accumulator.
+func (m *Model) EvalTrace(x []int64) (*Trace, error) {
+	if len(x) != m.InputSize {
+		return nil, fmt.Errorf("model: input has %d features, the model takes %d", len(x), m.InputSize)
+	}
+	t := &Trace{Acc: make([][]int64, len(m.Layers))}
+	a := x
+	for l := range m.Layers {
+		lay := &m.Layers[l]
+		acc := make([]int64, lay.Out())
+		for o, row := range lay.W {
+			s := lay.B[o]
+			for i, w := range row {
+				if w != 0 && a[i] != 0 {
+					s += w * a[i]
+				}
+			}
+			acc[o] = s
+		}
+		t.Acc[l] = acc
+		if lay.ReLU {
+			h := make([]int64, len(acc))
+			for i, v := range acc {
+				if v > 0 {
+					h[i] = v
+				}
+			}
+			a = h
+		} else {
+			a = acc
+		}
+	}
+	return t, nil
+}
+
+// Argmax returns the first index of the maximal value (ties go to the lowest
+// index), the rule the circuit enforces. It returns -1 for an empty slice.
+func Argmax(v []int64) int {
+	best := -1
+	for i, x := range v {
+		if best < 0 || x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// ArgmaxFloat is Argmax for float logits.
+func ArgmaxFloat(v []float64) int {
+	best := -1
+	for i, x := range v {
+		if best < 0 || x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,99 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/zkeval/zkeval/internal/atomicfile"
+)
+
+// FileFormat names the JSON format of a quantized model file (.zkm).
+const FileFormat = "zkeval-model/v1"
+
+type fileLayer struct {
+	Name    string    `json:"name"`
+	In      int       `json:"in"`
+	Out     int       `json:"out"`
+	ReLU    bool      `json:"relu"`
+	Weights [][]int64 `json:"weights"` // [out][in]
+	Biases  []int64   `json:"biases"`  // [out]
+}
+
+type fileModel struct {
+	Format     string      `json:"format"`
+	Name       string      `json:"name"`
+	InputSize  int         `json:"inputSize"`
+	InputScale int64       `json:"inputScale"`
+	ScaleBits  int         `json:"scaleBits"`
+	Source     *Source     `json:"source,omitempty"`
+	Layers     []fileLayer `json:"layers"`
+}
+
+// Source records where a quantized model came from.
+type Source struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Opset  int64  `json:"opset,omitempty"`
+}
+
+// WriteFile saves m as JSON (FileFormat) atomically: on error no file is left.
+// The file holds the secret weights; keep it private.
+func WriteFile(path string, m *Model, src *Source) error {
+	fm := fileModel{Format: FileFormat, Name: m.Name, InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits, Source: src}
+	for _, l := range m.Layers {
+		fm.Layers = append(fm.Layers, fileLayer{Name: l.Name, In: l.In(), Out: l.Out(), ReLU: l.ReLU, Weights: l.W, Biases: l.B})
+	}
+	data, err := json.Marshal(fm)
+	if err != nil {
+		return fmt.Errorf("encode model: %w", err)
+	}
+	return atomicfile.WriteFile(path, data, 0o600)
+}
+
+// ReadFile loads a quantized model file written by WriteFile. Errors name the
+// file and the layer or field at fault.
+func ReadFile(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a quantized model file's bytes; source names it in errors.
+func Parse(data []byte, source string) (*Model, error) {
+	var fm fileModel
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fm); err != nil {
+		return nil, fmt.Errorf("%s: not a zkeval model file (%s): %w; create one with `zkeval model import`", source, FileFormat, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: trailing data after the model", source)
+	}
+	if fm.Format != FileFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q; create the file with `zkeval model import`", source, fm.Format, FileFormat)
+	}
+	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: fm.InputScale, ScaleBits: fm.ScaleBits}
+	for i, l := range fm.Layers {
+		if len(l.Weights) != l.Out {
+			return nil, fmt.Errorf("%s: layer %d (%s): %d weight rows, but out = %d", source, i, l.Name, len(l.Weights), l.Out)
+		}
+		for o, row := range l.Weights {
+			if len(row) != l.In {
+				return nil, fmt.Errorf("%s: layer %d (%s): weight row %d has %d values, but in = %d", source, i, l.Name, o, len(row), l.In)
+			}
+		}
+		m.Layers = append(m.Layers, Layer{Name: l.Name, W: l.Weights, B: l.Biases, ReLU: l.ReLU})
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	s := m.Shape()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return m, nil
+}

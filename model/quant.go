@@ -1,0 +1,245 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+)
+
+// MaxAccumulatorBits bounds the magnitude of every accumulator, |W·a + b| <
+// 2^MaxAccumulatorBits. It keeps native int64 arithmetic exact and keeps every
+// value the circuit range-checks far below the BN254 scalar field (254 bits).
+const MaxAccumulatorBits = 62
+
+// Layer is one quantized dense layer: acc = W·a + B, then max(acc, 0) when
+// ReLU is set. Integer arithmetic is exact: there is no rounding or rescaling
+// between layers, so the accumulator of layer l has fixed-point scale
+// InputScale·2^(ScaleBits·(l+1)).
+type Layer struct {
+	Name string
+	// W has shape [out][in] and fixed-point scale 2^ScaleBits.
+	W [][]int64
+	// B has shape [out] and the layer's accumulator scale.
+	B []int64
+	// ReLU reports whether max(acc, 0) is applied.
+	ReLU bool
+}
+
+// In returns the layer's input width.
+func (l *Layer) In() int {
+	if len(l.W) == 0 {
+		return 0
+	}
+	return len(l.W[0])
+}
+
+// Out returns the layer's output width.
+func (l *Layer) Out() int { return len(l.W) }
+
+// Model is a fixed-point quantized feed-forward network. Inputs are integer
+// features at scale InputScale (the float feature is x/InputScale); weights
+// are at scale 2^ScaleBits.
+type Model struct {
+	Name       string
+	InputSize  int
+	InputScale int64
+	ScaleBits  int
+	Layers     []Layer
+}
+
+// LayerScale returns the fixed-point scale of layer l's accumulator,
+// InputScale·2^(ScaleBits·(l+1)), as an exact integer.
+func (m *Model) LayerScale(l int) *big.Int {
+	s := new(big.Int).Lsh(big.NewInt(1), uint(m.ScaleBits*(l+1)))
+	return s.Mul(s, big.NewInt(m.InputScale))
+}
+
+// Quantize converts a float model to fixed point: weights become
+// round(w·2^scaleBits) and the bias of layer l becomes round(b·S_l), with S_l
+// the layer's accumulator scale (see Layer); rounding is half away from zero.
+// Inputs are integer features with denominator inputScale.
+//
+// It returns an error when scaleBits is outside [1, 24], inputScale < 1, the
+// model is empty or inconsistent, or a quantized value does not fit the
+// accumulator bound (see CheckBounds).
+func Quantize(fm *FloatModel, scaleBits int, inputScale int64) (*Model, error) {
+	if scaleBits < 1 || scaleBits > 24 {
+		return nil, fmt.Errorf("quantize: scale bits %d out of range; use 1 to 24", scaleBits)
+	}
+	if inputScale < 1 {
+		return nil, fmt.Errorf("quantize: input scale %d must be a positive integer (the features' fixed-point denominator, e.g. 255 for 8-bit pixels)", inputScale)
+	}
+	if fm == nil || len(fm.Layers) == 0 {
+		return nil, errors.New("quantize: the model has no dense layer")
+	}
+	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: inputScale, ScaleBits: scaleBits}
+	wScale := math.Ldexp(1, scaleBits)
+	for l, fl := range fm.Layers {
+		lay := Layer{Name: fl.Name, ReLU: fl.ReLU, W: make([][]int64, fl.Out()), B: make([]int64, fl.Out())}
+		bScale, _ := new(big.Float).SetInt(m.LayerScale(l)).Float64()
+		for o := range fl.W {
+			if len(fl.W[o]) != fl.In() {
+				return nil, fmt.Errorf("quantize: layer %d (%s): row %d has %d weights, want %d", l, fl.Name, o, len(fl.W[o]), fl.In())
+			}
+			lay.W[o] = make([]int64, len(fl.W[o]))
+			for i, w := range fl.W[o] {
+				q, err := roundToInt64(w * wScale)
+				if err != nil {
+					return nil, fmt.Errorf("quantize: layer %d (%s): weight [%d][%d] = %g: %w", l, fl.Name, o, i, w, err)
+				}
+				lay.W[o][i] = q
+			}
+			var b float64
+			if o < len(fl.B) {
+				b = fl.B[o]
+			}
+			q, err := roundToInt64(b * bScale)
+			if err != nil {
+				return nil, fmt.Errorf("quantize: layer %d (%s): bias [%d] = %g at scale %g: %w", l, fl.Name, o, b, bScale, err)
+			}
+			lay.B[o] = q
+		}
+		m.Layers = append(m.Layers, lay)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func roundToInt64(v float64) (int64, error) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, errors.New("not a finite number")
+	}
+	r := math.Round(v)
+	if math.Abs(r) >= 1<<52 {
+		return 0, fmt.Errorf("%g does not fit 52 bits exactly; lower the scale bits", r)
+	}
+	return int64(r), nil
+}
+
+// Validate checks the model's shapes and scales and that every accumulator
+// stays below 2^MaxAccumulatorBits for any input in [0, 2^(8·?)...]. It checks
+// shapes only; CheckBounds checks magnitudes for a given input range.
+func (m *Model) Validate() error {
+	if m.InputSize < 1 {
+		return fmt.Errorf("model: input size %d must be positive", m.InputSize)
+	}
+	if m.InputScale < 1 {
+		return fmt.Errorf("model: input scale %d must be positive", m.InputScale)
+	}
+	if m.ScaleBits < 1 || m.ScaleBits > 24 {
+		return fmt.Errorf("model: scale bits %d out of range [1, 24]", m.ScaleBits)
+	}
+	if len(m.Layers) == 0 {
+		return errors.New("model: no dense layer")
+	}
+	in := m.InputSize
+	for l := range m.Layers {
+		lay := &m.Layers[l]
+		if lay.Out() < 1 {
+			return fmt.Errorf("model: layer %d (%s) has no output", l, lay.Name)
+		}
+		if len(lay.B) != lay.Out() {
+			return fmt.Errorf("model: layer %d (%s) has %d biases for %d outputs", l, lay.Name, len(lay.B), lay.Out())
+		}
+		for o := range lay.W {
+			if len(lay.W[o]) != in {
+				return fmt.Errorf("model: layer %d (%s) row %d has %d weights; the layer's input has %d values", l, lay.Name, o, len(lay.W[o]), in)
+			}
+		}
+		in = lay.Out()
+	}
+	if in < 2 {
+		return fmt.Errorf("model: the last layer has %d output; a classifier needs at least 2 classes", in)
+	}
+	return nil
+}
+
+// NumClasses returns the width of the last layer.
+func (m *Model) NumClasses() int { return m.Layers[len(m.Layers)-1].Out() }
+
+// BitsOf returns the number of bits of |v|: the least k with |v| < 2^k.
+func BitsOf(v int64) int {
+	if v < 0 {
+		v = -v
+	}
+	n := 0
+	for v > 0 {
+		n++
+		v >>= 1
+	}
+	return n
+}
+
+// WeightBits returns the least k such that every weight w of layer l satisfies
+// -2^(k-1) <= w < 2^(k-1) (two's complement width), at least 2.
+func (m *Model) WeightBits(l int) int { return signedWidth(m.Layers[l].W...) }
+
+// BiasBits returns the two's complement width of layer l's biases, at least 2.
+func (m *Model) BiasBits(l int) int { return signedWidth(m.Layers[l].B) }
+
+func signedWidth(rows ...[]int64) int {
+	k := 2
+	for _, r := range rows {
+		for _, v := range r {
+			for v < -(int64(1)<<(k-1)) || v >= int64(1)<<(k-1) {
+				k++
+			}
+		}
+	}
+	return k
+}
+
+// CheckBounds returns, per layer, the worst-case bit width of |acc| over every
+// input whose features lie in [minIn, maxIn], computed with exact big-integer
+// interval arithmetic. It fails, naming the layer, when a bound reaches
+// 2^MaxAccumulatorBits: int64 evaluation could then overflow.
+func (m *Model) CheckBounds(minIn, maxIn int64) ([]int, error) {
+	lo := make([]*big.Int, m.InputSize)
+	hi := make([]*big.Int, m.InputSize)
+	for i := range lo {
+		lo[i], hi[i] = big.NewInt(minIn), big.NewInt(maxIn)
+	}
+	limit := new(big.Int).Lsh(big.NewInt(1), MaxAccumulatorBits)
+	bitsPer := make([]int, len(m.Layers))
+	for l := range m.Layers {
+		lay := &m.Layers[l]
+		nlo := make([]*big.Int, lay.Out())
+		nhi := make([]*big.Int, lay.Out())
+		t := new(big.Int)
+		for o := range lay.W {
+			a, b := big.NewInt(lay.B[o]), big.NewInt(lay.B[o])
+			for i, w := range lay.W[o] {
+				bw := big.NewInt(w)
+				if w >= 0 {
+					a.Add(a, t.Mul(bw, lo[i]))
+					b.Add(b, t.Mul(bw, hi[i]))
+				} else {
+					a.Add(a, t.Mul(bw, hi[i]))
+					b.Add(b, t.Mul(bw, lo[i]))
+				}
+			}
+			for _, v := range []*big.Int{a, b} {
+				if new(big.Int).Abs(v).Cmp(limit) >= 0 {
+					return nil, fmt.Errorf("model: layer %d (%s) output %d can reach %s (%d bits) for inputs in [%d, %d]; exact evaluation needs < 2^%d: lower the scale bits", l, lay.Name, o, v, new(big.Int).Abs(v).BitLen(), minIn, maxIn, MaxAccumulatorBits)
+				}
+				if n := new(big.Int).Abs(v).BitLen(); n > bitsPer[l] {
+					bitsPer[l] = n
+				}
+			}
+			if lay.ReLU {
+				if a.Sign() < 0 {
+					a.SetInt64(0)
+				}
+				if b.Sign() < 0 {
+					b.SetInt64(0)
+				}
+			}
+			nlo[o], nhi[o] = a, b
+		}
+		lo, hi = nlo, nhi
+	}
+	return bitsPer, nil
+}

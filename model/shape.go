@@ -1,0 +1,84 @@
+package model
+
+import "fmt"
+
+// LayerShape is the public description of one quantized dense layer: its
+// dimensions, activation and the two's complement bit widths of its weights
+// and biases. Revealing it reveals the architecture, not the weights.
+type LayerShape struct {
+	In         int  `json:"in"`
+	Out        int  `json:"out"`
+	ReLU       bool `json:"relu"`
+	WeightBits int  `json:"weightBits"`
+	BiasBits   int  `json:"biasBits"`
+}
+
+// Shape is the public architecture of a quantized model.
+type Shape struct {
+	InputSize  int          `json:"inputSize"`
+	InputScale int64        `json:"inputScale"`
+	ScaleBits  int          `json:"scaleBits"`
+	Layers     []LayerShape `json:"layers"`
+}
+
+// MaxWeightBits bounds LayerShape.WeightBits and BiasBits so that packed
+// values and accumulators stay far below the BN254 scalar field.
+const MaxWeightBits = 48
+
+// Shape returns the model's public architecture.
+func (m *Model) Shape() Shape {
+	s := Shape{InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits}
+	for l := range m.Layers {
+		s.Layers = append(s.Layers, LayerShape{
+			In: m.Layers[l].In(), Out: m.Layers[l].Out(), ReLU: m.Layers[l].ReLU,
+			WeightBits: m.WeightBits(l), BiasBits: m.BiasBits(l),
+		})
+	}
+	return s
+}
+
+// Validate checks that the shape is well formed: positive sizes, chained
+// layer widths, bit widths in [2, MaxWeightBits] and at least two classes.
+func (s *Shape) Validate() error {
+	if s.InputSize < 1 || s.InputScale < 1 || s.ScaleBits < 1 || s.ScaleBits > 24 {
+		return fmt.Errorf("shape: input size %d, input scale %d and scale bits %d must be positive (scale bits at most 24)", s.InputSize, s.InputScale, s.ScaleBits)
+	}
+	if len(s.Layers) == 0 {
+		return fmt.Errorf("shape: no layer")
+	}
+	in := s.InputSize
+	for l, ls := range s.Layers {
+		if ls.In != in || ls.Out < 1 {
+			return fmt.Errorf("shape: layer %d is %dx%d but its input has %d values", l, ls.Out, ls.In, in)
+		}
+		if ls.WeightBits < 2 || ls.WeightBits > MaxWeightBits || ls.BiasBits < 2 || ls.BiasBits > MaxWeightBits {
+			return fmt.Errorf("shape: layer %d has weight bits %d and bias bits %d; both must lie in [2, %d]", l, ls.WeightBits, ls.BiasBits, MaxWeightBits)
+		}
+		in = ls.Out
+	}
+	if in < 2 {
+		return fmt.Errorf("shape: the last layer has %d output; a classifier needs at least 2", in)
+	}
+	return nil
+}
+
+// NumClasses returns the width of the last layer.
+func (s *Shape) NumClasses() int { return s.Layers[len(s.Layers)-1].Out }
+
+// NumWeights returns the number of weights and biases.
+func (s *Shape) NumWeights() int {
+	n := 0
+	for _, l := range s.Layers {
+		n += l.In*l.Out + l.Out
+	}
+	return n
+}
+
+// String describes the shape as e.g. "784-56-10 (relu), scale 2^8, input /255".
+func (s *Shape) String() string {
+	str := fmt.Sprint(s.InputSize)
+	for _, l := range s.Layers {
+		str += fmt.Sprintf("-%d", l.Out)
+	}
+	return fmt.Sprintf("%s MLP, weights at scale 2^%d, inputs at scale 1/%d", str, s.ScaleBits, s.InputScale)
+}
