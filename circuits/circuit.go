@@ -1,6 +1,7 @@
 package circuits
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math/big"
 
@@ -295,23 +296,30 @@ func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, bound, count 
 			c.B[l][o] = m.Layers[l].B[o]
 		}
 	}
-	c.setPublic(commit, bound, count)
+	c.setPublic(spec.ID(), spec.Digest, commit, bound, count)
 	return c
 }
 
 // PublicAssignment returns an assignment of the public inputs only, for
-// building a public witness (frontend.PublicOnly).
-func PublicAssignment(spec *Spec, commit *big.Int, bound, count int64) *EvalCircuit {
-	c := New(spec)
-	c.setPublic(commit, bound, count)
-	return c
+// building a public witness with frontend.PublicOnly. It needs only the
+// circuit's public description, not the benchmark samples.
+func PublicAssignment(p Public, commit *big.Int, bound, count int64) (*EvalCircuit, error) {
+	d, err := hex.DecodeString(p.BenchmarkDigest)
+	if err != nil || len(d) != 32 {
+		return nil, fmt.Errorf("benchmark digest %q is not 32 bytes of hex", p.BenchmarkDigest)
+	}
+	var digest [32]byte
+	copy(digest[:], d)
+	c := &EvalCircuit{}
+	c.setPublic(p.ID(), digest, commit, bound, count)
+	return c, nil
 }
 
-func (c *EvalCircuit) setPublic(commit *big.Int, bound, count int64) {
+func (c *EvalCircuit) setPublic(id, digest [32]byte, commit *big.Int, bound, count int64) {
 	c.Commitment = commit
-	dg := DigestElements(c.spec.Digest)
+	dg := DigestElements(digest)
 	c.BenchmarkDigest = [2]frontend.Variable{dg[0], dg[1]}
-	c.CircuitID = IDElement(c.spec.ID())
+	c.CircuitID = IDElement(id)
 	c.Bound = bound
 	c.Count = count
 }

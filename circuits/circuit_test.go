@@ -135,7 +135,7 @@ func tamper(h solver.Hint, call, j int, f func(field, v *big.Int)) solver.Hint {
 	}
 }
 
-func addOne(field, v *big.Int) { v.Add(v, big.NewInt(1)).Mod(v, field) }
+func addOne(field, v *big.Int)  { v.Add(v, big.NewInt(1)).Mod(v, field) }
 func flipBit(field, v *big.Int) { v.Xor(v, big.NewInt(1)) }
 
 func TestCircuitRejectsTamperedHints(t *testing.T) {

@@ -6,18 +6,17 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/constraint/solver"
-	"github.com/consensys/gnark/std"
 )
 
 func init() {
 	RegisterHints()
 }
 
-// RegisterHints registers every hint the circuits use, with gnark's standard
-// hints. A hint's id is a hash of its full function name, so renaming or
-// moving one changes saved constraint systems.
+// RegisterHints registers the hints of this package. The gnark gadgets the
+// circuit uses (rangecheck, its log-derivative argument) register their own
+// hints when imported. A hint's id is a hash of its full function name, so
+// renaming or moving one changes saved constraint systems.
 func RegisterHints() {
-	std.RegisterHints()
 	solver.RegisterHint(DenseHint, ReLUSignHint, ArgmaxHint)
 }
 

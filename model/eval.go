@@ -3,13 +3,16 @@ package model
 import "fmt"
 
 // Trace holds every accumulator of one inference: Acc[l] has shape [out_l]
-// and is the value W·a + B of layer l before its ReLU.
+// and is the value W·a + B of layer l before its ReLU. Out is the network's
+// output: the last layer's accumulator, after its ReLU if it has one.
 type Trace struct {
 	Acc [][]int64
+	Out []int64
 }
 
 // Eval runs exact integer inference on one sample x (shape [InputSize]) and
-// returns the logits (the last layer's accumulator, shape [classes]). It is
+// returns the outputs (shape [classes]; the last layer's accumulator, after
+// its ReLU if it has one). It is
 // the native twin of the circuit: same integers, no rounding.
 //
 // The caller must have checked magnitudes with CheckBounds for the input
@@ -19,7 +22,7 @@ func (m *Model) Eval(x []int64) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.Acc[len(t.Acc)-1], nil
+	return t.Out, nil
 }
 
 // EvalTrace is Eval returning every layer's accumulator.
@@ -54,6 +57,7 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 			a = acc
 		}
 	}
+	t.Out = a
 	return t, nil
 }
 

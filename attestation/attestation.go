@@ -1,0 +1,185 @@
+// Package attestation defines zkeval's attestation format: an in-toto
+// Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md)
+// whose subject is the committed model and whose predicate records the
+// benchmark, the claims, the circuit, the setup and the Groth16 proof.
+// Predicate field names follow the in-toto guidance (lowerCamelCase,
+// RFC 3339 timestamps); dataset and metric names follow the Hugging Face
+// model-index conventions (dataset name and split; metric type and value).
+package attestation
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/internal/atomicfile"
+)
+
+// StatementType is the in-toto Statement v1 type URI.
+const StatementType = "https://in-toto.io/Statement/v1"
+
+// PredicateType is the URI of zkeval's evaluation predicate.
+const PredicateType = "https://github.com/zkeval/zkeval/attestation/eval/v0.1"
+
+// SubjectDigestAlg names the model commitment in the subject's digest set.
+const SubjectDigestAlg = "poseidon2-bn254"
+
+// Statement is an in-toto Statement v1 with zkeval's predicate.
+type Statement struct {
+	Type          string    `json:"_type"`
+	Subject       []Subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+	Predicate     Predicate `json:"predicate"`
+}
+
+// Subject is an in-toto resource descriptor.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Predicate is the evaluation attestation.
+type Predicate struct {
+	Model     ModelInfo      `json:"model"`
+	Benchmark BenchmarkInfo  `json:"benchmark"`
+	Claims    []Claim        `json:"claims"`
+	Circuit   CircuitInfo    `json:"circuit"`
+	Setup     SetupInfo      `json:"setup"`
+	Proof     ProofInfo      `json:"proof"`
+	Producer  ProducerInfo   `json:"producer"`
+	ProvedAt  time.Time      `json:"provedAt"`
+	Notes     map[string]any `json:"notes,omitempty"`
+}
+
+// ModelInfo names the model commitment and its scheme. The commitment is
+// also the statement's subject digest.
+type ModelInfo struct {
+	Name             string `json:"name,omitempty"`
+	Commitment       string `json:"commitment"` // 0x-prefixed hex field element
+	CommitmentScheme string `json:"commitmentScheme"`
+}
+
+// BenchmarkInfo identifies the benchmark by its canonical encoding's digest.
+type BenchmarkInfo struct {
+	Name    string            `json:"name"`
+	Split   string            `json:"split"`
+	Samples int               `json:"samples"`
+	Digest  map[string]string `json:"digest"` // {"sha256": hex}
+}
+
+// Claim is one proven claim. Threshold is an exact decimal or fraction as the
+// lab wrote it; Bound is the count bound it implies for Samples; Value is
+// "correct/samples" when revealed, and empty when hidden.
+type Claim struct {
+	Metric     string `json:"metric"`
+	Comparison string `json:"comparison"`
+	Threshold  string `json:"threshold"`
+	Bound      int64  `json:"bound"`
+	Value      string `json:"value,omitempty"`
+	Hidden     bool   `json:"hidden,omitempty"`
+}
+
+// CircuitInfo describes the circuit: its id (SHA-256 of Public) and its
+// public description, from which anyone can recompile it given the benchmark.
+type CircuitInfo struct {
+	ID          string          `json:"id"`
+	Public      circuits.Public `json:"public"`
+	Constraints int             `json:"constraints"`
+	PublicCount int             `json:"publicInputs"`
+}
+
+// SetupInfo records how the proving and verifying keys were made.
+type SetupInfo struct {
+	Kind       string            `json:"kind"` // SetupSingleParty or SetupCeremony
+	Transcript map[string]string `json:"transcript,omitempty"`
+}
+
+// Setup kinds.
+const (
+	SetupSingleParty = "single-party"
+	SetupCeremony    = "ceremony"
+)
+
+// ProofInfo holds the proof and names the verifying key by digest.
+type ProofInfo struct {
+	System       string            `json:"system"` // "groth16"
+	Curve        string            `json:"curve"`  // "bn254"
+	VerifyingKey map[string]string `json:"verifyingKey"`
+	PublicInputs []string          `json:"publicInputs"`
+	Bytes        []byte            `json:"bytes"` // base64 in JSON
+}
+
+// ProducerInfo names the software that produced the attestation.
+type ProducerInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Marshal encodes the statement as indented JSON.
+func (s *Statement) Marshal() ([]byte, error) {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteFile writes the statement atomically.
+func (s *Statement) WriteFile(path string) error {
+	data, err := s.Marshal()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// Parse decodes a statement strictly: unknown fields, trailing data, a wrong
+// _type or predicateType, or missing fields are errors naming source.
+func Parse(data []byte, source string) (*Statement, error) {
+	var s Statement
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: not a zkeval attestation (in-toto Statement v1 JSON): %w", source, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: trailing data after the statement", source)
+	}
+	if s.Type != StatementType {
+		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
+	}
+	if s.PredicateType != PredicateType {
+		return nil, fmt.Errorf("%s: predicateType is %q; this zkeval reads %q", source, s.PredicateType, PredicateType)
+	}
+	if len(s.Subject) != 1 || s.Subject[0].Digest[SubjectDigestAlg] == "" {
+		return nil, fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
+	}
+	p := &s.Predicate
+	switch {
+	case p.Model.Commitment == "":
+		return nil, fmt.Errorf("%s: predicate.model.commitment is missing", source)
+	case p.Benchmark.Digest["sha256"] == "":
+		return nil, fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
+	case len(p.Claims) == 0:
+		return nil, fmt.Errorf("%s: predicate.claims is empty", source)
+	case p.Circuit.ID == "":
+		return nil, fmt.Errorf("%s: predicate.circuit.id is missing", source)
+	case len(p.Proof.Bytes) == 0:
+		return nil, fmt.Errorf("%s: predicate.proof.bytes is missing", source)
+	case p.Proof.VerifyingKey["sha256"] == "":
+		return nil, fmt.Errorf("%s: predicate.proof.verifyingKey.sha256 is missing", source)
+	}
+	return &s, nil
+}
+
+// ReadFile reads and parses a statement file.
+func ReadFile(path string) (*Statement, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}

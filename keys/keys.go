@@ -1,0 +1,216 @@
+// Package keys stores and loads a circuit's constraint system and Groth16
+// keys (Groth 2016, "On the Size of Pairing-based Non-interactive
+// Arguments", https://eprint.iacr.org/2016/260) over BN254, and makes
+// single-party keys for development.
+//
+// A keys directory holds:
+//
+//	circuit.json      Meta: circuit id and public description, setup kind, file digests
+//	constraints.r1cs  the compiled constraint system (gnark binary encoding)
+//	proving.key       the proving key, uncompressed points (gnark WriteRawTo)
+//	verifying.key     the verifying key, compressed points (gnark WriteTo)
+//
+// The proving key is read without subgroup checks (gnark UnsafeReadFrom)
+// after its SHA-256 is checked against circuit.json: it is a local file the
+// prover made or received through the ceremony. The verifying key, which
+// auditors receive from others, is always read with full point checks.
+package keys
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/progress"
+)
+
+// File names inside a keys directory.
+const (
+	MetaFile         = "circuit.json"
+	ConstraintsFile  = "constraints.r1cs"
+	ProvingKeyFile   = "proving.key"
+	VerifyingKeyFile = "verifying.key"
+	MetaFormat       = "zkeval-keys/v1"
+)
+
+// Setup kinds, as recorded in Meta and attestations.
+const (
+	SingleParty = "single-party"
+	Ceremony    = "ceremony"
+)
+
+// SinglePartyWarning is printed wherever single-party keys are used.
+const SinglePartyWarning = "single-party setup: whoever ran `zkeval setup` knows the toxic waste and can forge proofs for this circuit; use these keys for development only, or make keys with a multi-party ceremony"
+
+// Meta describes a keys directory.
+type Meta struct {
+	Format       string            `json:"format"`
+	CircuitID    string            `json:"circuitId"`
+	Public       circuits.Public   `json:"public"`
+	Constraints  int               `json:"constraints"`
+	PublicInputs int               `json:"publicInputs"`
+	SetupKind    string            `json:"setupKind"`
+	Transcript   map[string]string `json:"transcript,omitempty"`
+	Files        map[string]string `json:"files"` // file name -> sha256 hex
+}
+
+// Compile builds the constraint system of spec.
+func Compile(spec *circuits.Spec) (constraint.ConstraintSystem, error) {
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuits.New(spec))
+	if err != nil {
+		return nil, fmt.Errorf("compile circuit: %w", err)
+	}
+	return cs, nil
+}
+
+// SetupSingleParty compiles the circuit of spec, runs a single-party Groth16
+// setup and writes the keys directory dir (created if needed). Every file is
+// written atomically; circuit.json is written last, so a directory without
+// it is incomplete.
+func SetupSingleParty(spec *circuits.Spec, dir string, pr *progress.Reporter) (*Meta, error) {
+	done := pr.Start("compile")
+	cs, err := Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	done(fmt.Sprintf("%d constraints (%.1f per sample), %d wires", cs.GetNbConstraints(), float64(cs.GetNbConstraints())/float64(spec.Bench.Len()), cs.GetNbInternalVariables()+cs.GetNbSecretVariables()+cs.GetNbPublicVariables()))
+	done = pr.Start("setup (single-party Groth16)")
+	pk, vk, err := groth16.Setup(cs)
+	if err != nil {
+		return nil, fmt.Errorf("groth16 setup: %w", err)
+	}
+	done("")
+	return Write(dir, spec, cs, pk, vk, SingleParty, nil, pr)
+}
+
+// Write stores a constraint system and its keys in dir with their Meta.
+func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, kind string, transcript map[string]string, pr *progress.Reporter) (*Meta, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	done := pr.Start("write keys")
+	id := spec.ID()
+	meta := &Meta{Format: MetaFormat, CircuitID: hex.EncodeToString(id[:]), Public: spec.Public(),
+		Constraints: cs.GetNbConstraints(), PublicInputs: cs.GetNbPublicVariables() - 1,
+		SetupKind: kind, Transcript: transcript, Files: map[string]string{}}
+	files := []struct {
+		name string
+		w    func(io.Writer) (int64, error)
+	}{
+		{ConstraintsFile, cs.WriteTo},
+		{ProvingKeyFile, pk.WriteRawTo},
+		{VerifyingKeyFile, vk.WriteTo},
+	}
+	for _, f := range files {
+		h := sha256.New()
+		err := atomicfile.Write(filepath.Join(dir, f.name), 0o644, func(file *os.File) error {
+			bw := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
+			if _, err := f.w(bw); err != nil {
+				return err
+			}
+			return bw.Flush()
+		})
+		if err != nil {
+			return nil, err
+		}
+		meta.Files[f.name] = hex.EncodeToString(h.Sum(nil))
+	}
+	data, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(data, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	done("")
+	return meta, nil
+}
+
+// ReadMeta reads dir/circuit.json.
+func ReadMeta(dir string) (*Meta, error) {
+	path := filepath.Join(dir, MetaFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys directory %s: %w (run `zkeval setup` first)", dir, err)
+	}
+	var m Meta
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.Format != MetaFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, MetaFormat)
+	}
+	return &m, nil
+}
+
+// readChecked reads dir/name and checks its SHA-256 against meta.
+func readChecked(dir, name string, meta *Meta) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if want := meta.Files[name]; hex.EncodeToString(sum[:]) != want {
+		return nil, fmt.Errorf("%s: SHA-256 %x does not match %s (%s); the file is corrupt or from another setup", path, sum, MetaFile, want)
+	}
+	return data, nil
+}
+
+// LoadProver reads the constraint system and proving key of dir, checking
+// their digests against circuit.json.
+func LoadProver(dir string, meta *Meta) (constraint.ConstraintSystem, groth16.ProvingKey, error) {
+	data, err := readChecked(dir, ConstraintsFile, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs := groth16.NewCS(ecc.BN254)
+	if _, err := cs.ReadFrom(bytes.NewReader(data)); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConstraintsFile), err)
+	}
+	data, err = readChecked(dir, ProvingKeyFile, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	pk := groth16.NewProvingKey(ecc.BN254)
+	if _, err := pk.UnsafeReadFrom(bytes.NewReader(data)); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, ProvingKeyFile), err)
+	}
+	return cs, pk, nil
+}
+
+// ParseVerifyingKey decodes a verifying key with full point checks. source
+// names it in errors.
+func ParseVerifyingKey(data []byte, source string) (groth16.VerifyingKey, error) {
+	vk := groth16.NewVerifyingKey(ecc.BN254)
+	n, err := vk.ReadFrom(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid BN254 Groth16 verifying key: %w", source, err)
+	}
+	if int(n) != len(data) {
+		return nil, fmt.Errorf("%s: %d trailing bytes after the verifying key", source, len(data)-int(n))
+	}
+	return vk, nil
+}
+
+// Digest returns the lowercase hex SHA-256 of data.
+func Digest(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,271 @@
+// Package quantize chooses a model's fixed-point scale and reports what
+// quantization costs: float accuracy, quantized accuracy, their agreement,
+// and the bit widths per layer that the circuit will range-check.
+package quantize
+
+import (
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/model"
+)
+
+// Automatic scale search range and tolerance.
+const (
+	MinAutoBits     = 4
+	MaxAutoBits     = 16
+	DefaultBits     = 8
+	DefaultInput    = 255
+	ToleranceCounts = 5 // per 10,000 samples: 0.05 percentage points
+)
+
+// Options for Run. Zero values mean automatic.
+type Options struct {
+	ScaleBits  int
+	InputScale int64
+}
+
+// LayerReport gives one layer's widths: WeightBits and BiasBits are two's
+// complement widths; AccBits is the measured width of |acc| on the
+// benchmark (0 without one) and WorstBits the worst case over all inputs in
+// the feature range.
+type LayerReport struct {
+	Name       string `json:"name"`
+	In         int    `json:"in"`
+	Out        int    `json:"out"`
+	ReLU       bool   `json:"relu"`
+	WeightBits int    `json:"weightBits"`
+	BiasBits   int    `json:"biasBits"`
+	AccBits    int    `json:"accumulatorBits,omitempty"`
+	WorstBits  int    `json:"worstCaseBits"`
+}
+
+// Trial is the accuracy at one scale.
+type Trial struct {
+	ScaleBits int    `json:"scaleBits"`
+	Correct   int64  `json:"correct"`
+	Agree     int64  `json:"agree"`
+	Err       string `json:"error,omitempty"`
+}
+
+// Report is the result of Run.
+type Report struct {
+	Model        *model.Model  `json:"-"`
+	Output       string        `json:"output,omitempty"`
+	Shape        string        `json:"architecture"`
+	ScaleBits    int           `json:"scaleBits"`
+	InputScale   int64         `json:"inputScale"`
+	Automatic    bool          `json:"automatic"`
+	Benchmark    string        `json:"benchmark,omitempty"`
+	Samples      int           `json:"samples,omitempty"`
+	FloatCorrect int64         `json:"floatCorrect,omitempty"`
+	QuantCorrect int64         `json:"quantizedCorrect,omitempty"`
+	Agree        int64         `json:"agreement,omitempty"`
+	Layers       []LayerReport `json:"layers"`
+	Trials       []Trial       `json:"trials,omitempty"`
+	Warning      string        `json:"warning,omitempty"`
+}
+
+// Run quantizes fm. With a benchmark b it measures accuracy, and when
+// opt.ScaleBits is 0 it picks the smallest scale in [MinAutoBits,
+// MaxAutoBits] whose quantized accuracy is within 0.05 percentage points of
+// float accuracy (a Warning says so when none is). Without b, the scale
+// defaults to DefaultBits and the input scale to DefaultInput.
+func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, error) {
+	in := opt.InputScale
+	if in == 0 {
+		in = DefaultInput
+		if b != nil {
+			in = b.InputScale
+		}
+	}
+	if b != nil && in != b.InputScale {
+		return nil, fmt.Errorf("--input-scale %d differs from the benchmark's feature scale 1/%d", in, b.InputScale)
+	}
+	if b != nil && fm.InputSize != b.NumFeatures {
+		return nil, fmt.Errorf("the model takes %d input features but benchmark %s has %d", fm.InputSize, b, b.NumFeatures)
+	}
+	rep := &Report{InputScale: in}
+	if b == nil {
+		f := opt.ScaleBits
+		if f == 0 {
+			f = DefaultBits
+			rep.Automatic = true
+		}
+		m, err := model.Quantize(fm, f, in)
+		if err != nil {
+			return nil, err
+		}
+		rep.Model, rep.ScaleBits = m, f
+		return rep, rep.fillLayers(nil, 0, 255)
+	}
+
+	rep.Benchmark, rep.Samples = b.String(), b.Len()
+	floatPred := make([]int, b.Len())
+	x := make([]float64, b.NumFeatures)
+	for s, xs := range b.X {
+		for i, v := range xs {
+			x[i] = float64(v) / float64(in)
+		}
+		y, err := fm.Forward(x)
+		if err != nil {
+			return nil, fmt.Errorf("sample %d: %w", s, err)
+		}
+		floatPred[s] = model.ArgmaxFloat(y)
+		if floatPred[s] == b.Labels[s] {
+			rep.FloatCorrect++
+		}
+	}
+	tol := int64(ToleranceCounts) * int64(b.Len()) // in units of 1/10000
+	within := func(c int64) bool {
+		d := (c - rep.FloatCorrect) * 10000
+		if d < 0 {
+			d = -d
+		}
+		return d <= tol
+	}
+	try := func(f int) (*model.Model, Trial) {
+		t := Trial{ScaleBits: f}
+		m, err := model.Quantize(fm, f, in)
+		if err == nil {
+			_, err = circuits.MeasureAccBits(m, b)
+		}
+		if err != nil {
+			t.Err = err.Error()
+			return nil, t
+		}
+		for s, xs := range b.X {
+			out, _ := m.Eval(xs)
+			p := model.Argmax(out)
+			if p == b.Labels[s] {
+				t.Correct++
+			}
+			if p == floatPred[s] {
+				t.Agree++
+			}
+		}
+		return m, t
+	}
+	var chosen *model.Model
+	var ct Trial
+	if opt.ScaleBits != 0 {
+		chosen, ct = try(opt.ScaleBits)
+		rep.Trials = append(rep.Trials, ct)
+		if chosen == nil {
+			return nil, fmt.Errorf("scale 2^%d: %s", opt.ScaleBits, ct.Err)
+		}
+		if !within(ct.Correct) {
+			rep.Warning = fmt.Sprintf("at scale 2^%d quantized accuracy %d/%d differs from float %d/%d by more than 0.05 percentage points; try a larger --scale-bits", ct.ScaleBits, ct.Correct, b.Len(), rep.FloatCorrect, b.Len())
+		}
+	} else {
+		rep.Automatic = true
+		var best *model.Model
+		var bt Trial
+		for f := MinAutoBits; f <= MaxAutoBits; f++ {
+			m, t := try(f)
+			rep.Trials = append(rep.Trials, t)
+			if m == nil {
+				break // larger scales only grow
+			}
+			if best == nil || t.Agree > bt.Agree {
+				best, bt = m, t
+			}
+			if within(t.Correct) {
+				chosen, ct = m, t
+				break
+			}
+		}
+		if chosen == nil {
+			if best == nil {
+				return nil, fmt.Errorf("no scale in [%d, %d] keeps the model's accumulators within 2^%d: %s", MinAutoBits, MaxAutoBits, model.MaxAccumulatorBits, rep.Trials[0].Err)
+			}
+			chosen, ct = best, bt
+			rep.Warning = fmt.Sprintf("no scale in [%d, %d] keeps quantized accuracy within 0.05 percentage points of float (%d/%d); using 2^%d, the one with the highest agreement (%d/%d)", MinAutoBits, MaxAutoBits, rep.FloatCorrect, b.Len(), ct.ScaleBits, ct.Agree, b.Len())
+		}
+	}
+	rep.Model, rep.ScaleBits, rep.QuantCorrect, rep.Agree = chosen, ct.ScaleBits, ct.Correct, ct.Agree
+	acc, err := circuits.MeasureAccBits(chosen, b)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := featureRange(b)
+	return rep, rep.fillLayers(acc, lo, hi)
+}
+
+func featureRange(b *benchmark.Benchmark) (lo, hi int64) {
+	for i, x := range b.X {
+		for j, v := range x {
+			if (i == 0 && j == 0) || v < lo {
+				lo = v
+			}
+			if (i == 0 && j == 0) || v > hi {
+				hi = v
+			}
+		}
+	}
+	return lo, hi
+}
+
+func (r *Report) fillLayers(acc []int, lo, hi int64) error {
+	m := r.Model
+	worst, err := m.CheckBounds(lo, hi)
+	if err != nil {
+		return err
+	}
+	sh := m.Shape()
+	r.Shape = sh.String()
+	for l, ls := range sh.Layers {
+		lr := LayerReport{Name: m.Layers[l].Name, In: ls.In, Out: ls.Out, ReLU: ls.ReLU, WeightBits: ls.WeightBits, BiasBits: ls.BiasBits, WorstBits: worst[l]}
+		if acc != nil {
+			lr.AccBits = acc[l]
+		}
+		r.Layers = append(r.Layers, lr)
+	}
+	return nil
+}
+
+func pct(c int64, n int) string {
+	v := new(big.Rat).SetFrac64(c*100, int64(n))
+	return v.FloatString(2) + "%"
+}
+
+// Print writes the report for people.
+func (r *Report) Print(w io.Writer) {
+	if r.Output != "" {
+		fmt.Fprintf(w, "wrote %s (secret: it holds the quantized weights)\n", r.Output)
+	}
+	how := "given"
+	if r.Automatic {
+		how = "automatic"
+	}
+	fmt.Fprintf(w, "model        %s\n", r.Shape)
+	fmt.Fprintf(w, "scale        2^%d (%s); inputs at scale 1/%d\n", r.ScaleBits, how, r.InputScale)
+	if r.Samples > 0 {
+		fmt.Fprintf(w, "benchmark    %s\n", r.Benchmark)
+		fmt.Fprintf(w, "float        %d/%d correct (%s)\n", r.FloatCorrect, r.Samples, pct(r.FloatCorrect, r.Samples))
+		fmt.Fprintf(w, "quantized    %d/%d correct (%s)\n", r.QuantCorrect, r.Samples, pct(r.QuantCorrect, r.Samples))
+		fmt.Fprintf(w, "agreement    %d/%d predictions equal to float (%s)\n", r.Agree, r.Samples, pct(r.Agree, r.Samples))
+		if len(r.Trials) > 1 {
+			fmt.Fprintf(w, "scales tried")
+			for _, t := range r.Trials {
+				if t.Err != "" {
+					fmt.Fprintf(w, "  2^%d: out of range", t.ScaleBits)
+				} else {
+					fmt.Fprintf(w, "  2^%d: %d", t.ScaleBits, t.Correct)
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintf(w, "layer  shape      relu  weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
+	for l, lr := range r.Layers {
+		acc := "-"
+		if lr.AccBits > 0 {
+			acc = fmt.Sprint(lr.AccBits)
+		}
+		fmt.Fprintf(w, "%-5d  %-9s  %-4v  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), lr.ReLU, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
+	}
+}

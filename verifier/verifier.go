@@ -1,0 +1,223 @@
+// Package verifier checks zkeval attestations: it recomputes every public
+// input from the attestation's own fields (never trusting its list of public
+// inputs), checks the digests it names, and verifies the Groth16 proof.
+package verifier
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/keys"
+)
+
+// ErrInvalid is wrapped by every error that means "the attestation does not
+// hold" (as opposed to a file that cannot be read).
+var ErrInvalid = errors.New("invalid attestation")
+
+// Options tunes Verify.
+type Options struct {
+	// Benchmark, when set, is checked against the attestation's benchmark
+	// digest by recomputing the digest from its samples.
+	Benchmark *benchmark.Benchmark
+}
+
+// ClaimResult is one verified claim.
+type ClaimResult struct {
+	Text    string // "accuracy >= 0.95"
+	Bound   int64  // the count bound proven
+	Samples int
+	Count   int64 // the proven count, when revealed
+	Hidden  bool
+}
+
+// Result is a successful verification.
+type Result struct {
+	Statement          *attestation.Statement
+	Claims             []ClaimResult
+	VerifyingKeySHA256 string
+	BenchmarkChecked   bool
+	Warnings           []string
+	Elapsed            time.Duration // time of the whole check
+	PairingTime        time.Duration // time of groth16.Verify alone
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Verify checks st against the verifying key bytes vkData. It returns a
+// Result when everything checks, and an error wrapping ErrInvalid when the
+// proof, a digest, the circuit id or a claim does not check.
+func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Options) (*Result, error) {
+	t0 := time.Now()
+	p := &st.Predicate
+	res := &Result{Statement: st, VerifyingKeySHA256: keys.Digest(vkData)}
+
+	if p.Proof.System != "groth16" || p.Proof.Curve != "bn254" {
+		return nil, invalid("proof system %s/%s; zkeval verifies groth16/bn254", p.Proof.System, p.Proof.Curve)
+	}
+	if want := strings.ToLower(p.Proof.VerifyingKey["sha256"]); want != res.VerifyingKeySHA256 {
+		return nil, invalid("verifying key %s has SHA-256 %s, but the attestation was made for verifying key %s", vkSource, res.VerifyingKeySHA256, want)
+	}
+	vk, err := keys.ParseVerifyingKey(vkData, vkSource)
+	if err != nil {
+		return nil, err
+	}
+
+	// Circuit id: recomputed from the public description.
+	pubDesc := p.Circuit.Public
+	id := pubDesc.ID()
+	if hex.EncodeToString(id[:]) != strings.ToLower(p.Circuit.ID) {
+		return nil, invalid("circuit id %s does not match the circuit description in the attestation (which hashes to %x)", p.Circuit.ID, id)
+	}
+	if pubDesc.Version != circuits.Version {
+		return nil, invalid("circuit version %q; this zkeval verifies %q", pubDesc.Version, circuits.Version)
+	}
+	if err := pubDesc.Shape.Validate(); err != nil {
+		return nil, invalid("circuit description: %v", err)
+	}
+
+	// Benchmark digest.
+	bd := strings.ToLower(p.Benchmark.Digest["sha256"])
+	if bd != pubDesc.BenchmarkDigest {
+		return nil, invalid("benchmark digest %s differs from the circuit's benchmark %s", bd, pubDesc.BenchmarkDigest)
+	}
+	if p.Benchmark.Samples != pubDesc.Samples || pubDesc.Samples < 1 {
+		return nil, invalid("benchmark has %d samples but the circuit evaluates %d", p.Benchmark.Samples, pubDesc.Samples)
+	}
+	digestBytes, err := hex.DecodeString(bd)
+	if err != nil || len(digestBytes) != 32 {
+		return nil, invalid("benchmark digest %q is not 32 bytes of hex", bd)
+	}
+	var digest [32]byte
+	copy(digest[:], digestBytes)
+	if opt.Benchmark != nil {
+		d, err := opt.Benchmark.Digest()
+		if err != nil {
+			return nil, err
+		}
+		if d != digest {
+			return nil, invalid("the benchmark file given hashes to %x, but the attestation is about benchmark %s (%s/%s)", d, bd, p.Benchmark.Name, p.Benchmark.Split)
+		}
+		res.BenchmarkChecked = true
+	}
+
+	// Model commitment.
+	cm, err := commitment.ParseElement(p.Model.Commitment)
+	if err != nil {
+		return nil, invalid("model commitment: %v", err)
+	}
+	if p.Model.CommitmentScheme != commitment.Scheme {
+		return nil, invalid("commitment scheme %q; zkeval verifies %q", p.Model.CommitmentScheme, commitment.Scheme)
+	}
+	if len(st.Subject) != 1 || st.Subject[0].Digest[attestation.SubjectDigestAlg] != fmt.Sprintf("%064x", cm) {
+		return nil, invalid("the subject digest does not equal the model commitment")
+	}
+
+	// Claims.
+	if len(p.Claims) != 1 {
+		return nil, invalid("%d claims; this version proves exactly one", len(p.Claims))
+	}
+	ac := p.Claims[0]
+	cl, err := claim.Parse(ac.Metric + " " + ac.Comparison + " " + ac.Threshold)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	if cl.Metric != pubDesc.Claim.Metric || cl.Comparison != string(pubDesc.Claim.Comparison) {
+		return nil, invalid("claim %q does not match the circuit's claim shape %s %s", cl, pubDesc.Claim.Metric, pubDesc.Claim.Comparison)
+	}
+	n := pubDesc.Samples
+	bound := cl.Bound(n)
+	if ac.Bound != bound {
+		return nil, invalid("claim %q over %d samples needs count bound %d, but the attestation states %d", cl, n, bound, ac.Bound)
+	}
+	cr := ClaimResult{Text: cl.String(), Bound: bound, Samples: n}
+	var count int64
+	if pubDesc.Claim.Reveal {
+		if ac.Hidden {
+			return nil, invalid("the circuit reveals the count but the claim says hidden")
+		}
+		c, err := parseValue(ac.Value, n)
+		if err != nil {
+			return nil, invalid("claim value: %v", err)
+		}
+		if !cl.Holds(c, n) {
+			return nil, invalid("the stated value %s does not satisfy %s", ac.Value, cl)
+		}
+		count, cr.Count = c, c
+	} else {
+		if !ac.Hidden || ac.Value != "" {
+			return nil, invalid("the circuit hides the count but the claim states a value")
+		}
+		cr.Hidden = true
+	}
+	res.Claims = []ClaimResult{cr}
+
+	// Public witness, rebuilt from the fields above.
+	assign, err := circuits.PublicAssignment(pubDesc, cm, bound, count)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	pw, err := frontend.NewWitness(assign, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	if err != nil {
+		return nil, fmt.Errorf("public witness: %w", err)
+	}
+	proof := groth16.NewProof(ecc.BN254)
+	nread, err := proof.ReadFrom(bytes.NewReader(p.Proof.Bytes))
+	if err != nil {
+		return nil, invalid("proof bytes do not decode as a BN254 Groth16 proof: %v", err)
+	}
+	if int(nread) != len(p.Proof.Bytes) {
+		return nil, invalid("%d trailing bytes after the proof", len(p.Proof.Bytes)-int(nread))
+	}
+	tv := time.Now()
+	if err := groth16.Verify(proof, vk, pw); err != nil {
+		return nil, invalid("the Groth16 proof does not verify against this verifying key and the attestation's public inputs: %v", err)
+	}
+	res.PairingTime = time.Since(tv)
+
+	if p.Setup.Kind == keys.SingleParty {
+		res.Warnings = append(res.Warnings, keys.SinglePartyWarning)
+	} else if p.Setup.Kind != keys.Ceremony {
+		return nil, invalid("unknown setup kind %q", p.Setup.Kind)
+	}
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+func parseValue(v string, n int) (int64, error) {
+	num, den, ok := strings.Cut(v, "/")
+	if !ok {
+		return 0, fmt.Errorf("%q is not COUNT/SAMPLES", v)
+	}
+	c, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not COUNT/SAMPLES", v)
+	}
+	d, err := strconv.Atoi(den)
+	if err != nil || d != n {
+		return 0, fmt.Errorf("%q: the denominator must be the sample count %d", v, n)
+	}
+	if c < 0 || c > int64(n) {
+		return 0, fmt.Errorf("%q: count outside [0, %d]", v, n)
+	}
+	return c, nil
+}
+
+// BoundRatio returns bound/n as an exact rational.
+func BoundRatio(bound int64, n int) *big.Rat { return big.NewRat(bound, int64(n)) }
