@@ -2,7 +2,6 @@ package circuits
 
 import (
 	"math/big"
-	"math/rand"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -13,45 +12,14 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 )
 
-// synth builds a random 3-layer model and a benchmark labelled partly by the
-// model itself, so that both correct and wrong predictions occur.
 func synth(t *testing.T, seed int64, n int) (*model.Model, *benchmark.Benchmark) {
-	rng := rand.New(rand.NewSource(seed))
-	dims := []int{6, 5, 4, 3}
-	m := &model.Model{Name: "synth", InputSize: dims[0], InputScale: 255, ScaleBits: 6}
-	for l := 0; l+1 < len(dims); l++ {
-		lay := model.Layer{ReLU: l+2 < len(dims)}
-		for o := 0; o < dims[l+1]; o++ {
-			row := make([]int64, dims[l])
-			for i := range row {
-				row[i] = rng.Int63n(129) - 64
-			}
-			lay.W = append(lay.W, row)
-			lay.B = append(lay.B, rng.Int63n(20001)-10000)
-		}
-		m.Layers = append(m.Layers, lay)
-	}
+	m := testfixture.Model(seed)
 	require.NoError(t, m.Validate())
-	b := &benchmark.Benchmark{Name: "synth", Split: "test", NumFeatures: dims[0], InputScale: 255, ClassNames: []string{"a", "b", "c"}}
-	for s := 0; s < n; s++ {
-		x := make([]int64, dims[0])
-		for i := range x {
-			x[i] = rng.Int63n(256)
-		}
-		logits, err := m.Eval(x)
-		require.NoError(t, err)
-		label := model.Argmax(logits)
-		if s%3 == 0 {
-			label = (label + 1) % 3
-		}
-		b.X = append(b.X, x)
-		b.Labels = append(b.Labels, label)
-	}
-	// a tie: identical logits for two classes must resolve to the first.
-	return m, b
+	return m, testfixture.Benchmark(m, seed, n)
 }
 
 func correctCount(t *testing.T, m *model.Model, b *benchmark.Benchmark) int64 {

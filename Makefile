@@ -1,0 +1,46 @@
+# zkeval build, test, demo and benchmark targets. Needs Go 1.26; no Python.
+GO      ?= go
+BIN     := bin/zkeval
+DEMO    ?= demo
+N       ?= 1000
+MODEL   ?= testdata/models/mnist_mlp_784_56_10.onnx
+CLAIM   ?= accuracy >= 0.95
+
+.PHONY: all build test demo bench fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/zkeval
+
+# The whole test suite; heavy runs live behind `make bench`.
+test:
+	$(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# The main job on real input: the 784-56-10 MLP trained on MNIST, proven on
+# the first $(N) images of the official MNIST test set.
+demo: build
+	@mkdir -p $(DEMO)
+	$(BIN) benchmark import mnist --split test --limit $(N) -o $(DEMO)/mnist-test-$(N).bench
+	$(BIN) model import $(MODEL) --benchmark $(DEMO)/mnist-test-$(N).bench -o $(DEMO)/mlp.zkm
+	$(BIN) commit $(DEMO)/mlp.zkm -o $(DEMO)/mlp.commitment.json --opening $(DEMO)/mlp.opening.json
+	$(BIN) setup --model $(DEMO)/mlp.zkm --benchmark $(DEMO)/mnist-test-$(N).bench -o $(DEMO)/keys
+	$(BIN) prove --model $(DEMO)/mlp.zkm --opening $(DEMO)/mlp.opening.json --benchmark $(DEMO)/mnist-test-$(N).bench \
+		--keys $(DEMO)/keys --claim "$(CLAIM)" -o $(DEMO)/attestation.json
+	$(BIN) verify $(DEMO)/attestation.json --vk $(DEMO)/keys/verifying.key --benchmark $(DEMO)/mnist-test-$(N).bench
+
+# Speed and memory: writes BENCHMARKS.md (see bench/run.sh).
+bench: build
+	bash bench/run.sh
+
+fuzz:
+	$(GO) test ./model -run '^$$' -fuzz FuzzParseONNX -fuzztime 30s
+	$(GO) test ./benchmark -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s
+	$(GO) test ./benchmark -run '^$$' -fuzz FuzzLoadCSV -fuzztime 30s
+
+clean:
+	rm -rf bin $(DEMO)
