@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""Regenerate the ONNX importer fixtures in this folder.
+
+Run with a Python that has torch (1.13) and onnx (1.12):
+
+    /usr/bin/python3 testdata/onnx/make_fixtures.py
+
+Every model is tiny, seeded and untrained. For each importable model NAME.onnx
+the script also writes NAME.json with the expected layer shapes and a few
+inputs (flattened row-major per sample) with torch's float32 outputs, so that
+the Go tests can check the import numerically without Python. For the models
+that must be rejected, NAME.json names the offending node and op.
+"""
+
+import json
+import os
+
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N_SAMPLES = 4
+
+
+class ViewMLP(nn.Module):
+    """12-5-3 MLP fed a [N,3,4] input that it flattens with x.view."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 5)
+        self.fc2 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class FlattenMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 3))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MatMulMLP(nn.Module):
+    """Explicit x @ W + b layers (W is [in][out]); the second Add has the bias
+    as its first operand."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(12, 5) * 0.4)
+        self.b1 = nn.Parameter(torch.randn(5) * 0.1)
+        self.w2 = nn.Parameter(torch.randn(5, 3) * 0.4)
+        self.b2 = nn.Parameter(torch.randn(3) * 0.1)
+
+    def forward(self, x):
+        h = torch.relu(x @ self.w1 + self.b1)
+        return self.b2 + h @ self.w2
+
+
+class NoBiasMLP(nn.Module):
+    """12-6-5-3 with a bias-free middle layer and a ReLU after the last one."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 6)
+        self.fc2 = nn.Linear(6, 5, bias=False)
+        self.fc3 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return F.relu(self.fc3(x))
+
+
+class SigmoidMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 5)
+        self.fc2 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.sigmoid(self.fc1(x)))
+
+
+class ConvNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+def dense_layers(model):
+    """Expected [in, out, relu] of each dense layer, in order."""
+    return {
+        ViewMLP: [[12, 5, True], [5, 3, False]],
+        FlattenMLP: [[12, 5, True], [5, 3, False]],
+        MatMulMLP: [[12, 5, True], [5, 3, False]],
+        NoBiasMLP: [[12, 6, True], [6, 5, True], [5, 3, True]],
+    }[type(model)]
+
+
+def export(name, model, in_shape, opset, dynamic=True, expect_error=None, **kwargs):
+    model.eval()
+    path = os.path.join(HERE, name + ".onnx")
+    dummy = torch.zeros(1, *in_shape)
+    if dynamic:
+        kwargs["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
+    torch.onnx.export(model, dummy, path, opset_version=opset,
+                      input_names=["input"], output_names=["output"], **kwargs)
+    onnx.checker.check_model(onnx.load(path))
+
+    meta = {"opset": opset, "input_shape": list(in_shape)}
+    if expect_error is not None:
+        meta["error_node"], meta["error_op"] = expect_error
+    else:
+        g = torch.Generator().manual_seed(1234)
+        x = torch.randn(N_SAMPLES, *in_shape, generator=g)
+        with torch.no_grad():
+            y = model(x)
+        meta["layers"] = dense_layers(model)
+        meta["inputs"] = [[float(v) for v in row] for row in x.reshape(N_SAMPLES, -1).tolist()]
+        meta["outputs"] = [[float(v) for v in row] for row in y.tolist()]
+    with open(os.path.join(HERE, name + ".json"), "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    print(name, os.path.getsize(path), "bytes")
+
+
+def main():
+    for opset in (9, 11, 13, 14, 17):
+        torch.manual_seed(0)
+        export("mlp_opset%d" % opset, ViewMLP(), (3, 4), opset)
+    # Without constant folding torch keeps more of the shape computation
+    # (Unsqueeze of a constant), and old-style files list the weights as
+    # graph inputs too.
+    for opset in (9, 13):
+        torch.manual_seed(0)
+        export("mlp_nofold_opset%d" % opset, ViewMLP(), (3, 4), opset,
+               do_constant_folding=False, keep_initializers_as_inputs=True)
+    torch.manual_seed(0)
+    export("mlp_static_batch", ViewMLP(), (3, 4), 13, dynamic=False)
+    torch.manual_seed(1)
+    export("flatten", FlattenMLP(), (3, 4), 13)
+    torch.manual_seed(2)
+    export("matmul_add", MatMulMLP(), (12,), 13)
+    torch.manual_seed(3)
+    export("nobias", NoBiasMLP(), (12,), 11)
+    torch.manual_seed(4)
+    export("sigmoid", SigmoidMLP(), (12,), 13, expect_error=("/Sigmoid", "Sigmoid"))
+    torch.manual_seed(5)
+    export("conv", ConvNet(), (1, 4, 4), 13, expect_error=("/conv1/Conv", "Conv"))
+
+
+if __name__ == "__main__":
+    main()
