@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/multicommit"
 	"github.com/consensys/gnark/std/rangecheck"
 
@@ -67,7 +68,14 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	// The range checker must be created before the first multicommit call:
 	// its deferred commitment then runs first and joins the single
 	// commitment of the circuit.
-	rc := rangecheck.New(api)
+	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
+	// Lookup tables likewise defer their argument; create them up front.
+	tables := make([]logderivlookup.Table, len(sp.Shape.Layers))
+	for l := range sp.Shape.Layers {
+		if sp.ReLU[l] == ReLULookup {
+			tables[l] = reluTable(api, sp.AccBits[l])
+		}
+	}
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
 	dg := DigestElements(sp.Digest)
@@ -90,9 +98,12 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	}
 	for l, ls := range sp.Shape.Layers {
 		acc := dense(api, c.W[l], c.B[l], act, ls.In, ls.Out)
-		if ls.ReLU {
-			act = relu(api, rc, acc, sp.AccBits[l])
-		} else {
+		switch {
+		case ls.ReLU && tables[l] != nil:
+			act = reluLookup(api, tables[l], acc, sp.AccBits[l])
+		case ls.ReLU:
+			act = relu(api, rc, acc, widen(sp.AccBits[l], sp.RangeBase))
+		default:
 			act = acc
 		}
 	}
@@ -102,10 +113,10 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	var total frontend.Variable = 0
 	last := len(sp.Shape.Layers) - 1
 	for s := 0; s < n; s++ {
-		total = api.Add(total, argmaxIs(api, rc, act[s], sp.Bench.Labels[s], sp.AccBits[last]))
+		total = api.Add(total, argmaxIs(api, rc, act[s], sp.Bench.Labels[s], widen(sp.AccBits[last]+2, sp.RangeBase)))
 	}
 
-	cb := CountBits(n)
+	cb := widen(CountBits(n), sp.RangeBase)
 	switch sp.Claim.Comparison {
 	case AtLeast:
 		rc.Check(api.Sub(total, c.Bound), cb)
@@ -198,38 +209,51 @@ func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [
 	for s := range acc {
 		committed = append(committed, acc[s]...)
 	}
-	multicommit.WithCommitment(api, func(api frontend.API, rho frontend.Variable) error {
-		r := make([]frontend.Variable, out)
-		r[0] = rho
-		for o := 1; o < out; o++ {
-			r[o] = api.Mul(r[o-1], rho)
-		}
-		u := make([]frontend.Variable, in)
-		for i := 0; i < in; i++ {
-			var t frontend.Variable = 0
-			for o := 0; o < out; o++ {
-				t = api.Add(t, api.Mul(r[o], w[o][i]))
-			}
-			u[i] = t
-		}
-		var rb frontend.Variable = 0
-		for o := 0; o < out; o++ {
-			rb = api.Add(rb, api.Mul(r[o], b[o]))
-		}
-		for s := 0; s < n; s++ {
-			lhs := frontend.Variable(0)
-			for o := 0; o < out; o++ {
-				lhs = api.Add(lhs, api.Mul(r[o], acc[s][o]))
-			}
-			rhs := rb
-			for i := 0; i < in; i++ {
-				rhs = api.Add(rhs, api.Mul(u[i], a[s][i]))
-			}
-			api.AssertIsEqual(lhs, rhs)
-		}
-		return nil
-	}, committed...)
+	f := &freivalds{w: w, b: b, a: a, acc: acc, in: in, out: out}
+	multicommit.WithCommitment(api, f.check, committed...)
 	return acc
+}
+
+// freivalds holds one layer's Freivalds check, run once the commitment is
+// known.
+type freivalds struct {
+	w       [][]frontend.Variable
+	b       []frontend.Variable
+	a, acc  [][]frontend.Variable
+	in, out int
+}
+
+func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
+	w, b, a, acc, in, out, n := f.w, f.b, f.a, f.acc, f.in, f.out, len(f.a)
+	r := make([]frontend.Variable, out)
+	r[0] = rho
+	for o := 1; o < out; o++ {
+		r[o] = api.Mul(r[o-1], rho)
+	}
+	u := make([]frontend.Variable, in)
+	for i := 0; i < in; i++ {
+		var t frontend.Variable = 0
+		for o := 0; o < out; o++ {
+			t = api.Add(t, api.Mul(r[o], w[o][i]))
+		}
+		u[i] = t
+	}
+	var rb frontend.Variable = 0
+	for o := 0; o < out; o++ {
+		rb = api.Add(rb, api.Mul(r[o], b[o]))
+	}
+	for s := 0; s < n; s++ {
+		lhs := frontend.Variable(0)
+		for o := 0; o < out; o++ {
+			lhs = api.Add(lhs, api.Mul(r[o], acc[s][o]))
+		}
+		rhs := rb
+		for i := 0; i < in; i++ {
+			rhs = api.Add(rhs, api.Mul(u[i], a[s][i]))
+		}
+		api.AssertIsEqual(lhs, rhs)
+	}
+	return nil
 }
 
 // relu returns max(z, 0) for every value. Per value: a hinted s with
@@ -253,10 +277,42 @@ func relu(api frontend.API, rc frontend.Rangechecker, z [][]frontend.Variable, b
 	return h
 }
 
+// reluTable returns the constant table T[i] = max(i - 2^bits, 0) for i in
+// [0, 2^(bits+1)).
+func reluTable(api frontend.API, bits int) logderivlookup.Table {
+	t := logderivlookup.New(api)
+	half := 1 << bits
+	for i := 0; i < 2*half; i++ {
+		t.Insert(max(i-half, 0))
+	}
+	return t
+}
+
+// reluLookup returns max(z, 0) for every value by looking up z + 2^bits in
+// the constant table of reluTable, with the log-derivative lookup argument
+// (Haböck 2022, https://eprint.iacr.org/2022/1530) that gnark's
+// logderivlookup implements. A query succeeds only when z + 2^bits lies in
+// [0, 2^(bits+1)) and the result is the table's entry, so the range check
+// comes with the lookup. Cost: 2 constraints per value plus 2^(bits+1) for
+// the table.
+func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variable, bits int) [][]frontend.Variable {
+	off := new(big.Int).Lsh(big.NewInt(1), uint(bits))
+	h := make([][]frontend.Variable, len(z))
+	for s, zs := range z {
+		inds := make([]frontend.Variable, len(zs))
+		for i, v := range zs {
+			inds[i] = api.Add(v, off)
+		}
+		h[s] = t.Lookup(inds...)
+	}
+	return h
+}
+
 // argmaxIs returns a variable equal to 1 when label is the first maximal
 // index of v, and 0 otherwise. The hint gives a one-hot o of the first
 // maximal index; with d_j = v[label] - v[j] - [j < label], each j ≠ label
-// range-checks q_j = (o[label] - o[j])·d_j - o[j] >= 0 on bits+2 bits:
+// range-checks q_j = (o[label] - o[j])·d_j - o[j] >= 0 on bits bits (at
+// least two more than the outputs' width, so |d_j| + 1 fits):
 // when o[label] = 1 every other output is beaten (strictly below for j
 // before the label); when o[j] = 1 output j beats the label (d_j <= -1).
 func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, bits int) frontend.Variable {
@@ -279,7 +335,7 @@ func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable,
 			d = api.Sub(d, 1)
 		}
 		q := api.Sub(api.Mul(api.Sub(o[label], o[j]), d), o[j])
-		rc.Check(q, bits+2)
+		rc.Check(q, bits)
 	}
 	return o[label]
 }

@@ -2,9 +2,11 @@ package circuits
 
 import (
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -52,10 +54,19 @@ func newFixture(t *testing.T, claim ClaimShape) *fixture {
 	return &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
 }
 
+var compiled sync.Map // *Spec -> constraint.ConstraintSystem
+
 func solve(t *testing.T, f *fixture, a *EvalCircuit, opts ...solver.Option) error {
 	t.Helper()
-	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(f.spec))
-	require.NoError(t, err)
+	var cs constraint.ConstraintSystem
+	if c, ok := compiled.Load(f.spec); ok {
+		cs = c.(constraint.ConstraintSystem)
+	} else {
+		var err error
+		cs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(f.spec))
+		require.NoError(t, err)
+		compiled.Store(f.spec, cs)
+	}
 	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
 	require.NoError(t, err)
 	_, err = cs.Solve(w, opts...)
@@ -158,4 +169,53 @@ func TestCircuitAtMost(t *testing.T) {
 	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtMost, Reveal: true})
 	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
 	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-1, f.count)))
+}
+
+// withLookup returns a copy of the fixture's spec whose ReLU layers use the
+// lookup table wherever it fits.
+func withLookup(t *testing.T, f *fixture) *fixture {
+	g := *f
+	sp := *f.spec
+	sp.ReLU = append([]string{}, sp.ReLU...)
+	n := 0
+	for l := range sp.ReLU {
+		if sp.ReLU[l] != "" && sp.AccBits[l] <= MaxLookupBits {
+			sp.ReLU[l] = ReLULookup
+			n++
+		}
+	}
+	require.NotZero(t, n, "fixture has no layer small enough for the lookup table")
+	require.NoError(t, sp.Validate())
+	g.spec = &sp
+	return &g
+}
+
+func TestReLULookupGadget(t *testing.T) {
+	f := withLookup(t, newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}))
+	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	require.NoError(t, solve(t, f, honest))
+	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count+1)))
+	evil := tamper(DenseHint, 0, 3, addOne)
+	require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)))
+}
+
+// TestAccumulatorWidthIsEnforced declares a width below what the benchmark
+// needs (for range checks, whose width is widened to a multiple of the
+// base, one base less): both ReLU gadgets must then reject the honest
+// witness, which shows the declared width is a real bound.
+func TestAccumulatorWidthIsEnforced(t *testing.T) {
+	base := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	for _, f := range []*fixture{base, withLookup(t, base)} {
+		g := *f
+		sp := *f.spec
+		sp.AccBits = append([]int{}, sp.AccBits...)
+		if sp.ReLU[0] == ReLURange {
+			sp.AccBits[0] = widen(sp.AccBits[0], sp.RangeBase) - sp.RangeBase
+			require.Positive(t, sp.AccBits[0])
+		} else {
+			sp.AccBits[0]--
+		}
+		g.spec = &sp
+		require.Error(t, solve(t, &g, Assignment(g.spec, g.m, g.salt, g.commit, g.count, g.count)), "gadget %s", sp.ReLU[0])
+	}
 }

@@ -24,7 +24,7 @@ import (
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v1"
+const Version = "zkeval-eval-circuit/v2"
 
 // Comparison is a claim's direction.
 type Comparison string
@@ -52,9 +52,15 @@ type Spec struct {
 	// AccBits[l] bounds layer l's accumulators: |acc| < 2^AccBits[l] for every
 	// sample of the benchmark. The circuit range-checks with these widths.
 	AccBits []int
-	Bench   *benchmark.Benchmark
-	Digest  [32]byte
-	Claim   ClaimShape
+	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
+	// "" for a layer without ReLU. NewSpec picks the cheaper one.
+	ReLU []string
+	// RangeBase is the width of the range-check table (2^RangeBase entries);
+	// checks other than the packed weights are widened to a multiple of it.
+	RangeBase int
+	Bench     *benchmark.Benchmark
+	Digest    [32]byte
+	Claim     ClaimShape
 }
 
 // NewSpec derives a spec from a model and a benchmark. AccBits are measured
@@ -72,6 +78,8 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claim ClaimShape) (*Spec, e
 		return nil, err
 	}
 	s := &Spec{Shape: m.Shape(), AccBits: acc, Bench: b, Digest: d, Claim: claim}
+	s.ReLU = ChooseReLU(s.Shape, acc, b.Len())
+	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len())
 	return s, s.Validate()
 }
 
@@ -133,6 +141,36 @@ func featureRange(b *benchmark.Benchmark) (lo, hi int64) {
 	return lo, hi
 }
 
+// ReLU gadgets.
+const (
+	// ReLURange: a hinted sign bit, a product and a range check of |z|.
+	ReLURange = "range"
+	// ReLULookup: a lookup in the constant table of max(z, 0).
+	ReLULookup = "lookup"
+)
+
+// MaxLookupBits bounds the ReLU lookup table to 2^(MaxLookupBits+1) entries.
+const MaxLookupBits = 20
+
+// ChooseReLU picks each ReLU layer's gadget: the lookup table when its
+// fixed cost, 2^(accBits+1) constraints, is repaid by saving about 3
+// constraints on each of the layer's n·out activations, else range checks.
+// Both are sound; the choice only moves cost.
+func ChooseReLU(sh model.Shape, accBits []int, n int) []string {
+	g := make([]string, len(sh.Layers))
+	for l, ls := range sh.Layers {
+		if !ls.ReLU {
+			continue
+		}
+		k := accBits[l]
+		g[l] = ReLURange
+		if k <= MaxLookupBits && int64(1)<<(k+1) < 3*int64(n)*int64(ls.Out) {
+			g[l] = ReLULookup
+		}
+	}
+	return g
+}
+
 // MaxAccBits bounds Spec.AccBits so that every range-checked value stays far
 // below the field.
 const MaxAccBits = model.MaxAccumulatorBits
@@ -157,6 +195,21 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("spec: layer %d accumulator width %d outside [1, %d]", l, k, MaxAccBits)
 		}
 	}
+	if len(s.ReLU) != len(s.Shape.Layers) {
+		return fmt.Errorf("spec: %d ReLU gadgets for %d layers", len(s.ReLU), len(s.Shape.Layers))
+	}
+	for l, g := range s.ReLU {
+		switch {
+		case !s.Shape.Layers[l].ReLU && g == "":
+		case s.Shape.Layers[l].ReLU && g == ReLURange:
+		case s.Shape.Layers[l].ReLU && g == ReLULookup && s.AccBits[l] <= MaxLookupBits:
+		default:
+			return fmt.Errorf("spec: layer %d: ReLU gadget %q does not fit the layer (relu %v, accumulator bits %d)", l, g, s.Shape.Layers[l].ReLU, s.AccBits[l])
+		}
+	}
+	if s.RangeBase < MinRangeBase || s.RangeBase > MaxRangeBase {
+		return fmt.Errorf("spec: range-check base %d outside [%d, %d]", s.RangeBase, MinRangeBase, MaxRangeBase)
+	}
 	if s.Claim.Metric != "accuracy" {
 		return fmt.Errorf("spec: unknown metric %q; this version proves \"accuracy\"", s.Claim.Metric)
 	}
@@ -173,6 +226,8 @@ type Public struct {
 	Version         string      `json:"version"`
 	Shape           model.Shape `json:"shape"`
 	AccBits         []int       `json:"accumulatorBits"`
+	ReLU            []string    `json:"reluGadgets"`
+	RangeBase       int         `json:"rangeCheckBaseBits"`
 	BenchmarkDigest string      `json:"benchmarkSha256"`
 	Samples         int         `json:"samples"`
 	Claim           ClaimShape  `json:"claim"`
@@ -180,7 +235,7 @@ type Public struct {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(), Claim: s.Claim}
+	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, RangeBase: s.RangeBase, BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(), Claim: s.Claim}
 }
 
 // ID returns the circuit id: SHA-256 of the JSON encoding of Public.

@@ -1,0 +1,66 @@
+package circuits
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/model"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.json")
+
+// TestConstraintCountsGolden pins the constraint count of each gadget for a
+// few circuit shapes, so that any regression (or improvement) in
+// constraints per sample shows up as a test failure and a reviewed golden
+// file change (`go test ./circuits -run Golden -update`).
+func TestConstraintCountsGolden(t *testing.T) {
+	got := map[string]*Breakdown{}
+	claim := ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}
+	for _, n := range []int{24, 48} {
+		m, b := synth(t, 1, n)
+		spec, err := NewSpec(m, b, claim)
+		require.NoError(t, err)
+		bd, err := Profile(spec)
+		require.NoError(t, err)
+		got["fixture-6-5-4-3/n="+itoa(n)+"/relu="+spec.ReLU[0]] = bd
+	}
+	f := withLookup(t, newFixture(t, claim))
+	bd, err := Profile(f.spec)
+	require.NoError(t, err)
+	got["fixture-6-5-4-3/n=20/relu=lookup"] = bd
+
+	fm, err := model.ImportONNX("../testdata/models/mnist_mlp_784_8_10.onnx")
+	require.NoError(t, err)
+	m, err := model.Quantize(fm, 8, 255)
+	require.NoError(t, err)
+	full, err := benchmark.MNISTTest()
+	require.NoError(t, err)
+	b, err := full.Prefix(40)
+	require.NoError(t, err)
+	spec, err := NewSpec(m, b, claim)
+	require.NoError(t, err)
+	bd, err = Profile(spec)
+	require.NoError(t, err)
+	got["mnist-784-8-10/f=8/n=40/relu="+spec.ReLU[0]] = bd
+
+	path := filepath.Join("testdata", "constraints.golden.json")
+	if *update {
+		data, err := json.MarshalIndent(got, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, append(data, '\n'), 0o644))
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err, "run `go test ./circuits -run Golden -update` to create the golden file")
+	var want map[string]*Breakdown
+	require.NoError(t, json.Unmarshal(data, &want))
+	require.Equal(t, want, got, "constraint counts changed; if intended, run `go test ./circuits -run Golden -update` and review the diff")
+}
+
+func itoa(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }

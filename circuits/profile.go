@@ -1,0 +1,155 @@
+package circuits
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/profile"
+	pprof "github.com/google/pprof/profile"
+)
+
+// Gadget names used in constraint breakdowns.
+const (
+	GadgetPublic     = "public inputs"
+	GadgetCommitment = "commitment (Poseidon2)"
+	GadgetPacking    = "commitment (packing)"
+	GadgetFreivalds  = "dense layers (Freivalds)"
+	GadgetReLU       = "relu (sign and product)"
+	GadgetLookup     = "relu (lookup table)"
+	GadgetArgmax     = "argmax"
+	GadgetRange      = "log-derivative arguments (range checks and lookups)"
+	GadgetClaim      = "claim"
+	GadgetOther      = "other"
+)
+
+// Breakdown is the number of constraints per gadget of a compiled circuit.
+type Breakdown struct {
+	Total       int            `json:"total"`
+	Wires       int            `json:"wires"`
+	Samples     int            `json:"samples"`
+	PerGadget   map[string]int `json:"perGadget"`
+	RangeChecks map[string]int `json:"rangeChecksByWidth,omitempty"`
+}
+
+// Profile compiles the circuit of spec with gnark's constraint profiler and
+// attributes every constraint to the gadget whose code created it.
+// Deferred work (the range-check and lookup arguments) is attributed to
+// GadgetRange and GadgetLookup.
+func Profile(spec *Spec) (*Breakdown, error) {
+	dir, err := os.MkdirTemp("", "zkeval-profile-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "gnark.pprof")
+	p := profile.Start(profile.WithPath(path))
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(spec))
+	p.Stop()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	prof, err := pprof.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	b := &Breakdown{Total: cs.GetNbConstraints(), Wires: cs.GetNbInternalVariables() + cs.GetNbSecretVariables() + cs.GetNbPublicVariables(),
+		Samples: spec.Bench.Len(), PerGadget: map[string]int{}}
+	attributed := 0
+	for _, s := range prof.Sample {
+		if len(s.Value) == 0 || s.Value[0] == 0 {
+			continue
+		}
+		g := classify(s.Location)
+		if g == GadgetOther && os.Getenv("ZKEVAL_PROFILE_DEBUG") != "" {
+			var names []string
+			for _, l := range s.Location {
+				for _, ln := range l.Line {
+					names = append(names, ln.Function.Name)
+				}
+			}
+			fmt.Fprintln(os.Stderr, s.Value[0], strings.Join(names, " < "))
+		}
+		b.PerGadget[g] += int(s.Value[0])
+		attributed += int(s.Value[0])
+	}
+	if d := b.Total - attributed; d != 0 {
+		b.PerGadget[GadgetOther] += d
+	}
+	b.RangeChecks = map[string]int{}
+	for _, c := range rangeChecks(spec.Shape, spec.AccBits, spec.ReLU, spec.Bench.Len()) {
+		w := c.bits
+		if !c.exact {
+			w = widen(w, spec.RangeBase)
+		}
+		b.RangeChecks[fmt.Sprintf("%d bits", w)] += int(c.count)
+	}
+	return b, nil
+}
+
+// classify walks a stack from the leaf and returns the first gadget frame.
+// gnark's profiler keeps short function names and drops anonymous
+// functions, so the multicommit callbacks of the log-derivative arguments
+// (range checks and lookups) appear only as commitAndCall frames.
+func classify(locs []*pprof.Location) string {
+	for _, l := range locs {
+		for _, ln := range l.Line {
+			if ln.Function == nil {
+				continue
+			}
+			fn := ln.Function.Name
+			switch {
+			case strings.HasPrefix(fn, "rangecheck."):
+				return GadgetRange
+			case strings.HasPrefix(fn, "logderivlookup.") || strings.HasPrefix(fn, "logderivarg."):
+				return GadgetRange
+			case strings.HasPrefix(fn, "poseidon2.") || strings.HasPrefix(fn, "hash."):
+				return GadgetCommitment
+			case strings.Contains(fn, "circuits.(*freivalds)") || strings.HasSuffix(fn, "circuits.dense"):
+				return GadgetFreivalds
+			case strings.HasSuffix(fn, "circuits.relu"):
+				return GadgetReLU
+			case strings.HasSuffix(fn, "circuits.reluLookup") || strings.HasSuffix(fn, "circuits.reluTable"):
+				return GadgetLookup
+			case strings.HasSuffix(fn, "circuits.argmaxIs"):
+				return GadgetArgmax
+			case strings.HasSuffix(fn, "checkCommitment"):
+				return GadgetPacking
+			case strings.HasSuffix(fn, "(*EvalCircuit).Define"):
+				return GadgetClaim
+			case strings.HasPrefix(fn, "multicommit."):
+				return GadgetRange
+			}
+		}
+	}
+	return GadgetOther
+}
+
+// String formats the breakdown as aligned lines, largest first.
+func (b *Breakdown) String() string {
+	type kv struct {
+		k string
+		v int
+	}
+	var rows []kv
+	for k, v := range b.PerGadget {
+		rows = append(rows, kv{k, v})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v || (rows[i].v == rows[j].v && rows[i].k < rows[j].k) })
+	var sb strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&sb, "%-28s %10d  %8.1f per sample\n", r.k, r.v, float64(r.v)/float64(b.Samples))
+	}
+	fmt.Fprintf(&sb, "%-28s %10d  %8.1f per sample\n", "total", b.Total, float64(b.Total)/float64(b.Samples))
+	return sb.String()
+}
