@@ -22,8 +22,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -35,6 +37,7 @@ import (
 
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/internal/progress"
 )
 
@@ -102,6 +105,11 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// Remove an old circuit.json first: until the new one is written last,
+	// the directory reads as incomplete rather than as a mix of two setups.
+	if err := os.Remove(filepath.Join(dir, MetaFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	done := pr.Start("write keys")
 	id := spec.ID()
 	meta := &Meta{Format: MetaFormat, CircuitID: hex.EncodeToString(id[:]), Public: spec.Public(),
@@ -147,50 +155,52 @@ func ReadMeta(dir string) (*Meta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys directory %s: %w (run `zkeval setup` first)", dir, err)
 	}
+	const hint = "the keys directory is damaged: run `zkeval setup` again (or fetch the ceremony's keys again)"
 	var m Meta
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := jsonfile.Decode(data, path, MetaFormat, hint, &m); err != nil {
+		return nil, err
 	}
 	if m.Format != MetaFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, MetaFormat)
+		return nil, fmt.Errorf("%s: format %q, want %q; %s", path, m.Format, MetaFormat, hint)
 	}
 	return &m, nil
 }
 
-// readChecked reads dir/name and checks its SHA-256 against meta.
-func readChecked(dir, name string, meta *Meta) ([]byte, error) {
+// readStream decodes dir/name with read while computing its SHA-256 on the
+// fly (the file is never held in memory twice), then checks the digest
+// against meta and that read consumed the whole file.
+func readStream(dir, name string, meta *Meta, read func(io.Reader) (int64, error)) error {
 	path := filepath.Join(dir, name)
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sum := sha256.Sum256(data)
-	if want := meta.Files[name]; hex.EncodeToString(sum[:]) != want {
-		return nil, fmt.Errorf("%s: SHA-256 %x does not match %s (%s); the file is corrupt or from another setup", path, sum, MetaFile, want)
+	defer f.Close()
+	h := sha256.New()
+	if _, err := read(bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return data, nil
+	// bufio may have read ahead; hash whatever is left so that trailing
+	// bytes change the digest too.
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if got, want := hex.EncodeToString(h.Sum(nil)), meta.Files[name]; got != want {
+		return fmt.Errorf("%s: SHA-256 %s does not match %s (%s); the file is corrupt or from another setup", path, got, MetaFile, want)
+	}
+	return nil
 }
 
-// LoadProver reads the constraint system and proving key of dir, checking
-// their digests against circuit.json.
+// LoadProver reads the constraint system and proving key of dir, streaming
+// each file once and checking its digest against circuit.json.
 func LoadProver(dir string, meta *Meta) (constraint.ConstraintSystem, groth16.ProvingKey, error) {
-	data, err := readChecked(dir, ConstraintsFile, meta)
-	if err != nil {
-		return nil, nil, err
-	}
 	cs := groth16.NewCS(ecc.BN254)
-	if _, err := cs.ReadFrom(bytes.NewReader(data)); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConstraintsFile), err)
-	}
-	data, err = readChecked(dir, ProvingKeyFile, meta)
-	if err != nil {
+	if err := readStream(dir, ConstraintsFile, meta, cs.ReadFrom); err != nil {
 		return nil, nil, err
 	}
 	pk := groth16.NewProvingKey(ecc.BN254)
-	if _, err := pk.UnsafeReadFrom(bytes.NewReader(data)); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, ProvingKeyFile), err)
+	if err := readStream(dir, ProvingKeyFile, meta, pk.UnsafeReadFrom); err != nil {
+		return nil, nil, err
 	}
 	return cs, pk, nil
 }

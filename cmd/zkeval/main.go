@@ -1,9 +1,21 @@
 // Command zkeval proves, in zero knowledge, that a committed model reaches
 // stated scores on a whole benchmark, and verifies such attestations.
 //
-// Exit codes: 0 success (for verify: the attestation is valid); 1 the claim
-// is false or the attestation does not verify; 2 usage error; 3 input/output
-// error (a file is missing, unreadable, malformed or cannot be written).
+// Exit codes:
+//
+//	0  success (for verify: the attestation is valid)
+//	1  prove: the claim is false; verify: the attestation is invalid, which
+//	   includes an attestation or verifying key that is malformed, truncated
+//	   or not the one the attestation names
+//	2  usage error: an unknown command or flag, a missing or malformed
+//	   argument or flag value, an output path that is also an input
+//	3  input/output error: a file is missing, unreadable or cannot be
+//	   written; an input file other than verify's attestation and verifying
+//	   key is malformed, or the inputs do not fit each other (a model and a
+//	   benchmark of different widths, an opening of another model, keys made
+//	   for another circuit)
+//
+// A command that fails writes no output file.
 package main
 
 import (
@@ -59,6 +71,8 @@ func exitCode(err error) int {
 		return exitInvalid
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return exitIO
+	case isCobraUsage(err):
+		return exitUsage
 	}
 	return exitIO
 }
@@ -72,9 +86,17 @@ score on every sample of a public benchmark, without revealing a weight; and it
 verifies such attestations in milliseconds.
 
 Flow: model import -> benchmark import -> commit -> setup -> prove -> verify.
+"zkeval COMMAND --help" describes each step.
 
-Exit codes: 0 success or valid; 1 false claim or invalid attestation;
-2 usage error; 3 input/output error.`,
+Exit codes:
+  0  success; for verify, the attestation is valid
+  1  prove: the claim is false (no attestation is written);
+     verify: the attestation is invalid or malformed, or the verifying key
+     is not the one it names
+  2  usage error (unknown command or flag, missing argument, bad value)
+  3  a file is missing, unreadable, malformed or cannot be written, or the
+     inputs do not fit each other
+A command that fails leaves no output file behind.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       prover.Version,
@@ -82,7 +104,7 @@ Exit codes: 0 success or valid; 1 false claim or invalid attestation;
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newModelCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newVerifyCmd())
+	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newVerifyCmd())
 	return root
 }
 
@@ -90,15 +112,9 @@ func main() {
 	// gnark logs to stdout by default; keep stdout for results.
 	logger.SetOutput(os.Stderr)
 	root := newRootCmd()
-	err := root.Execute()
-	if err != nil {
-		code := exitCode(err)
-		var ee *exitError
-		if !errors.As(err, &ee) && isCobraUsage(err) {
-			code = exitUsage
-		}
+	if err := root.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "zkeval: %v\n", err)
-		os.Exit(code)
+		os.Exit(exitCode(err))
 	}
 }
 

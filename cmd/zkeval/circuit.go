@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkeval/zkeval/circuits"
+)
+
+func newCircuitCmd() *cobra.Command {
+	var modelPath, benchPath, claimText string
+	var hide bool
+	c := &cobra.Command{
+		Use:   "circuit --model MODEL.zkm --benchmark FILE.bench",
+		Short: "Compile the circuit and print its size, gadget choices and constraints per gadget",
+		Long: `Compiles the evaluation circuit that setup would make, without making keys,
+and prints the circuit id, the accumulator widths, the ReLU gadget and
+range-check table chosen for it, and the constraints attributed to each gadget
+(gnark's constraint profiler).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			if err != nil {
+				return err
+			}
+			pr := reporter(cmd)
+			done := pr.Start("compile with constraint profile")
+			bd, err := circuits.Profile(spec)
+			if err != nil {
+				return ioErr(err)
+			}
+			done("")
+			pub := spec.Public()
+			id := pub.ID()
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"circuitId": fmt.Sprintf("%x", id), "public": pub, "constraints": bd})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "circuit           %x\n", id)
+			fmt.Fprintf(w, "model shape       %s\n", spec.Shape.String())
+			fmt.Fprintf(w, "benchmark         %s\n", spec.Bench.String())
+			fmt.Fprintf(w, "accumulator bits  %v\n", spec.AccBits)
+			fmt.Fprintf(w, "relu gadgets      %v\n", spec.ReLU)
+			fmt.Fprintf(w, "range-check table 2^%d entries\n", spec.RangeBase)
+			fmt.Fprintf(w, "wires             %d\n", bd.Wires)
+			fmt.Fprintf(w, "range checks      %v\n", bd.RangeChecks)
+			fmt.Fprintf(w, "constraints by gadget:\n%s", bd.String())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm)")
+	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
+	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape (metric and comparison)")
+	c.Flags().BoolVar(&hide, "hide-count", false, "circuit that keeps the exact count secret")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
