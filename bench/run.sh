@@ -34,8 +34,8 @@ $BIN commit "$OUT/mlp.zkm" -o "$OUT/mlp.commitment.json" --opening "$OUT/mlp.ope
 for n in $SIZES; do
   b="$OUT/mnist-test-$n.bench"
   [ -f "$b" ] || $BIN benchmark import mnist --split test --limit "$n" -o "$b" > /dev/null
-  timed "circuit-$n" $BIN circuit --model "$OUT/mlp.zkm" --benchmark "$b" --json
   timed "setup-$n" $BIN setup --model "$OUT/mlp.zkm" --benchmark "$b" -o "$OUT/keys-$n"
+  timed "circuit-$n" $BIN circuit --model "$OUT/mlp.zkm" --benchmark "$b" --json
   for r in $(seq 1 "$RUNS"); do
     timed "prove-$n-$r" $BIN prove --model "$OUT/mlp.zkm" --opening "$OUT/mlp.opening.json" --benchmark "$b" \
       --keys "$OUT/keys-$n" --claim "accuracy >= 0.95" -o "$OUT/attestation-$n.json"

@@ -87,17 +87,15 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	}
 
 	n := sp.Bench.Len()
-	// act[s] holds the current layer's inputs for sample s; for the first
-	// layer they are the benchmark's constant features.
-	act := make([][]frontend.Variable, n)
-	for s := range act {
-		act[s] = make([]frontend.Variable, sp.Shape.InputSize)
-		for i, v := range sp.Bench.X[s] {
-			act[s][i] = v
-		}
-	}
+	// act[s] holds the current layer's inputs for sample s.
+	var act [][]frontend.Variable
 	for l, ls := range sp.Shape.Layers {
-		acc := dense(api, c.W[l], c.B[l], act, ls.In, ls.Out)
+		var acc [][]frontend.Variable
+		if l == 0 {
+			acc = denseConstant(api, c.W[0], c.B[0], sp.Bench.X)
+		} else {
+			acc = dense(api, c.W[l], c.B[l], act, ls.In, ls.Out)
+		}
 		switch {
 		case ls.ReLU && tables[l] != nil:
 			act = reluLookup(api, tables[l], acc, sp.AccBits[l])
@@ -170,6 +168,37 @@ func (c *EvalCircuit) checkCommitment(api frontend.API, rc frontend.Rangechecker
 	h.Write(body...)
 	api.AssertIsEqual(h.Sum(), c.Commitment)
 	return nil
+}
+
+// denseConstant returns the first layer's accumulators acc[s] = W·x[s] + b
+// as linear combinations of the secret weights with the benchmark's constant
+// features as coefficients: they cost no constraint, and the gadgets that
+// use them (ReLU, argmax) constrain them directly. Zero features add no
+// term.
+func denseConstant(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, x [][]int64) [][]frontend.Variable {
+	acc := make([][]frontend.Variable, len(x))
+	for s, xs := range x {
+		acc[s] = make([]frontend.Variable, len(w))
+		for o, row := range w {
+			terms := make([]frontend.Variable, 0, len(xs)+1)
+			terms = append(terms, b[o])
+			for i, v := range xs {
+				switch v {
+				case 0:
+				case 1:
+					terms = append(terms, row[i])
+				default:
+					terms = append(terms, api.Mul(row[i], v))
+				}
+			}
+			if len(terms) == 1 {
+				acc[s][o] = terms[0]
+			} else {
+				acc[s][o] = api.Add(terms[0], terms[1], terms[2:]...)
+			}
+		}
+	}
+	return acc
 }
 
 // dense returns acc[s] = W·a[s] + b for every sample, computed by DenseHint

@@ -127,8 +127,8 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 		out  int
 		f    func(field, v *big.Int)
 	}{
-		{"dense accumulator +1 (layer 0)", DenseHint, 0, 3, addOne},
-		{"dense accumulator +1 (last layer)", DenseHint, 2, 5, addOne},
+		{"dense accumulator +1 (second layer)", DenseHint, 0, 3, addOne},
+		{"dense accumulator +1 (last layer)", DenseHint, 1, 5, addOne},
 		{"relu sign flipped", ReLUSignHint, 4, 1, flipBit},
 		{"relu sign flipped (second layer)", ReLUSignHint, 25, 0, flipBit},
 		{"argmax one-hot moved", ArgmaxHint, 7, 0, flipBit},

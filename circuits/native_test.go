@@ -1,6 +1,7 @@
 package circuits
 
 import (
+	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -53,68 +54,83 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 	w, err := frontend.NewWitness(Assignment(spec, m, salt, cm, correct, correct), ecc.BN254.ScalarField())
 	require.NoError(t, err)
 
-	// Record what the hints return while the solver checks every
-	// constraint; the solve succeeding means these values are the
-	// constrained ones.
+	// Record what the hints receive and return while the solver checks
+	// every constraint; the solve succeeding means these values are the
+	// constrained ones. The first layer's accumulators are linear
+	// combinations (no hint): they reach the ReLU sign hint as its inputs.
+	type call struct{ in, out []int64 }
 	var mu sync.Mutex
-	var dense [][]*big.Int
-	var onehot [][]*big.Int
-	record := func(h solver.Hint, into *[][]*big.Int) solver.Hint {
-		return func(field *big.Int, in, out []*big.Int) error {
-			if err := h(field, in, out); err != nil {
+	calls := map[string][]call{}
+	field := ecc.BN254.ScalarField()
+	record := func(name string, h solver.Hint) solver.Option {
+		return solver.OverrideHint(solver.GetHintID(h), func(f *big.Int, in, out []*big.Int) error {
+			if err := h(f, in, out); err != nil {
 				return err
 			}
-			cp := make([]*big.Int, len(out))
-			for i := range out {
-				cp[i] = new(big.Int).Set(out[i])
+			c := call{}
+			for _, v := range in {
+				x, err := toSigned(field, v)
+				if err != nil {
+					return err
+				}
+				c.in = append(c.in, x)
+			}
+			for _, v := range out {
+				x, err := toSigned(field, v)
+				if err != nil {
+					return err
+				}
+				c.out = append(c.out, x)
 			}
 			mu.Lock()
-			*into = append(*into, cp)
+			calls[name] = append(calls[name], c)
 			mu.Unlock()
 			return nil
-		}
+		})
 	}
-	_, err = cs.Solve(w,
-		solver.OverrideHint(solver.GetHintID(DenseHint), record(DenseHint, &dense)),
-		solver.OverrideHint(solver.GetHintID(ArgmaxHint), record(ArgmaxHint, &onehot)))
+	require.Equal(t, ReLURange, spec.ReLU[0], "this test reads the first layer through the ReLU sign hint")
+	_, err = cs.Solve(w, record("dense", DenseHint), record("relu", ReLUSignHint), record("argmax", ArgmaxHint))
 	require.NoError(t, err)
 
-	field := ecc.BN254.ScalarField()
-	// One DenseHint call per layer (40 samples fit one chunk).
-	require.Len(t, dense, 2)
-	seen := map[int]bool{}
-	for _, out := range dense {
-		width := len(out) / b.Len()
-		l := 0
-		if width == m.Layers[1].Out() {
-			l = 1
-		}
-		seen[l] = true
-		for s := 0; s < b.Len(); s++ {
-			for o := 0; o < width; o++ {
-				got, err := toSigned(field, out[s*width+o])
-				require.NoError(t, err)
-				require.Equal(t, traces[s].Acc[l][o], got, "layer %d sample %d output %d", l, s, o)
-			}
-		}
-	}
-	require.True(t, seen[0] && seen[1])
-	require.Len(t, onehot, b.Len())
-	// Argmax hints run in sample order only if the solver is sequential;
-	// match them as a multiset of native predictions instead.
-	counts := map[int]int{}
+	key := func(v []int64) string { return fmt.Sprint(v) }
+	// First layer: one ReLU hint call per sample, inputs = accumulators.
+	want := map[string]int{}
 	for _, tr := range traces {
-		counts[model.Argmax(tr.Out)]++
+		want[key(tr.Acc[0])]++
 	}
-	for _, oh := range onehot {
-		for j, v := range oh {
-			if v.Sign() != 0 {
-				counts[j]--
+	require.Equal(t, b.Len(), len(calls["relu"]))
+	for _, c := range calls["relu"] {
+		want[key(c.in)]--
+	}
+	for k, v := range want {
+		require.Zero(t, v, "first-layer accumulators %s differ between circuit and native code", k)
+	}
+	// Second layer: one DenseHint call for all 40 samples, [n][out].
+	require.Equal(t, 1, len(calls["dense"]))
+	out := calls["dense"][0].out
+	width := m.Layers[1].Out()
+	require.Equal(t, b.Len()*width, len(out))
+	for s := 0; s < b.Len(); s++ {
+		require.Equal(t, traces[s].Acc[1], out[s*width:(s+1)*width], "sample %d", s)
+	}
+	// Argmax: one call per sample; inputs are the outputs, and the one-hot
+	// marks the native prediction.
+	preds := map[string]int{}
+	for _, tr := range traces {
+		preds[key(append(append([]int64{}, tr.Out...), int64(model.Argmax(tr.Out))))]++
+	}
+	require.Equal(t, b.Len(), len(calls["argmax"]))
+	for _, c := range calls["argmax"] {
+		p := -1
+		for j, v := range c.out {
+			if v == 1 {
+				p = j
 			}
 		}
+		preds[key(append(append([]int64{}, c.in...), int64(p)))]--
 	}
-	for j, c := range counts {
-		require.Zero(t, c, "class %d: circuit and native predictions differ", j)
+	for k, v := range preds {
+		require.Zero(t, v, "prediction %s differs between circuit and native code", k)
 	}
 	// And the exact count is what the circuit accepts: one more or one less
 	// fails.

@@ -24,7 +24,7 @@ import (
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v2"
+const Version = "zkeval-eval-circuit/v3"
 
 // Comparison is a claim's direction.
 type Comparison string
