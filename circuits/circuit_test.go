@@ -219,3 +219,45 @@ func TestAccumulatorWidthIsEnforced(t *testing.T) {
 		require.Error(t, solve(t, &g, Assignment(g.spec, g.m, g.salt, g.commit, g.count, g.count)), "gadget %s", sp.ReLU[0])
 	}
 }
+
+// TestArgmaxTieGoesToFirstIndex uses a model whose first two outputs are
+// always equal: the prediction is class 0 (first maximal index) on every
+// sample, natively and in the circuit, so samples labelled 1 count as wrong.
+func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
+	m, b := synth(t, 1, 12)
+	last := &m.Layers[len(m.Layers)-1]
+	last.W[1] = append([]int64{}, last.W[0]...)
+	last.B[1] = last.B[0]
+	last.B[2] = -1 << 40 // class 2 never wins
+	for s := range b.Labels {
+		b.Labels[s] = s % 2
+	}
+	for _, x := range b.X {
+		out, err := m.Eval(x)
+		require.NoError(t, err)
+		require.Equal(t, out[0], out[1])
+		require.Equal(t, 0, model.Argmax(out))
+	}
+	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	require.NoError(t, err)
+	salt := big.NewInt(99)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+	require.Equal(t, int64(6), f.count)
+	require.NoError(t, solve(t, f, Assignment(spec, m, salt, cm, 6, 6)))
+	require.Error(t, solve(t, f, Assignment(spec, m, salt, cm, 7, 7)))
+	// A one-hot hint that names class 1 on ties (the last maximal index) is
+	// rejected.
+	lastMax := func(field *big.Int, in, out []*big.Int) error {
+		if err := ArgmaxHint(field, in, out); err != nil {
+			return err
+		}
+		if out[0].Sign() != 0 && in[0].Cmp(in[1]) == 0 {
+			out[0].SetInt64(0)
+			out[1].SetInt64(1)
+		}
+		return nil
+	}
+	require.Error(t, solve(t, f, Assignment(spec, m, salt, cm, 6, 6), solver.OverrideHint(solver.GetHintID(ArgmaxHint), lastMax)))
+}

@@ -1,0 +1,81 @@
+package prover_test
+
+import (
+	"math/big"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/internal/testfixture"
+	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/prover"
+)
+
+func TestProveChecksNativelyFirst(t *testing.T) {
+	m := testfixture.Model(1)
+	b := testfixture.Benchmark(m, 1, 9) // 6 of 9 correct by construction
+	ev, err := prover.Evaluate(m, b)
+	require.NoError(t, err)
+	require.Equal(t, int64(6), ev.Correct)
+	salt := big.NewInt(5)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	dir := t.TempDir() // no keys: every case below must fail before loading them
+
+	t.Run("false claim names the true value", func(t *testing.T) {
+		cl, err := claim.Parse("accuracy >= 0.7")
+		require.NoError(t, err)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		require.ErrorIs(t, err, prover.ErrClaimFalse)
+		require.Contains(t, err.Error(), "accuracy is 0.6666 (6/9), below the claimed 0.7")
+	})
+	t.Run("false upper claim", func(t *testing.T) {
+		cl, err := claim.Parse("accuracy <= 1/2")
+		require.NoError(t, err)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		require.ErrorIs(t, err, prover.ErrClaimFalse)
+		require.Contains(t, err.Error(), "above the claimed 1/2")
+	})
+	t.Run("opening of another commitment", func(t *testing.T) {
+		cl, err := claim.Parse("accuracy >= 0.5")
+		require.NoError(t, err)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: big.NewInt(6), Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		require.ErrorContains(t, err, "the opening does not open the model")
+	})
+	t.Run("another model with this opening", func(t *testing.T) {
+		cl, err := claim.Parse("accuracy >= 0")
+		require.NoError(t, err)
+		_, err = prover.Prove(&prover.Request{Model: testfixture.Model(2), Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		require.ErrorContains(t, err, "the opening does not open the model")
+	})
+}
+
+func TestProveRejectsKeysOfAnotherCircuit(t *testing.T) {
+	m := testfixture.Model(1)
+	b := testfixture.Benchmark(m, 1, 9)
+	cl, err := claim.Parse("accuracy >= 0.5")
+	require.NoError(t, err)
+	// keys for the first 8 samples only: another benchmark, another circuit
+	short, err := b.Prefix(8)
+	require.NoError(t, err)
+	spec, err := circuits.NewSpec(m, short, prover.ClaimShape(cl, true))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	_, err = keys.SetupSingleParty(spec, dir, nil)
+	require.NoError(t, err)
+	salt := big.NewInt(5)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+	require.ErrorContains(t, err, "are for another circuit")
+	// and the hidden-count circuit differs from the revealed one
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: false, KeysDir: dir}, cm)
+	require.ErrorContains(t, err, "are for another circuit")
+	// the matching request proves
+	st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+	require.NoError(t, err)
+	require.Equal(t, "single-party", st.Predicate.Setup.Kind)
+}
