@@ -12,10 +12,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 )
 
 // StatementType is the in-toto Statement v1 type URI.
@@ -143,7 +145,10 @@ func Parse(data []byte, source string) (*Statement, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: not a zkeval attestation (in-toto Statement v1 JSON): %w", source, err)
+		if k := jsonfile.Kind(data); strings.HasPrefix(k, "zkeval-") {
+			return nil, fmt.Errorf("%s: this file is %s, not a zkeval attestation; attestations are written by `zkeval prove`", source, k)
+		}
+		return nil, fmt.Errorf("%s: not a zkeval attestation (in-toto Statement v1 JSON): %s", source, jsonfile.Describe(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: trailing data after the statement", source)

@@ -126,7 +126,7 @@ func LoadCSV(r io.Reader, source string, opt CSVOptions) (*Benchmark, error) {
 					source, line, ErrFormat, ncols)
 			}
 			if opt.LabelColumn > ncols {
-				return nil, fmt.Errorf("%s: line %d: %w: LabelColumn is %d but rows have %d columns",
+				return nil, fmt.Errorf("%s: line %d: %w: the label column is %d, but rows have only %d columns",
 					source, line, ErrInvalid, opt.LabelColumn, ncols)
 			}
 		} else if len(rec) != ncols {

@@ -228,7 +228,7 @@ func TestLoadCSVErrors(t *testing.T) {
 		"bare quote":  {"1,a\n2,b\"c\n", CSVOptions{}, ErrFormat, []string{"line 2", "quote"}},
 		"bits":        {"1,a\n", CSVOptions{FeatureScaleBits: 63}, ErrInvalid, []string{"FeatureScaleBits is 63"}},
 		"neg bits":    {"1,a\n", CSVOptions{FeatureScaleBits: -1}, ErrInvalid, []string{"FeatureScaleBits"}},
-		"label col":   {"1,a\n", CSVOptions{LabelColumn: 3}, ErrInvalid, []string{"LabelColumn is 3"}},
+		"label col":   {"1,a\n", CSVOptions{LabelColumn: 3}, ErrInvalid, []string{"the label column is 3"}},
 		"neg col":     {"1,a\n", CSVOptions{LabelColumn: -1}, ErrInvalid, []string{"LabelColumn is -1"}},
 		"bad name":    {"1,a\n", CSVOptions{Name: "\xff"}, ErrInvalid, []string{"Name"}},
 	}

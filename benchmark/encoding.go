@@ -2,10 +2,12 @@ package benchmark
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/zkeval/zkeval/internal/atomicfile"
 )
 
 // Magic is the first 17 bytes of every canonical encoding: the ASCII text
@@ -264,8 +266,8 @@ func Unmarshal(data []byte, source string) (*Benchmark, error) {
 		whole := left / per
 		d.off += int(whole * per)
 		return nil, d.errorf(ErrTruncated, fmt.Sprintf("sample %d", whole),
-			"the header announces %d samples of %d bytes each (%d features of %d bytes after a 2-byte label), "+
-				"but only %d bytes follow it (%d whole samples)", numSamples, per, numFeatures, w, left, whole)
+			"the header announces %d samples of %d bytes each (%d features of %d %s after a 2-byte label), "+
+				"but only %d bytes follow it (%d whole %s)", numSamples, per, numFeatures, w, plural(uint64(w), "byte"), left, whole, plural(whole, "sample"))
 	} else if extra := left - n*per; extra != 0 {
 		d.off += int(n * per)
 		return nil, d.errorf(ErrFormat, "end", "%d unexpected bytes after the last of %d samples", extra, numSamples)
@@ -330,7 +332,14 @@ func ReadFile(path string) (*Benchmark, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading benchmark: %w", err)
 	}
-	return Unmarshal(data, path)
+	b, err := Unmarshal(data, path)
+	switch {
+	case errors.Is(err, ErrTruncated):
+		return nil, fmt.Errorf("%w; the file is incomplete: write it again with `zkeval benchmark import`", err)
+	case errors.Is(err, ErrFormat):
+		return nil, fmt.Errorf("%w; benchmark files are written by `zkeval benchmark import`", err)
+	}
+	return b, err
 }
 
 // WriteFile writes the canonical encoding of b to path, with permissions
@@ -339,47 +348,18 @@ func ReadFile(path string) (*Benchmark, error) {
 // path and then flushes the directory. On error, path is left as it was and
 // the temporary file is removed. Errors name path; an invalid b gives an
 // error wrapping ErrInvalid and touches nothing.
-func WriteFile(path string, b *Benchmark) (err error) {
+func WriteFile(path string, b *Benchmark) error {
 	data, err := b.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// plural returns word, with an s unless n is 1.
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return word
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Not every platform can sync a
-	// directory; the file is in place either way.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
+	return word + "s"
 }

@@ -65,7 +65,11 @@ func LoadMNISTFiles(imagesPath, labelsPath, split string) (*Benchmark, error) {
 		return nil, fmt.Errorf("reading MNIST labels: %w", err)
 	}
 	defer fl.Close()
-	return loadMNIST(fi, fl, split, imagesPath, labelsPath)
+	b, err := loadMNIST(fi, fl, split, imagesPath, labelsPath)
+	if errors.Is(err, ErrTruncated) {
+		return nil, fmt.Errorf("%w; the file is incomplete: copy or download it again", err)
+	}
+	return b, err
 }
 
 // MNISTTest returns the official MNIST test set (files t10k-images-idx3-ubyte

@@ -91,9 +91,12 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	var act [][]frontend.Variable
 	for l, ls := range sp.Shape.Layers {
 		var acc [][]frontend.Variable
-		if l == 0 {
+		switch {
+		case l == 0 && sp.FirstLayer == FirstLayerLinear:
 			acc = denseConstant(api, c.W[0], c.B[0], sp.Bench.X)
-		} else {
+		case l == 0:
+			acc = dense(api, c.W[0], c.B[0], constants(sp.Bench.X), ls.In, ls.Out)
+		default:
 			acc = dense(api, c.W[l], c.B[l], act, ls.In, ls.Out)
 		}
 		switch {
@@ -168,6 +171,18 @@ func (c *EvalCircuit) checkCommitment(api frontend.API, rc frontend.Rangechecker
 	h.Write(body...)
 	api.AssertIsEqual(h.Sum(), c.Commitment)
 	return nil
+}
+
+// constants converts the benchmark's features to circuit constants.
+func constants(x [][]int64) [][]frontend.Variable {
+	a := make([][]frontend.Variable, len(x))
+	for s, xs := range x {
+		a[s] = make([]frontend.Variable, len(xs))
+		for i, v := range xs {
+			a[s][i] = v
+		}
+	}
+	return a
 }
 
 // denseConstant returns the first layer's accumulators acc[s] = W·x[s] + b

@@ -261,3 +261,22 @@ func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
 	}
 	require.Error(t, solve(t, f, Assignment(spec, m, salt, cm, 6, 6), solver.OverrideHint(solver.GetHintID(ArgmaxHint), lastMax)))
 }
+
+// TestFirstLayerFreivalds runs the circuit with the first layer checked by
+// a Freivalds check (the strategy for large image benchmarks): an honest
+// witness passes, a tampered first-layer accumulator or a wrong count fails.
+func TestFirstLayerFreivalds(t *testing.T) {
+	base := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	require.Equal(t, FirstLayerLinear, base.spec.FirstLayer)
+	f := *base
+	sp := *base.spec
+	sp.FirstLayer = FirstLayerFreivalds
+	f.spec = &sp
+	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	require.NoError(t, solve(t, &f, honest))
+	require.Error(t, solve(t, &f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, f.count+1)))
+	for call := 0; call < 3; call++ {
+		evil := tamper(DenseHint, call, 2, addOne)
+		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)), "dense call %d", call)
+	}
+}

@@ -24,7 +24,7 @@ import (
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v3"
+const Version = "zkeval-eval-circuit/v4"
 
 // Comparison is a claim's direction.
 type Comparison string
@@ -55,6 +55,9 @@ type Spec struct {
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
 	ReLU []string
+	// FirstLayer says how the first layer's accumulators are built:
+	// FirstLayerLinear or FirstLayerFreivalds.
+	FirstLayer string
 	// RangeBase is the width of the range-check table (2^RangeBase entries);
 	// checks other than the packed weights are widened to a multiple of it.
 	RangeBase int
@@ -79,6 +82,7 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claim ClaimShape) (*Spec, e
 	}
 	s := &Spec{Shape: m.Shape(), AccBits: acc, Bench: b, Digest: d, Claim: claim}
 	s.ReLU = ChooseReLU(s.Shape, acc, b.Len())
+	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
 	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len())
 	return s, s.Validate()
 }
@@ -152,6 +156,40 @@ const (
 // MaxLookupBits bounds the ReLU lookup table to 2^(MaxLookupBits+1) entries.
 const MaxLookupBits = 20
 
+// First-layer strategies.
+const (
+	// FirstLayerLinear: each accumulator is a linear combination of the
+	// secret weights with the constant features as coefficients; no
+	// constraint, but the compiled system stores every term.
+	FirstLayerLinear = "linear"
+	// FirstLayerFreivalds: hinted accumulators checked with a Freivalds
+	// check; out+1 constraints per sample, small terms.
+	FirstLayerFreivalds = "freivalds"
+)
+
+// MaxLinearTerms bounds the number of terms (non-zero features times the
+// layer's outputs, over all samples) for which the first layer is built as
+// linear combinations. gnark's builder holds about 200 bytes per term while
+// compiling (measured: 8.4M terms, 2.9 GiB peak for 1,000 MNIST images), so
+// past this bound the Freivalds check is used instead.
+const MaxLinearTerms = 16_000_000
+
+// ChooseFirstLayer picks the first layer's strategy for a benchmark.
+func ChooseFirstLayer(sh model.Shape, b *benchmark.Benchmark) string {
+	var nnz int64
+	for _, x := range b.X {
+		for _, v := range x {
+			if v != 0 {
+				nnz++
+			}
+		}
+	}
+	if nnz*int64(sh.Layers[0].Out) <= MaxLinearTerms {
+		return FirstLayerLinear
+	}
+	return FirstLayerFreivalds
+}
+
 // ChooseReLU picks each ReLU layer's gadget: the lookup table when its
 // fixed cost, 2^(accBits+1) constraints, is repaid by saving about 3
 // constraints on each of the layer's n·out activations, else range checks.
@@ -207,6 +245,9 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("spec: layer %d: ReLU gadget %q does not fit the layer (relu %v, accumulator bits %d)", l, g, s.Shape.Layers[l].ReLU, s.AccBits[l])
 		}
 	}
+	if s.FirstLayer != FirstLayerLinear && s.FirstLayer != FirstLayerFreivalds {
+		return fmt.Errorf("spec: first-layer strategy %q; want %q or %q", s.FirstLayer, FirstLayerLinear, FirstLayerFreivalds)
+	}
 	if s.RangeBase < MinRangeBase || s.RangeBase > MaxRangeBase {
 		return fmt.Errorf("spec: range-check base %d outside [%d, %d]", s.RangeBase, MinRangeBase, MaxRangeBase)
 	}
@@ -228,6 +269,7 @@ type Public struct {
 	AccBits         []int       `json:"accumulatorBits"`
 	ReLU            []string    `json:"reluGadgets"`
 	RangeBase       int         `json:"rangeCheckBaseBits"`
+	FirstLayer      string      `json:"firstLayer"`
 	BenchmarkDigest string      `json:"benchmarkSha256"`
 	Samples         int         `json:"samples"`
 	Claim           ClaimShape  `json:"claim"`
@@ -235,7 +277,7 @@ type Public struct {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, RangeBase: s.RangeBase, BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(), Claim: s.Claim}
+	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer, BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(), Claim: s.Claim}
 }
 
 // ID returns the circuit id: SHA-256 of the JSON encoding of Public.

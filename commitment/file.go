@@ -1,16 +1,19 @@
 package commitment
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -58,9 +61,16 @@ func ParseElement(s string) (*big.Int, error) {
 	return v, nil
 }
 
-// WriteFiles writes the public commitment file and the secret opening file,
-// atomically. The opening gets mode 0600.
+// WriteFiles writes the public commitment file and the secret opening file.
+// Both are prepared in full before either appears, so an error leaves
+// neither behind. The opening gets mode 0600 and never replaces an existing
+// file: an opening is the only way to prove against the commitment it opens,
+// so overwriting one could orphan a published commitment. An existing
+// opening gives an error wrapping fs.ErrExist and changes nothing.
 func WriteFiles(commitPath, openingPath string, m *model.Model, salt, c *big.Int) error {
+	if filepath.Clean(commitPath) == filepath.Clean(openingPath) {
+		return fmt.Errorf("the commitment and the opening must go to different files (both %s)", commitPath)
+	}
 	pub := Public{Format: CommitmentFormat, Scheme: Scheme, Commitment: FormatElement(c), Shape: m.Shape()}
 	op := Opening{Format: OpeningFormat, Scheme: Scheme, Commitment: FormatElement(c), Salt: FormatElement(salt)}
 	pd, err := json.MarshalIndent(pub, "", "  ")
@@ -71,62 +81,84 @@ func WriteFiles(commitPath, openingPath string, m *model.Model, salt, c *big.Int
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(openingPath, append(od, '\n'), 0o600); err != nil {
+	if _, err := os.Lstat(openingPath); err == nil {
+		return existingOpening(openingPath)
+	}
+	content := func(d []byte) func(*os.File) error {
+		return func(f *os.File) error {
+			_, err := f.Write(append(d, '\n'))
+			return err
+		}
+	}
+	po, err := atomicfile.Prepare(openingPath, 0o600, content(od))
+	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(commitPath, append(pd, '\n'), 0o644)
-}
-
-func decodeStrict(data []byte, source string, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", source, err)
+	defer po.Abort()
+	pp, err := atomicfile.Prepare(commitPath, 0o644, content(pd))
+	if err != nil {
+		return err
 	}
-	if dec.More() {
-		return fmt.Errorf("%s: trailing data", source)
+	defer pp.Abort()
+	if err := po.CommitNew(); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return existingOpening(openingPath)
+		}
+		return err
+	}
+	if err := pp.Commit(); err != nil {
+		os.Remove(openingPath)
+		return err
 	}
 	return nil
 }
 
+func existingOpening(path string) error {
+	return fmt.Errorf("opening file %s already exists; zkeval never overwrites an opening, because the commitment it opens could no longer be proven against (choose another path, or delete the old opening if nothing was published with it): %w", path, fs.ErrExist)
+}
+
 // ReadOpening reads an opening file and returns its salt and commitment.
+// Errors name the file and the field at fault.
 func ReadOpening(path string) (salt, c *big.Int, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
+	const hint = "pass the opening file written by `zkeval commit --opening` for this model"
 	var op Opening
-	if err := decodeStrict(data, path, &op); err != nil {
-		return nil, nil, fmt.Errorf("%w (an opening file is written by `zkeval commit --opening`)", err)
+	if err := jsonfile.Decode(data, path, OpeningFormat, hint, &op); err != nil {
+		return nil, nil, err
 	}
 	if op.Format != OpeningFormat || op.Scheme != Scheme {
-		return nil, nil, fmt.Errorf("%s: format %q scheme %q, want %q and %q", path, op.Format, op.Scheme, OpeningFormat, Scheme)
+		return nil, nil, fmt.Errorf("%s: format %q scheme %q, want %q and %q; %s", path, op.Format, op.Scheme, OpeningFormat, Scheme, hint)
 	}
 	if salt, err = ParseElement(op.Salt); err != nil {
-		return nil, nil, fmt.Errorf("%s: salt: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: field salt: %w; the opening is damaged: %s", path, err, hint)
 	}
 	if c, err = ParseElement(op.Commitment); err != nil {
-		return nil, nil, fmt.Errorf("%s: commitment: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: field commitment: %w; the opening is damaged: %s", path, err, hint)
 	}
 	return salt, c, nil
 }
 
-// ReadPublic reads a public commitment file.
+// ReadPublic reads a public commitment file. Errors name the file and the
+// field at fault.
 func ReadPublic(path string) (*Public, *big.Int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
+	const hint = "pass the public commitment file written by `zkeval commit -o`"
 	var p Public
-	if err := decodeStrict(data, path, &p); err != nil {
+	if err := jsonfile.Decode(data, path, CommitmentFormat, hint, &p); err != nil {
 		return nil, nil, err
 	}
 	if p.Format != CommitmentFormat || p.Scheme != Scheme {
-		return nil, nil, fmt.Errorf("%s: format %q scheme %q, want %q and %q", path, p.Format, p.Scheme, CommitmentFormat, Scheme)
+		return nil, nil, fmt.Errorf("%s: format %q scheme %q, want %q and %q; %s", path, p.Format, p.Scheme, CommitmentFormat, Scheme, hint)
 	}
 	c, err := ParseElement(p.Commitment)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: commitment: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: field commitment: %w; %s", path, err, hint)
 	}
 	return &p, c, nil
 }

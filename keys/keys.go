@@ -100,11 +100,27 @@ func SetupSingleParty(spec *circuits.Spec, dir string, pr *progress.Reporter) (*
 	return Write(dir, spec, cs, pk, vk, SingleParty, nil, pr)
 }
 
-// Write stores a constraint system and its keys in dir with their Meta.
-func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, kind string, transcript map[string]string, pr *progress.Reporter) (*Meta, error) {
+// Write stores a constraint system and its keys in dir with their Meta. On
+// error it removes the files it wrote (and dir, if it created it), so that no
+// partial keys directory is left behind.
+func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk groth16.ProvingKey, vk groth16.VerifyingKey, kind string, transcript map[string]string, pr *progress.Reporter) (_ *Meta, err error) {
+	_, statErr := os.Stat(dir)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	var written []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, name := range written {
+			os.Remove(filepath.Join(dir, name))
+		}
+		if created {
+			os.Remove(dir) // only if empty
+		}
+	}()
 	// Remove an old circuit.json first: until the new one is written last,
 	// the directory reads as incomplete rather than as a mix of two setups.
 	if err := os.Remove(filepath.Join(dir, MetaFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -135,6 +151,7 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 		if err != nil {
 			return nil, err
 		}
+		written = append(written, f.name)
 		meta.Files[f.name] = hex.EncodeToString(h.Sum(nil))
 	}
 	data, err := json.MarshalIndent(meta, "", "  ")
@@ -173,12 +190,12 @@ func readStream(dir, name string, meta *Meta, read func(io.Reader) (int64, error
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("keys directory %s is incomplete: %w; run `zkeval setup` again", dir, err)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := read(bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w; the file is truncated or damaged: run `zkeval setup` again", path, err)
 	}
 	// bufio may have read ahead; hash whatever is left so that trailing
 	// bytes change the digest too.
@@ -186,7 +203,7 @@ func readStream(dir, name string, meta *Meta, read func(io.Reader) (int64, error
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if got, want := hex.EncodeToString(h.Sum(nil)), meta.Files[name]; got != want {
-		return fmt.Errorf("%s: SHA-256 %s does not match %s (%s); the file is corrupt or from another setup", path, got, MetaFile, want)
+		return fmt.Errorf("%s: SHA-256 %s does not match %s (%s); the file is corrupt or from another setup: run `zkeval setup` again", path, got, MetaFile, want)
 	}
 	return nil
 }

@@ -1,12 +1,12 @@
 package model
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 )
 
 // FileFormat names the JSON format of a quantized model file (.zkm).
@@ -64,36 +64,33 @@ func ReadFile(path string) (*Model, error) {
 
 // Parse decodes a quantized model file's bytes; source names it in errors.
 func Parse(data []byte, source string) (*Model, error) {
+	const hint = "create model files with `zkeval model import`"
 	var fm fileModel
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&fm); err != nil {
-		return nil, fmt.Errorf("%s: not a zkeval model file (%s): %w; create one with `zkeval model import`", source, FileFormat, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: trailing data after the model", source)
+	if err := jsonfile.Decode(data, source, FileFormat, hint, &fm); err != nil {
+		return nil, err
 	}
 	if fm.Format != FileFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q; create the file with `zkeval model import`", source, fm.Format, FileFormat)
+		return nil, fmt.Errorf("%s: format %q, want %q; %s", source, fm.Format, FileFormat, hint)
 	}
 	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: fm.InputScale, ScaleBits: fm.ScaleBits}
+	const damaged = "the file is damaged: create it again with `zkeval model import`"
 	for i, l := range fm.Layers {
 		if len(l.Weights) != l.Out {
-			return nil, fmt.Errorf("%s: layer %d (%s): %d weight rows, but out = %d", source, i, l.Name, len(l.Weights), l.Out)
+			return nil, fmt.Errorf("%s: layer %d (%s): %d weight rows, but out = %d; %s", source, i, l.Name, len(l.Weights), l.Out, damaged)
 		}
 		for o, row := range l.Weights {
 			if len(row) != l.In {
-				return nil, fmt.Errorf("%s: layer %d (%s): weight row %d has %d values, but in = %d", source, i, l.Name, o, len(row), l.In)
+				return nil, fmt.Errorf("%s: layer %d (%s): weight row %d has %d values, but in = %d; %s", source, i, l.Name, o, len(row), l.In, damaged)
 			}
 		}
 		m.Layers = append(m.Layers, Layer{Name: l.Name, W: l.Weights, B: l.Biases, ReLU: l.ReLU})
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return nil, fmt.Errorf("%s: %w; %s", source, err, damaged)
 	}
 	s := m.Shape()
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return nil, fmt.Errorf("%s: %w; %s", source, err, damaged)
 	}
 	return m, nil
 }

@@ -103,7 +103,8 @@ func ImportONNX(path string) (*FloatModel, error) {
 func ParseONNX(data []byte, source string) (*FloatModel, error) {
 	mp := &onnx.ModelProto{}
 	if err := proto.Unmarshal(data, mp); err != nil {
-		return nil, &onnxError{kind: ErrInvalidONNX, msg: source + ": not a valid ONNX model", cause: err}
+		return nil, &onnxError{kind: ErrInvalidONNX, msg: source + ": not a valid ONNX model", cause: err,
+			hint: "the file is truncated, damaged or not ONNX: export the model again with torch.onnx.export"}
 	}
 	p := &onnxImporter{src: source}
 	return p.run(mp)
@@ -115,13 +116,18 @@ type onnxError struct {
 	kind  error
 	msg   string
 	cause error
+	hint  string // what to do, appended after the cause
 }
 
 func (e *onnxError) Error() string {
+	s := e.msg
 	if e.cause != nil {
-		return e.msg + ": " + e.cause.Error()
+		s += ": " + e.cause.Error()
 	}
-	return e.msg
+	if e.hint != "" {
+		s += "; " + e.hint
+	}
+	return s
 }
 
 func (e *onnxError) Unwrap() []error {
@@ -324,7 +330,7 @@ func (p *onnxImporter) unsupportedOp() error {
 func (p *onnxImporter) run(mp *onnx.ModelProto) (*FloatModel, error) {
 	g := mp.GetGraph()
 	if g == nil {
-		return nil, p.fail(ErrInvalidONNX, "not a valid ONNX model: it has no graph")
+		return nil, p.fail(ErrInvalidONNX, "not a valid ONNX model: it has no graph (is the file empty, or not ONNX?); export the model with torch.onnx.export")
 	}
 	found := false
 	for _, o := range mp.GetOpsetImport() {

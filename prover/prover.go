@@ -33,6 +33,10 @@ var Version = "0.1.0"
 // no proof is attempted.
 var ErrClaimFalse = errors.New("claim does not hold")
 
+// ErrOpening is returned (wrapped) when the salt and the model do not hash
+// to the commitment that the opening names.
+var ErrOpening = errors.New("the opening does not open the model")
+
 // Request is what a proof needs.
 type Request struct {
 	Model     *model.Model
@@ -89,7 +93,7 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 		return nil, err
 	}
 	if expectCommitment != nil && cm.Cmp(expectCommitment) != 0 {
-		return nil, fmt.Errorf("the opening does not open the model: Poseidon2(salt, model) = %s, but the opening names commitment %s; use the opening written by `zkeval commit` for this model file", commitment.FormatElement(cm), commitment.FormatElement(expectCommitment))
+		return nil, fmt.Errorf("%w: Poseidon2(salt, model) = %s, but the opening names commitment %s; use the opening that `zkeval commit` wrote for this model file", ErrOpening, commitment.FormatElement(cm), commitment.FormatElement(expectCommitment))
 	}
 
 	done := pr.Start("native evaluation")

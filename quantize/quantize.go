@@ -238,8 +238,13 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "wrote %s (secret: it holds the quantized weights)\n", r.Output)
 	}
 	how := "given"
-	if r.Automatic {
-		how = "automatic"
+	switch {
+	case r.Automatic && r.Samples > 0 && r.Warning != "":
+		how = "automatic: none was within 0.05 points of float accuracy, so the one with the highest agreement"
+	case r.Automatic && r.Samples > 0:
+		how = "automatic: the smallest within 0.05 points of float accuracy"
+	case r.Automatic:
+		how = "default; give --benchmark to choose it from accuracy"
 	}
 	fmt.Fprintf(w, "model        %s\n", r.Shape)
 	fmt.Fprintf(w, "scale        2^%d (%s); inputs at scale 1/%d\n", r.ScaleBits, how, r.InputScale)
@@ -260,12 +265,12 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintf(w, "layer  shape      relu  weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
+	fmt.Fprintf(w, "layer  shape      relu   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
 	for l, lr := range r.Layers {
 		acc := "-"
 		if lr.AccBits > 0 {
 			acc = fmt.Sprint(lr.AccBits)
 		}
-		fmt.Fprintf(w, "%-5d  %-9s  %-4v  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), lr.ReLU, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
+		fmt.Fprintf(w, "%-5d  %-9s  %-5v  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), lr.ReLU, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
 	}
 }

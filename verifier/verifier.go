@@ -34,6 +34,10 @@ type Options struct {
 	// Benchmark, when set, is checked against the attestation's benchmark
 	// digest by recomputing the digest from its samples.
 	Benchmark *benchmark.Benchmark
+	// BenchmarkFile names Benchmark's file in errors.
+	BenchmarkFile string
+	// AttestationFile names the attestation's file in errors.
+	AttestationFile string
 }
 
 // ClaimResult is one verified claim.
@@ -56,14 +60,29 @@ type Result struct {
 	PairingTime        time.Duration // time of groth16.Verify alone
 }
 
+// invalidError is an ErrInvalid with its detail, so that Verify can name
+// the attestation file in it.
+type invalidError struct{ detail string }
+
+func (e *invalidError) Error() string        { return ErrInvalid.Error() + ": " + e.detail }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	return &invalidError{detail: fmt.Sprintf(format, a...)}
 }
 
 // Verify checks st against the verifying key bytes vkData. It returns a
 // Result when everything checks, and an error wrapping ErrInvalid when the
 // proof, a digest, the circuit id or a claim does not check.
 func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Options) (*Result, error) {
+	res, err := verify(st, vkData, vkSource, opt)
+	if ie := (*invalidError)(nil); errors.As(err, &ie) && opt.AttestationFile != "" {
+		return nil, invalid("%s: %s", opt.AttestationFile, ie.detail)
+	}
+	return res, err
+}
+
+func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Options) (*Result, error) {
 	t0 := time.Now()
 	p := &st.Predicate
 	res := &Result{Statement: st, VerifyingKeySHA256: keys.Digest(vkData)}
@@ -76,7 +95,7 @@ func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	}
 	vk, err := keys.ParseVerifyingKey(vkData, vkSource)
 	if err != nil {
-		return nil, err
+		return nil, invalid("%v", err)
 	}
 
 	// Circuit id: recomputed from the public description.
@@ -97,7 +116,10 @@ func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if bd != pubDesc.BenchmarkDigest {
 		return nil, invalid("benchmark digest %s differs from the circuit's benchmark %s", bd, pubDesc.BenchmarkDigest)
 	}
-	if p.Benchmark.Samples != pubDesc.Samples || pubDesc.Samples < 1 {
+	if pubDesc.Samples < 1 {
+		return nil, invalid("the circuit description has %d samples; a benchmark has at least 1", pubDesc.Samples)
+	}
+	if p.Benchmark.Samples != pubDesc.Samples {
 		return nil, invalid("benchmark has %d samples but the circuit evaluates %d", p.Benchmark.Samples, pubDesc.Samples)
 	}
 	digestBytes, err := hex.DecodeString(bd)
@@ -112,7 +134,12 @@ func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 			return nil, err
 		}
 		if d != digest {
-			return nil, invalid("the benchmark file given hashes to %x, but the attestation is about benchmark %s (%s/%s)", d, bd, p.Benchmark.Name, p.Benchmark.Split)
+			file := "the benchmark file given"
+			if opt.BenchmarkFile != "" {
+				file = "benchmark file " + opt.BenchmarkFile
+			}
+			return nil, invalid("%s (%s/%s, %d samples) has digest %x, but the attestation is about benchmark %s (%s/%s, %d samples)",
+				file, opt.Benchmark.Name, opt.Benchmark.Split, opt.Benchmark.Len(), d, bd, p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples)
 		}
 		res.BenchmarkChecked = true
 	}

@@ -201,3 +201,18 @@ func TestHiddenCount(t *testing.T) {
 	_, err = verifier.Verify(st, w.vk, "vk", verifier.Options{})
 	require.ErrorIs(t, err, verifier.ErrInvalid)
 }
+
+// BenchmarkVerify times a whole Verify call (parsing the verifying key with
+// point checks, rebuilding the public inputs, the pairing check) on a small
+// circuit; Groth16 verification cost does not depend on the circuit's size,
+// only on its number of public inputs and commitments.
+func BenchmarkVerify(b *testing.B) {
+	t := &testing.T{}
+	w := get(t)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := verifier.Verify(w.st, w.vk, "vk", verifier.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

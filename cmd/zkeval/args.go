@@ -18,6 +18,9 @@ func groupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ArbitraryArgs,
+		// Runnable only to reject unknown subcommands: show no flags line.
+		DisableFlagsInUseLine:      true,
+		SuggestionsMinimumDistance: 2,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmd.Help()
@@ -47,7 +50,7 @@ func positional(names ...string) cobra.PositionalArgs {
 		case len(args) < len(names):
 			return usageErr("missing %s (usage: %s)", names[len(args)], cmd.UseLine())
 		case len(args) > len(names) && len(names) == 0:
-			return usageErr("%s takes no arguments, got %q; inputs are given with flags (usage: %s)", cmd.CommandPath(), args[0], cmd.UseLine())
+			return usageErr("%s takes no arguments, got %q; inputs are given with flags (usage: %s)", cmd.Name(), args[0], cmd.UseLine())
 		case len(args) > len(names):
 			return usageErr("unexpected argument %q after %s (usage: %s)", args[len(names)], strings.Join(names, " "), cmd.UseLine())
 		}
@@ -138,7 +141,7 @@ func checkParent(path string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("directory %s does not exist: %w", dir, fs.ErrNotExist)
+		return fmt.Errorf("directory %s does not exist", dir)
 	case err != nil:
 		return err
 	case !st.IsDir():

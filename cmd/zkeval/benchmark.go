@@ -12,9 +12,7 @@ import (
 )
 
 func newBenchmarkCmd() *cobra.Command {
-	c := &cobra.Command{Use: "benchmark", Short: "Import and inspect benchmarks"}
-	c.AddCommand(newBenchmarkImportCmd(), newBenchmarkInfoCmd())
-	return c
+	return groupCmd("benchmark", "Import and inspect benchmarks", newBenchmarkImportCmd(), newBenchmarkInfoCmd())
 }
 
 type benchInfo struct {
@@ -57,18 +55,43 @@ func newBenchmarkImportCmd() *cobra.Command {
 		Use:   "import (mnist | csv FILE.csv) -o FILE.bench",
 		Short: "Write a benchmark in zkeval's canonical encoding and print its SHA-256 digest",
 		Long: `mnist: the official MNIST test set (10,000 images, embedded in zkeval), or
-the IDX files given with --images and --labels (e.g. Fashion-MNIST).
+the IDX files given with --images and --labels (raw or gzip, e.g.
+Fashion-MNIST).
 
-csv: feature columns, then a label column (or --label-column N); features are
-exact decimals, stored as round(v·2^bits) with --feature-scale-bits.
+csv: one sample per row: feature columns, then a label column (or
+--label-column N); an optional header row is detected. Features are exact
+decimals, stored as round(v·2^bits) with --feature-scale-bits.
 
 The .bench file is the canonical encoding itself, so its SHA-256 is the
 benchmark digest. --limit N keeps the first N samples: a different benchmark,
-with its own digest.`,
-		Args: cobra.RangeArgs(1, 2),
+with its own digest.
+
+Examples:
+  zkeval benchmark import mnist -o mnist-test.bench
+  zkeval benchmark import mnist --limit 1000 -o mnist-test-1000.bench
+  zkeval benchmark import csv iris.csv --name iris -o iris.bench`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("missing the source: mnist or csv (usage: %s)", cmd.UseLine())
+			}
+			if len(args) > 2 {
+				return usageErr("unexpected argument %q (usage: %s)", args[2], cmd.UseLine())
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return usageErr("missing -o FILE.bench")
+			if err := requireFlags(cmd, "output"); err != nil {
+				return err
+			}
+			if limit < 0 {
+				return usageErr("--limit %d: give a positive sample count, or 0 for all samples", limit)
+			}
+			var inputs []string
+			if len(args) == 2 {
+				inputs = append(inputs, args[1])
+			}
+			if err := checkOutputs(append(inputs, images, labels), "-o", out); err != nil {
+				return err
 			}
 			var b *benchmark.Benchmark
 			var err error
@@ -84,7 +107,7 @@ with its own digest.`,
 					}
 					b, err = benchmark.LoadMNISTFiles(images, labels, split)
 				case split != "test":
-					return usageErr("zkeval embeds only the MNIST test split; for --split %s pass its IDX files with --images and --labels", split)
+					return usageErr("--split %s: only the MNIST test split is built in; for another split pass its IDX files with --images and --labels", split)
 				default:
 					b, err = benchmark.MNISTTest()
 				}
@@ -114,8 +137,11 @@ with its own digest.`,
 				return ioErr(err)
 			}
 			if limit > 0 {
+				if limit > b.Len() {
+					return usageErr("--limit %d: the benchmark has only %d samples", limit, b.Len())
+				}
 				if b, err = b.Prefix(limit); err != nil {
-					return usageErr("--limit: %v", err)
+					return usageErr("--limit %d: %v", limit, err)
 				}
 			}
 			if err := benchmark.WriteFile(out, b); err != nil {
@@ -130,7 +156,7 @@ with its own digest.`,
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "benchmark file to write (.bench)")
 	c.Flags().StringVar(&split, "split", "test", "split name")
-	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples (a different benchmark, with its own digest)")
+	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples, a different benchmark with its own digest; 0 = all")
 	c.Flags().StringVar(&images, "images", "", "mnist: IDX image file (raw or gzip)")
 	c.Flags().StringVar(&labels, "labels", "", "mnist: IDX label file (raw or gzip)")
 	c.Flags().StringVar(&name, "name", "", "csv: benchmark name (default: the file name)")
@@ -151,7 +177,7 @@ func newBenchmarkInfoCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "info FILE.bench",
 		Short: "Print a benchmark's name, size and SHA-256 digest",
-		Args:  cobra.ExactArgs(1),
+		Args:  positional("FILE.bench"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := benchmark.ReadFile(args[0])
 			if err != nil {

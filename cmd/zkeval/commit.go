@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -15,12 +16,21 @@ func newCommitCmd() *cobra.Command {
 		Use:   "commit MODEL.zkm -o COMMITMENT.json --opening OPENING.json",
 		Short: "Commit to a quantized model with a fresh random salt",
 		Long: `Computes the hiding, binding commitment Poseidon2(salt, shape, packed weights)
-over BN254 with a fresh random salt. The commitment file is public; the opening
-file holds the salt, stays secret, and is needed to prove.`,
-		Args: cobra.ExactArgs(1),
+over BN254 with a fresh random salt. The commitment file is public: publish it
+before proving, so that attestations can be matched to it. The opening file
+holds the salt, stays secret, and is needed to prove; zkeval never overwrites
+an existing opening file. Each run draws a new salt, so committing the same
+model twice gives two different commitments.`,
+		Args: positional("MODEL.zkm"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" || opening == "" {
-				return usageErr("need both -o COMMITMENT.json and --opening OPENING.json")
+			if err := requireFlags(cmd, "output", "opening"); err != nil {
+				return err
+			}
+			if err := checkOutputs([]string{args[0]}, "-o", out, "--opening", opening); err != nil {
+				return err
+			}
+			if _, err := os.Lstat(opening); err == nil {
+				return usageErr("--opening %s already exists; zkeval never overwrites an opening, because the commitment it opens could no longer be proven against (choose another path, or delete the old opening if nothing was published with it)", opening)
 			}
 			m, err := model.ReadFile(args[0])
 			if err != nil {
@@ -46,8 +56,8 @@ file holds the salt, stays secret, and is needed to prove.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "public commitment file to write")
-	c.Flags().StringVar(&opening, "opening", "", "secret opening file to write (mode 0600)")
+	c.Flags().StringVarP(&out, "output", "o", "", "public commitment file to write (publish it)")
+	c.Flags().StringVar(&opening, "opening", "", "secret opening file to write (mode 0600; must not exist yet)")
 	addJSONFlag(c)
 	return c
 }

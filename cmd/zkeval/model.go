@@ -16,9 +16,7 @@ import (
 )
 
 func newModelCmd() *cobra.Command {
-	c := &cobra.Command{Use: "model", Short: "Import and inspect models"}
-	c.AddCommand(newModelImportCmd())
-	return c
+	return groupCmd("model", "Import models", newModelImportCmd())
 }
 
 func newModelImportCmd() *cobra.Command {
@@ -26,22 +24,33 @@ func newModelImportCmd() *cobra.Command {
 	var scaleBits int
 	var inputScale int64
 	c := &cobra.Command{
-		Use:   "import MODEL.onnx -o MODEL.zkm",
+		Use:   "import MODEL.onnx -o MODEL.zkm [--benchmark FILE.bench]",
 		Short: "Quantize an ONNX MLP to fixed point and report its accuracy",
 		Long: `Reads a feed-forward MLP exported by torch.onnx.export (opsets 9 to 17: Gemm,
 MatMul+Add, Relu, Flatten and constant shape ops), quantizes its weights to
-fixed point at scale 2^f and writes a .zkm model file (secret: it holds the
-weights).
+fixed point at scale 2^f and writes a .zkm model file. The .zkm file holds
+the weights: keep it private.
 
-With --benchmark, it reports float accuracy, quantized accuracy and their
-agreement on every sample, and by default picks the smallest f in [4, 16]
-whose quantized accuracy is within 0.05 percentage points of float.
-Without it, f defaults to 8 and inputs to scale 1/255 (8-bit pixels).`,
-		Args: cobra.ExactArgs(1),
+With --benchmark (a file from "zkeval benchmark import"), it reports float
+accuracy, quantized accuracy and their agreement on every sample, and by
+default picks the smallest f in [4, 16] whose quantized accuracy is within
+0.05 percentage points of float. Without it, f defaults to 8 and inputs to
+scale 1/255 (8-bit pixels). Use the benchmark you will prove on: the model's
+inputs must have the benchmark's feature count and scale.`,
+		Args: positional("MODEL.onnx"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if out == "" {
-				return usageErr("missing -o MODEL.zkm")
+			if err := requireFlags(cmd, "output"); err != nil {
+				return err
+			}
+			if scaleBits < 0 || scaleBits > 24 {
+				return usageErr("--scale-bits %d: give 1 to 24, or 0 to choose automatically", scaleBits)
+			}
+			if inputScale < 0 {
+				return usageErr("--input-scale %d: give a positive denominator (255 for 8-bit pixels), or 0 for the default", inputScale)
+			}
+			if err := checkOutputs([]string{args[0], benchPath}, "-o", out); err != nil {
+				return err
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
@@ -59,7 +68,10 @@ Without it, f defaults to 8 and inputs to scale 1/255 (8-bit pixels).`,
 			}
 			rep, err := quantize.Run(fm, b, quantize.Options{ScaleBits: scaleBits, InputScale: inputScale})
 			if err != nil {
-				return ioErr(err)
+				if b != nil {
+					return ioErr(fmt.Errorf("%s on benchmark %s: %w", args[0], benchPath, err))
+				}
+				return ioErr(fmt.Errorf("%s: %w", args[0], err))
 			}
 			rep.Model.Name = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
 			sum := sha256.Sum256(data)
@@ -78,8 +90,8 @@ Without it, f defaults to 8 and inputs to scale 1/255 (8-bit pixels).`,
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "quantized model file to write (.zkm)")
-	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench) to report float and quantized accuracy on, and to pick the scale")
-	c.Flags().IntVar(&scaleBits, "scale-bits", 0, "fixed-point scale f (weights become round(w·2^f)); 0 = automatic")
+	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench) to measure float and quantized accuracy on and to pick the scale")
+	c.Flags().IntVar(&scaleBits, "scale-bits", 0, "fixed-point scale f, 1 to 24: weights become round(w·2^f); 0 = automatic with --benchmark, else 8")
 	c.Flags().Int64Var(&inputScale, "input-scale", 0, "fixed-point denominator of the input features; 0 = the benchmark's, else 255")
 	addJSONFlag(c)
 	return c

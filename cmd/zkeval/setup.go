@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +17,15 @@ import (
 // loadSpec reads the model and benchmark and derives the circuit spec for a
 // claim shape.
 func loadSpec(modelPath, benchPath, claimText string, hide bool) (*model.Model, *benchmark.Benchmark, *claim.Claim, *circuits.Spec, error) {
-	if modelPath == "" || benchPath == "" {
-		return nil, nil, nil, nil, usageErr("need --model MODEL.zkm and --benchmark FILE.bench")
+	var missing []string
+	if modelPath == "" {
+		missing = append(missing, "--model MODEL.zkm")
+	}
+	if benchPath == "" {
+		missing = append(missing, "--benchmark FILE.bench")
+	}
+	if len(missing) > 0 {
+		return nil, nil, nil, nil, usageErr("missing %s", strings.Join(missing, " and "))
 	}
 	cl, err := claim.Parse(claimText)
 	if err != nil {
@@ -52,21 +60,31 @@ WARNING: whoever runs a single-party setup knows its toxic waste and can forge
 proofs for this circuit. Attestations made with these keys say so, and verify
 warns about them. Use them for development only.
 
-The claim's metric and comparison are fixed here; its threshold is a public
-input chosen at prove time. --hide-count makes a circuit that proves only the
-threshold and keeps the exact count secret.`,
-		Args: cobra.NoArgs,
+The keys fit exactly this model shape, benchmark and claim shape: another
+benchmark (even a --limit slice of this one), another quantization or another
+claim shape needs its own setup. The claim's metric and comparison are fixed
+here (default "accuracy >= ..."); its threshold is a public input chosen at
+prove time. --hide-count makes a circuit that proves only the threshold and
+keeps the exact count secret.
+
+KEYS_DIR receives circuit.json, constraints.r1cs, proving.key and
+verifying.key; circuit.json is written last, so a directory without it is
+incomplete. Give auditors verifying.key; prove needs the whole directory.`,
+		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if out == "" {
-				return usageErr("missing -o KEYS_DIR")
+			if err := requireFlags(cmd, "model", "benchmark", "output"); err != nil {
+				return err
+			}
+			if err := checkOutputDir("-o", out); err != nil {
+				return err
 			}
 			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
 			if err != nil {
 				return err
 			}
 			pr := reporter(cmd)
-			pr.Printf("warning: %s\n", keys.SinglePartyWarning)
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", keys.SinglePartyWarning)
 			meta, err := keys.SetupSingleParty(spec, out, pr)
 			if err != nil {
 				return ioErr(err)
@@ -88,7 +106,7 @@ threshold and keeps the exact count secret.`,
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
-	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: metric and comparison (the threshold is chosen at prove time)")
+	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: its metric and comparison count, its threshold is ignored (chosen at prove time)")
 	c.Flags().BoolVar(&hide, "hide-count", false, "prove only the threshold; keep the exact count secret")
 	addJSONFlag(c)
 	addQuietFlag(c)
