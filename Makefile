@@ -24,7 +24,7 @@ vet:
 # The main job on real input: the 784-56-10 MLP trained on MNIST, proven on
 # the first $(N) images of the official MNIST test set.
 demo: build
-	@mkdir -p $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN) benchmark import mnist --split test --limit $(N) -o $(DEMO)/mnist-test-$(N).bench
 	$(BIN) model import $(MODEL) --benchmark $(DEMO)/mnist-test-$(N).bench -o $(DEMO)/mlp.zkm
 	$(BIN) commit $(DEMO)/mlp.zkm -o $(DEMO)/mlp.commitment.json --opening $(DEMO)/mlp.opening.json

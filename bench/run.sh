@@ -17,7 +17,7 @@ MODEL=${MODEL:-testdata/models/mnist_mlp_784_56_10.onnx}
 BIN=bin/zkeval
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: GNU time is needed at /usr/bin/time (Debian package: time)" >&2; exit 3; }
-mkdir -p "$OUT"
+rm -rf "$OUT"; mkdir -p "$OUT"
 go build -o "$BIN" ./cmd/zkeval
 
 # timed NAME CMD...: runs CMD under GNU time, appends "NAME wall_s rss_kib" to $OUT/times.txt.

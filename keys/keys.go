@@ -183,9 +183,9 @@ func ReadMeta(dir string) (*Meta, error) {
 	return &m, nil
 }
 
-// readStream decodes dir/name with read while computing its SHA-256 on the
-// fly (the file is never held in memory twice), then checks the digest
-// against meta and that read consumed the whole file.
+// readStream checks dir/name's SHA-256 against meta, then decodes it with
+// read, streaming from disk both times: the file is never held in memory
+// beside its decoded form.
 func readStream(dir, name string, meta *Meta, read func(io.Reader) (int64, error)) error {
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
@@ -193,17 +193,21 @@ func readStream(dir, name string, meta *Meta, read func(io.Reader) (int64, error
 		return fmt.Errorf("keys directory %s is incomplete: %w; run `zkeval setup` again", dir, err)
 	}
 	defer f.Close()
+	// First pass: the digest, so that nothing from a damaged file (a
+	// corrupt length, say) reaches the decoder.
 	h := sha256.New()
-	if _, err := read(bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)); err != nil {
-		return fmt.Errorf("%s: %w; the file is truncated or damaged: run `zkeval setup` again", path, err)
-	}
-	// bufio may have read ahead; hash whatever is left so that trailing
-	// bytes change the digest too.
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if got, want := hex.EncodeToString(h.Sum(nil)), meta.Files[name]; got != want {
 		return fmt.Errorf("%s: SHA-256 %s does not match %s (%s); the file is corrupt or from another setup: run `zkeval setup` again", path, got, MetaFile, want)
+	}
+	// Second pass: decode, streaming from disk.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := read(bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return fmt.Errorf("%s: %w; the file is truncated or damaged: run `zkeval setup` again", path, err)
 	}
 	return nil
 }

@@ -25,10 +25,11 @@ func quiet(cmd *cobra.Command) bool {
 	return j || q
 }
 
-// setupGnarkLog sends gnark's own log lines to stderr, or silences them
-// under --json and --quiet: stdout carries results only.
+// setupGnarkLog sends gnark's own log lines (JSON, one per line) to stderr
+// with --verbose, and silences them otherwise: zkeval's progress lines say
+// the same in words, and stdout carries results only.
 func setupGnarkLog(cmd *cobra.Command) {
-	if quiet(cmd) {
+	if v, _ := cmd.Flags().GetBool("verbose"); !v || quiet(cmd) {
 		logger.Disable()
 		return
 	}

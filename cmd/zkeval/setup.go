@@ -48,7 +48,7 @@ func loadSpec(modelPath, benchPath, claimText string, hide bool) (*model.Model, 
 
 func newSetupCmd() *cobra.Command {
 	var modelPath, benchPath, out, claimText string
-	var hide bool
+	var hide, force bool
 	c := &cobra.Command{
 		Use:   "setup --model MODEL.zkm --benchmark FILE.bench -o KEYS_DIR",
 		Short: "Compile the circuit and make single-party Groth16 keys (development only)",
@@ -79,6 +79,9 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 			if err := checkOutputDir("-o", out); err != nil {
 				return err
 			}
+			if old, err := keys.ReadMeta(out); err == nil && !force {
+				return usageErr("%s already holds keys for circuit %s; attestations made with them need its verifying key: choose another directory, or pass --force to replace them", out, old.CircuitID)
+			}
 			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
 			if err != nil {
 				return err
@@ -108,6 +111,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
 	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: its metric and comparison count, its threshold is ignored (chosen at prove time)")
 	c.Flags().BoolVar(&hide, "hide-count", false, "prove only the threshold; keep the exact count secret")
+	c.Flags().BoolVar(&force, "force", false, "replace the keys already in the directory")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
