@@ -304,7 +304,7 @@ func encodeWithWidth(t *testing.T, b *Benchmark, w int) []byte {
 	t.Helper()
 	good, err := b.MarshalBinary()
 	require.NoError(t, err)
-	canon := widthFor(b.featureRange())
+	canon := widthFor(b.FeatureRange())
 	offWidth := len(good) - b.Len()*(2+b.NumFeatures*canon) - 1
 	require.Equal(t, byte(canon), good[offWidth])
 	out := append([]byte(nil), good[:offWidth]...)

@@ -38,9 +38,9 @@ func widthFor(lo, hi int64) int {
 	}
 }
 
-// featureRange returns the least and greatest feature of b (b has at least
-// one feature).
-func (b *Benchmark) featureRange() (lo, hi int64) {
+// FeatureRange returns the least and greatest feature value over all
+// samples (math.MaxInt64 and math.MinInt64 when there is none).
+func (b *Benchmark) FeatureRange() (lo, hi int64) {
 	lo, hi = math.MaxInt64, math.MinInt64
 	for _, row := range b.X {
 		for _, v := range row {
@@ -58,7 +58,7 @@ func (b *Benchmark) MarshalBinary() ([]byte, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
-	w := widthFor(b.featureRange())
+	w := widthFor(b.FeatureRange())
 	size := len(Magic) + 2 + 2 + len(b.Name) + 2 + len(b.Split) + 2
 	for _, c := range b.ClassNames {
 		size += 2 + len(c)

@@ -107,7 +107,7 @@ func MeasureAccBits(m *model.Model, b *benchmark.Benchmark) ([]int, error) {
 	if err := CheckCompatible(m, b); err != nil {
 		return nil, err
 	}
-	lo, hi := featureRange(b)
+	lo, hi := b.FeatureRange()
 	if _, err := m.CheckBounds(lo, hi); err != nil {
 		return nil, err
 	}
@@ -129,20 +129,6 @@ func MeasureAccBits(m *model.Model, b *benchmark.Benchmark) ([]int, error) {
 		}
 	}
 	return acc, nil
-}
-
-func featureRange(b *benchmark.Benchmark) (lo, hi int64) {
-	for i, x := range b.X {
-		for j, v := range x {
-			if (i == 0 && j == 0) || v < lo {
-				lo = v
-			}
-			if (i == 0 && j == 0) || v > hi {
-				hi = v
-			}
-		}
-	}
-	return lo, hi
 }
 
 // ReLU gadgets.

@@ -63,18 +63,7 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 
 // Argmax returns the first index of the maximal value (ties go to the lowest
 // index), the rule the circuit enforces. It returns -1 for an empty slice.
-func Argmax(v []int64) int {
-	best := -1
-	for i, x := range v {
-		if best < 0 || x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// ArgmaxFloat is Argmax for float logits.
-func ArgmaxFloat(v []float64) int {
+func Argmax[T int64 | float64](v []T) int {
 	best := -1
 	for i, x := range v {
 		if best < 0 || x > v[best] {

@@ -114,7 +114,7 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", s, err)
 		}
-		floatPred[s] = model.ArgmaxFloat(y)
+		floatPred[s] = model.Argmax(y)
 		if floatPred[s] == b.Labels[s] {
 			rep.FloatCorrect++
 		}
@@ -191,22 +191,8 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := featureRange(b)
+	lo, hi := b.FeatureRange()
 	return rep, rep.fillLayers(acc, lo, hi)
-}
-
-func featureRange(b *benchmark.Benchmark) (lo, hi int64) {
-	for i, x := range b.X {
-		for j, v := range x {
-			if (i == 0 && j == 0) || v < lo {
-				lo = v
-			}
-			if (i == 0 && j == 0) || v > hi {
-				hi = v
-			}
-		}
-	}
-	return lo, hi
 }
 
 func (r *Report) fillLayers(acc []int, lo, hi int64) error {
