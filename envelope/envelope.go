@@ -1,0 +1,201 @@
+// Package envelope signs attestations in a DSSE envelope (Dead Simple
+// Signing Envelope, https://github.com/secure-systems-lab/dsse) with an
+// Ed25519 key (RFC 8032), through go-securesystemslib's dsse package, and
+// verifies such envelopes. The payload is the in-toto statement with payload
+// type "application/vnd.in-toto+json", as the in-toto attestation framework
+// specifies.
+//
+// Keys are files: the private key as PKCS #8 PEM ("PRIVATE KEY", mode
+// 0600), the public key as PKIX PEM ("PUBLIC KEY"). A key id is the
+// SHA-256 of the PKIX public key (dsse.SHA256KeyID).
+package envelope
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/zkeval/zkeval/internal/atomicfile"
+)
+
+// PayloadType is the DSSE payload type of an in-toto statement.
+const PayloadType = "application/vnd.in-toto+json"
+
+// ErrSignature is wrapped when an envelope's signature does not verify.
+var ErrSignature = errors.New("signature does not verify")
+
+type ed25519SignerVerifier struct {
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+}
+
+func (s *ed25519SignerVerifier) Sign(_ context.Context, data []byte) ([]byte, error) {
+	if s.priv == nil {
+		return nil, errors.New("no private key")
+	}
+	return ed25519.Sign(s.priv, data), nil
+}
+
+func (s *ed25519SignerVerifier) Verify(_ context.Context, data, sig []byte) error {
+	if !ed25519.Verify(s.pub, data, sig) {
+		return ErrSignature
+	}
+	return nil
+}
+
+func (s *ed25519SignerVerifier) KeyID() (string, error) { return dsse.SHA256KeyID(s.pub) }
+
+func (s *ed25519SignerVerifier) Public() crypto.PublicKey { return s.pub }
+
+// GenerateKey writes a new Ed25519 key pair: privPath (PKCS #8 PEM, mode
+// 0600) and pubPath (PKIX PEM). It refuses to overwrite either file.
+func GenerateKey(privPath, pubPath string) (keyID string, err error) {
+	for _, p := range []string{privPath, pubPath} {
+		if _, err := os.Stat(p); err == nil {
+			return "", fmt.Errorf("%s already exists; zkeval never overwrites a key", p)
+		}
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", err
+	}
+	pder, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	if err := atomicfile.WriteFile(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return "", err
+	}
+	if err := atomicfile.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644); err != nil {
+		os.Remove(privPath)
+		return "", err
+	}
+	return dsse.SHA256KeyID(pub)
+}
+
+func readPEM(path, want string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := pem.Decode(data)
+	if b == nil || b.Type != want {
+		return nil, fmt.Errorf("%s: not a PEM %q block; make keys with `zkeval keygen`", path, want)
+	}
+	return b.Bytes, nil
+}
+
+// ReadPrivateKey reads an Ed25519 private key written by GenerateKey.
+func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	der, err := readPEM(path, "PRIVATE KEY")
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key; zkeval signs with Ed25519", path)
+	}
+	return priv, nil
+}
+
+// ReadPublicKey reads an Ed25519 public key written by GenerateKey.
+func ReadPublicKey(path string) (ed25519.PublicKey, error) {
+	der, err := readPEM(path, "PUBLIC KEY")
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return pub, nil
+}
+
+// Sign wraps the statement bytes in a DSSE envelope signed with priv.
+func Sign(statement []byte, priv ed25519.PrivateKey) ([]byte, error) {
+	sv := &ed25519SignerVerifier{priv: priv, pub: priv.Public().(ed25519.PublicKey)}
+	es, err := dsse.NewEnvelopeSigner(sv)
+	if err != nil {
+		return nil, err
+	}
+	env, err := es.SignPayload(context.Background(), PayloadType, statement)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// IsEnvelope reports whether data looks like a DSSE envelope (a JSON object
+// with payloadType, payload and signatures) rather than a bare statement.
+func IsEnvelope(data []byte) bool {
+	var probe struct {
+		PayloadType *string          `json:"payloadType"`
+		Payload     *string          `json:"payload"`
+		Signatures  *json.RawMessage `json:"signatures"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.PayloadType != nil && probe.Payload != nil && probe.Signatures != nil
+}
+
+// Open parses a DSSE envelope and returns its payload and the key ids of
+// its signatures. With pub set, at least one signature must verify with it
+// (else an error wrapping ErrSignature); without it, no signature is
+// checked, and the caller must say so.
+func Open(data []byte, source string, pub ed25519.PublicKey) (payload []byte, keyIDs []string, err error) {
+	var env dsse.Envelope
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		return nil, nil, fmt.Errorf("%s: not a DSSE envelope: %w", source, err)
+	}
+	if env.PayloadType != PayloadType {
+		return nil, nil, fmt.Errorf("%s: payloadType %q; want %q", source, env.PayloadType, PayloadType)
+	}
+	for _, s := range env.Signatures {
+		keyIDs = append(keyIDs, s.KeyID)
+	}
+	if pub == nil {
+		payload, err = env.DecodeB64Payload()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: payload: %w", source, err)
+		}
+		return payload, keyIDs, nil
+	}
+	ev, err := dsse.NewEnvelopeVerifier(&ed25519SignerVerifier{pub: pub})
+	if err != nil {
+		return nil, nil, err
+	}
+	_, payload, err = ev.VerifyAndDecode(context.Background(), &env)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w: %v", source, ErrSignature, err)
+	}
+	return payload, keyIDs, nil
+}
+
+// KeyID returns the key id of a public key.
+func KeyID(pub ed25519.PublicKey) (string, error) { return dsse.SHA256KeyID(pub) }
