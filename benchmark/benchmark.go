@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -20,6 +21,9 @@ const (
 	MaxFeatures = math.MaxUint32
 	// MaxSamples is the largest number of samples (a uint32).
 	MaxSamples = math.MaxUint32
+	// MaxGroups is the largest number of groups (the group count is a
+	// uint16; group ids are uint16 values below it).
+	MaxGroups = math.MaxUint16
 )
 
 // Errors that the functions of this package wrap; test with errors.Is.
@@ -61,15 +65,45 @@ type Benchmark struct {
 	// Labels holds the class id of each sample, shape [samples]; each in
 	// [0, len(ClassNames)).
 	Labels []int
+
+	// GroupAttribute names the sensitive attribute that splits the samples
+	// into groups, e.g. "sex"; it is empty when the benchmark has no group
+	// attribute, and then GroupNames and Groups are empty too. Otherwise
+	// non-empty UTF-8 of at most MaxStringBytes bytes. The group attribute
+	// describes the samples for group metrics (Fairlearn's demographic
+	// parity or equalized odds, say); it is not a feature unless Spec makes
+	// its column one.
+	GroupAttribute string
+	// GroupNames gives the name of each group; the index is the group id
+	// (e.g. ["male", "female"]). Between 1 and MaxGroups distinct,
+	// non-empty UTF-8 strings of at most MaxStringBytes bytes each when
+	// GroupAttribute is set; empty otherwise.
+	GroupNames []string
+	// Groups holds the group id of each sample, shape [samples]; each in
+	// [0, len(GroupNames)). Empty when GroupAttribute is empty.
+	Groups []int
+	// Spec records how the columns of a tabular file became the labels,
+	// groups and features (see EncodingSpec); nil when the benchmark was not
+	// made that way (MNIST, plain CSV).
+	Spec *EncodingSpec
 }
+
+// HasGroups reports whether the benchmark has a group attribute.
+func (b *Benchmark) HasGroups() bool { return b.GroupAttribute != "" }
 
 // Len returns the number of samples, len(Labels).
 func (b *Benchmark) Len() int { return len(b.Labels) }
 
-// String returns "name/split (N samples, F features, C classes)".
+// String returns "name/split (N samples, F features, C classes)", with
+// ", G groups by ATTRIBUTE" before the closing parenthesis when the
+// benchmark has a group attribute.
 func (b *Benchmark) String() string {
-	return fmt.Sprintf("%s/%s (%d samples, %d features, %d classes)",
-		b.Name, b.Split, len(b.Labels), b.NumFeatures, len(b.ClassNames))
+	groups := ""
+	if b.HasGroups() {
+		groups = fmt.Sprintf(", %d groups by %s", len(b.GroupNames), b.GroupAttribute)
+	}
+	return fmt.Sprintf("%s/%s (%d samples, %d features, %d classes%s)",
+		b.Name, b.Split, len(b.Labels), b.NumFeatures, len(b.ClassNames), groups)
 }
 
 // Validate checks that b can be encoded: Name and Split are non-empty valid
@@ -127,6 +161,49 @@ func (b *Benchmark) Validate() error {
 			return fail("sample %d: label %d out of range [0, %d)", i, l, len(b.ClassNames))
 		}
 	}
+	if err := b.validateGroups(); err != nil {
+		return fail("%v", err)
+	}
+	if b.Spec != nil {
+		if err := b.Spec.check(b); err != nil {
+			return fail("Spec: %v", err)
+		}
+	}
+	return nil
+}
+
+func (b *Benchmark) validateGroups() error {
+	if b.GroupAttribute == "" {
+		if len(b.GroupNames) != 0 || len(b.Groups) != 0 {
+			return fmt.Errorf("%d GroupNames and %d Groups but no GroupAttribute; name the attribute, or leave all three empty",
+				len(b.GroupNames), len(b.Groups))
+		}
+		return nil
+	}
+	if err := checkString(b.GroupAttribute); err != nil {
+		return fmt.Errorf("GroupAttribute: %v", err)
+	}
+	if len(b.GroupNames) < 1 || len(b.GroupNames) > MaxGroups {
+		return fmt.Errorf("GroupNames: %d groups; want between 1 and %d", len(b.GroupNames), MaxGroups)
+	}
+	seen := make(map[string]int, len(b.GroupNames))
+	for i, g := range b.GroupNames {
+		if err := checkString(g); err != nil {
+			return fmt.Errorf("GroupNames[%d]: %v", i, err)
+		}
+		if j, dup := seen[g]; dup {
+			return fmt.Errorf("GroupNames[%d]: %q repeats GroupNames[%d]; group names must be distinct", i, g, j)
+		}
+		seen[g] = i
+	}
+	if len(b.Groups) != len(b.Labels) {
+		return fmt.Errorf("Groups has %d entries but Labels has %d; want one group id per sample", len(b.Groups), len(b.Labels))
+	}
+	for i, g := range b.Groups {
+		if g < 0 || g >= len(b.GroupNames) {
+			return fmt.Errorf("sample %d: group %d out of range [0, %d)", i, g, len(b.GroupNames))
+		}
+	}
 	return nil
 }
 
@@ -145,8 +222,8 @@ func checkString(s string) error {
 // Digest returns the SHA-256 hash (FIPS 180-4) of the canonical encoding
 // returned by MarshalBinary. It identifies the benchmark: two benchmarks have
 // the same digest exactly when they have the same Name, Split, ClassNames,
-// NumFeatures, InputScale, samples (in order) and labels. The error is that
-// of MarshalBinary.
+// NumFeatures, InputScale, samples (in order), labels, group attribute,
+// group names, group ids and Spec. The error is that of MarshalBinary.
 func (b *Benchmark) Digest() ([32]byte, error) {
 	data, err := b.MarshalBinary()
 	if err != nil {
@@ -156,7 +233,8 @@ func (b *Benchmark) Digest() ([32]byte, error) {
 }
 
 // Prefix returns a new benchmark made of the first n samples of b, with the
-// same Name, Split, NumFeatures, InputScale and ClassNames. Its sample count,
+// same Name, Split, NumFeatures, InputScale, ClassNames, GroupAttribute,
+// GroupNames and Spec, and the first n group ids. Its sample count,
 // hence its encoding and digest, differ from b's unless n == b.Len(). The
 // result shares no memory with b. It returns an error wrapping ErrInvalid if
 // n < 1 or n > b.Len(), or if b is not valid.
@@ -177,6 +255,12 @@ func (b *Benchmark) Prefix(n int) (*Benchmark, error) {
 		X:           make([][]int64, n),
 		Labels:      append([]int(nil), b.Labels[:n]...),
 	}
+	if b.HasGroups() {
+		p.GroupAttribute = b.GroupAttribute
+		p.GroupNames = append([]string(nil), b.GroupNames...)
+		p.Groups = append([]int(nil), b.Groups[:n]...)
+	}
+	p.Spec = b.Spec.Clone()
 	flat := make([]int64, n*b.NumFeatures)
 	for i := range n {
 		row := flat[i*b.NumFeatures : (i+1)*b.NumFeatures : (i+1)*b.NumFeatures]
@@ -194,7 +278,9 @@ func (b *Benchmark) Equal(o *Benchmark) bool {
 	}
 	if b.Name != o.Name || b.Split != o.Split || b.NumFeatures != o.NumFeatures ||
 		b.InputScale != o.InputScale || len(b.ClassNames) != len(o.ClassNames) ||
-		len(b.X) != len(o.X) || len(b.Labels) != len(o.Labels) {
+		len(b.X) != len(o.X) || len(b.Labels) != len(o.Labels) ||
+		b.GroupAttribute != o.GroupAttribute || !slices.Equal(b.GroupNames, o.GroupNames) ||
+		!slices.Equal(b.Groups, o.Groups) || !b.Spec.Equal(o.Spec) {
 		return false
 	}
 	for i := range b.ClassNames {

@@ -263,7 +263,7 @@ func TestUnmarshalRejects(t *testing.T) {
 	}{
 		"empty":          {nil, ErrTruncated, "magic"},
 		"bad magic":      {edit(func(d []byte) []byte { d[0] = 'Z'; return d }), ErrFormat, "not a zkeval benchmark"},
-		"version 2":      {edit(func(d []byte) []byte { d[offVersion+1] = 2; return d }), ErrFormat, "format version 2 is not supported"},
+		"version 3":      {edit(func(d []byte) []byte { d[offVersion+1] = 3; return d }), ErrFormat, "format version 3 is not supported"},
 		"version 0":      {edit(func(d []byte) []byte { d[offVersion+1] = 0; return d }), ErrFormat, "version"},
 		"trailing byte":  {append(append([]byte(nil), good...), 0), ErrFormat, "1 unexpected bytes after the last of 4 samples"},
 		"zero classes":   {edit(func(d []byte) []byte { d[offClasses+1] = 0; return d }), ErrInvalid, "0 classes"},

@@ -20,6 +20,11 @@ const (
 	DefaultBits     = 8
 	DefaultInput    = 255
 	ToleranceCounts = 5 // per 10,000 samples: 0.05 percentage points
+	// FullAgreementBelow is the benchmark size below which the automatic
+	// scale must keep every decision equal to float: there a single changed
+	// decision moves accuracy by more than 0.1 percentage points, and equal
+	// accuracy counts can hide changed decisions that cancel out.
+	FullAgreementBelow = 1000
 )
 
 // Options for Run. Zero values mean automatic.
@@ -67,13 +72,20 @@ type Report struct {
 	Layers       []LayerReport `json:"layers"`
 	Trials       []Trial       `json:"trials,omitempty"`
 	Warning      string        `json:"warning,omitempty"`
+	// FullAgreement reports that the automatic scale was chosen to keep
+	// every prediction equal to float (benchmarks of fewer than
+	// FullAgreementBelow samples).
+	FullAgreement bool `json:"fullAgreementRequired,omitempty"`
 }
 
 // Run quantizes fm. With a benchmark b it measures accuracy, and when
 // opt.ScaleBits is 0 it picks the smallest scale in [MinAutoBits,
 // MaxAutoBits] whose quantized accuracy is within 0.05 percentage points of
-// float accuracy (a Warning says so when none is). Without b, the scale
-// defaults to DefaultBits and the input scale to DefaultInput.
+// float accuracy; for a benchmark of fewer than FullAgreementBelow samples
+// (small tabular test splits, say), the smallest scale whose quantized
+// predictions all equal the float model's. When no scale qualifies it takes
+// the one with the highest agreement, and a Warning says so. Without b, the
+// scale defaults to DefaultBits and the input scale to DefaultInput.
 func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, error) {
 	in := opt.InputScale
 	if in == 0 {
@@ -127,6 +139,13 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		}
 		return d <= tol
 	}
+	full := b.Len() < FullAgreementBelow
+	good := func(t Trial) bool {
+		if full {
+			return t.Agree == int64(b.Len())
+		}
+		return within(t.Correct)
+	}
 	try := func(f int) (*model.Model, Trial) {
 		t := Trial{ScaleBits: f}
 		m, err := model.Quantize(fm, f, in)
@@ -173,7 +192,7 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 			if best == nil || t.Agree > bt.Agree {
 				best, bt = m, t
 			}
-			if within(t.Correct) {
+			if good(t) {
 				chosen, ct = m, t
 				break
 			}
@@ -183,8 +202,13 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 				return nil, fmt.Errorf("no scale in [%d, %d] keeps the model's accumulators within 2^%d: %s", MinAutoBits, MaxAutoBits, model.MaxAccumulatorBits, rep.Trials[0].Err)
 			}
 			chosen, ct = best, bt
-			rep.Warning = fmt.Sprintf("no scale in [%d, %d] keeps quantized accuracy within 0.05 percentage points of float (%d/%d); using 2^%d, the one with the highest agreement (%d/%d)", MinAutoBits, MaxAutoBits, rep.FloatCorrect, b.Len(), ct.ScaleBits, ct.Agree, b.Len())
+			if full {
+				rep.Warning = fmt.Sprintf("no scale in [%d, %d] keeps every quantized prediction equal to float on this benchmark of %d samples; using 2^%d, the one with the highest agreement (%d/%d)", MinAutoBits, MaxAutoBits, b.Len(), ct.ScaleBits, ct.Agree, b.Len())
+			} else {
+				rep.Warning = fmt.Sprintf("no scale in [%d, %d] keeps quantized accuracy within 0.05 percentage points of float (%d/%d); using 2^%d, the one with the highest agreement (%d/%d)", MinAutoBits, MaxAutoBits, rep.FloatCorrect, b.Len(), ct.ScaleBits, ct.Agree, b.Len())
+			}
 		}
+		rep.FullAgreement = full
 	}
 	rep.Model, rep.ScaleBits, rep.QuantCorrect, rep.Agree = chosen, ct.ScaleBits, ct.Correct, ct.Agree
 	acc, err := circuits.MeasureAccBits(chosen, b)
@@ -225,8 +249,12 @@ func (r *Report) Print(w io.Writer) {
 	}
 	how := "given"
 	switch {
+	case r.Automatic && r.Samples > 0 && r.Warning != "" && r.FullAgreement:
+		how = "automatic: none kept every prediction equal to float, so the one with the highest agreement"
 	case r.Automatic && r.Samples > 0 && r.Warning != "":
 		how = "automatic: none was within 0.05 points of float accuracy, so the one with the highest agreement"
+	case r.Automatic && r.Samples > 0 && r.FullAgreement:
+		how = fmt.Sprintf("automatic: the smallest that keeps every prediction equal to float, as required below %d samples", FullAgreementBelow)
 	case r.Automatic && r.Samples > 0:
 		how = "automatic: the smallest within 0.05 points of float accuracy"
 	case r.Automatic:

@@ -1,6 +1,9 @@
 package quantize
 
 import (
+	"bytes"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -80,4 +83,82 @@ func TestWithoutBenchmarkDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, DefaultBits, rep.ScaleBits)
 	require.Equal(t, int64(DefaultInput), rep.InputScale)
+}
+
+func tabular(t *testing.T, data, schema string) *benchmark.Benchmark {
+	t.Helper()
+	s, err := benchmark.ReadSchema("../testdata/tabular/" + schema)
+	require.NoError(t, err)
+	f, err := os.Open("../testdata/tabular/" + data)
+	require.NoError(t, err)
+	defer f.Close()
+	load := benchmark.LoadARFF
+	if strings.HasSuffix(data, ".csv") {
+		load = benchmark.LoadCSVSchema
+	}
+	b, err := load(f, data, s, "test")
+	require.NoError(t, err)
+	return b
+}
+
+// Below FullAgreementBelow samples the automatic scale is the smallest that
+// keeps every decision equal to float. On the German credit test split the
+// 58-16-2 MLP reaches its float accuracy already at 2^5 with two decisions
+// changed (they cancel out), so the count rule alone would pick a scale that
+// changes decisions.
+func TestSmallBenchmarkNeedsFullAgreement(t *testing.T) {
+	b := tabular(t, "credit-g.arff", "credit-g.schema.json")
+	require.Less(t, b.Len(), FullAgreementBelow)
+	fm, err := model.ImportONNX("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
+	require.NoError(t, err)
+	rep, err := Run(fm, b, Options{})
+	require.NoError(t, err)
+	require.True(t, rep.Automatic)
+	require.True(t, rep.FullAgreement)
+	require.Empty(t, rep.Warning)
+	require.Equal(t, int64(b.Len()), rep.Agree)
+	require.Equal(t, rep.FloatCorrect, rep.QuantCorrect)
+	require.Equal(t, 10, rep.ScaleBits)
+	countOnly := 0
+	for _, tr := range rep.Trials {
+		if tr.ScaleBits < rep.ScaleBits {
+			require.Less(t, tr.Agree, int64(b.Len()), "2^%d keeps every decision but was not chosen", tr.ScaleBits)
+			if tr.Correct == rep.FloatCorrect && countOnly == 0 {
+				countOnly = tr.ScaleBits
+			}
+		}
+	}
+	require.Equal(t, 5, countOnly, "the count rule would have stopped at 2^5")
+
+	var out bytes.Buffer
+	rep.Print(&out)
+	require.Contains(t, out.String(), "the smallest that keeps every prediction equal to float")
+
+	// The other committed tabular models reach full agreement too.
+	bc := tabular(t, "breast_cancer.csv", "breast_cancer.schema.json")
+	for _, c := range []struct {
+		onnx string
+		b    *benchmark.Benchmark
+	}{
+		{"credit_g_logreg_58_2.onnx", b},
+		{"credit_g_logreg_58_2.onnx", tabular(t, "credit-g.arff", "credit-g-age.schema.json")},
+		{"breast_cancer_logreg_30_2.onnx", bc},
+		{"breast_cancer_mlp_30_16_2.onnx", bc},
+	} {
+		fm, err := model.ImportONNX("../testdata/tabular/" + c.onnx)
+		require.NoError(t, err)
+		rep, err := Run(fm, c.b, Options{})
+		require.NoError(t, err)
+		require.Equal(t, int64(c.b.Len()), rep.Agree, c.onnx)
+	}
+}
+
+// At and above FullAgreementBelow samples the rule is unchanged: the
+// smallest scale within 0.05 points of float accuracy.
+func TestLargeBenchmarkKeepsCountRule(t *testing.T) {
+	fm, b := mnist(t, FullAgreementBelow)
+	rep, err := Run(fm, b, Options{})
+	require.NoError(t, err)
+	require.False(t, rep.FullAgreement)
+	require.Equal(t, rep.FloatCorrect, rep.QuantCorrect)
 }

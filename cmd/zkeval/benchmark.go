@@ -24,6 +24,25 @@ type benchInfo struct {
 	Classes  int    `json:"classes"`
 	Scale    int64  `json:"inputScale"`
 	SHA256   string `json:"sha256"`
+	// Tabular benchmarks only.
+	ClassCounts    []namedCount `json:"classCounts,omitempty"`
+	GroupAttribute string       `json:"groupAttribute,omitempty"`
+	Groups         []namedCount `json:"groups,omitempty"`
+	Encoding       *specInfo    `json:"encoding,omitempty"`
+}
+
+type namedCount struct {
+	Name    string `json:"name"`
+	Samples int    `json:"samples"`
+}
+
+type specInfo struct {
+	LabelColumn string   `json:"labelColumn"`
+	GroupColumn string   `json:"groupColumn,omitempty"`
+	GroupRule   string   `json:"groupRule,omitempty"`
+	ScaleBits   int      `json:"scaleBits"`
+	Columns     int      `json:"columns"`
+	Features    []string `json:"features"`
 }
 
 func describe(b *benchmark.Benchmark, file string) (*benchInfo, error) {
@@ -31,7 +50,40 @@ func describe(b *benchmark.Benchmark, file string) (*benchInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &benchInfo{File: file, Name: b.Name, Split: b.Split, Samples: b.Len(), Features: b.NumFeatures, Classes: len(b.ClassNames), Scale: b.InputScale, SHA256: hex.EncodeToString(d[:])}, nil
+	info := &benchInfo{File: file, Name: b.Name, Split: b.Split, Samples: b.Len(), Features: b.NumFeatures, Classes: len(b.ClassNames), Scale: b.InputScale, SHA256: hex.EncodeToString(d[:])}
+	if b.HasGroups() || b.Spec != nil {
+		info.ClassCounts = counts(b.ClassNames, b.Labels)
+	}
+	if b.HasGroups() {
+		info.GroupAttribute = b.GroupAttribute
+		info.Groups = counts(b.GroupNames, b.Groups)
+	}
+	if s := b.Spec; s != nil {
+		info.Encoding = &specInfo{LabelColumn: s.LabelColumn, GroupColumn: s.GroupColumn, ScaleBits: s.ScaleBits, Columns: len(s.Columns), Features: s.FeatureNames()}
+		if s.GroupRule != 0 {
+			info.Encoding.GroupRule = s.GroupRule.String()
+		}
+	}
+	return info, nil
+}
+
+func counts(names []string, ids []int) []namedCount {
+	out := make([]namedCount, len(names))
+	for i, n := range names {
+		out[i].Name = n
+	}
+	for _, id := range ids {
+		out[id].Samples++
+	}
+	return out
+}
+
+func joinCounts(cs []namedCount) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s %d", c.Name, c.Samples)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func printBench(cmd *cobra.Command, info *benchInfo) error {
@@ -44,15 +96,28 @@ func printBench(cmd *cobra.Command, info *benchInfo) error {
 	}
 	fmt.Fprintf(w, "benchmark  %s/%s\n", info.Name, info.Split)
 	fmt.Fprintf(w, "samples    %d (%d features at scale 1/%d, %d classes)\n", info.Samples, info.Features, info.Scale, info.Classes)
+	if info.ClassCounts != nil {
+		fmt.Fprintf(w, "classes    %s\n", joinCounts(info.ClassCounts))
+	}
+	if info.GroupAttribute != "" {
+		fmt.Fprintf(w, "groups     %s: %s\n", info.GroupAttribute, joinCounts(info.Groups))
+	}
+	if e := info.Encoding; e != nil {
+		group := ""
+		if e.GroupColumn != "" {
+			group = fmt.Sprintf(", groups from %q by %s", e.GroupColumn, e.GroupRule)
+		}
+		fmt.Fprintf(w, "encoding   label %q%s; %d columns as %d features with %d fractional bits\n", e.LabelColumn, group, e.Columns, info.Features, e.ScaleBits)
+	}
 	fmt.Fprintf(w, "sha256     %s\n", info.SHA256)
 	return nil
 }
 
 func newBenchmarkImportCmd() *cobra.Command {
-	var out, split, images, labels, name, labelCol string
+	var out, split, images, labels, name, labelCol, schemaPath string
 	var limit, scaleBits int
 	c := &cobra.Command{
-		Use:   "import (mnist | csv FILE.csv) -o FILE.bench",
+		Use:   "import (mnist | csv FILE.csv | arff FILE.arff) -o FILE.bench",
 		Short: "Write a benchmark in zkeval's canonical encoding and print its SHA-256 digest",
 		Long: `mnist: the official MNIST test set (10,000 images, embedded in zkeval), or
 the IDX files given with --images and --labels (raw or gzip, e.g.
@@ -62,6 +127,14 @@ csv: one sample per row: feature columns, then a label column (or
 --label-column N); an optional header row is detected. Features are exact
 decimals, stored as round(v·2^bits) with --feature-scale-bits.
 
+csv or arff with --schema S.json: a tabular file (CSV, or ARFF, Weka's
+format) read as the schema declares: the label column and its classes, an
+optional group attribute (e.g. sex from personal_status) whose group ids
+enter the benchmark, the feature columns (numeric, or one-hot in declared
+order), the fixed-point scale and the test/train split; --split picks test
+(the default) or train. The schema's encoding is part of the benchmark and
+of its digest. ARFF always needs a schema.
+
 The .bench file is the canonical encoding itself, so its SHA-256 is the
 benchmark digest. --limit N keeps the first N samples: a different benchmark,
 with its own digest.
@@ -69,10 +142,12 @@ with its own digest.
 Examples:
   zkeval benchmark import mnist -o mnist-test.bench
   zkeval benchmark import mnist --limit 1000 -o mnist-test-1000.bench
-  zkeval benchmark import csv iris.csv --name iris -o iris.bench`,
+  zkeval benchmark import csv iris.csv --name iris -o iris.bench
+  zkeval benchmark import arff credit-g.arff --schema credit-g.schema.json -o credit-g-test.bench
+  zkeval benchmark import csv breast_cancer.csv --schema breast_cancer.schema.json --split train -o bc-train.bench`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErr("missing the source: mnist or csv (usage: %s)", cmd.UseLine())
+				return usageErr("missing the source: mnist or csv FILE.csv or arff FILE.arff (usage: %s)", cmd.UseLine())
 			}
 			if len(args) > 2 {
 				return usageErr("unexpected argument %q (usage: %s)", args[2], cmd.UseLine())
@@ -90,13 +165,20 @@ Examples:
 			if len(args) == 2 {
 				inputs = append(inputs, args[1])
 			}
-			if err := checkOutputs(append(inputs, images, labels), "-o", out); err != nil {
+			if err := checkOutputs(append(inputs, images, labels, schemaPath), "-o", out); err != nil {
 				return err
 			}
+			source := strings.ToLower(args[0])
 			var b *benchmark.Benchmark
 			var err error
-			switch strings.ToLower(args[0]) {
-			case "mnist":
+			switch {
+			case source == "arff" || (source == "csv" && schemaPath != ""):
+				if b, err = importTabular(cmd, source, args, schemaPath, name, split, labelCol); err != nil {
+					return err
+				}
+			case schemaPath != "":
+				return usageErr("--schema applies to csv and arff only")
+			case source == "mnist":
 				if len(args) != 1 {
 					return usageErr("mnist takes no file argument; use --images and --labels for other IDX files")
 				}
@@ -111,7 +193,7 @@ Examples:
 				default:
 					b, err = benchmark.MNISTTest()
 				}
-			case "csv":
+			case source == "csv":
 				if len(args) != 2 {
 					return usageErr("csv needs the file: zkeval benchmark import csv FILE.csv -o FILE.bench")
 				}
@@ -131,7 +213,7 @@ Examples:
 				}
 				b, err = benchmark.LoadCSV(f, args[1], opt)
 			default:
-				return usageErr("unknown source %q: use mnist or csv", args[0])
+				return usageErr("unknown source %q: use mnist or csv FILE.csv or arff FILE.arff", args[0])
 			}
 			if err != nil {
 				return ioErr(err)
@@ -155,15 +237,55 @@ Examples:
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "benchmark file to write (.bench)")
-	c.Flags().StringVar(&split, "split", "test", "split name")
+	c.Flags().StringVar(&split, "split", "test", "split name; with a schema that splits the rows, test or train")
 	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples, a different benchmark with its own digest; 0 = all")
 	c.Flags().StringVar(&images, "images", "", "mnist: IDX image file (raw or gzip)")
 	c.Flags().StringVar(&labels, "labels", "", "mnist: IDX label file (raw or gzip)")
-	c.Flags().StringVar(&name, "name", "", "csv: benchmark name (default: the file name)")
+	c.Flags().StringVar(&name, "name", "", "csv, arff: benchmark name (default: the schema's name, else the file name)")
 	c.Flags().IntVar(&scaleBits, "feature-scale-bits", 0, "csv: features are stored as round(v·2^bits); 0 = 12")
 	c.Flags().StringVar(&labelCol, "label-column", "", "csv: 1-based label column (default: the last)")
+	c.Flags().StringVar(&schemaPath, "schema", "", "csv, arff: JSON schema naming the label, group and feature columns, their encoding and the split")
 	addJSONFlag(c)
 	return c
+}
+
+// importTabular reads an ARFF or CSV file with a schema. Its errors are
+// already classified (usage or I/O).
+func importTabular(cmd *cobra.Command, source string, args []string, schemaPath, name, split, labelCol string) (*benchmark.Benchmark, error) {
+	if schemaPath == "" {
+		return nil, usageErr("arff needs --schema S.json, which names the label, group and feature attributes (see testdata/tabular/credit-g.schema.json)")
+	}
+	if len(args) != 2 {
+		return nil, usageErr("%s needs the file: zkeval benchmark import %s FILE.%s --schema S.json -o FILE.bench", source, source, source)
+	}
+	if labelCol != "" || cmd.Flags().Changed("feature-scale-bits") {
+		return nil, usageErr("--label-column and --feature-scale-bits do not apply with --schema: the schema gives the label column and featureScaleBits")
+	}
+	schema, err := benchmark.ReadSchema(schemaPath)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	if name != "" {
+		schema.Name = name
+	}
+	if schema.Name == "" {
+		schema.Name = strings.TrimSuffix(baseName(args[1]), "."+source)
+	}
+	f, err := os.Open(args[1])
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	defer f.Close()
+	var b *benchmark.Benchmark
+	if source == "arff" {
+		b, err = benchmark.LoadARFF(f, args[1], schema, split)
+	} else {
+		b, err = benchmark.LoadCSVSchema(f, args[1], schema, split)
+	}
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	return b, nil
 }
 
 func baseName(p string) string {
