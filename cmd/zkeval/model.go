@@ -34,7 +34,8 @@ the weights: keep it private.
 With --benchmark (a file from "zkeval benchmark import"), it reports float
 accuracy, quantized accuracy and their agreement on every sample, and by
 default picks the smallest f in [4, 16] whose quantized accuracy is within
-0.05 percentage points of float. Without it, f defaults to 8 and inputs to
+0.05 percentage points of float (on benchmarks of fewer than 1,000 samples,
+whose every prediction must then equal float's). Without it, f defaults to 8 and inputs to
 scale 1/255 (8-bit pixels). Use the benchmark you will prove on: the model's
 inputs must have the benchmark's feature count and scale.`,
 		Args: positional("MODEL.onnx"),
