@@ -153,6 +153,12 @@ func Parse(data []byte, source string) (*Statement, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%s: trailing data after the statement", source)
 	}
+	// Go matches keys without regard to case and keeps the last of repeated
+	// ones; other readers do not. Refuse both, so that every reader of a
+	// verified attestation sees the values that were verified.
+	if err := jsonfile.ExactKeys(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: not a zkeval attestation: %v", source, err)
+	}
 	if s.Type != StatementType {
 		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
 	}

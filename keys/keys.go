@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,9 @@ import (
 	"path/filepath"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	bn254 "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -227,10 +230,18 @@ func LoadProver(dir string, meta *Meta) (constraint.ConstraintSystem, groth16.Pr
 }
 
 // ParseVerifyingKey decodes a verifying key with full point checks. source
-// names it in errors.
+// names it in errors. The lengths the encoding declares are checked against
+// the size of data first, so that a short, hostile key cannot make the
+// decoder allocate more than data could hold.
 func ParseVerifyingKey(data []byte, source string) (groth16.VerifyingKey, error) {
+	if err := checkVerifyingKeyLengths(data); err != nil {
+		return nil, fmt.Errorf("%s: not a valid BN254 Groth16 verifying key: %w", source, err)
+	}
 	vk := groth16.NewVerifyingKey(ecc.BN254)
-	n, err := vk.ReadFrom(bytes.NewReader(data))
+	n, err := readFrom(vk, data)
+	if err == nil {
+		err = checkCommittedIndices(vk)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a valid BN254 Groth16 verifying key: %w", source, err)
 	}
@@ -240,8 +251,147 @@ func ParseVerifyingKey(data []byte, source string) (groth16.VerifyingKey, error)
 	return vk, nil
 }
 
+// readFrom decodes data into v, turning a panic of the decoder (gnark
+// panics on a committed-input index above the int range) into an error.
+func readFrom(v io.ReaderFrom, data []byte) (n int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the decoder failed: %v", p)
+		}
+	}()
+	return v.ReadFrom(bytes.NewReader(data))
+}
+
+// checkCommittedIndices checks what groth16.Verify indexes with, so that a
+// hostile key cannot make it index out of range (a panic): one commitment
+// key per list of committed public inputs, and every index in those lists
+// naming a public input (1 to the number of public inputs).
+func checkCommittedIndices(v groth16.VerifyingKey) error {
+	vk, ok := v.(*groth16bn254.VerifyingKey)
+	if !ok {
+		return fmt.Errorf("not a BN254 verifying key")
+	}
+	nc := len(vk.PublicAndCommitmentCommitted)
+	if len(vk.CommitmentKeys) != nc {
+		return fmt.Errorf("%d commitment keys for %d commitments", len(vk.CommitmentKeys), nc)
+	}
+	nPublic := len(vk.G1.K) - nc - 1 // without the constant one wire
+	if nPublic < 0 {
+		return fmt.Errorf("%d K points for %d commitments", len(vk.G1.K), nc)
+	}
+	for i, l := range vk.PublicAndCommitmentCommitted {
+		for _, j := range l {
+			if j < 1 || j > nPublic {
+				return fmt.Errorf("commitment %d names public input %d; the key has %d", i, j, nPublic)
+			}
+		}
+	}
+	return nil
+}
+
 // Digest returns the lowercase hex SHA-256 of data.
 func Digest(data []byte) string {
 	s := sha256.Sum256(data)
 	return hex.EncodeToString(s[:])
+}
+
+// ParseProof decodes a BN254 Groth16 proof (gnark encoding) with full point
+// checks and no trailing bytes. The number of commitments the encoding
+// declares is checked against the size of data first, so that a short,
+// hostile proof cannot make the decoder allocate more than data could hold.
+func ParseProof(data []byte) (groth16.Proof, error) {
+	r := &lengthScanner{data: data}
+	r.g1()
+	r.g2()
+	r.g1()
+	r.slice(bn254.SizeOfG1AffineCompressed, "commitments")
+	if r.err != nil {
+		return nil, r.err
+	}
+	proof := groth16.NewProof(ecc.BN254)
+	n, err := readFrom(proof, data)
+	if err != nil {
+		return nil, err
+	}
+	if int(n) != len(data) {
+		return nil, fmt.Errorf("%d trailing bytes after the proof", len(data)-int(n))
+	}
+	return proof, nil
+}
+
+// checkVerifyingKeyLengths walks the verifying key encoding of gnark's
+// BN254 Groth16 backend ([α]1, [β]1, [β]2, [γ]2, [δ]1, [δ]2, the K points,
+// the committed public inputs) up to its commitment keys, which the decoder
+// reads one by one, and checks every declared length against the bytes left.
+func checkVerifyingKeyLengths(data []byte) error {
+	r := &lengthScanner{data: data}
+	r.g1()
+	r.g1()
+	r.g2()
+	r.g2()
+	r.g1()
+	r.g2()
+	if n := r.slice(bn254.SizeOfG1AffineCompressed, "K points"); r.err == nil {
+		for range n {
+			r.g1()
+		}
+	}
+	if n := r.slice(4, "committed public input lists"); r.err == nil {
+		for range n {
+			if m := r.slice(8, "committed public inputs"); r.err == nil {
+				r.skip(8*int(m), "committed public inputs")
+			}
+		}
+	}
+	r.slice(0, "commitment keys") // read one at a time by the decoder
+	return r.err
+}
+
+// lengthScanner walks a gnark-crypto BN254 encoding without decoding it:
+// points are compressed (the two top bits of their first byte not both 0)
+// or uncompressed, as gnark-crypto's decoder reads them.
+type lengthScanner struct {
+	data []byte
+	off  int
+	err  error
+}
+
+func (r *lengthScanner) skip(n int, what string) {
+	if r.err == nil && (n < 0 || n > len(r.data)-r.off) {
+		r.err = fmt.Errorf("truncated at byte %d (%s)", r.off, what)
+	}
+	if r.err == nil {
+		r.off += n
+	}
+}
+
+func (r *lengthScanner) point(compressed, uncompressed int) {
+	if r.err == nil && r.off < len(r.data) && r.data[r.off]>>6 == 0 {
+		compressed = uncompressed
+	}
+	r.skip(compressed, "point")
+}
+
+func (r *lengthScanner) g1() {
+	r.point(bn254.SizeOfG1AffineCompressed, bn254.SizeOfG1AffineUncompressed)
+}
+
+func (r *lengthScanner) g2() {
+	r.point(bn254.SizeOfG2AffineCompressed, bn254.SizeOfG2AffineUncompressed)
+}
+
+// slice reads a uint32 length whose elements take at least minSize bytes
+// each, and fails when the bytes left cannot hold that many.
+func (r *lengthScanner) slice(minSize int, what string) uint32 {
+	start := r.off
+	r.skip(4, what+" count")
+	if r.err != nil {
+		return 0
+	}
+	n := binary.BigEndian.Uint32(r.data[start:])
+	if left := uint64(len(r.data) - r.off); minSize > 0 && uint64(n)*uint64(minSize) > left {
+		r.err = fmt.Errorf("declares %d %s at byte %d, but only %d bytes follow", n, what, start, left)
+		return 0
+	}
+	return n
 }

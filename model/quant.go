@@ -126,8 +126,8 @@ func (m *Model) Validate() error {
 	if m.InputSize < 1 {
 		return fmt.Errorf("model: input size %d must be positive", m.InputSize)
 	}
-	if m.InputScale < 1 {
-		return fmt.Errorf("model: input scale %d must be positive", m.InputScale)
+	if m.InputScale < 1 || m.InputScale > MaxShapeField {
+		return fmt.Errorf("model: input scale %d must be positive and below 2^40", m.InputScale)
 	}
 	if m.ScaleBits < 1 || m.ScaleBits > 24 {
 		return fmt.Errorf("model: scale bits %d out of range [1, 24]", m.ScaleBits)

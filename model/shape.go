@@ -25,6 +25,12 @@ type Shape struct {
 // values and accumulators stay far below the BN254 scalar field.
 const MaxWeightBits = 48
 
+// MaxShapeField bounds the input size, the input scale and every layer
+// width: the commitment header (package commitment) packs them into 40-bit
+// fields, which must not carry into each other for the header to be
+// injective.
+const MaxShapeField = 1<<40 - 1
+
 // Shape returns the model's public architecture.
 func (m *Model) Shape() Shape {
 	s := Shape{InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits}
@@ -43,6 +49,9 @@ func (s *Shape) Validate() error {
 	if s.InputSize < 1 || s.InputScale < 1 || s.ScaleBits < 1 || s.ScaleBits > 24 {
 		return fmt.Errorf("shape: input size %d, input scale %d and scale bits %d must be positive (scale bits at most 24)", s.InputSize, s.InputScale, s.ScaleBits)
 	}
+	if int64(s.InputSize) > MaxShapeField || s.InputScale > MaxShapeField {
+		return fmt.Errorf("shape: input size %d and input scale %d must be below 2^40", s.InputSize, s.InputScale)
+	}
 	if len(s.Layers) == 0 {
 		return fmt.Errorf("shape: no layer")
 	}
@@ -50,6 +59,9 @@ func (s *Shape) Validate() error {
 	for l, ls := range s.Layers {
 		if ls.In != in || ls.Out < 1 {
 			return fmt.Errorf("shape: layer %d is %dx%d but its input has %d values", l, ls.Out, ls.In, in)
+		}
+		if int64(ls.Out) > MaxShapeField {
+			return fmt.Errorf("shape: layer %d has %d outputs; at most 2^40-1", l, ls.Out)
 		}
 		if ls.WeightBits < 2 || ls.WeightBits > MaxWeightBits || ls.BiasBits < 2 || ls.BiasBits > MaxWeightBits {
 			return fmt.Errorf("shape: layer %d has weight bits %d and bias bits %d; both must lie in [2, %d]", l, ls.WeightBits, ls.BiasBits, MaxWeightBits)

@@ -4,7 +4,6 @@
 package verifier
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +13,9 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/attestation"
@@ -42,11 +43,12 @@ type Options struct {
 
 // ClaimResult is one verified claim.
 type ClaimResult struct {
-	Text    string // "accuracy >= 0.95"
-	Bound   int64  // the count bound proven
-	Samples int
-	Count   int64 // the proven count, when revealed
-	Hidden  bool
+	Text       string // "accuracy >= 0.95"
+	Comparison string // ">=" (Bound is a least count) or "<=" (a greatest count)
+	Bound      int64  // the count bound proven
+	Samples    int
+	Count      int64 // the proven count, when revealed
+	Hidden     bool
 }
 
 // Result is a successful verification.
@@ -90,8 +92,11 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if p.Proof.System != "groth16" || p.Proof.Curve != "bn254" {
 		return nil, invalid("proof system %s/%s; zkeval verifies groth16/bn254", p.Proof.System, p.Proof.Curve)
 	}
-	if want := strings.ToLower(p.Proof.VerifyingKey["sha256"]); want != res.VerifyingKeySHA256 {
+	if want := p.Proof.VerifyingKey["sha256"]; want != res.VerifyingKeySHA256 {
 		return nil, invalid("verifying key %s has SHA-256 %s, but the attestation was made for verifying key %s", vkSource, res.VerifyingKeySHA256, want)
+	}
+	if len(p.Proof.VerifyingKey) != 1 {
+		return nil, invalid("the verifying key is named by %d digests; it must be named by its sha256 alone", len(p.Proof.VerifyingKey))
 	}
 	vk, err := keys.ParseVerifyingKey(vkData, vkSource)
 	if err != nil {
@@ -101,7 +106,7 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	// Circuit id: recomputed from the public description.
 	pubDesc := p.Circuit.Public
 	id := pubDesc.ID()
-	if hex.EncodeToString(id[:]) != strings.ToLower(p.Circuit.ID) {
+	if hex.EncodeToString(id[:]) != p.Circuit.ID {
 		return nil, invalid("circuit id %s does not match the circuit description in the attestation (which hashes to %x)", p.Circuit.ID, id)
 	}
 	if pubDesc.Version != circuits.Version {
@@ -112,7 +117,10 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	}
 
 	// Benchmark digest.
-	bd := strings.ToLower(p.Benchmark.Digest["sha256"])
+	bd := p.Benchmark.Digest["sha256"]
+	if len(p.Benchmark.Digest) != 1 {
+		return nil, invalid("the benchmark is named by %d digests; it must be named by its sha256 alone, which the proof covers", len(p.Benchmark.Digest))
+	}
 	if bd != pubDesc.BenchmarkDigest {
 		return nil, invalid("benchmark digest %s differs from the circuit's benchmark %s", bd, pubDesc.BenchmarkDigest)
 	}
@@ -133,13 +141,17 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		if err != nil {
 			return nil, err
 		}
+		file := "the benchmark file given"
+		if opt.BenchmarkFile != "" {
+			file = "benchmark file " + opt.BenchmarkFile
+		}
 		if d != digest {
-			file := "the benchmark file given"
-			if opt.BenchmarkFile != "" {
-				file = "benchmark file " + opt.BenchmarkFile
-			}
 			return nil, invalid("%s (%s/%s, %d samples) has digest %x, but the attestation is about benchmark %s (%s/%s, %d samples)",
 				file, opt.Benchmark.Name, opt.Benchmark.Split, opt.Benchmark.Len(), d, bd, p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples)
+		}
+		if p.Benchmark.Name != opt.Benchmark.Name || p.Benchmark.Split != opt.Benchmark.Split {
+			return nil, invalid("the attestation names benchmark %s/%s, but the benchmark it was proven on, %s (whose digest it carries), is %s/%s",
+				p.Benchmark.Name, p.Benchmark.Split, file, opt.Benchmark.Name, opt.Benchmark.Split)
 		}
 		res.BenchmarkChecked = true
 	}
@@ -152,8 +164,16 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if p.Model.CommitmentScheme != commitment.Scheme {
 		return nil, invalid("commitment scheme %q; zkeval verifies %q", p.Model.CommitmentScheme, commitment.Scheme)
 	}
+	if p.Model.Commitment != commitment.FormatElement(cm) {
+		return nil, invalid("model commitment %q is not written canonically (want %s)", p.Model.Commitment, commitment.FormatElement(cm))
+	}
 	if len(st.Subject) != 1 || st.Subject[0].Digest[attestation.SubjectDigestAlg] != fmt.Sprintf("%064x", cm) {
 		return nil, invalid("the subject digest does not equal the model commitment")
+	}
+	// The subject is what in-toto tooling matches artifacts against: any
+	// other digest in it would be a claim about an artifact nothing proves.
+	if len(st.Subject[0].Digest) != 1 {
+		return nil, invalid("the subject has %d digests; it must hold only the model commitment (%s)", len(st.Subject[0].Digest), attestation.SubjectDigestAlg)
 	}
 
 	// Claims.
@@ -165,6 +185,12 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
+	// The claim's fields must be the parsed claim's own, so that a reader of
+	// the JSON sees the claim that was checked.
+	if ac.Metric != cl.Metric || ac.Comparison != cl.Comparison || ac.Threshold != cl.Text {
+		return nil, invalid("claim fields metric %q, comparison %q, threshold %q are not written canonically (want %q, %q, %q)",
+			ac.Metric, ac.Comparison, ac.Threshold, cl.Metric, cl.Comparison, cl.Text)
+	}
 	if cl.Metric != pubDesc.Claim.Metric || cl.Comparison != string(pubDesc.Claim.Comparison) {
 		return nil, invalid("claim %q does not match the circuit's claim shape %s %s", cl, pubDesc.Claim.Metric, pubDesc.Claim.Comparison)
 	}
@@ -173,7 +199,7 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if ac.Bound != bound {
 		return nil, invalid("claim %q over %d samples needs count bound %d, but the attestation states %d", cl, n, bound, ac.Bound)
 	}
-	cr := ClaimResult{Text: cl.String(), Bound: bound, Samples: n}
+	cr := ClaimResult{Text: cl.String(), Comparison: cl.Comparison, Bound: bound, Samples: n}
 	var count int64
 	if pubDesc.Claim.Reveal {
 		if ac.Hidden {
@@ -204,19 +230,18 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if err != nil {
 		return nil, fmt.Errorf("public witness: %w", err)
 	}
-	proof := groth16.NewProof(ecc.BN254)
-	nread, err := proof.ReadFrom(bytes.NewReader(p.Proof.Bytes))
+	proof, err := keys.ParseProof(p.Proof.Bytes)
 	if err != nil {
 		return nil, invalid("proof bytes do not decode as a BN254 Groth16 proof: %v", err)
 	}
-	if int(nread) != len(p.Proof.Bytes) {
-		return nil, invalid("%d trailing bytes after the proof", len(p.Proof.Bytes)-int(nread))
-	}
 	tv := time.Now()
-	if err := groth16.Verify(proof, vk, pw); err != nil {
+	if err := groth16Verify(proof, vk, pw); err != nil {
 		return nil, invalid("the Groth16 proof does not verify against this verifying key and the attestation's public inputs: %v", err)
 	}
 	res.PairingTime = time.Since(tv)
+	if err := checkPublicInputs(p.Proof.PublicInputs, pw); err != nil {
+		return nil, err
+	}
 
 	if p.Setup.Kind == keys.SingleParty {
 		res.Warnings = append(res.Warnings, keys.SinglePartyWarning)
@@ -243,8 +268,48 @@ func parseValue(v string, n int) (int64, error) {
 	if c < 0 || c > int64(n) {
 		return 0, fmt.Errorf("%q: count outside [0, %d]", v, n)
 	}
+	if want := fmt.Sprintf("%d/%d", c, n); v != want {
+		return 0, fmt.Errorf("%q is not written canonically (want %q)", v, want)
+	}
 	return c, nil
+}
+
+// checkPublicInputs checks that the attestation's list of public inputs, which
+// the verifier never uses, is the list it rebuilt, so that a reader of the
+// JSON (or another verifier that takes the list as given) sees the inputs
+// that were checked.
+func checkPublicInputs(stated []string, pw witness.Witness) error {
+	pub, err := pw.Public()
+	if err != nil {
+		return fmt.Errorf("public witness: %w", err)
+	}
+	vec, ok := pub.Vector().(fr.Vector)
+	if !ok {
+		return fmt.Errorf("public witness is not a BN254 vector")
+	}
+	if len(stated) != len(vec) {
+		return invalid("the attestation lists %d public inputs; the circuit has %d", len(stated), len(vec))
+	}
+	for i := range vec {
+		var b big.Int
+		vec[i].BigInt(&b)
+		if want := commitment.FormatElement(&b); stated[i] != want {
+			return invalid("public input %d is %s in the attestation, but the attestation's own fields give %s", i, stated[i], want)
+		}
+	}
+	return nil
 }
 
 // BoundRatio returns bound/n as an exact rational.
 func BoundRatio(bound int64, n int) *big.Rat { return big.NewRat(bound, int64(n)) }
+
+// groth16Verify is groth16.Verify with a panic (gnark indexes the public
+// witness with the key's lists) turned into an error.
+func groth16Verify(proof groth16.Proof, vk groth16.VerifyingKey, pw witness.Witness) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("verification failed: %v", p)
+		}
+	}()
+	return groth16.Verify(proof, vk, pw)
+}

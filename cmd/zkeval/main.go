@@ -85,7 +85,7 @@ func newRootCmd() *cobra.Command {
 score on every sample of a public benchmark, without revealing a weight; and it
 verifies such attestations in milliseconds.
 
-Flow: model import -> benchmark import -> commit -> setup -> prove -> verify.
+Flow: benchmark import -> model import -> commit -> setup -> prove -> verify.
 "zkeval COMMAND --help" describes each step.
 
 Exit codes:
@@ -101,10 +101,11 @@ A command that fails leaves no output file behind.`,
 		SilenceErrors: true,
 		Version:       prover.Version,
 	}
+	root.PersistentFlags().BoolP("verbose", "v", false, "also print gnark's own log lines (JSON) on stderr")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newVerifyCmd())
+	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newVerifyCmd(), newCeremonyCmd(), newKeygenCmd(), newSignCmd())
 	return root
 }
 

@@ -26,6 +26,11 @@ signature with the public key (zkeval verify --signer).`,
 			if out == "" {
 				return usageErr("missing -o NAME")
 			}
+			for _, p := range []string{out + ".key", out + ".pub"} {
+				if _, err := os.Stat(p); err == nil {
+					return usageErr("%s already exists; zkeval never overwrites a key (choose another -o)", p)
+				}
+			}
 			id, err := envelope.GenerateKey(out+".key", out+".pub")
 			if err != nil {
 				return ioErr(err)

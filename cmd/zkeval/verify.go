@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/envelope"
+	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/verifier"
 )
 
@@ -36,18 +39,22 @@ type claimJSON struct {
 }
 
 func newVerifyCmd() *cobra.Command {
-	var vkPath, benchPath string
+	var vkPath, benchPath, transcriptDir, signerPath string
 	c := &cobra.Command{
-		Use:   "verify ATTESTATION.json --vk VERIFYING.key [--benchmark FILE.bench]",
+		Use:   "verify ATTESTATION.json --vk VERIFYING.key [--benchmark FILE.bench] [--transcript CEREMONY_DIR]",
 		Short: "Verify an attestation",
 		Long: `Checks an attestation: recomputes every public input from the attestation's
 fields (model commitment, benchmark digest, circuit id from the published
 circuit description, the claim's count bound), checks that the verifying key
 is the one the attestation names, and verifies the Groth16 proof. With
---benchmark it also recomputes the benchmark digest from the file.
+--benchmark it also recomputes the benchmark digest from the file. With
+--transcript it also checks the key's provenance: the ceremony transcript
+verifies, sealed this verifying key, and is the one the attestation names.
 
-Exit codes: 0 valid; 1 invalid; 2 usage error; 3 a file cannot be read.`,
-		Args: cobra.ExactArgs(1),
+Exit codes: 0 valid; 1 invalid, including an attestation or verifying key
+that is malformed or truncated; 2 usage error; 3 a file cannot be read, or
+the --benchmark file is not a valid benchmark.`,
+		Args: positional("ATTESTATION.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
 			if vkPath == "" {
@@ -62,18 +69,41 @@ Exit codes: 0 valid; 1 invalid; 2 usage error; 3 a file cannot be read.`,
 				}
 				return err
 			}
-			st, err := attestation.ReadFile(args[0])
+			data, err := os.ReadFile(args[0])
 			if err != nil {
-				if os.IsNotExist(err) {
-					return fail(ioErr(err))
+				return fail(ioErr(err)) // missing or unreadable
+			}
+			var signer string
+			var envWarning string
+			if envelope.IsEnvelope(data) {
+				var pub ed25519.PublicKey
+				if signerPath != "" {
+					if pub, err = envelope.ReadPublicKey(signerPath); err != nil {
+						return fail(ioErr(err))
+					}
 				}
+				payload, _, err := envelope.Open(data, args[0], pub)
+				if err != nil {
+					return fail(fmt.Errorf("%w: %v", verifier.ErrInvalid, err))
+				}
+				data = payload
+				if pub != nil {
+					signer, _ = envelope.KeyID(pub)
+				} else {
+					envWarning = "the DSSE envelope's signature was not checked: pass --signer LAB.pub"
+				}
+			} else if signerPath != "" {
+				return fail(fmt.Errorf("%w: %s is a bare statement, not a DSSE envelope, so it carries no signature by %s", verifier.ErrInvalid, args[0], signerPath))
+			}
+			st, err := attestation.Parse(data, args[0])
+			if err != nil {
 				return fail(fmt.Errorf("%w: %v", verifier.ErrInvalid, err))
 			}
 			vk, err := os.ReadFile(vkPath)
 			if err != nil {
 				return fail(ioErr(err))
 			}
-			var opt verifier.Options
+			opt := verifier.Options{BenchmarkFile: benchPath, AttestationFile: args[0]}
 			if benchPath != "" {
 				if opt.Benchmark, err = benchmark.ReadFile(benchPath); err != nil {
 					return fail(ioErr(err))
@@ -86,16 +116,36 @@ Exit codes: 0 valid; 1 invalid; 2 usage error; 3 a file cannot be read.`,
 				}
 				return fail(ioErr(err))
 			}
-			return printVerify(cmd, args[0], res, asJSON)
+			if envWarning != "" {
+				res.Warnings = append(res.Warnings, envWarning)
+			}
+			setupHow := "stated by the attestation, not checked: pass --transcript CEREMONY_DIR to check it"
+			if transcriptDir != "" {
+				if err := checkTranscript(cmd, transcriptDir, st, opt.Benchmark, vk); err != nil {
+					return fail(err)
+				}
+				setupHow = "transcript checked"
+			} else if st.Predicate.Setup.Kind == keys.Ceremony {
+				res.Warnings = append(res.Warnings, "the attestation says its keys come from a ceremony, but nothing checked that: whoever made single-party keys could write the same; pass --transcript CEREMONY_DIR")
+			}
+			if st.Predicate.Setup.Kind == keys.SingleParty {
+				setupHow = "development only"
+			}
+			if signer != "" {
+				setupHow += "; statement signed by key " + signer
+			}
+			return printVerify(cmd, args[0], res, asJSON, setupHow)
 		},
 	}
 	c.Flags().StringVar(&vkPath, "vk", "", "verifying key file (from the keys directory or the ceremony)")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file: recompute and check its digest")
+	c.Flags().StringVar(&transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
+	c.Flags().StringVar(&signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
 	addJSONFlag(c)
 	return c
 }
 
-func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON bool) error {
+func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON bool, setupHow string) error {
 	p := res.Statement.Predicate
 	var claims []claimJSON
 	for _, c := range res.Claims {
@@ -104,6 +154,9 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 			cj.Value = fmt.Sprintf("%d/%d", c.Count, c.Samples)
 		}
 		claims = append(claims, cj)
+	}
+	for _, wr := range res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
 	}
 	if asJSON {
 		return writeJSON(cmd.OutOrStdout(), verifyJSON{
@@ -117,24 +170,25 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 	fmt.Fprintf(w, "  model commitment  %s (%s)\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	sh := p.Circuit.Public.Shape
 	fmt.Fprintf(w, "  model shape       %s\n", sh.String())
-	how := "not recomputed; pass --benchmark FILE to check it"
+	how := "name and split as stated by the attestation; digest not recomputed: pass --benchmark FILE to check it"
 	if res.BenchmarkChecked {
 		how = "recomputed from the file given"
 	}
 	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
 	for _, c := range res.Claims {
 		if c.Hidden {
-			fmt.Fprintf(w, "  claim             %s: proven (at least %d of %d correct); exact value hidden\n", c.Text, c.Bound, c.Samples)
+			bound := "at least"
+			if c.Comparison == "<=" {
+				bound = "at most"
+			}
+			fmt.Fprintf(w, "  claim             %s: proven (%s %d of %d correct); exact value hidden\n", c.Text, bound, c.Bound, c.Samples)
 		} else {
 			fmt.Fprintf(w, "  claim             %s: proven; value %s (%d/%d correct)\n", c.Text, claim.FormatRatio(c.Count, c.Samples), c.Count, c.Samples)
 		}
 	}
-	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
+	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
-	fmt.Fprintf(w, "  setup             %s\n", p.Setup.Kind)
+	fmt.Fprintf(w, "  setup             %s (%s)\n", p.Setup.Kind, setupHow)
 	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
-	for _, wr := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
-	}
 	return nil
 }

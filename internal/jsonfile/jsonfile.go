@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+	"unicode"
 )
 
 // Kind returns what a JSON document says it is: the value of its top-level
@@ -70,4 +72,135 @@ func Describe(err error) string {
 		return fmt.Sprintf("field %s holds a JSON %s, want %s", field, te.Value, te.Type)
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// ExactKeys reports the first object key in data that encoding/json would
+// match only loosely when decoding into v: a key that repeats in its object
+// (exactly or up to case, since encoding/json keeps the last of them), or a
+// key that names a field of v's type in another case ("Threshold" for
+// "threshold"). Other JSON readers see such keys differently, so that a
+// document could be checked with one value and read with another. Keys
+// that match no field are left to the decoder's own checks; maps may hold
+// any keys, but not repeated ones. data must be valid JSON.
+func ExactKeys(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return exactKeys(dec, reflect.TypeOf(v), "")
+}
+
+func exactKeys(dec *json.Decoder, t reflect.Type, path string) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		switch {
+		case t == nil:
+		case t.Kind() == reflect.Struct:
+			fields = jsonFields(t)
+		case t.Kind() == reflect.Map:
+			elem = t.Elem()
+		}
+		seen := map[string]string{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := kt.(string)
+			at := path + "." + key
+			if prev, dup := seen[foldKey(key)]; dup {
+				if prev == key {
+					return fmt.Errorf("key %s appears twice", at)
+				}
+				return fmt.Errorf("keys %s and %s differ only in case", path+"."+prev, at)
+			}
+			seen[foldKey(key)] = key
+			sub := elem
+			if fields != nil {
+				ft, ok := fields[key]
+				if !ok {
+					for name := range fields {
+						if strings.EqualFold(name, key) {
+							return fmt.Errorf("key %s: write it as %q", at, name)
+						}
+					}
+				}
+				sub = ft
+			}
+			if err := exactKeys(dec, sub, at); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // '}'
+		return err
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := exactKeys(dec, elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token() // ']'
+		return err
+	}
+	return nil
+}
+
+// jsonFields returns the JSON names of a struct type's fields and their
+// types, as encoding/json names them (embedded structs flattened).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// foldKey maps a key to one representative of its case-folding class (each
+// rune to the least rune of its unicode.SimpleFold orbit), so that two keys
+// fold equal exactly when strings.EqualFold holds.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }

@@ -1,0 +1,497 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/ceremony"
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/verifier"
+)
+
+func newCeremonyCmd() *cobra.Command {
+	c := groupCmd("ceremony", "Make Groth16 keys with a multi-party ceremony, and check its transcript",
+		newCeremonyInitCmd(), newCeremonyContributeCmd(), newCeremonyPhase2Cmd(), newCeremonyVerifyCmd(), newCeremonySealCmd())
+	c.Long = `A multi-party setup (Bowe, Gabizon, Miers 2017, https://eprint.iacr.org/2017/1050,
+with gnark's mpcsetup) makes the circuit's Groth16 keys so that nobody knows
+their secret: the keys are sound if one participant of phase 1 and one of
+phase 2 destroyed their randomness. Every participant should contribute to
+both phases.
+
+  zkeval ceremony init --model M.zkm --benchmark B.bench -o DIR
+  zkeval ceremony contribute DIR --name "lab"            # each participant, in turn
+  zkeval ceremony phase2 DIR --beacon HEX --benchmark B.bench
+  zkeval ceremony contribute DIR --name "lab"            # each participant again
+  zkeval ceremony seal DIR --beacon HEX --benchmark B.bench -o KEYS_DIR
+  zkeval ceremony verify DIR --benchmark B.bench         # anyone, at any stage
+
+A beacon is public randomness fixed in advance and unknown until after the
+last contribution of its phase (for instance a drand round announced
+beforehand); record where it comes from with --beacon-source.
+
+The circuit depends on the benchmark and on the model's public shape and
+accumulator widths only, never on its weights; phase2, seal and verify take
+them from the transcript unless --model is given. DIR holds the transcript:
+ceremony.json and one file per contribution. The transcript digest, which
+attestations made with the sealed keys record, is the SHA-256 of
+DIR/ceremony.json once sealed.
+
+Exit codes: 0 success; 1 the transcript, a contribution or a beacon does not
+check (the error names the contribution); 2 usage error, or a step out of
+order; 3 a file is missing or unreadable.`
+	return c
+}
+
+// ceremonyErr maps the ceremony package's errors to exit codes.
+func ceremonyErr(err error) error {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee):
+		return err
+	case errors.Is(err, ceremony.ErrInvalid):
+		return &exitError{code: exitInvalid, err: err}
+	case errors.Is(err, ceremony.ErrState):
+		return &exitError{code: exitUsage, err: err}
+	}
+	return ioErr(err)
+}
+
+// ceremonySpec derives the circuit spec for a ceremony step: from the model
+// and benchmark when --model is given (the claim shape from --claim and
+// --hide-count, or the transcript's when neither is set), else from the
+// transcript's published circuit description and the benchmark.
+func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath, claimText string, hide bool) (*circuits.Spec, error) {
+	m, _, err := ceremony.ReadManifest(dir)
+	if err != nil {
+		return nil, ceremonyErr(err)
+	}
+	if modelPath != "" {
+		if !cmd.Flags().Changed("claim") && !cmd.Flags().Changed("hide-count") {
+			cs := m.Circuit.Public.Claim
+			claimText, hide = fmt.Sprintf("%s %s 0", cs.Metric, cs.Comparison), !cs.Reveal
+		}
+		_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+		return spec, err
+	}
+	b, err := benchmark.ReadFile(benchPath)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	spec, err := ceremony.SpecFromPublic(m.Circuit.Public, b)
+	return spec, ceremonyErr(err)
+}
+
+func addSpecFlags(c *cobra.Command, modelPath, benchPath, claimText *string, hide *bool, modelOptional bool) {
+	help := "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit"
+	if modelOptional {
+		help += " (default: the transcript's published shape and widths)"
+	}
+	c.Flags().StringVar(modelPath, "model", "", help)
+	c.Flags().StringVar(benchPath, "benchmark", "", "benchmark file (.bench); its samples are circuit constants")
+	c.Flags().StringVar(claimText, "claim", "accuracy >= 0", "claim shape: its metric and comparison count, its threshold is ignored")
+	c.Flags().BoolVar(hide, "hide-count", false, "circuit that keeps the exact count secret")
+}
+
+func parseBeaconFlag(s string) ([]byte, error) {
+	b, err := ceremony.ParseBeacon(s)
+	if err != nil {
+		return nil, usageErr("--beacon: %v", err)
+	}
+	return b, nil
+}
+
+func log2(n uint64) int { return bits.Len64(n) - 1 }
+
+func newCeremonyInitCmd() *cobra.Command {
+	var modelPath, benchPath, claimText, out, phase1From string
+	var hide bool
+	c := &cobra.Command{
+		Use:   "init --model MODEL.zkm --benchmark FILE.bench -o DIR [--phase1 OTHER_DIR]",
+		Short: "Start a ceremony: compile the circuit and open phase 1 sized to it",
+		Long: `Compiles the circuit of the model's public shape, the benchmark and the claim
+shape (as setup does) and creates the ceremony directory DIR with phase 1
+("powers of tau") open, of size N: the least power of two at least the number
+of constraints. Phase-1 files take 192·N bytes each.
+
+--phase1 OTHER_DIR reuses the closed phase 1 of another ceremony (of size at
+least this circuit's constraints): its contributions are verified and copied,
+and phase 2 opens at once.`,
+		Args: positional(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			if err := requireFlags(cmd, "model", "benchmark", "output"); err != nil {
+				return err
+			}
+			if err := checkOutputDir("-o", out); err != nil {
+				return err
+			}
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			if err != nil {
+				return err
+			}
+			m, err := ceremony.Init(spec, out, ceremony.InitOptions{Phase1From: phase1From, Options: ceremony.Options{Progress: reporter(cmd)}})
+			if err != nil {
+				return ceremonyErr(err)
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return writeJSON(cmd.OutOrStdout(), m)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "ceremony      %s\n", out)
+			fmt.Fprintf(w, "circuit       %s\n", m.Circuit.ID)
+			fmt.Fprintf(w, "model shape   %s\n", spec.Shape.String())
+			fmt.Fprintf(w, "benchmark     %s, sha256 %s\n", spec.Bench.String(), m.Circuit.Public.BenchmarkDigest)
+			fmt.Fprintf(w, "constraints   %d\n", m.Circuit.Constraints)
+			if m.Phase2 == nil {
+				fmt.Fprintf(w, "phase 1       open, size %d (2^%d), %d bytes per contribution\n", m.Phase1.Size, log2(m.Phase1.Size), int64(m.Phase1.Size)*192+265)
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+			} else {
+				fmt.Fprintf(w, "phase 1       reused from %s: size %d (2^%d), %d contributions, closed with beacon %s\n", phase1From, m.Phase1.Size, log2(m.Phase1.Size), m.Count(1), m.Phase1.Beacon)
+				fmt.Fprintf(w, "phase 2       open\n")
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+			}
+			return nil
+		},
+	}
+	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, false)
+	c.Flags().StringVarP(&out, "output", "o", "", "ceremony directory to create (new or empty)")
+	c.Flags().StringVar(&phase1From, "phase1", "", "reuse the closed phase 1 of this ceremony directory")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
+
+func newCeremonyContributeCmd() *cobra.Command {
+	var name string
+	var phase int
+	c := &cobra.Command{
+		Use:   "contribute DIR --name NAME",
+		Short: "Add your contribution to the open phase; prints the hash to publish",
+		Long: `Reads the latest state of the open phase in DIR (checking it against the
+manifest), draws fresh randomness from the operating system, updates the
+state with gnark's mpcsetup and proves knowledge of the update, then writes
+the new state and records it in DIR/ceremony.json. The randomness is never
+written anywhere and is gone when the command exits.
+
+Publish the SHA-256 it prints: anyone can then find your contribution in
+` + "`zkeval ceremony verify`" + `'s list. Participants contribute one at a time;
+if another contribution lands meanwhile, yours is discarded (exit 2) and you
+contribute again on the new state.`,
+		Args: positional("DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			if err := requireFlags(cmd, "name"); err != nil {
+				return err
+			}
+			if err := ceremony.CheckName(name); err != nil {
+				return usageErr("--name: %v", err)
+			}
+			if phase != 0 && phase != 1 && phase != 2 {
+				return usageErr("--phase %d: give 1 or 2", phase)
+			}
+			ct, err := ceremony.Contribute(args[0], name, ceremony.ContributeOptions{Phase: phase, Options: ceremony.Options{Progress: reporter(cmd)}})
+			if err != nil {
+				return ceremonyErr(err)
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return writeJSON(cmd.OutOrStdout(), ct)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "contribution  %d (phase %d) by %q\n", ct.Index, ct.Phase, ct.Participant)
+			fmt.Fprintf(w, "sha256        %s\n", ct.SHA256)
+			fmt.Fprintf(w, "extends       %s\n", ct.PreviousSHA256)
+			fmt.Fprintf(w, "file          %s (%d bytes)\n", filepath.Join(args[0], ct.File), ct.Bytes)
+			fmt.Fprintf(w, "publish the sha256 above so that you can find your contribution in the transcript\n")
+			return nil
+		},
+	}
+	c.Flags().StringVar(&name, "name", "", "your name as it will appear in the transcript")
+	c.Flags().IntVar(&phase, "phase", 0, "refuse unless this phase (1 or 2) is open")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
+
+func newCeremonyPhase2Cmd() *cobra.Command {
+	var modelPath, benchPath, claimText, beaconHex, source string
+	var hide bool
+	c := &cobra.Command{
+		Use:   "phase2 DIR --beacon HEX --benchmark FILE.bench [--model MODEL.zkm]",
+		Short: "Close phase 1 with a public random beacon and open phase 2 for the circuit",
+		Long: `Verifies every phase-1 contribution, closes phase 1 with the beacon (public
+randomness announced after the last phase-1 contribution), recompiles the
+circuit and writes the phase-2 initial state (gnark Phase2.Initialize), from
+which the phase-2 contributions start. Initialising phase 2 costs
+O(N log N) group operations and is the slow step.`,
+		Args: positional("DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			if err := requireFlags(cmd, "beacon", "benchmark"); err != nil {
+				return err
+			}
+			beacon, err := parseBeaconFlag(beaconHex)
+			if err != nil {
+				return err
+			}
+			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, claimText, hide)
+			if err != nil {
+				return err
+			}
+			m, err := ceremony.StartPhase2(spec, args[0], beacon, source, ceremony.Options{Progress: reporter(cmd)})
+			if err != nil {
+				return ceremonyErr(err)
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return writeJSON(cmd.OutOrStdout(), m)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "phase 1       closed after %d contributions with beacon %s\n", m.Count(1), m.Phase1.Beacon)
+			fmt.Fprintf(w, "phase-1 SRS   sha256 %s\n", m.Phase1.ResultSHA256)
+			fmt.Fprintf(w, "phase 2       open: initial state %s, sha256 %s (%d bytes)\n", m.Phase2.Initial.File, m.Phase2.Initial.SHA256, m.Phase2.Initial.Bytes)
+			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", args[0])
+			return nil
+		},
+	}
+	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
+	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript (e.g. \"drand quicknet round 123456\")")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
+
+type ceremonyJSON struct {
+	Valid              bool                    `json:"valid"`
+	Dir                string                  `json:"dir"`
+	Error              string                  `json:"error,omitempty"`
+	FailedContribution *int                    `json:"failedContribution,omitempty"`
+	Stage              ceremony.Stage          `json:"stage,omitempty"`
+	CircuitID          string                  `json:"circuitId,omitempty"`
+	Phase1Size         uint64                  `json:"phase1Size,omitempty"`
+	Contributions      []ceremony.Contribution `json:"contributions,omitempty"`
+	TranscriptSHA256   string                  `json:"transcriptSha256,omitempty"`
+	VerifyingKeySHA256 string                  `json:"verifyingKeySha256,omitempty"`
+	KeysChecked        bool                    `json:"keysChecked,omitempty"`
+	Seconds            float64                 `json:"seconds,omitempty"`
+}
+
+func newCeremonyVerifyCmd() *cobra.Command {
+	var modelPath, benchPath, claimText, beaconHex, keysDir string
+	var hide bool
+	c := &cobra.Command{
+		Use:   "verify DIR --benchmark FILE.bench [--model MODEL.zkm] [--beacon HEX] [--keys KEYS_DIR]",
+		Short: "Check a ceremony transcript and list its contributions",
+		Long: `Recompiles the circuit from the benchmark and the model's public shape and
+accumulator widths, then checks the transcript in DIR at whatever stage it is:
+the manifest, the size and SHA-256 of every file, that each contribution was
+computed on the state before it, gnark's proof of every contribution in
+order, the phase-1 beacon, that the phase-2 initial state is this circuit's,
+and that the seal beacon yields the sealed keys. It lists the contributions
+with their SHA-256, so that each participant can find their own.
+
+--beacon checks the seal beacon against the one announced; --keys checks
+that a keys directory holds the sealed keys and names this transcript.
+
+Exit codes: 0 valid; 1 invalid (the error names the failing contribution,
+its participant and the reason); 2 usage error; 3 a file cannot be read.`,
+		Args: positional("DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			if err := requireFlags(cmd, "benchmark"); err != nil {
+				return err
+			}
+			asJSON, _ := cmd.Flags().GetBool("json")
+			dir := args[0]
+			fail := func(err error) error {
+				err = ceremonyErr(err)
+				if asJSON {
+					j := ceremonyJSON{Valid: false, Dir: dir, Error: err.Error()}
+					var ce *ceremony.ContributionError
+					if errors.As(err, &ce) {
+						j.FailedContribution = &ce.Index
+					}
+					_ = writeJSON(cmd.OutOrStdout(), j)
+				} else if errors.Is(err, ceremony.ErrInvalid) {
+					fmt.Fprintf(cmd.OutOrStdout(), "INVALID  ceremony %s\n", dir)
+				}
+				return err
+			}
+			var opt ceremony.VerifyOptions
+			if beaconHex != "" {
+				b, err := parseBeaconFlag(beaconHex)
+				if err != nil {
+					return err
+				}
+				opt.Beacon = b
+			}
+			opt.KeysDir, opt.Progress = keysDir, reporter(cmd)
+			spec, err := ceremonySpec(cmd, dir, modelPath, benchPath, claimText, hide)
+			if err != nil {
+				return fail(err)
+			}
+			rep, err := ceremony.Verify(spec, dir, opt)
+			if err != nil {
+				return fail(err)
+			}
+			m := rep.Manifest
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), ceremonyJSON{Valid: true, Dir: dir, Stage: rep.Stage, CircuitID: m.Circuit.ID, Phase1Size: m.Phase1.Size,
+					Contributions: m.Contributions, TranscriptSHA256: rep.TranscriptSHA256(), VerifyingKeySHA256: rep.VerifyingKeySHA256,
+					KeysChecked: rep.KeysChecked, Seconds: rep.Elapsed.Seconds()})
+			}
+			printCeremony(cmd.OutOrStdout(), dir, rep)
+			return nil
+		},
+	}
+	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	c.Flags().StringVar(&beaconHex, "beacon", "", "the announced seal beacon, hex: check that the transcript was sealed with it")
+	c.Flags().StringVar(&keysDir, "keys", "", "keys directory: check that it holds the sealed keys")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
+
+func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
+	m := rep.Manifest
+	fmt.Fprintf(w, "VALID  ceremony %s (%s)\n", dir, rep.Stage)
+	pub := m.Circuit.Public
+	fmt.Fprintf(w, "  circuit         %s (%d constraints)\n", m.Circuit.ID, m.Circuit.Constraints)
+	fmt.Fprintf(w, "  model shape     %s\n", pub.Shape.String())
+	fmt.Fprintf(w, "  benchmark       %d samples, sha256 %s\n", pub.Samples, pub.BenchmarkDigest)
+	p1 := fmt.Sprintf("size %d (2^%d), %d contributions", m.Phase1.Size, log2(m.Phase1.Size), m.Count(1))
+	if m.Phase1.Beacon != "" {
+		p1 += ", closed with beacon " + beaconText(m.Phase1.Beacon, m.Phase1.BeaconSource)
+	} else {
+		p1 += ", open"
+	}
+	fmt.Fprintf(w, "  phase 1         %s\n", p1)
+	if m.Phase2 != nil {
+		p2 := fmt.Sprintf("%d contributions", m.Count(2))
+		if m.Seal != nil {
+			p2 += ", sealed with beacon " + beaconText(m.Seal.Beacon, m.Seal.BeaconSource)
+		} else {
+			p2 += ", open"
+		}
+		fmt.Fprintf(w, "  phase 2         %s\n", p2)
+	}
+	fmt.Fprintf(w, "  contributions:\n")
+	fmt.Fprintf(w, "    %-3s %-5s %-64s  %-20s  %s\n", "#", "phase", "sha256", "time", "participant")
+	for _, c := range m.Contributions {
+		fmt.Fprintf(w, "    %-3d %-5d %-64s  %-20s  %s\n", c.Index, c.Phase, c.SHA256, c.Time.Format("2006-01-02T15:04:05Z"), c.Participant)
+	}
+	if rep.Stage == ceremony.StageSealed {
+		fmt.Fprintf(w, "  verifying key   sha256 %s\n", rep.VerifyingKeySHA256)
+		fmt.Fprintf(w, "  transcript      sha256 %s (recorded by attestations made with these keys)\n", rep.TranscriptSHA256())
+		if rep.KeysChecked {
+			fmt.Fprintf(w, "  keys            checked: they are the sealed keys and name this transcript\n")
+		}
+	} else {
+		fmt.Fprintf(w, "  manifest        sha256 %s (not sealed yet)\n", rep.ManifestSHA256)
+	}
+	fmt.Fprintf(w, "  verified in     %.1f s\n", rep.Elapsed.Seconds())
+}
+
+func beaconText(hex, source string) string {
+	if len(hex) > 24 {
+		hex = hex[:24] + "…"
+	}
+	if source != "" {
+		return fmt.Sprintf("%s (%s)", hex, source)
+	}
+	return hex
+}
+
+func newCeremonySealCmd() *cobra.Command {
+	var modelPath, benchPath, claimText, beaconHex, source, out string
+	var hide bool
+	c := &cobra.Command{
+		Use:   "seal DIR --beacon HEX --benchmark FILE.bench -o KEYS_DIR [--model MODEL.zkm]",
+		Short: "Verify the transcript, apply the final beacon and write the keys",
+		Long: `Verifies the whole transcript (as verify does), applies the beacon (public
+randomness announced after the last phase-2 contribution) with gnark's
+Phase2.Seal, records the seal in DIR/ceremony.json and writes the keys
+directory KEYS_DIR with setup kind "ceremony" and the transcript digest, the
+SHA-256 of the sealed DIR/ceremony.json. Attestations proven with these keys
+record both.
+
+A transcript is sealed once: sealing again with the same beacon only writes
+the keys again; another beacon is rejected (exit 1).`,
+		Args: positional("DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setupGnarkLog(cmd)
+			if err := requireFlags(cmd, "beacon", "benchmark", "output"); err != nil {
+				return err
+			}
+			if err := checkOutputDir("-o", out); err != nil {
+				return err
+			}
+			if samePathKey(out) == samePathKey(args[0]) {
+				return usageErr("-o %s is the ceremony directory; give another directory for the keys", out)
+			}
+			beacon, err := parseBeaconFlag(beaconHex)
+			if err != nil {
+				return err
+			}
+			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, claimText, hide)
+			if err != nil {
+				return err
+			}
+			res, err := ceremony.Seal(spec, args[0], beacon, source, out, ceremony.Options{Progress: reporter(cmd)})
+			if err != nil {
+				return ceremonyErr(err)
+			}
+			if j, _ := cmd.Flags().GetBool("json"); j {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"transcriptSha256": res.Report.TranscriptSHA256(), "keys": res.Meta})
+			}
+			w := cmd.OutOrStdout()
+			m := res.Report.Manifest
+			fmt.Fprintf(w, "sealed        %s: %d phase-1 and %d phase-2 contributions, beacon %s\n", args[0], m.Count(1), m.Count(2), beaconText(m.Seal.Beacon, m.Seal.BeaconSource))
+			fmt.Fprintf(w, "transcript    sha256 %s\n", res.Report.TranscriptSHA256())
+			fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files["verifying.key"])
+			fmt.Fprintf(w, "keys          %s (setup kind %s)\n", out, res.Meta.SetupKind)
+			return nil
+		},
+	}
+	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
+	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript")
+	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
+	addJSONFlag(c)
+	addQuietFlag(c)
+	return c
+}
+
+// checkTranscript checks, for `zkeval verify --transcript DIR`, that the
+// verifying key vk of attestation st was sealed by the ceremony in dir and
+// that the attestation names that transcript. b is the benchmark, needed to
+// recompile the circuit.
+func checkTranscript(cmd *cobra.Command, dir string, st *attestation.Statement, b *benchmark.Benchmark, vk []byte) error {
+	if b == nil {
+		return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
+	}
+	pr := reporter(cmd)
+	rep, err := ceremony.CheckKeyProvenance(dir, st.Predicate.Circuit.Public, b, st.Predicate.Setup, vk, ceremony.Options{Progress: pr})
+	if err != nil {
+		if errors.Is(err, ceremony.ErrInvalid) {
+			return fmt.Errorf("%w: setup provenance: %w", verifier.ErrInvalid, err)
+		}
+		return ceremonyErr(err)
+	}
+	var names []string
+	for _, c := range rep.Manifest.Contributions {
+		names = append(names, fmt.Sprintf("%s (phase %d)", c.Participant, c.Phase))
+	}
+	pr.Printf("transcript %s verified: the verifying key was sealed by a ceremony of %d contributions [%s]; transcript sha256 %s\n",
+		dir, len(names), strings.Join(names, ", "), rep.TranscriptSHA256())
+	return nil
+}
