@@ -210,6 +210,32 @@ func report(dir string, sizes []string, runs, vruns int) error {
 		}
 		fmt.Fprintf(w, "| verify, whole command | %s | %s |\n", fmtStats(vw, "s", 1), fmtStats(vrss, "MiB", 1.0/1024))
 		fmt.Fprintf(w, "| verify: checks and pairing, in process | %s | |\n\n", fmtStats(vin, "ms", 1000))
+		if n == "10000" {
+			_, pmed, _ := stats(pw)
+			pmin, _, _ := stats(pw)
+			_, rmed, _ := stats(prss)
+			_, vmed, _ := stats(vin)
+			var cps float64
+			if bd.Constraints.Samples > 0 {
+				cps = float64(bd.Constraints.Total) / float64(bd.Constraints.Samples)
+			}
+			setup := times["setup-"+n]
+			mark := func(ok bool) string {
+				if ok {
+					return "met"
+				}
+				return "missed"
+			}
+			fmt.Fprintf(w, "Targets for the whole test set (median of the runs above):\n\n| target | measured | |\n|---|---|---|\n")
+			fmt.Fprintf(w, "| prove <= 90 s | %.0f s (fastest run %.0f s) | %s |\n", pmed, pmin, mark(pmed <= 90))
+			fmt.Fprintf(w, "| prove peak RSS <= 6 GiB | %.1f GiB | %s |\n", rmed/1024/1024, mark(rmed <= 6*1024*1024))
+			fmt.Fprintf(w, "| <= 300 constraints per sample | %.1f | %s |\n", cps, mark(cps <= 300))
+			fmt.Fprintf(w, "| verify <= 3 ms | %.2f ms in process | %s |\n", vmed*1000, mark(vmed <= 0.003))
+			if st, err := attestation.ReadFile(filepath.Join(dir, "attestation-"+n+".json")); err == nil {
+				fmt.Fprintf(w, "| proof <= 400 bytes | %d bytes | %s |\n", len(st.Predicate.Proof.Bytes), mark(len(st.Predicate.Proof.Bytes) <= 400))
+			}
+			fmt.Fprintf(w, "| setup <= 15 min | %.0f min, peak RSS %.1f GiB | %s |\n\n", setup.wall/60, float64(setup.rss)/1024/1024, mark(setup.wall <= 900))
+		}
 
 		att := filepath.Join(dir, "attestation-"+n+".json")
 		if st, err := attestation.ReadFile(att); err == nil {
@@ -219,6 +245,9 @@ func report(dir string, sizes []string, runs, vruns int) error {
 		kd := filepath.Join(dir, "keys-"+n)
 		fmt.Fprintf(w, "Files: proving key %d bytes (uncompressed), verifying key %d bytes, constraint system %d bytes.\n\n",
 			fileSize(filepath.Join(kd, "proving.key")), fileSize(filepath.Join(kd, "verifying.key")), fileSize(filepath.Join(kd, "constraints.r1cs")))
+	}
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "ceremony-results.md")); err == nil {
+		fmt.Fprintf(w, "%s", data)
 	}
 	return nil
 }
