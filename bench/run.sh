@@ -44,5 +44,5 @@ for n in $SIZES; do
     timed "verify-$n-$r" $BIN verify "$OUT/attestation-$n.json" --vk "$OUT/keys-$n/verifying.key" --json
   done
 done
-go run ./bench/report -out "$OUT" -sizes "$SIZES" -runs "$RUNS" -vruns "$VRUNS" > BENCHMARKS.md
+go run ./bench/report -out "$OUT" -sizes "$SIZES" -runs "$RUNS" -vruns "$VRUNS" -note "${BENCH_NOTE:-}" > BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md" >&2

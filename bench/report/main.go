@@ -30,8 +30,9 @@ func main() {
 	sizes := flag.String("sizes", "1000 10000", "benchmark sizes measured")
 	runs := flag.Int("runs", 3, "prove runs per size")
 	vruns := flag.Int("vruns", 5, "verify runs per size")
+	note := flag.String("note", "", "a remark on the conditions of the run, printed under the title")
 	flag.Parse()
-	if err := report(*out, strings.Fields(*sizes), *runs, *vruns); err != nil {
+	if err := report(*out, strings.Fields(*sizes), *runs, *vruns, *note); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
@@ -110,7 +111,7 @@ func sh(cmd string) string {
 
 func mib(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
 
-func report(dir string, sizes []string, runs, vruns int) error {
+func report(dir string, sizes []string, runs, vruns int, note string) error {
 	times, err := readTimes(dir)
 	if err != nil {
 		return err
@@ -118,6 +119,9 @@ func report(dir string, sizes []string, runs, vruns int) error {
 	w := os.Stdout
 	fmt.Fprintf(w, "# Benchmarks\n\n")
 	fmt.Fprintf(w, "Produced by `make bench` (`bench/run.sh`, then `go run ./bench/report`). Every figure is a whole-process measurement with GNU time (`/usr/bin/time -f \"%%e %%M\"`): wall seconds and peak resident set size.\n\n")
+	if note != "" {
+		fmt.Fprintf(w, "%s\n\n", note)
+	}
 	fmt.Fprintf(w, "## Machine\n\n")
 	fmt.Fprintf(w, "- CPU: %s, %s cores visible (`nproc`)\n", sh(`grep -m1 'model name' /proc/cpuinfo | cut -d: -f2`), sh("nproc"))
 	fmt.Fprintf(w, "- Memory: %s\n", sh(`awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo`))
