@@ -122,11 +122,7 @@ type ProducerInfo struct {
 
 // Marshal encodes the statement as indented JSON.
 func (s *Statement) Marshal() ([]byte, error) {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
+	return jsonfile.Indent(s)
 }
 
 // WriteFile writes the statement atomically.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -388,11 +389,7 @@ func ParseBeacon(s string) ([]byte, error) {
 
 // encode returns the manifest's file bytes: indented JSON and a newline.
 func (m *Manifest) encode() ([]byte, error) {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
+	return jsonfile.Indent(m)
 }
 
 // writeManifest writes dir/ceremony.json atomically and returns its bytes.

@@ -7,7 +7,8 @@
 //
 // Keys are files: the private key as PKCS #8 PEM ("PRIVATE KEY", mode
 // 0600), the public key as PKIX PEM ("PUBLIC KEY"). A key id is the
-// SHA-256 of the PKIX public key (dsse.SHA256KeyID).
+// OpenSSH-style SHA-256 fingerprint of the public key ("SHA256:" and
+// unpadded base64), as dsse.SHA256KeyID computes it.
 package envelope
 
 import (
@@ -192,7 +193,8 @@ func Open(data []byte, source string, pub ed25519.PublicKey) (payload []byte, ke
 	}
 	_, payload, err = ev.VerifyAndDecode(context.Background(), &env)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w: %v", source, ErrSignature, err)
+		id, _ := dsse.SHA256KeyID(pub)
+		return nil, nil, fmt.Errorf("%s: %w: no signature in the envelope verifies with key %s (signatures by %v)", source, ErrSignature, id, keyIDs)
 	}
 	return payload, keyIDs, nil
 }

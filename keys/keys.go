@@ -22,7 +22,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -157,11 +156,11 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 		written = append(written, f.name)
 		meta.Files[f.name] = hex.EncodeToString(h.Sum(nil))
 	}
-	data, err := json.MarshalIndent(meta, "", "  ")
+	data, err := jsonfile.Indent(meta)
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, MetaFile), data, 0o644); err != nil {
 		return nil, err
 	}
 	done("")

@@ -120,6 +120,15 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	}
 	id := spec.ID()
 	if meta.CircuitID != hex.EncodeToString(id[:]) {
+		if kc := meta.Public.Claim; kc.Metric == cl.Metric && string(kc.Comparison) == cl.Comparison && kc.Reveal != req.Reveal {
+			if kc.Reveal {
+				return nil, fmt.Errorf("the keys in %s were made for a circuit that reveals the exact count; drop --hide-count, or make keys with `zkeval setup --hide-count`", req.KeysDir)
+			}
+			return nil, fmt.Errorf("the keys in %s were made with --hide-count (the circuit proves only the threshold); pass --hide-count to prove", req.KeysDir)
+		}
+		if kc := meta.Public.Claim; kc.Metric == cl.Metric && string(kc.Comparison) != cl.Comparison {
+			return nil, fmt.Errorf("the keys in %s prove claims of the form %q; this claim is %q: make keys for it with `zkeval setup --claim %q`", req.KeysDir, kc.Metric+" "+string(kc.Comparison)+" T", cl.String(), cl.String())
+		}
 		return nil, fmt.Errorf("the keys in %s are for another circuit (id %s…); this model, benchmark and claim shape need circuit %x… (%s, %s, accumulator bits %v, %s %s%s); run `zkeval setup` with them",
 			req.KeysDir, short(meta.CircuitID), id[:6], spec.Shape.String(), b.String(), spec.AccBits, cl.Metric, cl.Comparison, revealWord(req.Reveal))
 	}

@@ -73,7 +73,7 @@ func TestProveRejectsKeysOfAnotherCircuit(t *testing.T) {
 	require.ErrorContains(t, err, "are for another circuit")
 	// and the hidden-count circuit differs from the revealed one
 	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: false, KeysDir: dir}, cm)
-	require.ErrorContains(t, err, "are for another circuit")
+	require.ErrorContains(t, err, "reveals the exact count; drop --hide-count")
 	// the matching request proves
 	st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: true, KeysDir: dir}, cm)
 	require.NoError(t, err)

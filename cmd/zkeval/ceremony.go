@@ -98,7 +98,7 @@ func addSpecFlags(c *cobra.Command, modelPath, benchPath, claimText *string, hid
 	}
 	c.Flags().StringVar(modelPath, "model", "", help)
 	c.Flags().StringVar(benchPath, "benchmark", "", "benchmark file (.bench); its samples are circuit constants")
-	c.Flags().StringVar(claimText, "claim", "accuracy >= 0", "claim shape: its metric and comparison count, its threshold is ignored")
+	c.Flags().StringVar(claimText, "claim", "accuracy >= 0", "claim shape: only its metric and comparison count; its threshold is ignored")
 	c.Flags().BoolVar(hide, "hide-count", false, "circuit that keeps the exact count secret")
 }
 

@@ -15,7 +15,7 @@ func newCommitCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "commit MODEL.zkm -o COMMITMENT.json --opening OPENING.json",
 		Short: "Commit to a quantized model with a fresh random salt",
-		Long: `Computes the hiding, binding commitment Poseidon2(salt, shape, packed weights)
+		Long: `Computes the hiding, binding commitment Poseidon2(tag, length, salt, shape, packed weights)
 over BN254 with a fresh random salt. The commitment file is public: publish it
 before proving, so that attestations can be matched to it. The opening file
 holds the salt, stays secret, and is needed to prove; zkeval never overwrites

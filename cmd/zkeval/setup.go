@@ -109,7 +109,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
-	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: its metric and comparison count, its threshold is ignored (chosen at prove time)")
+	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: only its metric and comparison count; its threshold is ignored (chosen at prove time)")
 	c.Flags().BoolVar(&hide, "hide-count", false, "prove only the threshold; keep the exact count secret")
 	c.Flags().BoolVar(&force, "force", false, "replace the keys already in the directory")
 	addJSONFlag(c)

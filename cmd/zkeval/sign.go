@@ -18,7 +18,8 @@ func newKeygenCmd() *cobra.Command {
 		Use:   "keygen -o NAME",
 		Short: "Make an Ed25519 signing key pair for DSSE envelopes",
 		Long: `Writes NAME.key (PKCS #8 PEM, mode 0600: keep it secret) and NAME.pub (PKIX
-PEM: publish it) and prints the key id, the SHA-256 of the public key. A lab
+PEM: publish it) and prints the key id: the OpenSSH-style SHA-256
+fingerprint of the public key ("SHA256:" and unpadded base64). A lab
 signs its attestations with the private key (zkeval sign); auditors check the
 signature with the public key (zkeval verify --signer).`,
 		Args: cobra.NoArgs,

@@ -204,3 +204,17 @@ func foldKey(s string) string {
 	}
 	return b.String()
 }
+
+// Indent encodes v as two-space indented JSON followed by a newline, without
+// HTML escaping, so that comparisons read ">=" and "<=" rather than
+// "\u003e=" in files people read.
+func Indent(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
