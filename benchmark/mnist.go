@@ -167,6 +167,10 @@ func readIDX(r io.Reader, name string, magic uint32, ndims int, itemSize uint64,
 	for i := range dims {
 		dims[i] = binary.BigEndian.Uint32(hdr[4+4*i:])
 	}
+	if dims[0] > MaxIDXItems {
+		return nil, nil, fmt.Errorf("%s: %w: the header announces %d %ss; zkeval reads at most %d (every sample becomes part of the circuit, so a benchmark this large could not be proven; a compressed file that announces more is refused before it is inflated)",
+			name, ErrFormat, dims[0], item, MaxIDXItems)
+	}
 	want := uint64(dims[0]) * itemSize
 	// Read at most one byte more than announced, so that a lying header
 	// cannot make us allocate more than the input holds.
@@ -195,6 +199,10 @@ func readIDX(r io.Reader, name string, magic uint32, ndims int, itemSize uint64,
 	}
 	return dims, body, nil
 }
+
+// MaxIDXItems bounds the item count an IDX header may announce (2^18), so
+// that a small gzip file cannot make the reader inflate gigabytes.
+const MaxIDXItems = 1 << 18
 
 func headerError(name string, err error, want, got int) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {

@@ -227,8 +227,8 @@ func TestLoadMNISTErrors(t *testing.T) {
 		"label 10": {imgs, idxLabels(4, 10, 9), ErrFormat,
 			[]string{"label file: label 1", "value 10"}},
 		"zero images": {idxImages(0), idxLabels(), ErrFormat, []string{"no images"}},
-		"huge count": {with(imgs, 4, 0xffffffff), labs, ErrTruncated,
-			[]string{"4294967295 images"}},
+		"huge count": {with(imgs, 4, 0xffffffff), labs, ErrFormat,
+			[]string{"4294967295 images", "reads at most 262144"}},
 		"bad gzip": {[]byte{0x1f, 0x8b, 0, 0, 0}, labs, ErrFormat, []string{"gzip"}},
 	}
 	_, err := LoadMNIST(bytes.NewReader(imgs), bytes.NewReader(labs), "", "images")
@@ -247,4 +247,18 @@ func TestLoadMNISTErrors(t *testing.T) {
 		}
 		assert.True(t, strings.HasPrefix(err.Error(), "images: "), "%s: %v", name, err)
 	}
+}
+
+func TestIDXHeaderCountIsBounded(t *testing.T) {
+	var hdr [16]byte
+	binary.BigEndian.PutUint32(hdr[0:], 2051)
+	binary.BigEndian.PutUint32(hdr[4:], MaxIDXItems+1)
+	binary.BigEndian.PutUint32(hdr[8:], 28)
+	binary.BigEndian.PutUint32(hdr[12:], 28)
+	var lab [8]byte
+	binary.BigEndian.PutUint32(lab[0:], 2049)
+	binary.BigEndian.PutUint32(lab[4:], MaxIDXItems+1)
+	_, err := LoadMNIST(bytes.NewReader(hdr[:]), bytes.NewReader(lab[:]), "test", "huge")
+	require.ErrorIs(t, err, ErrFormat)
+	require.ErrorContains(t, err, "reads at most")
 }

@@ -61,6 +61,9 @@ func (s *ed25519SignerVerifier) Public() crypto.PublicKey { return s.pub }
 // GenerateKey writes a new Ed25519 key pair: privPath (PKCS #8 PEM, mode
 // 0600) and pubPath (PKIX PEM). It refuses to overwrite either file.
 func GenerateKey(privPath, pubPath string) (keyID string, err error) {
+	if privPath == pubPath {
+		return "", fmt.Errorf("the private and public key paths are both %s; give two files", privPath)
+	}
 	for _, p := range []string{privPath, pubPath} {
 		if _, err := os.Stat(p); err == nil {
 			return "", fmt.Errorf("%s already exists; zkeval never overwrites a key", p)
