@@ -93,6 +93,11 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 		var acc [][]frontend.Variable
 		switch {
 		case l == 0 && sp.FirstLayer == FirstLayerLinear:
+			// No randomness touches these accumulators: they are fixed
+			// by the first layer's weights, which the commitment check
+			// pins (and which the range checker's commitment covers
+			// through their limbs). Later Freivalds checks use them only
+			// through values determined by these weights.
 			acc = denseConstant(api, c.W[0], c.B[0], sp.Bench.X)
 		case l == 0:
 			acc = dense(api, c.W[0], c.B[0], constants(sp.Bench.X), ls.In, ls.Out)

@@ -148,8 +148,8 @@ func (b *Breakdown) String() string {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v || (rows[i].v == rows[j].v && rows[i].k < rows[j].k) })
 	var sb strings.Builder
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "%-28s %10d  %8.1f per sample\n", r.k, r.v, float64(r.v)/float64(b.Samples))
+		fmt.Fprintf(&sb, "  %-52s %10d  %8.1f per sample\n", r.k, r.v, float64(r.v)/float64(b.Samples))
 	}
-	fmt.Fprintf(&sb, "%-28s %10d  %8.1f per sample\n", "total", b.Total, float64(b.Total)/float64(b.Samples))
+	fmt.Fprintf(&sb, "  %-52s %10d  %8.1f per sample\n", "total", b.Total, float64(b.Total)/float64(b.Samples))
 	return sb.String()
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,12 +43,23 @@ range-check table chosen for it, and the constraints attributed to each gadget
 			fmt.Fprintf(w, "circuit           %x\n", id)
 			fmt.Fprintf(w, "model shape       %s\n", spec.Shape.String())
 			fmt.Fprintf(w, "benchmark         %s\n", spec.Bench.String())
-			fmt.Fprintf(w, "accumulator bits  %v\n", spec.AccBits)
-			fmt.Fprintf(w, "relu gadgets      %v\n", spec.ReLU)
-			fmt.Fprintf(w, "range-check table 2^%d entries\n", spec.RangeBase)
+			for l, ls := range spec.Shape.Layers {
+				relu := "no ReLU"
+				if ls.ReLU {
+					relu = "ReLU by " + spec.ReLU[l]
+				}
+				fmt.Fprintf(w, "layer %d           %dx%d, |accumulator| < 2^%d on the benchmark, %s\n", l, ls.Out, ls.In, spec.AccBits[l], relu)
+			}
+			fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
+			fmt.Fprintf(w, "range checks      table of 2^%d entries; widths (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
+			widths := make([]string, 0, len(bd.RangeChecks))
+			for k, v := range bd.RangeChecks {
+				widths = append(widths, fmt.Sprintf(" %d × %s", v, k))
+			}
+			sort.Strings(widths)
+			fmt.Fprintf(w, "%s\n", strings.Join(widths, ","))
 			fmt.Fprintf(w, "wires             %d\n", bd.Wires)
-			fmt.Fprintf(w, "range checks      %v\n", bd.RangeChecks)
-			fmt.Fprintf(w, "constraints by gadget:\n%s", bd.String())
+			fmt.Fprintf(w, "constraints by gadget (per sample = total / samples, fixed costs included):\n%s", bd.String())
 			return nil
 		},
 	}
