@@ -111,12 +111,7 @@ func LoadCSV(r io.Reader, source string, opt CSVOptions) (*Benchmark, error) {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s: line %d, column %d: %w: %v (quote a field that contains commas, quotes or line breaks, and double any quote inside it)",
-					source, pe.Line, pe.Column, ErrFormat, pe.Err)
-			}
-			return nil, fmt.Errorf("%s: reading CSV: %w", source, err)
+			return nil, csvReadError(source, err, 0)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rows) == 0 {
@@ -426,4 +421,15 @@ func quantize(s string, scale *big.Rat) (int64, error) {
 		return 0, overflow
 	}
 	return q.Int64(), nil
+}
+
+// csvReadError describes an error of encoding/csv's reader; lineOffset is
+// added to the reported line (lines skipped before the reader started).
+func csvReadError(source string, err error, lineOffset int) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: line %d, column %d: %w: %v (quote a field that contains commas, quotes or line breaks, and double any quote inside it)",
+			source, pe.Line+lineOffset, pe.Column, ErrFormat, pe.Err)
+	}
+	return fmt.Errorf("%s: reading CSV: %w", source, err)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -444,12 +443,7 @@ func LoadCSVSchema(r io.Reader, source string, s *Schema, split string) (*Benchm
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s: line %d, column %d: %w: %v (quote a field that contains commas, quotes or line breaks, and double any quote inside it)",
-					source, pe.Line+s.SkipLines, pe.Column, ErrFormat, pe.Err)
-			}
-			return nil, fmt.Errorf("%s: reading CSV: %w", source, err)
+			return nil, csvReadError(source, err, s.SkipLines)
 		}
 		line, _ := cr.FieldPos(0)
 		line += s.SkipLines

@@ -8,9 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/zkeval/zkeval/benchmark"
-	"github.com/zkeval/zkeval/model"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.json")
@@ -35,14 +32,7 @@ func TestConstraintCountsGolden(t *testing.T) {
 	require.NoError(t, err)
 	got["fixture-6-5-4-3/n=20/relu=lookup"] = bd
 
-	fm, err := model.ImportONNX("../testdata/models/mnist_mlp_784_8_10.onnx")
-	require.NoError(t, err)
-	m, err := model.Quantize(fm, 8, 255)
-	require.NoError(t, err)
-	full, err := benchmark.MNISTTest()
-	require.NoError(t, err)
-	b, err := full.Prefix(40)
-	require.NoError(t, err)
+	m, b := mnistTiny(t, 40)
 	spec, err := NewSpec(m, b, claim)
 	require.NoError(t, err)
 	bd, err = Profile(spec)

@@ -17,20 +17,28 @@ import (
 	"github.com/zkeval/zkeval/model"
 )
 
-// TestNativeMatchesCircuitOnMNIST runs the real 784-8-10 MLP (trained with
-// PyTorch, exported to ONNX) on the first official MNIST test images, inside
-// the constraint system solver, and checks that every accumulator the
-// circuit computes and every prediction it makes equal the native
-// fixed-point inference, value for value.
-func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
+// mnistTiny returns the real 784-8-10 MLP quantized at scale 2^8 and the
+// first n official MNIST test images.
+func mnistTiny(t *testing.T, n int) (*model.Model, *benchmark.Benchmark) {
+	t.Helper()
 	fm, err := model.ImportONNX("../testdata/models/mnist_mlp_784_8_10.onnx")
 	require.NoError(t, err)
 	m, err := model.Quantize(fm, 8, 255)
 	require.NoError(t, err)
 	full, err := benchmark.MNISTTest()
 	require.NoError(t, err)
-	b, err := full.Prefix(40)
+	b, err := full.Prefix(n)
 	require.NoError(t, err)
+	return m, b
+}
+
+// TestNativeMatchesCircuitOnMNIST runs the real 784-8-10 MLP (trained with
+// PyTorch, exported to ONNX) on the first official MNIST test images, inside
+// the constraint system solver, and checks that every accumulator the
+// circuit computes and every prediction it makes equal the native
+// fixed-point inference, value for value.
+func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
+	m, b := mnistTiny(t, 40)
 	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
 	require.NoError(t, err)
 

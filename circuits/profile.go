@@ -135,20 +135,32 @@ func classify(locs []*pprof.Location) string {
 	return GadgetOther
 }
 
+// GadgetCount is one gadget's share of a breakdown.
+type GadgetCount struct {
+	Gadget      string
+	Constraints int
+}
+
+// Gadgets returns the per-gadget counts, largest first (ties by name).
+func (b *Breakdown) Gadgets() []GadgetCount {
+	rows := make([]GadgetCount, 0, len(b.PerGadget))
+	for k, v := range b.PerGadget {
+		rows = append(rows, GadgetCount{k, v})
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Constraints != rows[j].Constraints {
+			return rows[i].Constraints > rows[j].Constraints
+		}
+		return rows[i].Gadget < rows[j].Gadget
+	})
+	return rows
+}
+
 // String formats the breakdown as aligned lines, largest first.
 func (b *Breakdown) String() string {
-	type kv struct {
-		k string
-		v int
-	}
-	var rows []kv
-	for k, v := range b.PerGadget {
-		rows = append(rows, kv{k, v})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v || (rows[i].v == rows[j].v && rows[i].k < rows[j].k) })
 	var sb strings.Builder
-	for _, r := range rows {
-		fmt.Fprintf(&sb, "  %-52s %10d  %8.1f per sample\n", r.k, r.v, float64(r.v)/float64(b.Samples))
+	for _, r := range b.Gadgets() {
+		fmt.Fprintf(&sb, "  %-52s %10d  %8.1f per sample\n", r.Gadget, r.Constraints, float64(r.Constraints)/float64(b.Samples))
 	}
 	fmt.Fprintf(&sb, "  %-52s %10d  %8.1f per sample\n", "total", b.Total, float64(b.Total)/float64(b.Samples))
 	return sb.String()

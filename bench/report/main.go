@@ -148,17 +148,8 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 			c := bd.Constraints
 			fmt.Fprintf(w, "Circuit: %d constraints (%.1f per sample), %d wires; accumulator bits %v, ReLU gadgets %v, range-check table 2^%d.\n\n", c.Total, float64(c.Total)/float64(c.Samples), c.Wires, bd.Public.AccBits, bd.Public.ReLU, bd.Public.RangeBase)
 			fmt.Fprintf(w, "| gadget | constraints | per sample |\n|---|---:|---:|\n")
-			type kv struct {
-				k string
-				v int
-			}
-			var rows []kv
-			for k, v := range c.PerGadget {
-				rows = append(rows, kv{k, v})
-			}
-			sort.Slice(rows, func(i, j int) bool { return rows[i].v > rows[j].v })
-			for _, r := range rows {
-				fmt.Fprintf(w, "| %s | %d | %.1f |\n", r.k, r.v, float64(r.v)/float64(c.Samples))
+			for _, r := range c.Gadgets() {
+				fmt.Fprintf(w, "| %s | %d | %.1f |\n", r.Gadget, r.Constraints, float64(r.Constraints)/float64(c.Samples))
 			}
 			fmt.Fprintf(w, "| **total** | **%d** | **%.1f** |\n\n", c.Total, float64(c.Total)/float64(c.Samples))
 			var widths []string
@@ -215,8 +206,7 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 		fmt.Fprintf(w, "| verify, whole command | %s | %s |\n", fmtStats(vw, "s", 1), fmtStats(vrss, "MiB", 1.0/1024))
 		fmt.Fprintf(w, "| verify: checks and pairing, in process | %s | |\n\n", fmtStats(vin, "ms", 1000))
 		if n == "10000" {
-			_, pmed, _ := stats(pw)
-			pmin, _, _ := stats(pw)
+			pmin, pmed, _ := stats(pw)
 			_, rmed, _ := stats(prss)
 			_, vmed, _ := stats(vin)
 			var cps float64
