@@ -18,22 +18,22 @@ var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.jso
 // file change (`go test ./circuits -run Golden -update`).
 func TestConstraintCountsGolden(t *testing.T) {
 	got := map[string]*Breakdown{}
-	claim := ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}
+	claims := accuracy(">=", true)
 	for _, n := range []int{24, 48} {
 		m, b := synth(t, 1, n)
-		spec, err := NewSpec(m, b, claim)
+		spec, err := NewSpec(m, b, claims)
 		require.NoError(t, err)
 		bd, err := Profile(spec)
 		require.NoError(t, err)
 		got["fixture-6-5-4-3/n="+itoa(n)+"/relu="+spec.ReLU[0]] = bd
 	}
-	f := withLookup(t, newFixture(t, claim))
+	f := withLookup(t, newFixture(t, claims))
 	bd, err := Profile(f.spec)
 	require.NoError(t, err)
 	got["fixture-6-5-4-3/n=20/relu=lookup"] = bd
 
 	m, b := mnistTiny(t, 40)
-	spec, err := NewSpec(m, b, claim)
+	spec, err := NewSpec(m, b, claims)
 	require.NoError(t, err)
 	bd, err = Profile(spec)
 	require.NoError(t, err)

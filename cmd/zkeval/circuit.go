@@ -11,8 +11,8 @@ import (
 )
 
 func newCircuitCmd() *cobra.Command {
-	var modelPath, benchPath, claimText string
-	var hide bool
+	var modelPath, benchPath string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "circuit --model MODEL.zkm --benchmark FILE.bench",
 		Short: "Compile the circuit and print its size, gadget choices and constraints per gadget",
@@ -23,7 +23,11 @@ range-check table chosen for it, and the constraints attributed to each gadget
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			claims, err := cf.parse(true)
+			if err != nil {
+				return err
+			}
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
 			}
@@ -65,8 +69,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 	}
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm)")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
-	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape (metric and comparison)")
-	c.Flags().BoolVar(&hide, "hide-count", false, "circuit that keeps the exact count secret")
+	cf.add(c, true)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

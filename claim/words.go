@@ -1,0 +1,40 @@
+package claim
+
+import (
+	"fmt"
+
+	"github.com/zkeval/zkeval/metric"
+)
+
+// Describe says in words what the metric of a resolved claim measures on a
+// benchmark with these names and label counts, e.g. for recall[class=bad]:
+// "of the 60 samples labelled "bad", the share the model predicts "bad"
+// (true positive rate)".
+func Describe(t metric.Target, n Names, l metric.Labels) string {
+	N := l.N(-1)
+	cls := func(c int) string { return fmt.Sprintf("%q", n.Classes[c]) }
+	switch t.Metric {
+	case "accuracy":
+		return fmt.Sprintf("of all %d samples, the share whose predicted class is the label", N)
+	case "recall":
+		return fmt.Sprintf("of the %d samples labelled %s, the share the model predicts %s (true positive rate)", l.PosOf(-1, t.Class), cls(t.Class), cls(t.Class))
+	case "precision":
+		return fmt.Sprintf("of the samples the model predicts %s, the share labelled %s (0 if it never predicts %s)", cls(t.Class), cls(t.Class), cls(t.Class))
+	case "fpr":
+		return fmt.Sprintf("of the %d samples not labelled %s, the share the model predicts %s (false positive rate)", N-l.PosOf(-1, t.Class), cls(t.Class), cls(t.Class))
+	case "f1":
+		return fmt.Sprintf("harmonic mean of precision and recall for class %s: 2·TP / (predicted %s + labelled %s)", cls(t.Class), cls(t.Class), cls(t.Class))
+	case "macro_precision", "macro_recall", "macro_fpr", "macro_f1":
+		return fmt.Sprintf("unweighted mean of the per-class %s over the %d classes", map[string]string{
+			"macro_precision": "precision", "macro_recall": "recall", "macro_fpr": "false positive rate", "macro_f1": "F1"}[t.Metric], l.Classes())
+	case "demographic_parity_difference":
+		return fmt.Sprintf("largest minus smallest share of samples predicted %s (selection rate) among the %d groups of %q", cls(t.Positive), l.Groups(), n.GroupAttribute)
+	case "demographic_parity_ratio":
+		return fmt.Sprintf("smallest divided by largest share of samples predicted %s (selection rate) among the %d groups of %q (1 when no sample is predicted %s)", cls(t.Positive), l.Groups(), n.GroupAttribute, cls(t.Positive))
+	case "equal_opportunity_difference":
+		return fmt.Sprintf("largest minus smallest true positive rate for %s among the %d groups of %q", cls(t.Positive), l.Groups(), n.GroupAttribute)
+	case "equalized_odds_difference":
+		return fmt.Sprintf("the larger of two gaps among the %d groups of %q: in true positive rate and in false positive rate for %s (largest minus smallest)", l.Groups(), n.GroupAttribute, cls(t.Positive))
+	}
+	return t.Metric
+}
