@@ -339,15 +339,20 @@ func quoteAll(xs []string) []string {
 	return q
 }
 
-// FormatRatio writes a/b as a decimal with 4 places, truncated toward zero
-// (never rounded up), e.g. 9712/10000 -> "0.9712".
-func FormatRatio(count int64, n int) string { return FormatRat(big.NewRat(count, int64(n))) }
-
-// FormatRat writes a non-negative rational with 4 decimal places,
-// truncated.
+// FormatRat writes a non-negative rational with 4 decimal places: exactly
+// when it has at most 4 ("0.9712"), else rounded to the nearest and marked
+// "≈" ("≈0.1182" for 13/110), so that the decimal never passes for the
+// exact value, which is the fraction.
 func FormatRat(r *big.Rat) string {
 	x := new(big.Int).Mul(r.Num(), big.NewInt(10000))
-	x.Quo(x, r.Denom())
-	q, m := new(big.Int).QuoRem(x, big.NewInt(10000), new(big.Int))
-	return fmt.Sprintf("%s.%04d", q, m.Int64())
+	q, rem := new(big.Int).QuoRem(x, r.Denom(), new(big.Int))
+	approx := ""
+	if rem.Sign() != 0 {
+		approx = "≈"
+		if new(big.Int).Lsh(rem, 1).Cmp(r.Denom()) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	i, f := new(big.Int).QuoRem(q, big.NewInt(10000), new(big.Int))
+	return fmt.Sprintf("%s%s.%04d", approx, i, f.Int64())
 }

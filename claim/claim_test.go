@@ -134,8 +134,10 @@ func TestResolve(t *testing.T) {
 }
 
 func TestFormatRat(t *testing.T) {
-	require.Equal(t, "0.9712", FormatRatio(9712, 10000))
-	require.Equal(t, "1.0000", FormatRatio(7, 7))
-	require.Equal(t, "0.6666", FormatRatio(2, 3))
+	require.Equal(t, "0.9712", FormatRat(big.NewRat(9712, 10000)))
+	require.Equal(t, "1.0000", FormatRat(big.NewRat(7, 7)))
+	require.Equal(t, "≈0.6667", FormatRat(big.NewRat(2, 3)))
+	require.Equal(t, "≈0.1182", FormatRat(big.NewRat(13, 110)))
+	require.Equal(t, "≈0.7633", FormatRat(big.NewRat(229, 300)))
 	require.Equal(t, "0.0000", FormatRat(new(big.Rat)))
 }

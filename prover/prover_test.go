@@ -30,7 +30,7 @@ func TestProveChecksNativelyFirst(t *testing.T) {
 		require.NoError(t, err)
 		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 		require.ErrorIs(t, err, prover.ErrClaimFalse)
-		require.Contains(t, err.Error(), "accuracy is 0.6666 (2/3), not at least the claimed 0.7")
+		require.Contains(t, err.Error(), "accuracy is ≈0.6667 (2/3), not at least the claimed 0.7")
 	})
 	t.Run("false upper claim", func(t *testing.T) {
 		cl, err := claim.Parse("accuracy <= 1/2")

@@ -62,7 +62,7 @@ func TestCreditClaims(t *testing.T) {
 	require.Equal(t, "accuracy >= 0.74", res.Claims[0].Text)
 	require.Equal(t, "229/300", res.Claims[0].Value.RatString())
 	require.True(t, res.Claims[1].Hidden)
-	require.Contains(t, res.Claims[1].Words, `largest minus smallest share of samples predicted "bad"`)
+	require.Contains(t, res.Claims[1].Words, `largest minus smallest share of samples predicted "bad" (selection rate) among the groups of "sex" (male 208, female 92 samples)`)
 	require.Equal(t, "50/87", res.Claims[2].Value.RatString())
 	require.Equal(t, []attestation.Count{{Name: "tp[class=bad]", Value: 50}}, res.Claims[2].Counts)
 
