@@ -68,8 +68,11 @@ func TestCreditClaims(t *testing.T) {
 
 	cases := map[string]func(st *attestation.Statement){
 		"hidden claim's threshold lowered": func(st *attestation.Statement) { st.Predicate.Claims[1].Threshold = "0.05" },
-		"recall count raised":              func(st *attestation.Statement) { st.Predicate.Claims[2].Counts[0].Value = 60; st.Predicate.Claims[2].Value = "20/29" },
-		"recall for the other class":       func(st *attestation.Statement) { st.Predicate.Claims[2].Class = "good" },
+		"recall count raised": func(st *attestation.Statement) {
+			st.Predicate.Claims[2].Counts[0].Value = 60
+			st.Predicate.Claims[2].Value = "20/29"
+		},
+		"recall for the other class": func(st *attestation.Statement) { st.Predicate.Claims[2].Class = "good" },
 		"claims swapped": func(st *attestation.Statement) {
 			c := st.Predicate.Claims
 			c[0], c[2] = c[2], c[0]
