@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/claim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.json")
@@ -38,6 +40,20 @@ func TestConstraintCountsGolden(t *testing.T) {
 	bd, err = Profile(spec)
 	require.NoError(t, err)
 	got["mnist-784-8-10/f=8/n=40/relu="+spec.ReLU[0]] = bd
+
+	// The German credit model with claims that read whole predictions.
+	cm, cb := credit(t)
+	var shapes []claim.Shape
+	for _, txt := range []string{"accuracy >= 0", "recall[class=bad] >= 0", "demographic_parity_ratio[group=sex,positive=good] >= 0", "equalized_odds_difference[group=sex] <= 1", "macro_f1 >= 0"} {
+		c, err := claim.Parse(txt)
+		require.NoError(t, err)
+		shapes = append(shapes, c.Shape(true))
+	}
+	spec, err = NewSpec(cm, cb, shapes)
+	require.NoError(t, err)
+	bd, err = Profile(spec)
+	require.NoError(t, err)
+	got["credit-58-16-2/f=10/n=300/claims=5"] = bd
 
 	path := filepath.Join("testdata", "constraints.golden.json")
 	if *update {

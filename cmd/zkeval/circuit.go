@@ -55,6 +55,14 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				fmt.Fprintf(w, "layer %d           %dx%d, |accumulator| < 2^%d on the benchmark, %s\n", l, ls.Out, ls.In, spec.AccBits[l], relu)
 			}
 			fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
+			for _, cl := range spec.Claims {
+				fmt.Fprintf(w, "claim             %s\n", cl)
+			}
+			pred := "whether each prediction is the label (argmax against the constant label)"
+			if spec.NeedsPredictions() {
+				pred = "each whole prediction (one-hot argmax), since a claim reads predicted classes"
+			}
+			fmt.Fprintf(w, "predictions       %s\n", pred)
 			fmt.Fprintf(w, "range checks      table of 2^%d entries; widths (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
 			widths := make([]string, 0, len(bd.RangeChecks))
 			for k, v := range bd.RangeChecks {
