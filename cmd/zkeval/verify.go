@@ -2,10 +2,13 @@ package main
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +24,7 @@ type verifyJSON struct {
 	Valid            bool        `json:"valid"`
 	File             string      `json:"file"`
 	Error            string      `json:"error,omitempty"`
+	Unreadable       bool        `json:"unreadable,omitempty"` // several files only: exit status 3 for this one
 	ModelCommitment  string      `json:"modelCommitment,omitempty"`
 	Benchmark        any         `json:"benchmark,omitempty"`
 	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
@@ -30,6 +34,15 @@ type verifyJSON struct {
 	SetupKind        string      `json:"setupKind,omitempty"`
 	Warnings         []string    `json:"warnings,omitempty"`
 	Seconds          float64     `json:"seconds,omitempty"`
+}
+
+// verifyManyJSON is the --json result for several attestations.
+type verifyManyJSON struct {
+	Checked    int          `json:"checked"`
+	Valid      int          `json:"valid"`
+	Invalid    int          `json:"invalid"`
+	Unreadable int          `json:"unreadable"`
+	Results    []verifyJSON `json:"results"`
 }
 
 type claimJSON struct {
@@ -43,10 +56,10 @@ type claimJSON struct {
 }
 
 func newVerifyCmd() *cobra.Command {
-	var vkPath, benchPath, transcriptDir, signerPath string
+	var in verifyInputs
 	c := &cobra.Command{
-		Use:   "verify ATTESTATION.json --vk VERIFYING.key [--benchmark FILE.bench] [--transcript CEREMONY_DIR]",
-		Short: "Verify an attestation",
+		Use:   "verify ATTESTATION.json... (--vk VERIFYING.key | --vk-dir DIR) [--benchmark FILE.bench] [--transcript CEREMONY_DIR]",
+		Short: "Verify attestations",
 		Long: `Checks an attestation: recomputes every public input from the attestation's
 fields (model commitment, benchmark digest, circuit id from the published
 circuit description, the claim's count bound), checks that the verifying key
@@ -55,101 +68,296 @@ is the one the attestation names, and verifies the Groth16 proof. With
 --transcript it also checks the key's provenance: the ceremony transcript
 verifies, sealed this verifying key, and is the one the attestation names.
 
+Several attestations (statements or DSSE envelopes) are checked one by one,
+each on its own: a bad file never stops the others. --vk, --benchmark,
+--transcript and --signer apply to every one of them; an attestation about
+another benchmark than --benchmark is invalid. --vk-dir DIR instead finds
+each attestation's verifying key by the SHA-256 it names: every regular file
+directly in DIR is hashed once (subdirectories are skipped). Give exactly one
+of --vk and --vk-dir. After one block per attestation, a summary line counts
+the valid, invalid and unreadable ones and names each that is not valid, with
+the reason; with --json, stdout holds one object {"checked", "valid",
+"invalid", "unreadable", "results"}, results being one object per file as
+--json prints for a single file. One file prints exactly as before.
+
 Exit codes: 0 valid; 1 invalid, including an attestation or verifying key
-that is malformed or truncated; 2 usage error; 3 a file cannot be read, or
-the --benchmark file is not a valid benchmark.`,
-		Args: positional("ATTESTATION.json"),
+that is malformed or truncated; 2 usage error; 3 a file cannot be read, the
+--benchmark file is not a valid benchmark, or --vk-dir holds no key with the
+digest an attestation names. With several attestations the status is the
+worst over them, 3 before 1 before 0: 0 only when all are valid, 1 when some
+are invalid and every file could be read, 3 when any could not be read or
+checked.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("missing ATTESTATION.json (usage: %s)", cmd.UseLine())
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if vkPath == "" {
-				return usageErr("missing --vk VERIFYING.key")
+			switch {
+			case in.vkPath == "" && in.vkDir == "":
+				return usageErr("missing --vk VERIFYING.key or --vk-dir DIR")
+			case in.vkPath != "" && in.vkDir != "":
+				return usageErr("--vk and --vk-dir exclude each other: give one")
+			case in.transcriptDir != "" && in.benchPath == "" && len(args) > 1:
+				return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
 			}
+			in.init(cmd)
 			asJSON, _ := cmd.Flags().GetBool("json")
-			fail := func(err error) error {
-				if asJSON {
-					_ = writeJSON(cmd.OutOrStdout(), verifyJSON{Valid: false, File: args[0], Error: err.Error()})
-				} else if errors.Is(err, verifier.ErrInvalid) {
-					fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", args[0])
-				}
-				return err
+			if len(args) == 1 {
+				return verifySingle(cmd, &in, args[0], asJSON)
 			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return fail(ioErr(err)) // missing or unreadable
-			}
-			var signer string
-			var envWarning string
-			if envelope.IsEnvelope(data) {
-				var pub ed25519.PublicKey
-				if signerPath != "" {
-					if pub, err = envelope.ReadPublicKey(signerPath); err != nil {
-						return fail(ioErr(err))
-					}
-				}
-				payload, _, err := envelope.Open(data, args[0], pub)
-				if err != nil {
-					return fail(fmt.Errorf("%w: %v", verifier.ErrInvalid, err))
-				}
-				data = payload
-				if pub != nil {
-					signer, _ = envelope.KeyID(pub)
-				} else {
-					envWarning = "the DSSE envelope's signature was not checked: pass --signer LAB.pub"
-				}
-			} else if signerPath != "" {
-				return fail(fmt.Errorf("%w: %s is a bare statement, not a DSSE envelope, so it carries no signature by %s", verifier.ErrInvalid, args[0], signerPath))
-			}
-			st, err := attestation.Parse(data, args[0])
-			if err != nil {
-				return fail(fmt.Errorf("%w: %v", verifier.ErrInvalid, err))
-			}
-			vk, err := os.ReadFile(vkPath)
-			if err != nil {
-				return fail(ioErr(err))
-			}
-			opt := verifier.Options{BenchmarkFile: benchPath, AttestationFile: args[0]}
-			if benchPath != "" {
-				if opt.Benchmark, err = benchmark.ReadFile(benchPath); err != nil {
-					return fail(ioErr(err))
-				}
-			}
-			res, err := verifier.Verify(st, vk, vkPath, opt)
-			if err != nil {
-				if errors.Is(err, verifier.ErrInvalid) {
-					return fail(err)
-				}
-				return fail(ioErr(err))
-			}
-			if envWarning != "" {
-				res.Warnings = append(res.Warnings, envWarning)
-			}
-			setupHow := "stated by the attestation, not checked: pass --transcript CEREMONY_DIR to check it"
-			if transcriptDir != "" {
-				if err := checkTranscript(cmd, transcriptDir, st, opt.Benchmark, vk); err != nil {
-					return fail(err)
-				}
-				setupHow = "transcript checked"
-			} else if st.Predicate.Setup.Kind == keys.Ceremony {
-				res.Warnings = append(res.Warnings, "the attestation says its keys come from a ceremony, but nothing checked that: whoever made single-party keys could write the same; pass --transcript CEREMONY_DIR")
-			}
-			if st.Predicate.Setup.Kind == keys.SingleParty {
-				setupHow = "development only"
-			}
-			if signer != "" {
-				setupHow += "; statement signed by key " + signer
-			}
-			return printVerify(cmd, args[0], res, asJSON, setupHow)
+			return verifyMany(cmd, &in, args, asJSON)
 		},
 	}
-	c.Flags().StringVar(&vkPath, "vk", "", "verifying key file (from the keys directory or the ceremony)")
-	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file: recompute and check its digest")
-	c.Flags().StringVar(&transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
-	c.Flags().StringVar(&signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
+	c.Flags().StringVar(&in.vkPath, "vk", "", "verifying key file (from the keys directory or the ceremony), for every attestation")
+	c.Flags().StringVar(&in.vkDir, "vk-dir", "", "directory of verifying keys: each attestation's key is the file whose SHA-256 it names")
+	c.Flags().StringVar(&in.benchPath, "benchmark", "", "benchmark file: recompute and check its digest")
+	c.Flags().StringVar(&in.transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
+	c.Flags().StringVar(&in.signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
 	addJSONFlag(c)
 	return c
 }
 
-func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON bool, setupHow string) error {
+// verifyInputs holds the flags of verify and the inputs every attestation
+// shares; each is read once, on first need, and its error kept, so that one
+// attestation alone reads its inputs in the order it always has.
+type verifyInputs struct {
+	vkPath, vkDir, benchPath, transcriptDir, signerPath string
+
+	cmd         *cobra.Command
+	readVK      func() ([]byte, error)
+	readKeyDir  func() (*verifier.KeyDir, error)
+	readBench   func() (*benchmark.Benchmark, error)
+	readSigner  func() (ed25519.PublicKey, error)
+	transcripts map[string]error // checkTranscript's result by its inputs
+}
+
+func (in *verifyInputs) init(cmd *cobra.Command) {
+	in.cmd = cmd
+	in.readVK = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(in.vkPath) })
+	in.readKeyDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.vkDir) })
+	in.readBench = sync.OnceValues(func() (*benchmark.Benchmark, error) { return benchmark.ReadFile(in.benchPath) })
+	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
+	in.transcripts = map[string]error{}
+}
+
+// verifyingKey returns the verifying key for st, and the name of its file.
+func (in *verifyInputs) verifyingKey(file string, st *attestation.Statement) ([]byte, string, error) {
+	if in.vkDir == "" {
+		vk, err := in.readVK()
+		return vk, in.vkPath, err
+	}
+	kd, err := in.readKeyDir()
+	if err != nil {
+		return nil, "", fmt.Errorf("--vk-dir: %w", err)
+	}
+	want := st.Predicate.Proof.VerifyingKey["sha256"]
+	path, vk, err := kd.Lookup(want)
+	var nk *verifier.NoKeyError
+	if errors.As(err, &nk) {
+		files := fmt.Sprintf("%d files", nk.Files)
+		if nk.Files == 1 {
+			files = "1 file"
+		}
+		return nil, "", fmt.Errorf("%s was made for the verifying key with SHA-256 %s, but no file in --vk-dir %s has that SHA-256 (%s hashed)", file, want, in.vkDir, files)
+	}
+	return vk, path, err
+}
+
+// transcript runs checkTranscript once per distinct circuit, setup and key.
+func (in *verifyInputs) transcript(st *attestation.Statement, b *benchmark.Benchmark, vk []byte) error {
+	pub, err := json.Marshal(st.Predicate.Circuit.Public)
+	if err != nil {
+		return checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
+	}
+	setup, err := json.Marshal(st.Predicate.Setup)
+	if err != nil {
+		return checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
+	}
+	key := keys.Digest(vk) + "\x00" + string(pub) + "\x00" + string(setup)
+	if err, ok := in.transcripts[key]; ok {
+		return err
+	}
+	err = checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
+	in.transcripts[key] = err
+	return err
+}
+
+// check verifies one attestation file. It returns the result and how the
+// setup was checked, or an error: one wrapping verifier.ErrInvalid when the
+// attestation does not hold, an I/O error (exit status 3) otherwise.
+func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, "", ioErr(err) // missing or unreadable
+	}
+	var signer string
+	var envWarning string
+	if envelope.IsEnvelope(data) {
+		var pub ed25519.PublicKey
+		if in.signerPath != "" {
+			if pub, err = in.readSigner(); err != nil {
+				return nil, "", ioErr(err)
+			}
+		}
+		payload, _, err := envelope.Open(data, file, pub)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
+		}
+		data = payload
+		if pub != nil {
+			signer, _ = envelope.KeyID(pub)
+		} else {
+			envWarning = "the DSSE envelope's signature was not checked: pass --signer LAB.pub"
+		}
+	} else if in.signerPath != "" {
+		return nil, "", fmt.Errorf("%w: %s is a bare statement, not a DSSE envelope, so it carries no signature by %s", verifier.ErrInvalid, file, in.signerPath)
+	}
+	st, err := attestation.Parse(data, file)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
+	}
+	vk, vkSource, err := in.verifyingKey(file, st)
+	if err != nil {
+		return nil, "", ioErr(err)
+	}
+	opt := verifier.Options{BenchmarkFile: in.benchPath, AttestationFile: file}
+	if in.benchPath != "" {
+		if opt.Benchmark, err = in.readBench(); err != nil {
+			return nil, "", ioErr(err)
+		}
+	}
+	res, err := verifier.Verify(st, vk, vkSource, opt)
+	if err != nil {
+		if errors.Is(err, verifier.ErrInvalid) {
+			return nil, "", err
+		}
+		return nil, "", ioErr(err)
+	}
+	if envWarning != "" {
+		res.Warnings = append(res.Warnings, envWarning)
+	}
+	setupHow := "stated by the attestation, not checked: pass --transcript CEREMONY_DIR to check it"
+	if in.transcriptDir != "" {
+		if err := in.transcript(st, opt.Benchmark, vk); err != nil {
+			return nil, "", err
+		}
+		setupHow = "transcript checked"
+	} else if st.Predicate.Setup.Kind == keys.Ceremony {
+		res.Warnings = append(res.Warnings, "the attestation says its keys come from a ceremony, but nothing checked that: whoever made single-party keys could write the same; pass --transcript CEREMONY_DIR")
+	}
+	if st.Predicate.Setup.Kind == keys.SingleParty {
+		setupHow = "development only"
+	}
+	if signer != "" {
+		setupHow += "; statement signed by key " + signer
+	}
+	return res, setupHow, nil
+}
+
+// verifySingle checks one attestation; its output is the one verify has
+// always printed.
+func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool) error {
+	res, setupHow, err := in.check(file)
+	if err != nil {
+		if asJSON {
+			_ = writeJSON(cmd.OutOrStdout(), verifyJSON{Valid: false, File: file, Error: err.Error()})
+		} else if errors.Is(err, verifier.ErrInvalid) {
+			fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", file)
+		}
+		return err
+	}
+	for _, wr := range res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), validJSON(file, res))
+	}
+	printVerify(cmd.OutOrStdout(), file, res, setupHow)
+	return nil
+}
+
+// verifyMany checks several attestations, each on its own, prints a block
+// per file as it goes (or, with --json, one object at the end) and a
+// summary, and returns an error carrying the worst exit status.
+func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON bool) error {
+	w := cmd.OutOrStdout()
+	sum := verifyManyJSON{Checked: len(files), Results: []verifyJSON{}}
+	type failure struct {
+		file, tag string
+		err       error
+	}
+	var failures []failure
+	worst := exitOK
+	for i, file := range files {
+		res, setupHow, err := in.check(file)
+		if !asJSON && i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err != nil {
+			code := exitCode(err)
+			worst = max(worst, code)
+			tag := "INVALID"
+			if code == exitInvalid {
+				sum.Invalid++
+			} else {
+				tag = "UNREADABLE"
+				sum.Unreadable++
+			}
+			failures = append(failures, failure{file, tag, err})
+			sum.Results = append(sum.Results, verifyJSON{Valid: false, File: file, Error: err.Error(), Unreadable: code != exitInvalid})
+			if !asJSON {
+				fmt.Fprintf(w, "%s  %s\n", tag, file)
+			}
+			continue
+		}
+		sum.Valid++
+		for _, wr := range res.Warnings {
+			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", file, wr)
+		}
+		sum.Results = append(sum.Results, validJSON(file, res))
+		if !asJSON {
+			printVerify(w, file, res, setupHow)
+		}
+	}
+	if asJSON {
+		if err := writeJSON(w, sum); err != nil {
+			return ioErr(err)
+		}
+	} else {
+		fmt.Fprintf(w, "\n%s\n", manySummary(sum))
+		for _, f := range failures {
+			fmt.Fprintf(w, "  %-10s  %s: %s\n", f.tag, f.file, failureReason(f.file, f.err))
+		}
+	}
+	if worst == exitOK {
+		return nil
+	}
+	return &exitError{code: worst, err: errors.New(manySummary(sum))}
+}
+
+// manySummary is "checked 5 attestations: 4 valid, 1 invalid", with the
+// unreadable ones when there are any.
+func manySummary(s verifyManyJSON) string {
+	line := fmt.Sprintf("checked %d attestations: %d valid, %d invalid", s.Checked, s.Valid, s.Invalid)
+	if s.Unreadable > 0 {
+		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
+	}
+	return line
+}
+
+// failureReason is err's message without the "invalid attestation: FILE: "
+// that the summary line already says.
+func failureReason(file string, err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, verifier.ErrInvalid.Error()+": ")
+	msg = strings.TrimPrefix(msg, file+": ")
+	return msg
+}
+
+func validJSON(file string, res *verifier.Result) verifyJSON {
 	p := res.Statement.Predicate
 	var claims []claimJSON
 	for _, c := range res.Claims {
@@ -159,17 +367,15 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 		}
 		claims = append(claims, cj)
 	}
-	for _, wr := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
+	return verifyJSON{
+		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
+		Claims: claims, ProofSystem: "groth16/bn254", VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
+		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
 	}
-	if asJSON {
-		return writeJSON(cmd.OutOrStdout(), verifyJSON{
-			Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
-			Claims: claims, ProofSystem: "groth16/bn254", VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
-			Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
-		})
-	}
-	w := cmd.OutOrStdout()
+}
+
+func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string) {
+	p := res.Statement.Predicate
 	fmt.Fprintf(w, "VALID  %s\n", file)
 	fmt.Fprintf(w, "  model commitment  %s (%s)\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	sh := p.Circuit.Public.Shape
@@ -195,5 +401,4 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
 	fmt.Fprintf(w, "  setup             %s (%s)\n", p.Setup.Kind, setupHow)
 	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
-	return nil
 }
