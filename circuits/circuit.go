@@ -222,12 +222,13 @@ func denseConstant(api frontend.API, w [][]frontend.Variable, b []frontend.Varia
 }
 
 // dense returns acc[s] = W·a[s] + b for every sample, computed by DenseHint
-// and checked with a Freivalds check: for r_o = ρ^(o+1), with ρ derived from
+// and checked with a Freivalds check: for r_o = ρ^o, with ρ derived from
 // the circuit's commitment to W, b and the hinted acc,
 // Σ_o r_o·acc[s][o] = (rᵀW)·a[s] + rᵀb for every sample s. A wrong acc passes
-// with probability at most out·n/|F| (Freivalds 1977; Schwartz–Zippel).
+// with probability at most (out-1)·n/|F| (Freivalds 1977; Schwartz–Zippel:
+// each sample's difference is a non-zero polynomial of degree out-1 in ρ).
 // When a[s] are constants, (rᵀW)·a[s] is a linear combination and costs no
-// constraint; per sample the check costs out+1 constraints (plus in when a[s]
+// constraint; per sample the check costs out constraints (plus in when a[s]
 // are variables), against in·out for the plain product.
 func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [][]frontend.Variable, in, out int) [][]frontend.Variable {
 	n := len(a)
@@ -258,7 +259,7 @@ func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [
 	for s := range acc {
 		committed = append(committed, acc[s]...)
 	}
-	f := &freivalds{w: w, b: b, a: a, acc: acc, in: in, out: out}
+	f := &freivalds{w: w, b: b, a: a, acc: acc, in: in, out: out, constIn: allConstant(api, a)}
 	multicommit.WithCommitment(api, f.check, committed...)
 	return acc
 }
@@ -270,12 +271,15 @@ type freivalds struct {
 	b       []frontend.Variable
 	a, acc  [][]frontend.Variable
 	in, out int
+	// constIn is set when every a[s][i] is a constant.
+	constIn bool
 }
 
 func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 	w, b, a, acc, in, out, n := f.w, f.b, f.a, f.acc, f.in, f.out, len(f.a)
+	// r_0 = 1 saves one product per sample on the left-hand side.
 	r := make([]frontend.Variable, out)
-	r[0] = rho
+	r[0] = 1
 	for o := 1; o < out; o++ {
 		r[o] = api.Mul(r[o-1], rho)
 	}
@@ -291,6 +295,16 @@ func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 	for o := 0; o < out; o++ {
 		rb = api.Add(rb, api.Mul(r[o], b[o]))
 	}
+	if f.constIn {
+		// With constant inputs the right-hand side is a linear combination
+		// of u and rb; as single variables (one constraint each, once) they
+		// keep it at one term per non-zero input, below the length at which
+		// gnark's R1CS builder spends a constraint to shorten it.
+		for i := range u {
+			u[i] = single(api, u[i])
+		}
+		rb = single(api, rb)
+	}
 	for s := 0; s < n; s++ {
 		lhs := frontend.Variable(0)
 		for o := 0; o < out; o++ {
@@ -303,6 +317,29 @@ func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 		api.AssertIsEqual(lhs, rhs)
 	}
 	return nil
+}
+
+// allConstant reports whether every a[s][i] is a constant.
+func allConstant(api frontend.API, a [][]frontend.Variable) bool {
+	for _, as := range a {
+		for _, v := range as {
+			if _, ok := api.Compiler().ConstantValue(v); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// single returns a new variable held equal to v by one constraint, so that
+// linear combinations that use v hold one term for it instead of v's terms.
+func single(api frontend.API, v frontend.Variable) frontend.Variable {
+	res, err := api.Compiler().NewHint(CopyHint, 1, v)
+	if err != nil {
+		panic(err)
+	}
+	api.AssertIsEqual(res[0], v)
+	return res[0]
 }
 
 // relu returns max(z, 0) for every value. Per value: a hinted s with

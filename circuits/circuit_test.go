@@ -279,4 +279,34 @@ func TestFirstLayerFreivalds(t *testing.T) {
 		evil := tamper(DenseHint, call, 2, addOne)
 		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)), "dense call %d", call)
 	}
+	// The copies of rᵀW's columns and of rᵀb are held to what they copy.
+	for _, call := range []int{0, sp.Shape.Layers[0].In} {
+		evil := tamper(CopyHint, call, 0, addOne)
+		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(CopyHint), evil)), "copy call %d", call)
+	}
+}
+
+// TestFreivaldsCost pins the Freivalds check's cost on real MNIST images
+// with the first layer hinted: per layer, out-2 powers of ρ, (out-1)·(in+1)
+// products for rᵀW and rᵀb (r_0 = 1), in+1 copies when the inputs are
+// constants, and per sample out-1 products, one equality and, with variable
+// inputs, in products. Nothing else: in particular no constraint that
+// gnark's R1CS builder adds to shorten a long linear combination.
+func TestFreivaldsCost(t *testing.T) {
+	m, b := mnistTiny(t, 40)
+	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	require.NoError(t, err)
+	spec.FirstLayer = FirstLayerFreivalds
+	bd, err := Profile(spec)
+	require.NoError(t, err)
+	want := 0
+	for l, ls := range spec.Shape.Layers {
+		want += ls.Out - 2 + (ls.Out-1)*(ls.In+1) + b.Len()*ls.Out
+		if l == 0 {
+			want += ls.In + 1
+		} else {
+			want += b.Len() * ls.In
+		}
+	}
+	require.Equal(t, want, bd.PerGadget[GadgetFreivalds])
 }

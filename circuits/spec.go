@@ -24,7 +24,7 @@ import (
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v4"
+const Version = "zkeval-eval-circuit/v5-levers"
 
 // Comparison is a claim's direction.
 type Comparison string
@@ -149,7 +149,7 @@ const (
 	// constraint, but the compiled system stores every term.
 	FirstLayerLinear = "linear"
 	// FirstLayerFreivalds: hinted accumulators checked with a Freivalds
-	// check; out+1 constraints per sample, small terms.
+	// check; out constraints per sample, small terms.
 	FirstLayerFreivalds = "freivalds"
 )
 
