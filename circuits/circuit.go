@@ -73,7 +73,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	tables := make([]logderivlookup.Table, len(sp.Shape.Layers))
 	for l := range sp.Shape.Layers {
 		if sp.ReLU[l] == ReLULookup {
-			tables[l] = reluTable(api, sp.AccBits[l])
+			tables[l] = reluTable(api, sp.ReLUTable[l])
 		}
 	}
 
@@ -106,7 +106,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 		}
 		switch {
 		case ls.ReLU && tables[l] != nil:
-			act = reluLookup(api, tables[l], acc, sp.AccBits[l])
+			act = reluLookup(api, tables[l], acc, sp.ReLUTable[l])
 		case ls.ReLU:
 			act = relu(api, rc, acc, widen(sp.AccBits[l], sp.RangeBase))
 		default:
@@ -363,31 +363,29 @@ func relu(api frontend.API, rc frontend.Rangechecker, z [][]frontend.Variable, b
 	return h
 }
 
-// reluTable returns the constant table T[i] = max(i - 2^bits, 0) for i in
-// [0, 2^(bits+1)).
-func reluTable(api frontend.API, bits int) logderivlookup.Table {
+// reluTable returns the constant table T[i] = max(i + r.Lo, 0) for i in
+// [0, r.Hi - r.Lo].
+func reluTable(api frontend.API, r Range) logderivlookup.Table {
 	t := logderivlookup.New(api)
-	half := 1 << bits
-	for i := 0; i < 2*half; i++ {
-		t.Insert(max(i-half, 0))
+	for v := r.Lo; v <= r.Hi; v++ {
+		t.Insert(max(v, 0))
 	}
 	return t
 }
 
-// reluLookup returns max(z, 0) for every value by looking up z + 2^bits in
+// reluLookup returns max(z, 0) for every value by looking up z - r.Lo in
 // the constant table of reluTable, with the log-derivative lookup argument
 // (Haböck 2022, https://eprint.iacr.org/2022/1530) that gnark's
-// logderivlookup implements. A query succeeds only when z + 2^bits lies in
-// [0, 2^(bits+1)) and the result is the table's entry, so the range check
-// comes with the lookup. Cost: 2 constraints per value plus 2^(bits+1) for
-// the table.
-func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variable, bits int) [][]frontend.Variable {
-	off := new(big.Int).Lsh(big.NewInt(1), uint(bits))
+// logderivlookup implements. A query succeeds only when z lies in
+// [r.Lo, r.Hi] and the result is the table's entry, so the range check
+// comes with the lookup. Cost: 2 constraints per value plus one per entry
+// of the table.
+func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variable, r Range) [][]frontend.Variable {
 	h := make([][]frontend.Variable, len(z))
 	for s, zs := range z {
 		inds := make([]frontend.Variable, len(zs))
 		for i, v := range zs {
-			inds[i] = api.Add(v, off)
+			inds[i] = api.Sub(v, r.Lo)
 		}
 		h[s] = t.Lookup(inds...)
 	}
