@@ -399,6 +399,9 @@ func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variabl
 // least two more than the outputs' width, so |d_j| + 1 fits):
 // when o[label] = 1 every other output is beaten (strictly below for j
 // before the label); when o[j] = 1 output j beats the label (d_j <= -1).
+// o[label] is not taken from the hint but set to 1 - Σ_{j≠label} o[j]: with
+// every o[j] boolean, o[label] boolean makes o one-hot, with no constraint
+// for the sum.
 func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, bits int) frontend.Variable {
 	o, err := api.Compiler().NewHint(ArgmaxHint, len(v), v...)
 	if err != nil {
@@ -406,10 +409,13 @@ func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable,
 	}
 	var sum frontend.Variable = 0
 	for j := range o {
-		api.AssertIsBoolean(o[j])
-		sum = api.Add(sum, o[j])
+		if j != label {
+			api.AssertIsBoolean(o[j])
+			sum = api.Add(sum, o[j])
+		}
 	}
-	api.AssertIsEqual(sum, 1)
+	o[label] = api.Sub(1, sum)
+	api.AssertIsBoolean(o[label])
 	for j := range v {
 		if j == label {
 			continue

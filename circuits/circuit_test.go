@@ -158,6 +158,37 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 	}
 }
 
+// TestArgmaxOneHot: the circuit sets o[label] to 1 minus the other outputs
+// of the argmax hint, so a hint with two ones (o[label] = -1 on a wrongly
+// classified sample, or a second winner on a correct one) or with none
+// (every sample counted correct) fails.
+func TestArgmaxOneHot(t *testing.T) {
+	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	twoOnes := func(field *big.Int, in, out []*big.Int) error {
+		if err := ArgmaxHint(field, in, out); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].Sign() != 0 {
+				out[(i+1)%len(out)].SetInt64(1)
+				return nil
+			}
+		}
+		return nil
+	}
+	none := func(field *big.Int, in, out []*big.Int) error {
+		for i := range out {
+			out[i].SetInt64(0)
+		}
+		return nil
+	}
+	for name, h := range map[string]solver.Hint{"two ones": twoOnes, "none": none} {
+		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+	}
+}
+
 func TestCircuitHiddenCount(t *testing.T) {
 	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: false})
 	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, 0)))
