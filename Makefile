@@ -5,6 +5,9 @@ DEMO    ?= demo
 N       ?= 1000
 MODEL   ?= testdata/models/mnist_mlp_784_56_10.onnx
 CLAIM   ?= accuracy >= 0.95
+# The German credit case: claims without spaces around the comparison, so
+# that make can iterate over them.
+CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
 .PHONY: all build test demo bench fuzz vet clean
 
@@ -32,6 +35,16 @@ demo: build
 	$(BIN) prove --model $(DEMO)/mlp.zkm --opening $(DEMO)/mlp.opening.json --benchmark $(DEMO)/mnist-test-$(N).bench \
 		--keys $(DEMO)/keys --claim "$(CLAIM)" -o $(DEMO)/attestation.json
 	$(BIN) verify $(DEMO)/attestation.json --vk $(DEMO)/keys/verifying.key --benchmark $(DEMO)/mnist-test-$(N).bench
+	@echo
+	@echo "== German credit: accuracy and fairness between the sexes, in one proof =="
+	$(BIN) benchmark import arff testdata/tabular/credit-g.arff --schema testdata/tabular/credit-g.schema.json -o $(DEMO)/credit-test.bench
+	$(BIN) model import testdata/tabular/credit_g_mlp_58_16_2.onnx --benchmark $(DEMO)/credit-test.bench -o $(DEMO)/credit.zkm
+	$(BIN) commit $(DEMO)/credit.zkm -o $(DEMO)/credit.commitment.json --opening $(DEMO)/credit.opening.json
+	$(BIN) setup --model $(DEMO)/credit.zkm --benchmark $(DEMO)/credit-test.bench \
+		$(foreach c,$(CREDIT_CLAIMS),--claim "$(c)") -o $(DEMO)/credit-keys
+	$(BIN) prove --model $(DEMO)/credit.zkm --opening $(DEMO)/credit.opening.json --benchmark $(DEMO)/credit-test.bench \
+		--keys $(DEMO)/credit-keys $(foreach c,$(CREDIT_CLAIMS),--claim "$(c)") -o $(DEMO)/credit-attestation.json
+	$(BIN) verify $(DEMO)/credit-attestation.json --vk $(DEMO)/credit-keys/verifying.key --benchmark $(DEMO)/credit-test.bench
 
 # Speed and memory: writes BENCHMARKS.md (see bench/run.sh).
 bench: build

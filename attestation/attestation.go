@@ -24,7 +24,7 @@ import (
 const StatementType = "https://in-toto.io/Statement/v1"
 
 // PredicateType is the URI of zkeval's evaluation predicate.
-const PredicateType = "https://github.com/zkeval/zkeval/attestation/eval/v0.1"
+const PredicateType = "https://github.com/zkeval/zkeval/attestation/eval/v0.2"
 
 // SubjectDigestAlg names the model commitment in the subject's digest set.
 const SubjectDigestAlg = "poseidon2-bn254"
@@ -72,16 +72,28 @@ type BenchmarkInfo struct {
 	Digest  map[string]string `json:"digest"` // {"sha256": hex}
 }
 
-// Claim is one proven claim. Threshold is an exact decimal or fraction as the
-// lab wrote it; Bound is the count bound it implies for Samples; Value is
-// "correct/samples" when revealed, and empty when hidden.
+// Claim is one proven claim, written as the lab wrote it: the metric, its
+// selectors (class, group attribute, positive class), the comparison and the
+// threshold (an exact decimal or fraction). When the claim is revealed,
+// Counts are the counts its value is computed from (public inputs of the
+// proof) and Value the exact value they give, a reduced fraction; when it is
+// hidden, Hidden is true and both are absent.
 type Claim struct {
-	Metric     string `json:"metric"`
-	Comparison string `json:"comparison"`
-	Threshold  string `json:"threshold"`
-	Bound      int64  `json:"bound"`
-	Value      string `json:"value,omitempty"`
-	Hidden     bool   `json:"hidden,omitempty"`
+	Metric     string  `json:"metric"`
+	Class      string  `json:"class,omitempty"`
+	Group      string  `json:"group,omitempty"`
+	Positive   string  `json:"positive,omitempty"`
+	Comparison string  `json:"comparison"`
+	Threshold  string  `json:"threshold"`
+	Value      string  `json:"value,omitempty"`
+	Counts     []Count `json:"counts,omitempty"`
+	Hidden     bool    `json:"hidden,omitempty"`
+}
+
+// Count is one revealed count, e.g. {"name": "tp[class=bad]", "value": 37}.
+type Count struct {
+	Name  string `json:"name"`
+	Value int64  `json:"value"`
 }
 
 // CircuitInfo describes the circuit: its id (SHA-256 of Public) and its

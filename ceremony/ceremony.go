@@ -93,6 +93,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,6 +105,7 @@ import (
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/progress"
 	"github.com/zkeval/zkeval/keys"
@@ -748,8 +750,8 @@ func matchCircuit(spec *circuits.Spec, m *Manifest) error {
 		why = fmt.Sprintf("another model shape: the transcript's is %s, the one given %s", want.Shape.String(), got.Shape.String())
 	case fmt.Sprint(got.AccBits) != fmt.Sprint(want.AccBits):
 		why = fmt.Sprintf("other accumulator widths: the transcript's are %v, the model given needs %v", want.AccBits, got.AccBits)
-	case got.Claim != want.Claim:
-		why = fmt.Sprintf("another claim shape: the transcript's is %s %s (reveal %v), the one given %s %s (reveal %v)", want.Claim.Metric, want.Claim.Comparison, want.Claim.Reveal, got.Claim.Metric, got.Claim.Comparison, got.Claim.Reveal)
+	case fmt.Sprint(got.Claims) != fmt.Sprint(want.Claims):
+		why = fmt.Sprintf("other claims: the transcript's are %s, the ones given %s", shapeList(want.Claims), shapeList(got.Claims))
 	case got.Version != want.Version:
 		why = fmt.Sprintf("another circuit version: %s, this zkeval builds %s", want.Version, got.Version)
 	}
@@ -1060,4 +1062,12 @@ func (c *cache) put(key string, v any) {
 	if c.m != nil {
 		c.m[key] = v
 	}
+}
+
+func shapeList(ss []claim.Shape) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, "; ")
 }

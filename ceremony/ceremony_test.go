@@ -82,7 +82,7 @@ var (
 func spec(t *testing.T, m *model.Model, b *benchmark.Benchmark) *circuits.Spec {
 	cl, err := claim.Parse(claimText)
 	require.NoError(t, err)
-	s, err := circuits.NewSpec(m, b, prover.ClaimShape(cl, true))
+	s, err := circuits.NewSpec(m, b, []claim.Shape{cl.Shape(true)})
 	require.NoError(t, err)
 	return s
 }
@@ -189,7 +189,7 @@ func (w *world) attestationA(t *testing.T) *attestation.Statement {
 func prove(t *testing.T, w *world, b *benchmark.Benchmark, keysDir string) *attestation.Statement {
 	cl, err := claim.Parse(claimText)
 	require.NoError(t, err)
-	st, err := prover.Prove(&prover.Request{Model: w.m, Salt: w.salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: keysDir}, w.cm)
+	st, err := prover.Prove(&prover.Request{Model: w.m, Salt: w.salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: keysDir}, w.cm)
 	require.NoError(t, err)
 	return st
 }
@@ -321,7 +321,7 @@ func TestKeysOfDifferentCeremoniesDoNotMix(t *testing.T) {
 		proof := groth16.NewProof(ecc.BN254)
 		_, err = proof.ReadFrom(bytes.NewReader(c.st.Predicate.Proof.Bytes))
 		require.NoError(t, err)
-		pub, err := circuits.PublicAssignment(c.st.Predicate.Circuit.Public, w.cm, c.st.Predicate.Claims[0].Bound, parseCount(t, c.st))
+		pub, err := circuits.PublicAssignment(c.st.Predicate.Circuit.Public, w.cm, claimInputs(t, c.st))
 		require.NoError(t, err)
 		pw, err := frontend.NewWitness(pub, ecc.BN254.ScalarField(), frontend.PublicOnly())
 		require.NoError(t, err)
@@ -345,11 +345,19 @@ func TestKeysOfDifferentCeremoniesDoNotMix(t *testing.T) {
 	require.Contains(t, err.Error(), "names transcript")
 }
 
-func parseCount(t *testing.T, st *attestation.Statement) int64 {
-	v, _, _ := strings.Cut(st.Predicate.Claims[0].Value, "/")
-	n, ok := new(big.Int).SetString(v, 10)
-	require.True(t, ok)
-	return n.Int64()
+// claimInputs rebuilds the public inputs of an attestation's claims.
+func claimInputs(t *testing.T, st *attestation.Statement) []circuits.ClaimInput {
+	var in []circuits.ClaimInput
+	for _, ac := range st.Predicate.Claims {
+		r, ok := new(big.Rat).SetString(ac.Threshold)
+		require.True(t, ok)
+		ci := circuits.ClaimInput{P: r.Num(), Q: r.Denom()}
+		for _, c := range ac.Counts {
+			ci.Counts = append(ci.Counts, c.Value)
+		}
+		in = append(in, ci)
+	}
+	return in
 }
 
 func TestStaleContributionRejected(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -21,24 +22,38 @@ const HintChunk = 256
 // EvalCircuit is the evaluation circuit for one Spec.
 //
 // Public inputs, in witness order: Commitment (the model commitment),
-// BenchmarkDigest (the two 128-bit halves of the benchmark's SHA-256), CircuitID
-// (IDElement of the spec's id), Bound (the claim's count bound: for accuracy,
-// ceil(t·N) correct predictions for ">= t", floor(t·N) for "<= t") and Count
-// (the number of correct predictions when the claim reveals it, else 0).
+// BenchmarkDigest (the two 128-bit halves of the benchmark's SHA-256),
+// CircuitID (IDElement of the spec's id), then for each claim, in the order
+// of Spec.Claims, its threshold p/q (reduced, 0 <= p, 1 <= q <= 2^64) and,
+// when the claim is revealed, the counts it reads (metric.Counts).
 //
 // Secret inputs: W [layer][out][in], B [layer][out] and Salt.
 type EvalCircuit struct {
 	Commitment      frontend.Variable    `gnark:",public"`
 	BenchmarkDigest [2]frontend.Variable `gnark:",public"`
 	CircuitID       frontend.Variable    `gnark:",public"`
-	Bound           frontend.Variable    `gnark:",public"`
-	Count           frontend.Variable    `gnark:",public"`
+	Claims          []ClaimVars
 
 	W    [][][]frontend.Variable
 	B    [][]frontend.Variable
 	Salt frontend.Variable
 
 	spec *Spec
+}
+
+// ClaimVars are one claim's public inputs: Threshold = (p, q) for the
+// threshold p/q, and Counts, the values of metric.Counts in order when the
+// claim is revealed (empty when it is hidden).
+type ClaimVars struct {
+	Threshold [2]frontend.Variable `gnark:",public"`
+	Counts    []frontend.Variable  `gnark:",public"`
+}
+
+// ClaimInput is one claim's public values: its reduced threshold P/Q and,
+// for a revealed claim, the counts it reads (nil when hidden).
+type ClaimInput struct {
+	P, Q   *big.Int
+	Counts []int64
 }
 
 // New returns a circuit for spec with its variables allocated, ready to be
@@ -53,7 +68,18 @@ func New(spec *Spec) *EvalCircuit {
 		c.W = append(c.W, w)
 		c.B = append(c.B, make([]frontend.Variable, ls.Out))
 	}
+	c.Claims = claimVars(spec)
 	return c
+}
+
+func claimVars(spec *Spec) []ClaimVars {
+	cv := make([]ClaimVars, len(spec.Claims))
+	for k, sh := range spec.Claims {
+		if sh.Reveal {
+			cv[k].Counts = make([]frontend.Variable, len(metric.Counts(spec.targets[k], spec.labels)))
+		}
+	}
+	return cv
 }
 
 // Spec returns the circuit's spec.
@@ -114,26 +140,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 		}
 	}
 
-	// Argmax against the constant labels; correct[s] is 1 when the first
-	// maximal output is the label.
-	var total frontend.Variable = 0
-	last := len(sp.Shape.Layers) - 1
-	for s := 0; s < n; s++ {
-		total = api.Add(total, argmaxIs(api, rc, act[s], sp.Bench.Labels[s], widen(sp.AccBits[last]+2, sp.RangeBase)))
-	}
-
-	cb := widen(CountBits(n), sp.RangeBase)
-	switch sp.Claim.Comparison {
-	case AtLeast:
-		rc.Check(api.Sub(total, c.Bound), cb)
-	case AtMost:
-		rc.Check(api.Sub(c.Bound, total), cb)
-	}
-	if sp.Claim.Reveal {
-		api.AssertIsEqual(c.Count, total)
-	} else {
-		api.AssertIsEqual(c.Count, 0)
-	}
+	c.checkClaims(api, rc, act[:n])
 	return nil
 }
 
@@ -431,7 +438,7 @@ func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable,
 }
 
 // Assignment returns a full witness assignment for the circuit of spec.
-func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, bound, count int64) *EvalCircuit {
+func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, claims []ClaimInput) (*EvalCircuit, error) {
 	c := New(spec)
 	c.Salt = salt
 	for l := range m.Layers {
@@ -442,30 +449,56 @@ func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, bound, count 
 			c.B[l][o] = m.Layers[l].B[o]
 		}
 	}
-	c.setPublic(spec.ID(), spec.Digest, commit, bound, count)
-	return c
+	if err := c.setPublic(spec.ID(), spec.Digest, commit, claims); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // PublicAssignment returns an assignment of the public inputs only, for
 // building a public witness with frontend.PublicOnly. It needs only the
 // circuit's public description, not the benchmark samples.
-func PublicAssignment(p Public, commit *big.Int, bound, count int64) (*EvalCircuit, error) {
+func PublicAssignment(p Public, commit *big.Int, claims []ClaimInput) (*EvalCircuit, error) {
 	d, err := hex.DecodeString(p.BenchmarkDigest)
 	if err != nil || len(d) != 32 {
 		return nil, fmt.Errorf("benchmark digest %q is not 32 bytes of hex", p.BenchmarkDigest)
 	}
 	var digest [32]byte
 	copy(digest[:], d)
-	c := &EvalCircuit{}
-	c.setPublic(p.ID(), digest, commit, bound, count)
+	c := &EvalCircuit{Claims: make([]ClaimVars, len(p.Claims))}
+	for k, sh := range p.Claims {
+		if sh.Reveal {
+			if k >= len(claims) {
+				break
+			}
+			c.Claims[k].Counts = make([]frontend.Variable, len(claims[k].Counts))
+		}
+	}
+	if err := c.setPublic(p.ID(), digest, commit, claims); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-func (c *EvalCircuit) setPublic(id, digest [32]byte, commit *big.Int, bound, count int64) {
+func (c *EvalCircuit) setPublic(id, digest [32]byte, commit *big.Int, claims []ClaimInput) error {
 	c.Commitment = commit
 	dg := DigestElements(digest)
 	c.BenchmarkDigest = [2]frontend.Variable{dg[0], dg[1]}
 	c.CircuitID = IDElement(id)
-	c.Bound = bound
-	c.Count = count
+	if len(claims) != len(c.Claims) {
+		return fmt.Errorf("%d claim inputs for a circuit of %d claims", len(claims), len(c.Claims))
+	}
+	for k, in := range claims {
+		if in.P == nil || in.Q == nil {
+			return fmt.Errorf("claim %d: threshold missing", k)
+		}
+		c.Claims[k].Threshold = [2]frontend.Variable{in.P, in.Q}
+		if len(in.Counts) != len(c.Claims[k].Counts) {
+			return fmt.Errorf("claim %d: %d revealed counts, the circuit has %d", k, len(in.Counts), len(c.Claims[k].Counts))
+		}
+		for j, v := range in.Counts {
+			c.Claims[k].Counts[j] = v
+		}
+	}
+	return nil
 }

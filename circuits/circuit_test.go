@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
@@ -44,14 +45,38 @@ type fixture struct {
 	count  int64
 }
 
-func newFixture(t *testing.T, claim ClaimShape) *fixture {
+func newFixture(t *testing.T, claims []claim.Shape) *fixture {
 	m, b := synth(t, 1, 20)
-	spec, err := NewSpec(m, b, claim)
+	spec, err := NewSpec(m, b, claims)
 	require.NoError(t, err)
 	salt := big.NewInt(123456789)
 	cm, err := commitment.Commit(m, salt)
 	require.NoError(t, err)
 	return &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+}
+
+// accuracy returns the one claim shape "accuracy cmp T".
+func accuracy(cmp string, reveal bool) []claim.Shape {
+	return []claim.Shape{{Metric: "accuracy", Comparison: cmp, Reveal: reveal}}
+}
+
+// assign returns the witness of f's single accuracy claim with threshold
+// bound/n (so bound is the count the claim needs) and revealed count.
+func assign(f *fixture, bound, count int64) *EvalCircuit {
+	return assignModel(f, f.m, f.salt, bound, count)
+}
+
+// assignModel is assign with another model or salt as the secret inputs.
+func assignModel(f *fixture, m *model.Model, salt *big.Int, bound, count int64) *EvalCircuit {
+	in := ClaimInput{P: big.NewInt(bound), Q: big.NewInt(int64(f.spec.Bench.Len()))}
+	if f.spec.Claims[0].Reveal {
+		in.Counts = []int64{count}
+	}
+	a, err := Assignment(f.spec, m, salt, f.commit, []ClaimInput{in})
+	if err != nil {
+		panic(err)
+	}
+	return a
 }
 
 var compiled sync.Map // *Spec -> constraint.ConstraintSystem
@@ -74,28 +99,28 @@ func solve(t *testing.T, f *fixture, a *EvalCircuit, opts ...solver.Option) erro
 }
 
 func TestCircuitAcceptsHonestWitness(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	f := newFixture(t, accuracy(">=", true))
 	require.Greater(t, f.count, int64(0))
 	require.Less(t, f.count, int64(20))
-	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
-	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-3, f.count)))
+	require.NoError(t, solve(t, f, assign(f, f.count, f.count)))
+	require.NoError(t, solve(t, f, assign(f, f.count-3, f.count)))
 }
 
 func TestCircuitRejectsWrongWitness(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	f := newFixture(t, accuracy(">=", true))
 	t.Run("over-claimed threshold", func(t *testing.T) {
-		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, f.count)))
+		require.Error(t, solve(t, f, assign(f, f.count+1, f.count)))
 	})
 	t.Run("wrong revealed count", func(t *testing.T) {
-		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count+1)))
-		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-1, f.count-1)))
+		require.Error(t, solve(t, f, assign(f, f.count, f.count+1)))
+		require.Error(t, solve(t, f, assign(f, f.count-1, f.count-1)))
 	})
 	t.Run("opening does not match commitment", func(t *testing.T) {
-		require.Error(t, solve(t, f, Assignment(f.spec, f.m, big.NewInt(42), f.commit, f.count, f.count)))
+		require.Error(t, solve(t, f, assignModel(f, f.m, big.NewInt(42), f.count, f.count)))
 	})
 	t.Run("another model", func(t *testing.T) {
 		other, _ := synth(t, 2, 1)
-		require.Error(t, solve(t, f, Assignment(f.spec, other, f.salt, f.commit, f.count, f.count)))
+		require.Error(t, solve(t, f, assignModel(f, other, f.salt, f.count, f.count)))
 	})
 }
 
@@ -118,8 +143,8 @@ func addOne(field, v *big.Int)  { v.Add(v, big.NewInt(1)).Mod(v, field) }
 func flipBit(field, v *big.Int) { v.Xor(v, big.NewInt(1)) }
 
 func TestCircuitRejectsTamperedHints(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
-	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	f := newFixture(t, accuracy(">=", true))
+	honest := assign(f, f.count, f.count)
 	cases := []struct {
 		name string
 		hint solver.Hint
@@ -163,8 +188,8 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 // classified sample, or a second winner on a correct one) or with none
 // (every sample counted correct) fails.
 func TestArgmaxOneHot(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
-	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	f := newFixture(t, accuracy(">=", true))
+	honest := assign(f, f.count, f.count)
 	twoOnes := func(field *big.Int, in, out []*big.Int) error {
 		if err := ArgmaxHint(field, in, out); err != nil {
 			return err
@@ -185,21 +210,20 @@ func TestArgmaxOneHot(t *testing.T) {
 	}
 	for name, h := range map[string]solver.Hint{"two ones": twoOnes, "none": none} {
 		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
-		require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+		require.Error(t, solve(t, f, assign(f, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
 	}
 }
 
 func TestCircuitHiddenCount(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: false})
-	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, 0)))
-	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, 0)))
-	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
+	f := newFixture(t, accuracy(">=", false))
+	require.NoError(t, solve(t, f, assign(f, f.count, 0)))
+	require.Error(t, solve(t, f, assign(f, f.count+1, 0)))
 }
 
 func TestCircuitAtMost(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtMost, Reveal: true})
-	require.NoError(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)))
-	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count-1, f.count)))
+	f := newFixture(t, accuracy("<=", true))
+	require.NoError(t, solve(t, f, assign(f, f.count, f.count)))
+	require.Error(t, solve(t, f, assign(f, f.count-1, f.count)))
 }
 
 // withLookup returns a copy of the fixture's spec whose ReLU layers use the
@@ -226,10 +250,10 @@ func withLookup(t *testing.T, f *fixture) *fixture {
 }
 
 func TestReLULookupGadget(t *testing.T) {
-	f := withLookup(t, newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}))
-	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	f := withLookup(t, newFixture(t, accuracy(">=", true)))
+	honest := assign(f, f.count, f.count)
 	require.NoError(t, solve(t, f, honest))
-	require.Error(t, solve(t, f, Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count+1)))
+	require.Error(t, solve(t, f, assign(f, f.count, f.count+1)))
 	evil := tamper(DenseHint, 0, 3, addOne)
 	require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)))
 }
@@ -240,7 +264,7 @@ func TestReLULookupGadget(t *testing.T) {
 // narrower at either end): both ReLU gadgets must then reject the honest
 // witness, which shows the declared width is a real bound.
 func TestAccumulatorWidthIsEnforced(t *testing.T) {
-	base := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	base := newFixture(t, accuracy(">=", true))
 	lookup := withLookup(t, base)
 	require.Equal(t, ReLULookup, lookup.spec.ReLU[0])
 	step := int64(1) << TableRoundingBits
@@ -261,7 +285,7 @@ func TestAccumulatorWidthIsEnforced(t *testing.T) {
 			require.NoError(t, sp.Validate())
 		}
 		g.spec = &sp
-		require.Error(t, solve(t, &g, Assignment(g.spec, g.m, g.salt, g.commit, g.count, g.count)), "gadget %s, table %v", sp.ReLU[0], sp.ReLUTable)
+		require.Error(t, solve(t, &g, assign(&g, g.count, g.count)), "gadget %s, table %v", sp.ReLU[0], sp.ReLUTable)
 	}
 }
 
@@ -269,7 +293,7 @@ func TestAccumulatorWidthIsEnforced(t *testing.T) {
 // accumulators, rounded outward, and that Validate rejects malformed
 // ranges.
 func TestReLUTableRange(t *testing.T) {
-	f := withLookup(t, newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}))
+	f := withLookup(t, newFixture(t, accuracy(">=", true)))
 	lo, hi, err := measureAcc(f.m, f.spec.Bench)
 	require.NoError(t, err)
 	step := int64(1) << TableRoundingBits
@@ -315,15 +339,15 @@ func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
 		require.Equal(t, out[0], out[1])
 		require.Equal(t, 0, model.Argmax(out))
 	}
-	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	spec, err := NewSpec(m, b, accuracy(">=", true))
 	require.NoError(t, err)
 	salt := big.NewInt(99)
 	cm, err := commitment.Commit(m, salt)
 	require.NoError(t, err)
 	f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
 	require.Equal(t, int64(6), f.count)
-	require.NoError(t, solve(t, f, Assignment(spec, m, salt, cm, 6, 6)))
-	require.Error(t, solve(t, f, Assignment(spec, m, salt, cm, 7, 7)))
+	require.NoError(t, solve(t, f, assign(f, 6, 6)))
+	require.Error(t, solve(t, f, assign(f, 7, 7)))
 	// A one-hot hint that names class 1 on ties (the last maximal index) is
 	// rejected.
 	lastMax := func(field *big.Int, in, out []*big.Int) error {
@@ -336,22 +360,22 @@ func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
 		}
 		return nil
 	}
-	require.Error(t, solve(t, f, Assignment(spec, m, salt, cm, 6, 6), solver.OverrideHint(solver.GetHintID(ArgmaxHint), lastMax)))
+	require.Error(t, solve(t, f, assign(f, 6, 6), solver.OverrideHint(solver.GetHintID(ArgmaxHint), lastMax)))
 }
 
 // TestFirstLayerFreivalds runs the circuit with the first layer checked by
 // a Freivalds check (the strategy for large image benchmarks): an honest
 // witness passes, a tampered first-layer accumulator or a wrong count fails.
 func TestFirstLayerFreivalds(t *testing.T) {
-	base := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	base := newFixture(t, accuracy(">=", true))
 	require.Equal(t, FirstLayerLinear, base.spec.FirstLayer)
 	f := *base
 	sp := *base.spec
 	sp.FirstLayer = FirstLayerFreivalds
 	f.spec = &sp
-	honest := Assignment(f.spec, f.m, f.salt, f.commit, f.count, f.count)
+	honest := assign(&f, f.count, f.count)
 	require.NoError(t, solve(t, &f, honest))
-	require.Error(t, solve(t, &f, Assignment(f.spec, f.m, f.salt, f.commit, f.count+1, f.count+1)))
+	require.Error(t, solve(t, &f, assign(&f, f.count+1, f.count+1)))
 	for call := 0; call < 3; call++ {
 		evil := tamper(DenseHint, call, 2, addOne)
 		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)), "dense call %d", call)
@@ -371,7 +395,7 @@ func TestFirstLayerFreivalds(t *testing.T) {
 // gnark's R1CS builder adds to shorten a long linear combination.
 func TestFreivaldsCost(t *testing.T) {
 	m, b := mnistTiny(t, 40)
-	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	spec, err := NewSpec(m, b, accuracy(">=", true))
 	require.NoError(t, err)
 	spec.FirstLayer = FirstLayerFreivalds
 	bd, err := Profile(spec)

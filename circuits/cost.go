@@ -38,7 +38,9 @@ func rangeCost(checks []rangeCheck, base int) int64 {
 }
 
 // rangeChecks lists the range checks the circuit of a spec makes.
-func rangeChecks(sh model.Shape, accBits []int, relu []string, n int) []rangeCheck {
+// full says whether the argmax proves whole predictions (argmaxOneHot, K
+// checks per sample) or only correctness (argmaxIs, K-1).
+func rangeChecks(sh model.Shape, accBits []int, relu []string, n int, full bool) []rangeCheck {
 	var cs []rangeCheck
 	for _, seg := range commitment.Layout(sh) {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
@@ -49,8 +51,11 @@ func rangeChecks(sh model.Shape, accBits []int, relu []string, n int) []rangeChe
 		}
 	}
 	last := len(sh.Layers) - 1
-	cs = append(cs, rangeCheck{bits: accBits[last] + 2, count: int64(n) * int64(sh.Layers[last].Out-1)})
-	cs = append(cs, rangeCheck{bits: CountBits(n), count: 1})
+	perSample := int64(sh.Layers[last].Out - 1)
+	if full {
+		perSample++
+	}
+	cs = append(cs, rangeCheck{bits: accBits[last] + 2, count: int64(n) * perSample})
 	return cs
 }
 
@@ -61,8 +66,8 @@ const (
 )
 
 // ChooseRangeBase returns the table width that minimises rangeCost.
-func ChooseRangeBase(sh model.Shape, accBits []int, relu []string, n int) int {
-	checks := rangeChecks(sh, accBits, relu, n)
+func ChooseRangeBase(sh model.Shape, accBits []int, relu []string, n int, full bool) int {
+	checks := rangeChecks(sh, accBits, relu, n, full)
 	best, bestCost := MinRangeBase, rangeCost(checks, MinRangeBase)
 	for b := MinRangeBase + 1; b <= MaxRangeBase; b++ {
 		if c := rangeCost(checks, b); c < bestCost {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/claim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.json")
@@ -18,26 +20,40 @@ var update = flag.Bool("update", false, "rewrite testdata/constraints.golden.jso
 // file change (`go test ./circuits -run Golden -update`).
 func TestConstraintCountsGolden(t *testing.T) {
 	got := map[string]*Breakdown{}
-	claim := ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true}
+	claims := accuracy(">=", true)
 	for _, n := range []int{24, 48} {
 		m, b := synth(t, 1, n)
-		spec, err := NewSpec(m, b, claim)
+		spec, err := NewSpec(m, b, claims)
 		require.NoError(t, err)
 		bd, err := Profile(spec)
 		require.NoError(t, err)
 		got["fixture-6-5-4-3/n="+itoa(n)+"/relu="+spec.ReLU[0]] = bd
 	}
-	f := withLookup(t, newFixture(t, claim))
+	f := withLookup(t, newFixture(t, claims))
 	bd, err := Profile(f.spec)
 	require.NoError(t, err)
 	got["fixture-6-5-4-3/n=20/relu=lookup"] = bd
 
 	m, b := mnistTiny(t, 40)
-	spec, err := NewSpec(m, b, claim)
+	spec, err := NewSpec(m, b, claims)
 	require.NoError(t, err)
 	bd, err = Profile(spec)
 	require.NoError(t, err)
 	got["mnist-784-8-10/f=8/n=40/relu="+spec.ReLU[0]] = bd
+
+	// The German credit model with claims that read whole predictions.
+	cm, cb := credit(t)
+	var shapes []claim.Shape
+	for _, txt := range []string{"accuracy >= 0", "recall[class=bad] >= 0", "demographic_parity_ratio[group=sex,positive=good] >= 0", "equalized_odds_difference[group=sex] <= 1", "macro_f1 >= 0"} {
+		c, err := claim.Parse(txt)
+		require.NoError(t, err)
+		shapes = append(shapes, c.Shape(true))
+	}
+	spec, err = NewSpec(cm, cb, shapes)
+	require.NoError(t, err)
+	bd, err = Profile(spec)
+	require.NoError(t, err)
+	got["credit-58-16-2/f=10/n=300/claims=5"] = bd
 
 	path := filepath.Join("testdata", "constraints.golden.json")
 	if *update {

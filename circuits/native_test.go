@@ -39,7 +39,7 @@ func mnistTiny(t *testing.T, n int) (*model.Model, *benchmark.Benchmark) {
 // fixed-point inference, value for value.
 func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 	m, b := mnistTiny(t, 40)
-	spec, err := NewSpec(m, b, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	spec, err := NewSpec(m, b, accuracy(">=", true))
 	require.NoError(t, err)
 
 	var correct int64
@@ -59,7 +59,7 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 	require.NoError(t, err)
 	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(spec))
 	require.NoError(t, err)
-	w, err := frontend.NewWitness(Assignment(spec, m, salt, cm, correct, correct), ecc.BN254.ScalarField())
+	w, err := frontend.NewWitness(assignModel(&fixture{spec: spec, commit: cm}, m, salt, correct, correct), ecc.BN254.ScalarField())
 	require.NoError(t, err)
 
 	// Record what the hints receive and return while the solver checks
@@ -143,7 +143,7 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 	// And the exact count is what the circuit accepts: one more or one less
 	// fails.
 	for _, bad := range []int64{correct - 1, correct + 1} {
-		w, err := frontend.NewWitness(Assignment(spec, m, salt, cm, bad, bad), ecc.BN254.ScalarField())
+		w, err := frontend.NewWitness(assignModel(&fixture{spec: spec, commit: cm}, m, salt, bad, bad), ecc.BN254.ScalarField())
 		require.NoError(t, err)
 		_, err = cs.Solve(w)
 		require.Error(t, err)

@@ -87,7 +87,7 @@ func Profile(spec *Spec) (*Breakdown, error) {
 		b.PerGadget[GadgetOther] += d
 	}
 	b.RangeChecks = map[string]int{}
-	for _, c := range rangeChecks(spec.Shape, spec.AccBits, spec.ReLU, spec.Bench.Len()) {
+	for _, c := range rangeChecks(spec.Shape, spec.AccBits, spec.ReLU, spec.Bench.Len(), spec.NeedsPredictions()) {
 		w := c.bits
 		if !c.exact {
 			w = widen(w, spec.RangeBase)
@@ -121,11 +121,11 @@ func classify(locs []*pprof.Location) string {
 				return GadgetReLU
 			case strings.HasSuffix(fn, "circuits.reluLookup") || strings.HasSuffix(fn, "circuits.reluTable"):
 				return GadgetLookup
-			case strings.HasSuffix(fn, "circuits.argmaxIs"):
+			case strings.HasSuffix(fn, "circuits.argmaxIs") || strings.HasSuffix(fn, "circuits.argmaxOneHot"):
 				return GadgetArgmax
 			case strings.HasSuffix(fn, "checkCommitment"):
 				return GadgetPacking
-			case strings.HasSuffix(fn, "(*EvalCircuit).Define"):
+			case strings.HasSuffix(fn, "(*EvalCircuit).Define") || strings.HasSuffix(fn, "checkClaims") || strings.HasPrefix(fn, "metric.") || strings.Contains(fn, "circuits.arith"):
 				return GadgetClaim
 			case strings.HasPrefix(fn, "multicommit."):
 				return GadgetRange

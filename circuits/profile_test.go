@@ -7,7 +7,7 @@ import (
 )
 
 func TestProfileAttributesEveryConstraint(t *testing.T) {
-	f := newFixture(t, ClaimShape{Metric: "accuracy", Comparison: AtLeast, Reveal: true})
+	f := newFixture(t, accuracy(">=", true))
 	b, err := Profile(f.spec)
 	require.NoError(t, err)
 	sum := 0

@@ -19,30 +19,14 @@ import (
 	"math/big"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 )
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v5-levers"
-
-// Comparison is a claim's direction.
-type Comparison string
-
-// The supported comparisons.
-const (
-	AtLeast Comparison = ">="
-	AtMost  Comparison = "<="
-)
-
-// ClaimShape is the public shape of a claim: the metric, the comparison and
-// whether the exact value is a public input. Only "accuracy" exists in this
-// version; its value is the count of correct predictions.
-type ClaimShape struct {
-	Metric     string     `json:"metric"`
-	Comparison Comparison `json:"comparison"`
-	Reveal     bool       `json:"reveal"`
-}
+const Version = "zkeval-eval-circuit/v5"
 
 // Spec fixes a circuit: the model's public shape, the accumulator bit widths,
 // the benchmark and the claim shape. Two provers with equal specs compile the
@@ -68,15 +52,20 @@ type Spec struct {
 	RangeBase int
 	Bench     *benchmark.Benchmark
 	Digest    [32]byte
-	Claim     ClaimShape
+	// Claims are the claims' shapes, in claim.Sort order.
+	Claims []claim.Shape
+
+	labels  metric.Labels
+	targets []metric.Target
 }
 
-// NewSpec derives a spec from a model and a benchmark. AccBits are measured
-// on the benchmark with the model's native inference; they are part of the
-// public architecture. It returns an error when the model and the benchmark
-// disagree on input size, scale or classes, or a value exceeds the bounds of
-// model.CheckBounds.
-func NewSpec(m *model.Model, b *benchmark.Benchmark, claim ClaimShape) (*Spec, error) {
+// NewSpec derives a spec from a model, a benchmark and the claims' shapes
+// (sorted into claim.Sort order). AccBits are measured on the benchmark with
+// the model's native inference; they are part of the public architecture.
+// It returns an error when the model and the benchmark disagree on input
+// size, scale or classes, a value exceeds the bounds of model.CheckBounds,
+// or a claim does not fit the benchmark (see claim.Resolve).
+func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
 	lo, hi, err := measureAcc(m, b)
 	if err != nil {
 		return nil, err
@@ -86,7 +75,10 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claim ClaimShape) (*Spec, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{Shape: m.Shape(), AccBits: acc, Bench: b, Digest: d, Claim: claim}
+	s := &Spec{Shape: m.Shape(), AccBits: acc, Bench: b, Digest: d, Claims: append([]claim.Shape(nil), claims...)}
+	if err := claim.Sort(s.Claims); err != nil {
+		return nil, err
+	}
 	s.ReLU = ChooseReLU(s.Shape, ranges, b.Len())
 	s.ReLUTable = make([]Range, len(ranges))
 	for l, g := range s.ReLU {
@@ -95,7 +87,10 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claim ClaimShape) (*Spec, e
 		}
 	}
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
-	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len())
+	if err := s.resolveClaims(); err != nil {
+		return nil, err
+	}
+	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len(), s.NeedsPredictions())
 	return s, s.Validate()
 }
 
@@ -314,13 +309,66 @@ func (s *Spec) Validate() error {
 	if s.RangeBase < MinRangeBase || s.RangeBase > MaxRangeBase {
 		return fmt.Errorf("spec: range-check base %d outside [%d, %d]", s.RangeBase, MinRangeBase, MaxRangeBase)
 	}
-	if s.Claim.Metric != "accuracy" {
-		return fmt.Errorf("spec: unknown metric %q; this version proves \"accuracy\"", s.Claim.Metric)
+	return s.resolveClaims()
+}
+
+// resolveClaims checks the claims against the benchmark and caches their
+// targets and the benchmark's label counts.
+func (s *Spec) resolveClaims() error {
+	if len(s.Claims) == 0 {
+		return fmt.Errorf("spec: no claim; a proof carries at least one")
 	}
-	if s.Claim.Comparison != AtLeast && s.Claim.Comparison != AtMost {
-		return fmt.Errorf("spec: comparison %q; use >= or <=", s.Claim.Comparison)
+	sorted := append([]claim.Shape(nil), s.Claims...)
+	if err := claim.Sort(sorted); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	for i := range sorted {
+		if sorted[i] != s.Claims[i] {
+			return fmt.Errorf("spec: claims are not in canonical order (claim.Sort)")
+		}
+	}
+	b := s.Bench
+	s.labels = metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
+	s.targets = make([]metric.Target, len(s.Claims))
+	for i, c := range s.Claims {
+		t, err := claim.Resolve(c, s.Names(), s.labels)
+		if err != nil {
+			return err
+		}
+		if w := metric.DifferenceBits(t, s.labels, claim.ThresholdBits); w > MaxClaimBits {
+			return fmt.Errorf("%s over %d samples and %d classes needs %d-bit range checks, more than the %d this circuit allows; claim a per-class metric instead", c.Key(), b.Len(), len(b.ClassNames), w, MaxClaimBits)
+		}
+		s.targets[i] = t
 	}
 	return nil
+}
+
+// MaxClaimBits bounds the range checks of a claim's inequalities, far below
+// the BN254 scalar field's 254 bits, so that a negative difference can never
+// pass as a positive one.
+const MaxClaimBits = 240
+
+// Names returns the benchmark's class and group names.
+func (s *Spec) Names() claim.Names {
+	return claim.Names{Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames}
+}
+
+// Labels returns the benchmark's label counts per group and class.
+func (s *Spec) Labels() metric.Labels { return s.labels }
+
+// Targets returns the resolved claims, in the order of Claims.
+func (s *Spec) Targets() []metric.Target { return s.targets }
+
+// NeedsPredictions reports whether some claim reads predicted classes
+// (then the circuit proves each sample's full argmax, not only whether it
+// equals the label).
+func (s *Spec) NeedsPredictions() bool {
+	for _, t := range s.targets {
+		if metric.NeedsPredictions(metric.Counts(t, s.labels)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Public is the JSON form of everything in a spec except the samples, which
@@ -336,12 +384,21 @@ type Public struct {
 	FirstLayer      string      `json:"firstLayer"`
 	BenchmarkDigest string      `json:"benchmarkSha256"`
 	Samples         int         `json:"samples"`
-	Claim           ClaimShape  `json:"claim"`
+	// Classes, GroupAttribute, Groups and LabelCounts ([group][class]
+	// samples) are the benchmark's, so that a verifier without the
+	// benchmark can print each claim's value from its revealed counts.
+	Classes        []string      `json:"classes"`
+	GroupAttribute string        `json:"groupAttribute,omitempty"`
+	Groups         []string      `json:"groups,omitempty"`
+	LabelCounts    [][]int64     `json:"labelCounts"`
+	Claims         []claim.Shape `json:"claims"`
 }
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer, BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(), Claim: s.Claim}
+	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
+		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }
 
 // ID returns the circuit id: SHA-256 of the JSON encoding of Public.
@@ -367,6 +424,61 @@ func DigestElements(d [32]byte) [2]*big.Int {
 	return [2]*big.Int{new(big.Int).SetBytes(d[:16]), new(big.Int).SetBytes(d[16:])}
 }
 
-// CountBits is the width of the range check on count differences for n
-// samples.
-func CountBits(n int) int { return model.BitsOf(int64(n)) + 1 }
+// Resolve checks the description's benchmark names, label counts and
+// claims, and returns the label counts and the resolved claims, for a
+// verifier that has only the description. Errors name the field at fault.
+func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
+	var l metric.Labels
+	K := len(p.Classes)
+	if K < 1 || K > benchmark.MaxClasses {
+		return l, nil, fmt.Errorf("classes: %d; want between 1 and %d", K, benchmark.MaxClasses)
+	}
+	if K != p.Shape.NumClasses() {
+		return l, nil, fmt.Errorf("classes: %d names for a model of %d outputs", K, p.Shape.NumClasses())
+	}
+	G := max(len(p.Groups), 1)
+	if (p.GroupAttribute == "") != (len(p.Groups) == 0) {
+		return l, nil, fmt.Errorf("groupAttribute %q with %d groups: give both or neither", p.GroupAttribute, len(p.Groups))
+	}
+	if len(p.LabelCounts) != G {
+		return l, nil, fmt.Errorf("labelCounts: %d rows for %d groups", len(p.LabelCounts), G)
+	}
+	var total int64
+	for g, row := range p.LabelCounts {
+		if len(row) != K {
+			return l, nil, fmt.Errorf("labelCounts[%d]: %d entries for %d classes", g, len(row), K)
+		}
+		for c, v := range row {
+			if v < 0 || v > int64(p.Samples) {
+				return l, nil, fmt.Errorf("labelCounts[%d][%d] = %d outside [0, %d]", g, c, v, p.Samples)
+			}
+			total += v
+		}
+	}
+	if total != int64(p.Samples) {
+		return l, nil, fmt.Errorf("labelCounts sum to %d, but the circuit has %d samples", total, p.Samples)
+	}
+	l.Pos = p.LabelCounts
+	if len(p.Claims) == 0 {
+		return l, nil, fmt.Errorf("claims: none")
+	}
+	sorted := append([]claim.Shape(nil), p.Claims...)
+	if err := claim.Sort(sorted); err != nil {
+		return l, nil, fmt.Errorf("claims: %w", err)
+	}
+	for i := range sorted {
+		if sorted[i] != p.Claims[i] {
+			return l, nil, fmt.Errorf("claims: not in canonical order")
+		}
+	}
+	names := claim.Names{Classes: p.Classes, GroupAttribute: p.GroupAttribute, Groups: p.Groups}
+	ts := make([]metric.Target, len(p.Claims))
+	for i, c := range p.Claims {
+		t, err := claim.Resolve(c, names, l)
+		if err != nil {
+			return l, nil, fmt.Errorf("claims[%d]: %w", i, err)
+		}
+		ts[i] = t
+	}
+	return l, ts, nil
+}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -23,6 +25,7 @@ import (
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/internal/progress"
 	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -42,50 +45,128 @@ type Request struct {
 	Model     *model.Model
 	Salt      *big.Int // the opening
 	Benchmark *benchmark.Benchmark
-	Claim     *claim.Claim
-	Reveal    bool   // publish the exact count (default) or only the bound
+	Claims    []Claimed
 	KeysDir   string // written by setup or a ceremony
 	Progress  *progress.Reporter
 }
 
-// Evaluation is the native result on a benchmark.
-type Evaluation struct {
-	Correct int64
-	Samples int
+// Claimed is one claim of a request and whether its value is revealed.
+type Claimed struct {
+	Claim  *claim.Claim
+	Reveal bool
 }
 
-// Evaluate runs the model natively on every sample and counts correct
-// predictions (first maximal output, as in the circuit).
+// Shapes returns the claims' public shapes, in claim.Sort order, and the
+// claims in the same order. It returns an error when a claim repeats.
+func Shapes(cs []Claimed) ([]claim.Shape, []Claimed, error) {
+	type pair struct {
+		s claim.Shape
+		c Claimed
+	}
+	ps := make([]pair, len(cs))
+	shapes := make([]claim.Shape, len(cs))
+	for i, c := range cs {
+		ps[i] = pair{c.Claim.Shape(c.Reveal), c}
+		shapes[i] = ps[i].s
+	}
+	if len(cs) == 0 {
+		return nil, nil, fmt.Errorf("no claim given; pass at least one --claim")
+	}
+	if err := claim.Sort(shapes); err != nil {
+		return nil, nil, err
+	}
+	sorted := make([]Claimed, len(cs))
+	for i, s := range shapes {
+		for _, p := range ps {
+			if p.s == s {
+				sorted[i] = p.c
+			}
+		}
+	}
+	return shapes, sorted, nil
+}
+
+// Evaluation is the native result on a benchmark.
+type Evaluation struct {
+	Predictions []int // [samples] the first maximal output of each sample
+	Correct     int64
+	Samples     int
+	Table       metric.Table
+}
+
+// Evaluate runs the model natively on every sample and tallies its
+// predictions (first maximal output, as in the circuit) per group and
+// class.
 func Evaluate(m *model.Model, b *benchmark.Benchmark) (*Evaluation, error) {
 	if err := circuits.CheckCompatible(m, b); err != nil {
 		return nil, err
 	}
-	ev := &Evaluation{Samples: b.Len()}
+	ev := &Evaluation{Samples: b.Len(), Predictions: make([]int, b.Len())}
 	for i, x := range b.X {
 		out, err := m.Eval(x)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
-		if model.Argmax(out) == b.Labels[i] {
+		ev.Predictions[i] = model.Argmax(out)
+		if ev.Predictions[i] == b.Labels[i] {
 			ev.Correct++
 		}
 	}
+	var groups []int
+	if b.HasGroups() {
+		groups = b.Groups
+	}
+	ev.Table = metric.Tally(ev.Predictions, b.Labels, groups, len(b.ClassNames), len(b.GroupNames))
 	return ev, nil
 }
 
-// ClaimShape returns the circuit claim shape of a claim.
-func ClaimShape(c *claim.Claim, reveal bool) circuits.ClaimShape {
-	return circuits.ClaimShape{Metric: c.Metric, Comparison: circuits.Comparison(c.Comparison), Reveal: reveal}
+// Checked is a claim checked natively: the counts it reads, its exact
+// value and whether it holds.
+type Checked struct {
+	Claimed
+	Target metric.Target
+	Counts []int64
+	Value  *big.Rat
+	Holds  bool
 }
 
-// Prove checks the opening and the claim natively, then proves and returns
-// the attestation. Errors: a wrapped ErrClaimFalse when the claim is false,
-// an error when the opening does not open to the model's commitment, when
-// the keys were made for another circuit, or when proving fails.
+// Check evaluates each claim of spec (in spec order, cs as Shapes returns
+// them) on the native evaluation. It returns an error only when the two
+// definitions of a metric (metric.Value and metric.Pairs) disagree, which
+// is a bug.
+func Check(spec *circuits.Spec, cs []Claimed, ev *Evaluation) ([]Checked, error) {
+	out := make([]Checked, len(cs))
+	for k, c := range cs {
+		t := spec.Targets()[k]
+		counts := ev.Table.Values(metric.Counts(t, spec.Labels()))
+		v, err := metric.Value(t, spec.Labels(), counts)
+		if err != nil {
+			return nil, err
+		}
+		holds := metric.Holds(v, c.Claim.Comparison, c.Claim.Threshold)
+		p, q := c.Claim.Fraction()
+		if byPairs := metric.HoldsByPairs(t, spec.Labels(), counts, c.Claim.Comparison, p, q); byPairs != holds {
+			return nil, fmt.Errorf("internal error: %s: the value %s says %v, the circuit's inequalities say %v", c.Claim, v.RatString(), holds, byPairs)
+		}
+		out[k] = Checked{Claimed: c, Target: t, Counts: counts, Value: v, Holds: holds}
+	}
+	return out, nil
+}
+
+// Prove checks the opening and the claims natively, then proves and returns
+// the attestation. Errors: a wrapped ErrClaimFalse when a claim is false
+// (naming each false claim with its true value), an error when the opening
+// does not open to the model's commitment, when a claim does not fit the
+// benchmark, when the keys were made for another circuit, or when proving
+// fails.
 func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, error) {
 	pr := req.Progress
-	m, b, cl := req.Model, req.Benchmark, req.Claim
+	m, b := req.Model, req.Benchmark
 	if err := circuits.CheckCompatible(m, b); err != nil {
+		return nil, err
+	}
+	shapes, claims, err := Shapes(req.Claims)
+	if err != nil {
 		return nil, err
 	}
 	cm, err := commitment.Commit(m, req.Salt)
@@ -102,35 +183,31 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 		return nil, err
 	}
 	done(fmt.Sprintf("%d/%d correct", ev.Correct, ev.Samples))
-	if !cl.Holds(ev.Correct, ev.Samples) {
-		rel := "below"
-		if cl.Comparison == "<=" {
-			rel = "above"
-		}
-		return nil, fmt.Errorf("%w: %s is %s (%d/%d), %s the claimed %s; no proof was made", ErrClaimFalse, cl.Metric, claim.FormatRatio(ev.Correct, ev.Samples), ev.Correct, ev.Samples, rel, cl.Text)
-	}
-
-	spec, err := circuits.NewSpec(m, b, ClaimShape(cl, req.Reveal))
+	spec, err := circuits.NewSpec(m, b, shapes)
 	if err != nil {
 		return nil, err
 	}
+	checked, err := Check(spec, claims, ev)
+	if err != nil {
+		return nil, err
+	}
+	var false_ []string
+	for _, c := range checked {
+		if !c.Holds {
+			false_ = append(false_, fmt.Sprintf("%s is %s (%s), not %s the claimed %s", c.Claim.Key(), claim.FormatRat(c.Value), c.Value.RatString(), map[string]string{">=": "at least", "<=": "at most"}[c.Claim.Comparison], c.Claim.Text))
+		}
+	}
+	if len(false_) > 0 {
+		return nil, fmt.Errorf("%w: %s; no proof was made", ErrClaimFalse, strings.Join(false_, "; "))
+	}
+
 	meta, err := keys.ReadMeta(req.KeysDir)
 	if err != nil {
 		return nil, err
 	}
 	id := spec.ID()
 	if meta.CircuitID != hex.EncodeToString(id[:]) {
-		if kc := meta.Public.Claim; kc.Metric == cl.Metric && string(kc.Comparison) == cl.Comparison && kc.Reveal != req.Reveal {
-			if kc.Reveal {
-				return nil, fmt.Errorf("the keys in %s were made for a circuit that reveals the exact count; drop --hide-count, or make keys with `zkeval setup --hide-count`", req.KeysDir)
-			}
-			return nil, fmt.Errorf("the keys in %s were made with --hide-count (the circuit proves only the threshold); pass --hide-count to prove", req.KeysDir)
-		}
-		if kc := meta.Public.Claim; kc.Metric == cl.Metric && string(kc.Comparison) != cl.Comparison {
-			return nil, fmt.Errorf("the keys in %s prove claims of the form %q; this claim is %q: make keys for it with `zkeval setup --claim %q`", req.KeysDir, kc.Metric+" "+string(kc.Comparison)+" T", cl.String(), cl.String())
-		}
-		return nil, fmt.Errorf("the keys in %s are for another circuit (id %s…); this model, benchmark and claim shape need circuit %x… (%s, %s, accumulator bits %v, %s %s%s); run `zkeval setup` with them",
-			req.KeysDir, short(meta.CircuitID), id[:6], spec.Shape.String(), b.String(), spec.AccBits, cl.Metric, cl.Comparison, revealWord(req.Reveal))
+		return nil, keysMismatch(req.KeysDir, meta.Public, spec, id)
 	}
 	done = pr.Start("load keys")
 	cs, pk, err := keys.LoadProver(req.KeysDir, meta)
@@ -139,13 +216,20 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	}
 	done("")
 
-	bound := cl.Bound(b.Len())
-	count := int64(0)
-	if req.Reveal {
-		count = ev.Correct
+	inputs := make([]circuits.ClaimInput, len(checked))
+	for k, c := range checked {
+		p, q := c.Claim.Fraction()
+		inputs[k] = circuits.ClaimInput{P: p, Q: q}
+		if c.Reveal {
+			inputs[k].Counts = c.Counts
+		}
 	}
 	done = pr.Start("witness")
-	full, err := frontend.NewWitness(circuits.Assignment(spec, m, req.Salt, cm, bound, count), ecc.BN254.ScalarField())
+	assign, err := circuits.Assignment(spec, m, req.Salt, cm, inputs)
+	if err != nil {
+		return nil, err
+	}
+	full, err := frontend.NewWitness(assign, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("witness: %w", err)
 	}
@@ -173,11 +257,20 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	}
 	vkDigest := meta.Files[keys.VerifyingKeyFile]
 
-	c := attestation.Claim{Metric: cl.Metric, Comparison: cl.Comparison, Threshold: cl.Text, Bound: bound}
-	if req.Reveal {
-		c.Value = fmt.Sprintf("%d/%d", ev.Correct, ev.Samples)
-	} else {
-		c.Hidden = true
+	names := spec.Names()
+	acs := make([]attestation.Claim, len(checked))
+	for k, c := range checked {
+		cl := c.Claim
+		ac := attestation.Claim{Metric: cl.Metric, Class: cl.Class, Group: cl.Group, Positive: cl.Positive, Comparison: cl.Comparison, Threshold: cl.Text}
+		if c.Reveal {
+			ac.Value = c.Value.RatString()
+			for j, ct := range metric.Counts(c.Target, spec.Labels()) {
+				ac.Counts = append(ac.Counts, attestation.Count{Name: ct.Name(names.Classes, names.Groups), Value: c.Counts[j]})
+			}
+		} else {
+			ac.Hidden = true
+		}
+		acs[k] = ac
 	}
 	setup := attestation.SetupInfo{Kind: meta.SetupKind, Transcript: meta.Transcript}
 	st := &attestation.Statement{
@@ -187,7 +280,7 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 		Predicate: attestation.Predicate{
 			Model:     attestation.ModelInfo{Name: m.Name, Commitment: commitment.FormatElement(cm), CommitmentScheme: commitment.Scheme},
 			Benchmark: attestation.BenchmarkInfo{Name: b.Name, Split: b.Split, Samples: b.Len(), Digest: map[string]string{"sha256": hex.EncodeToString(spec.Digest[:])}},
-			Claims:    []attestation.Claim{c},
+			Claims:    acs,
 			Circuit:   attestation.CircuitInfo{ID: hex.EncodeToString(id[:]), Public: spec.Public(), Constraints: cs.GetNbConstraints(), PublicCount: len(pubInputs)},
 			Setup:     setup,
 			Proof: attestation.ProofInfo{System: "groth16", Curve: "bn254", VerifyingKey: map[string]string{"sha256": vkDigest},
@@ -200,18 +293,31 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	return st, nil
 }
 
+// keysMismatch explains why the keys in dir (for the circuit pub) do not fit
+// spec.
+func keysMismatch(dir string, pub circuits.Public, spec *circuits.Spec, id [32]byte) error {
+	want := spec.Public()
+	if slices.Equal(pub.Claims, want.Claims) || pub.BenchmarkDigest != want.BenchmarkDigest || !slices.Equal(pub.AccBits, want.AccBits) || pub.Shape.String() != want.Shape.String() {
+		return fmt.Errorf("the keys in %s are for another circuit (id %s…); this model, benchmark and claims need circuit %x… (%s, %s, accumulator bits %v); run `zkeval setup` with them",
+			dir, short(hex.EncodeToString(func() []byte { i := pub.ID(); return i[:] }())), id[:6], spec.Shape.String(), spec.Bench.String(), spec.AccBits)
+	}
+	return fmt.Errorf("the keys in %s prove the claims %s; this proof asks for %s. Claims fix only their metric, selectors, comparison and whether the value is revealed (--claim) or hidden (--hidden-claim); thresholds are free. Make keys with the same claims, or prove the claims the keys were made for",
+		dir, shapeList(pub.Claims), shapeList(want.Claims))
+}
+
+func shapeList(ss []claim.Shape) string {
+	var parts []string
+	for _, s := range ss {
+		parts = append(parts, "\""+s.String()+"\"")
+	}
+	return strings.Join(parts, ", ")
+}
+
 func subjectName(m *model.Model) string {
 	if m.Name != "" {
 		return m.Name
 	}
 	return "model"
-}
-
-func revealWord(r bool) string {
-	if r {
-		return ", count revealed"
-	}
-	return ", count hidden"
 }
 
 func short(h string) string {

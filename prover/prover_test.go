@@ -28,27 +28,27 @@ func TestProveChecksNativelyFirst(t *testing.T) {
 	t.Run("false claim names the true value", func(t *testing.T) {
 		cl, err := claim.Parse("accuracy >= 0.7")
 		require.NoError(t, err)
-		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 		require.ErrorIs(t, err, prover.ErrClaimFalse)
-		require.Contains(t, err.Error(), "accuracy is 0.6666 (6/9), below the claimed 0.7")
+		require.Contains(t, err.Error(), "accuracy is ≈0.6667 (2/3), not at least the claimed 0.7")
 	})
 	t.Run("false upper claim", func(t *testing.T) {
 		cl, err := claim.Parse("accuracy <= 1/2")
 		require.NoError(t, err)
-		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 		require.ErrorIs(t, err, prover.ErrClaimFalse)
-		require.Contains(t, err.Error(), "above the claimed 1/2")
+		require.Contains(t, err.Error(), "not at most the claimed 1/2")
 	})
 	t.Run("opening of another commitment", func(t *testing.T) {
 		cl, err := claim.Parse("accuracy >= 0.5")
 		require.NoError(t, err)
-		_, err = prover.Prove(&prover.Request{Model: m, Salt: big.NewInt(6), Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		_, err = prover.Prove(&prover.Request{Model: m, Salt: big.NewInt(6), Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 		require.ErrorContains(t, err, "the opening does not open the model")
 	})
 	t.Run("another model with this opening", func(t *testing.T) {
 		cl, err := claim.Parse("accuracy >= 0")
 		require.NoError(t, err)
-		_, err = prover.Prove(&prover.Request{Model: testfixture.Model(2), Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+		_, err = prover.Prove(&prover.Request{Model: testfixture.Model(2), Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 		require.ErrorContains(t, err, "the opening does not open the model")
 	})
 }
@@ -61,7 +61,7 @@ func TestProveRejectsKeysOfAnotherCircuit(t *testing.T) {
 	// keys for the first 8 samples only: another benchmark, another circuit
 	short, err := b.Prefix(8)
 	require.NoError(t, err)
-	spec, err := circuits.NewSpec(m, short, prover.ClaimShape(cl, true))
+	spec, err := circuits.NewSpec(m, short, []claim.Shape{cl.Shape(true)})
 	require.NoError(t, err)
 	dir := t.TempDir()
 	_, err = keys.SetupSingleParty(spec, dir, nil)
@@ -69,13 +69,13 @@ func TestProveRejectsKeysOfAnotherCircuit(t *testing.T) {
 	salt := big.NewInt(5)
 	cm, err := commitment.Commit(m, salt)
 	require.NoError(t, err)
-	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 	require.ErrorContains(t, err, "are for another circuit")
 	// and the hidden-count circuit differs from the revealed one
-	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: false, KeysDir: dir}, cm)
-	require.ErrorContains(t, err, "reveals the exact count; drop --hide-count")
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claims: []prover.Claimed{{Claim: cl, Reveal: false}}, KeysDir: dir}, cm)
+	require.ErrorContains(t, err, "value hidden")
 	// the matching request proves
-	st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claim: cl, Reveal: true, KeysDir: dir}, cm)
+	st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: short, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dir}, cm)
 	require.NoError(t, err)
 	require.Equal(t, "single-party", st.Predicate.Setup.Kind)
 }

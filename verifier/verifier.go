@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -24,6 +22,7 @@ import (
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/metric"
 )
 
 // ErrInvalid is wrapped by every error that means "the attestation does not
@@ -43,12 +42,12 @@ type Options struct {
 
 // ClaimResult is one verified claim.
 type ClaimResult struct {
-	Text       string // "accuracy >= 0.95"
-	Comparison string // ">=" (Bound is a least count) or "<=" (a greatest count)
-	Bound      int64  // the count bound proven
-	Samples    int
-	Count      int64 // the proven count, when revealed
-	Hidden     bool
+	Text   string // "recall[class=bad] >= 0.4"
+	Shape  claim.Shape
+	Words  string              // what the metric measures (claim.Describe)
+	Hidden bool                // the value is not revealed
+	Value  *big.Rat            // the proven exact value, when revealed
+	Counts []attestation.Count // the proven counts, when revealed
 }
 
 // Result is a successful verification.
@@ -177,52 +176,26 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	}
 
 	// Claims.
-	if len(p.Claims) != 1 {
-		return nil, invalid("%d claims; this version proves exactly one", len(p.Claims))
-	}
-	ac := p.Claims[0]
-	cl, err := claim.Parse(ac.Metric + " " + ac.Comparison + " " + ac.Threshold)
+	labels, targets, err := pubDesc.Resolve()
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, invalid("circuit description: %v", err)
 	}
-	// The claim's fields must be the parsed claim's own, so that a reader of
-	// the JSON sees the claim that was checked.
-	if ac.Metric != cl.Metric || ac.Comparison != cl.Comparison || ac.Threshold != cl.Text {
-		return nil, invalid("claim fields metric %q, comparison %q, threshold %q are not written canonically (want %q, %q, %q)",
-			ac.Metric, ac.Comparison, ac.Threshold, cl.Metric, cl.Comparison, cl.Text)
+	if len(p.Claims) != len(pubDesc.Claims) {
+		return nil, invalid("%d claims, but the circuit proves %d", len(p.Claims), len(pubDesc.Claims))
 	}
-	if cl.Metric != pubDesc.Claim.Metric || cl.Comparison != string(pubDesc.Claim.Comparison) {
-		return nil, invalid("claim %q does not match the circuit's claim shape %s %s", cl, pubDesc.Claim.Metric, pubDesc.Claim.Comparison)
-	}
-	n := pubDesc.Samples
-	bound := cl.Bound(n)
-	if ac.Bound != bound {
-		return nil, invalid("claim %q over %d samples needs count bound %d, but the attestation states %d", cl, n, bound, ac.Bound)
-	}
-	cr := ClaimResult{Text: cl.String(), Comparison: cl.Comparison, Bound: bound, Samples: n}
-	var count int64
-	if pubDesc.Claim.Reveal {
-		if ac.Hidden {
-			return nil, invalid("the circuit reveals the count but the claim says hidden")
-		}
-		c, err := parseValue(ac.Value, n)
+	names := claim.Names{Classes: pubDesc.Classes, GroupAttribute: pubDesc.GroupAttribute, Groups: pubDesc.Groups}
+	inputs := make([]circuits.ClaimInput, len(p.Claims))
+	for k, ac := range p.Claims {
+		cr, in, err := checkClaim(k, ac, pubDesc.Claims[k], targets[k], names, labels)
 		if err != nil {
-			return nil, invalid("claim value: %v", err)
+			return nil, err
 		}
-		if !cl.Holds(c, n) {
-			return nil, invalid("the stated value %s does not satisfy %s", ac.Value, cl)
-		}
-		count, cr.Count = c, c
-	} else {
-		if !ac.Hidden || ac.Value != "" {
-			return nil, invalid("the circuit hides the count but the claim states a value")
-		}
-		cr.Hidden = true
+		res.Claims = append(res.Claims, cr)
+		inputs[k] = in
 	}
-	res.Claims = []ClaimResult{cr}
 
 	// Public witness, rebuilt from the fields above.
-	assign, err := circuits.PublicAssignment(pubDesc, cm, bound, count)
+	assign, err := circuits.PublicAssignment(pubDesc, cm, inputs)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -252,26 +225,63 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	return res, nil
 }
 
-func parseValue(v string, n int) (int64, error) {
-	num, den, ok := strings.Cut(v, "/")
-	if !ok {
-		return 0, fmt.Errorf("%q is not COUNT/SAMPLES", v)
-	}
-	c, err := strconv.ParseInt(num, 10, 64)
+// checkClaim checks attestation claim k against the circuit's claim shape
+// and returns what was proven and the claim's public inputs.
+func checkClaim(k int, ac attestation.Claim, shape claim.Shape, t metric.Target, names claim.Names, labels metric.Labels) (ClaimResult, circuits.ClaimInput, error) {
+	var in circuits.ClaimInput
+	sh := claim.Shape{Metric: ac.Metric, Class: ac.Class, Group: ac.Group, Positive: ac.Positive, Comparison: ac.Comparison}
+	text := sh.Key() + " " + ac.Comparison + " " + ac.Threshold
+	cl, err := claim.Parse(text)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not COUNT/SAMPLES", v)
+		return ClaimResult{}, in, invalid("claim %d: %v", k, err)
 	}
-	d, err := strconv.Atoi(den)
-	if err != nil || d != n {
-		return 0, fmt.Errorf("%q: the denominator must be the sample count %d", v, n)
+	// The claim's fields must be the parsed claim's own, so that a reader of
+	// the JSON sees the claim that was checked.
+	if got := cl.Shape(shape.Reveal); got != (claim.Shape{Metric: ac.Metric, Class: ac.Class, Group: ac.Group, Positive: ac.Positive, Comparison: ac.Comparison, Reveal: shape.Reveal}) || ac.Threshold != cl.Text {
+		return ClaimResult{}, in, invalid("claim %d (%s) is not written canonically (want %s)", k, text, cl)
 	}
-	if c < 0 || c > int64(n) {
-		return 0, fmt.Errorf("%q: count outside [0, %d]", v, n)
+	if got := cl.Shape(shape.Reveal); got != shape {
+		return ClaimResult{}, in, invalid("claim %d is %q, but the circuit proves %q there", k, cl, shape)
 	}
-	if want := fmt.Sprintf("%d/%d", c, n); v != want {
-		return 0, fmt.Errorf("%q is not written canonically (want %q)", v, want)
+	in.P, in.Q = cl.Fraction()
+	cr := ClaimResult{Text: cl.String(), Shape: shape, Words: claim.Describe(t, names, labels)}
+	if !shape.Reveal {
+		if !ac.Hidden || ac.Value != "" || len(ac.Counts) != 0 {
+			return cr, in, invalid("claim %s: the circuit hides its value, but the attestation states one", cl)
+		}
+		cr.Hidden = true
+		return cr, in, nil
 	}
-	return c, nil
+	if ac.Hidden {
+		return cr, in, invalid("claim %s: the circuit reveals its value, but the attestation says hidden", cl)
+	}
+	cs := metric.Counts(t, labels)
+	if len(ac.Counts) != len(cs) {
+		return cr, in, invalid("claim %s: %d counts; its value is computed from %d", cl, len(ac.Counts), len(cs))
+	}
+	in.Counts = make([]int64, len(cs))
+	for j, c := range cs {
+		name := c.Name(names.Classes, names.Groups)
+		if ac.Counts[j].Name != name {
+			return cr, in, invalid("claim %s: count %d is named %q, want %q", cl, j, ac.Counts[j].Name, name)
+		}
+		if v := ac.Counts[j].Value; v < 0 || v > c.Max(labels) {
+			return cr, in, invalid("claim %s: count %s = %d outside [0, %d]", cl, name, v, c.Max(labels))
+		}
+		in.Counts[j] = ac.Counts[j].Value
+	}
+	v, err := metric.Value(t, labels, in.Counts)
+	if err != nil {
+		return cr, in, invalid("claim %s: %v", cl, err)
+	}
+	if ac.Value != v.RatString() {
+		return cr, in, invalid("claim %s: value %q, but its counts give %s", cl, ac.Value, v.RatString())
+	}
+	if !metric.Holds(v, cl.Comparison, cl.Threshold) {
+		return cr, in, invalid("claim %s: the stated value %s does not satisfy it", cl, ac.Value)
+	}
+	cr.Value, cr.Counts = v, ac.Counts
+	return cr, in, nil
 }
 
 // checkPublicInputs checks that the attestation's list of public inputs, which
@@ -299,9 +309,6 @@ func checkPublicInputs(stated []string, pw witness.Witness) error {
 	}
 	return nil
 }
-
-// BoundRatio returns bound/n as an exact rational.
-func BoundRatio(bound int64, n int) *big.Rat { return big.NewRat(bound, int64(n)) }
 
 // groth16Verify is groth16.Verify with a panic (gnark indexes the public
 // witness with the key's lists) turned into an error.

@@ -42,6 +42,10 @@ var (
 )
 
 func makeWorld(t *testing.T, seed int64, n int, claimText string, reveal bool) *world {
+	return makeWorldClaims(t, seed, n, []string{claimText}, reveal)
+}
+
+func makeWorldClaims(t *testing.T, seed int64, n int, claimTexts []string, reveal bool) *world {
 	t.Helper()
 	w := &world{m: testfixture.Model(seed)}
 	w.b = testfixture.Benchmark(w.m, seed, n)
@@ -49,14 +53,20 @@ func makeWorld(t *testing.T, seed int64, n int, claimText string, reveal bool) *
 	var err error
 	w.commit, err = commitment.Commit(w.m, w.salt)
 	require.NoError(t, err)
-	cl, err := claim.Parse(claimText)
+	var claims []prover.Claimed
+	for _, ct := range claimTexts {
+		cl, err := claim.Parse(ct)
+		require.NoError(t, err)
+		claims = append(claims, prover.Claimed{Claim: cl, Reveal: reveal})
+	}
+	shapes, _, err := prover.Shapes(claims)
 	require.NoError(t, err)
-	spec, err := circuits.NewSpec(w.m, w.b, prover.ClaimShape(cl, reveal))
+	spec, err := circuits.NewSpec(w.m, w.b, shapes)
 	require.NoError(t, err)
 	w.dir = t.TempDir()
 	_, err = keys.SetupSingleParty(spec, w.dir, nil)
 	require.NoError(t, err)
-	w.st, err = prover.Prove(&prover.Request{Model: w.m, Salt: w.salt, Benchmark: w.b, Claim: cl, Reveal: reveal, KeysDir: w.dir}, w.commit)
+	w.st, err = prover.Prove(&prover.Request{Model: w.m, Salt: w.salt, Benchmark: w.b, Claims: claims, KeysDir: w.dir}, w.commit)
 	require.NoError(t, err)
 	w.vk, err = os.ReadFile(filepath.Join(w.dir, keys.VerifyingKeyFile))
 	require.NoError(t, err)
@@ -91,8 +101,9 @@ func TestValidAttestationVerifies(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.BenchmarkChecked)
 	require.Len(t, res.Claims, 1)
-	require.Equal(t, w.count, res.Claims[0].Count)
-	require.Equal(t, int64(12), res.Claims[0].Bound)
+	require.Equal(t, big.NewRat(w.count, 24).String(), res.Claims[0].Value.String())
+	require.Equal(t, w.count, res.Claims[0].Counts[0].Value)
+	require.Equal(t, "tp", res.Claims[0].Counts[0].Name)
 	require.Contains(t, res.Warnings[0], "single-party")
 	// The attestation survives its own file encoding.
 	res, err = verifier.Verify(clone(t, w.st), w.vk, "vk", verifier.Options{})
@@ -105,11 +116,21 @@ func TestTamperedAttestationsFail(t *testing.T) {
 	cases := map[string]func(st *attestation.Statement){
 		"raised threshold": func(st *attestation.Statement) {
 			st.Predicate.Claims[0].Threshold = "0.99"
-			st.Predicate.Claims[0].Bound = 24
 		},
-		"raised threshold, old bound": func(st *attestation.Statement) { st.Predicate.Claims[0].Threshold = "0.75" },
-		"inflated value": func(st *attestation.Statement) {
-			st.Predicate.Claims[0].Value = big.NewInt(w.count+1).String() + "/24"
+		"raised threshold, still below the value": func(st *attestation.Statement) { st.Predicate.Claims[0].Threshold = "0.55" },
+		"inflated value and count": func(st *attestation.Statement) {
+			st.Predicate.Claims[0].Value = big.NewRat(w.count+1, 24).RatString()
+			st.Predicate.Claims[0].Counts[0].Value++
+		},
+		"inflated value only": func(st *attestation.Statement) {
+			st.Predicate.Claims[0].Value = big.NewRat(w.count+1, 24).RatString()
+		},
+		"count renamed": func(st *attestation.Statement) { st.Predicate.Claims[0].Counts[0].Name = "tp[class=c0]" },
+		"label counts changed": func(st *attestation.Statement) {
+			lc := st.Predicate.Circuit.Public.LabelCounts[0]
+			lc[0], lc[1] = lc[0]+1, lc[1]-1
+			id := st.Predicate.Circuit.Public.ID()
+			st.Predicate.Circuit.ID = hex.EncodeToString(id[:])
 		},
 		"another model commitment": func(st *attestation.Statement) {
 			other, err := commitment.Commit(testfixture.Model(2), w.salt)
@@ -139,7 +160,11 @@ func TestTamperedAttestationsFail(t *testing.T) {
 		},
 		"hidden instead of revealed": func(st *attestation.Statement) {
 			st.Predicate.Claims[0].Value = ""
+			st.Predicate.Claims[0].Counts = nil
 			st.Predicate.Claims[0].Hidden = true
+		},
+		"claim added": func(st *attestation.Statement) {
+			st.Predicate.Claims = append(st.Predicate.Claims, st.Predicate.Claims[0])
 		},
 		"flipped proof byte": func(st *attestation.Statement) { st.Predicate.Proof.Bytes[40] ^= 1 },
 		"truncated proof":    func(st *attestation.Statement) { st.Predicate.Proof.Bytes = st.Predicate.Proof.Bytes[:100] },
@@ -197,7 +222,8 @@ func TestHiddenCount(t *testing.T) {
 	require.Empty(t, w.st.Predicate.Claims[0].Value)
 	st := clone(t, w.st)
 	st.Predicate.Claims[0].Hidden = false
-	st.Predicate.Claims[0].Value = "12/12"
+	st.Predicate.Claims[0].Value = "1"
+	st.Predicate.Claims[0].Counts = []attestation.Count{{Name: "tp", Value: 12}}
 	_, err = verifier.Verify(st, w.vk, "vk", verifier.Options{})
 	require.ErrorIs(t, err, verifier.ErrInvalid)
 }

@@ -70,17 +70,20 @@ func ceremonyErr(err error) error {
 // and benchmark when --model is given (the claim shape from --claim and
 // --hide-count, or the transcript's when neither is set), else from the
 // transcript's published circuit description and the benchmark.
-func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath, claimText string, hide bool) (*circuits.Spec, error) {
+func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *claimFlags) (*circuits.Spec, error) {
 	m, _, err := ceremony.ReadManifest(dir)
 	if err != nil {
 		return nil, ceremonyErr(err)
 	}
 	if modelPath != "" {
-		if !cmd.Flags().Changed("claim") && !cmd.Flags().Changed("hide-count") {
-			cs := m.Circuit.Public.Claim
-			claimText, hide = fmt.Sprintf("%s %s 0", cs.Metric, cs.Comparison), !cs.Reveal
+		claims := fromShapes(m.Circuit.Public.Claims)
+		if cf.changed(cmd) {
+			var err error
+			if claims, err = cf.parse(true); err != nil {
+				return nil, err
+			}
 		}
-		_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+		_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 		return spec, err
 	}
 	b, err := benchmark.ReadFile(benchPath)
@@ -91,15 +94,14 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath, claimText strin
 	return spec, ceremonyErr(err)
 }
 
-func addSpecFlags(c *cobra.Command, modelPath, benchPath, claimText *string, hide *bool, modelOptional bool) {
+func addSpecFlags(c *cobra.Command, modelPath, benchPath *string, cf *claimFlags, modelOptional bool) {
 	help := "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit"
 	if modelOptional {
 		help += " (default: the transcript's published shape and widths)"
 	}
 	c.Flags().StringVar(modelPath, "model", "", help)
 	c.Flags().StringVar(benchPath, "benchmark", "", "benchmark file (.bench); its samples are circuit constants")
-	c.Flags().StringVar(claimText, "claim", "accuracy >= 0", "claim shape: only its metric and comparison count; its threshold is ignored")
-	c.Flags().BoolVar(hide, "hide-count", false, "circuit that keeps the exact count secret")
+	cf.add(c, true)
 }
 
 func parseBeaconFlag(s string) ([]byte, error) {
@@ -113,8 +115,8 @@ func parseBeaconFlag(s string) ([]byte, error) {
 func log2(n uint64) int { return bits.Len64(n) - 1 }
 
 func newCeremonyInitCmd() *cobra.Command {
-	var modelPath, benchPath, claimText, out, phase1From string
-	var hide bool
+	var modelPath, benchPath, out, phase1From string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "init --model MODEL.zkm --benchmark FILE.bench -o DIR [--phase1 OTHER_DIR]",
 		Short: "Start a ceremony: compile the circuit and open phase 1 sized to it",
@@ -135,7 +137,11 @@ and phase 2 opens at once.`,
 			if err := checkOutputDir("-o", out); err != nil {
 				return err
 			}
-			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			claims, err := cf.parse(true)
+			if err != nil {
+				return err
+			}
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
 			}
@@ -163,7 +169,7 @@ and phase 2 opens at once.`,
 			return nil
 		},
 	}
-	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, false)
+	addSpecFlags(c, &modelPath, &benchPath, &cf, false)
 	c.Flags().StringVarP(&out, "output", "o", "", "ceremony directory to create (new or empty)")
 	c.Flags().StringVar(&phase1From, "phase1", "", "reuse the closed phase 1 of this ceremony directory")
 	addJSONFlag(c)
@@ -223,8 +229,8 @@ contribute again on the new state.`,
 }
 
 func newCeremonyPhase2Cmd() *cobra.Command {
-	var modelPath, benchPath, claimText, beaconHex, source string
-	var hide bool
+	var modelPath, benchPath, beaconHex, source string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "phase2 DIR --beacon HEX --benchmark FILE.bench [--model MODEL.zkm]",
 		Short: "Close phase 1 with a public random beacon and open phase 2 for the circuit",
@@ -243,7 +249,7 @@ O(N log N) group operations and is the slow step.`,
 			if err != nil {
 				return err
 			}
-			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, claimText, hide)
+			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, &cf)
 			if err != nil {
 				return err
 			}
@@ -262,7 +268,7 @@ O(N log N) group operations and is the slow step.`,
 			return nil
 		},
 	}
-	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
 	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript (e.g. \"drand quicknet round 123456\")")
 	addJSONFlag(c)
@@ -286,8 +292,8 @@ type ceremonyJSON struct {
 }
 
 func newCeremonyVerifyCmd() *cobra.Command {
-	var modelPath, benchPath, claimText, beaconHex, keysDir string
-	var hide bool
+	var modelPath, benchPath, beaconHex, keysDir string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "verify DIR --benchmark FILE.bench [--model MODEL.zkm] [--beacon HEX] [--keys KEYS_DIR]",
 		Short: "Check a ceremony transcript and list its contributions",
@@ -335,7 +341,7 @@ its participant and the reason); 2 usage error; 3 a file cannot be read.`,
 				opt.Beacon = b
 			}
 			opt.KeysDir, opt.Progress = keysDir, reporter(cmd)
-			spec, err := ceremonySpec(cmd, dir, modelPath, benchPath, claimText, hide)
+			spec, err := ceremonySpec(cmd, dir, modelPath, benchPath, &cf)
 			if err != nil {
 				return fail(err)
 			}
@@ -353,7 +359,7 @@ its participant and the reason); 2 usage error; 3 a file cannot be read.`,
 			return nil
 		},
 	}
-	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "the announced seal beacon, hex: check that the transcript was sealed with it")
 	c.Flags().StringVar(&keysDir, "keys", "", "keys directory: check that it holds the sealed keys")
 	addJSONFlag(c)
@@ -412,8 +418,8 @@ func beaconText(hex, source string) string {
 }
 
 func newCeremonySealCmd() *cobra.Command {
-	var modelPath, benchPath, claimText, beaconHex, source, out string
-	var hide bool
+	var modelPath, benchPath, beaconHex, source, out string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "seal DIR --beacon HEX --benchmark FILE.bench -o KEYS_DIR [--model MODEL.zkm]",
 		Short: "Verify the transcript, apply the final beacon and write the keys",
@@ -442,7 +448,7 @@ the keys again; another beacon is rejected (exit 1).`,
 			if err != nil {
 				return err
 			}
-			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, claimText, hide)
+			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, &cf)
 			if err != nil {
 				return err
 			}
@@ -462,7 +468,7 @@ the keys again; another beacon is rejected (exit 1).`,
 			return nil
 		},
 	}
-	addSpecFlags(c, &modelPath, &benchPath, &claimText, &hide, true)
+	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
 	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")

@@ -11,8 +11,8 @@ import (
 )
 
 func newCircuitCmd() *cobra.Command {
-	var modelPath, benchPath, claimText string
-	var hide bool
+	var modelPath, benchPath string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "circuit --model MODEL.zkm --benchmark FILE.bench",
 		Short: "Compile the circuit and print its size, gadget choices and constraints per gadget",
@@ -23,7 +23,11 @@ range-check table chosen for it, and the constraints attributed to each gadget
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			claims, err := cf.parse(true)
+			if err != nil {
+				return err
+			}
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
 			}
@@ -54,6 +58,14 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				fmt.Fprintf(w, "layer %d           %dx%d, |accumulator| < 2^%d on the benchmark, %s\n", l, ls.Out, ls.In, spec.AccBits[l], relu)
 			}
 			fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
+			for _, cl := range spec.Claims {
+				fmt.Fprintf(w, "claim             %s\n", cl)
+			}
+			pred := "whether each prediction is the label (argmax against the constant label)"
+			if spec.NeedsPredictions() {
+				pred = "each whole prediction (one-hot argmax), since a claim reads predicted classes"
+			}
+			fmt.Fprintf(w, "predictions       %s\n", pred)
 			fmt.Fprintf(w, "range checks      table of 2^%d entries; widths (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
 			widths := make([]string, 0, len(bd.RangeChecks))
 			for k, v := range bd.RangeChecks {
@@ -68,8 +80,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 	}
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm)")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
-	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape (metric and comparison)")
-	c.Flags().BoolVar(&hide, "hide-count", false, "circuit that keeps the exact count secret")
+	cf.add(c, true)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

@@ -11,18 +11,19 @@ import (
 )
 
 func newProveCmd() *cobra.Command {
-	var modelPath, openingPath, commitPath, benchPath, keysDir, claimText, out string
-	var hide bool
+	var modelPath, openingPath, commitPath, benchPath, keysDir, out string
+	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "prove --model MODEL.zkm --opening OPENING.json --benchmark FILE.bench --keys KEYS_DIR --claim \"accuracy >= 0.95\" -o ATTESTATION.json",
-		Short: "Prove a claim about the committed model on the whole benchmark",
-		Long: `Checks natively that the opening opens the model and that the claim holds on
-every sample of the benchmark (a false claim stops here, with the true value),
-then proves it with Groth16 and writes an in-toto Statement v1 attestation.
+		Short: "Prove claims about the committed model on the whole benchmark",
+		Long: `Checks natively that the opening opens the model and that every claim holds
+over the predictions on every sample of the benchmark (a false claim stops
+here, with the true value), then proves them all in one Groth16 proof and
+writes an in-toto Statement v1 attestation.
 
-Claims: "accuracy >= T" or "accuracy <= T", T a decimal (0.95) or a fraction
-(19/20). By default the exact count of correct predictions is revealed; keys
-made with --hide-count prove only the threshold.
+` + claimSyntax + `
+The keys must have been made (setup or ceremony) for the same claim shapes:
+metric, selectors, comparison and revealed or hidden; thresholds are free.
 
 The attestation names the commitment that the opening opens. With
 --commitment (the public file written by "zkeval commit -o"), prove also
@@ -32,13 +33,17 @@ A false claim exits with status 1 and writes no attestation.`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "model", "opening", "benchmark", "keys", "claim", "output"); err != nil {
+			if err := requireFlags(cmd, "model", "opening", "benchmark", "keys", "output"); err != nil {
+				return err
+			}
+			claims, err := cf.parse(false)
+			if err != nil {
 				return err
 			}
 			if err := checkOutputs([]string{modelPath, openingPath, commitPath, benchPath, keysDir}, "-o", out); err != nil {
 				return err
 			}
-			m, b, cl, _, err := loadSpec(modelPath, benchPath, claimText, hide)
+			m, b, claims, _, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
 			}
@@ -56,7 +61,7 @@ A false claim exits with status 1 and writes no attestation.`,
 						openingPath, commitment.FormatElement(cm), commitPath, commitment.FormatElement(pub), commitPath))
 				}
 			}
-			st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claim: cl, Reveal: !hide, KeysDir: keysDir, Progress: reporter(cmd)}, cm)
+			st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: keysDir, Progress: reporter(cmd)}, cm)
 			if err != nil {
 				switch {
 				case errors.Is(err, prover.ErrClaimFalse):
@@ -78,11 +83,7 @@ A false claim exits with status 1 and writes no attestation.`,
 			fmt.Fprintf(w, "model       %s\n", p.Model.Commitment)
 			fmt.Fprintf(w, "benchmark   %s/%s, %d samples, sha256 %s\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
 			for _, c := range p.Claims {
-				v := c.Value
-				if c.Hidden {
-					v = "hidden"
-				}
-				fmt.Fprintf(w, "claim       %s %s %s (count bound %d; value %s)\n", c.Metric, c.Comparison, c.Threshold, c.Bound, v)
+				fmt.Fprintf(w, "claim       %s: %s\n", claimText(c), claimValue(c))
 			}
 			fmt.Fprintf(w, "proof       groth16/bn254, %d bytes, %d constraints\n", len(p.Proof.Bytes), p.Circuit.Constraints)
 			fmt.Fprintf(w, "setup       %s\n", p.Setup.Kind)
@@ -94,8 +95,7 @@ A false claim exits with status 1 and writes no attestation.`,
 	c.Flags().StringVar(&commitPath, "commitment", "", "public commitment file written by \"zkeval commit -o\": check that the opening opens it")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVar(&keysDir, "keys", "", "keys directory written by \"zkeval setup\" (or a ceremony) for this model, benchmark and claim shape")
-	c.Flags().StringVar(&claimText, "claim", "", "the claim, e.g. \"accuracy >= 0.95\" (quote it)")
-	c.Flags().BoolVar(&hide, "hide-count", false, "keep the exact count secret (needs keys made with --hide-count)")
+	cf.add(c, false)
 	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write")
 	addJSONFlag(c)
 	addQuietFlag(c)

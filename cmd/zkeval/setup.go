@@ -10,13 +10,14 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/prover"
 )
 
-// loadSpec reads the model and benchmark and derives the circuit spec for a
-// claim shape.
-func loadSpec(modelPath, benchPath, claimText string, hide bool) (*model.Model, *benchmark.Benchmark, *claim.Claim, *circuits.Spec, error) {
+// loadSpec reads the model and benchmark and derives the circuit spec for
+// the claims' shapes; claims come back in the spec's order.
+func loadSpec(modelPath, benchPath string, claims []prover.Claimed) (*model.Model, *benchmark.Benchmark, []prover.Claimed, *circuits.Spec, error) {
 	var missing []string
 	if modelPath == "" {
 		missing = append(missing, "--model MODEL.zkm")
@@ -27,9 +28,9 @@ func loadSpec(modelPath, benchPath, claimText string, hide bool) (*model.Model, 
 	if len(missing) > 0 {
 		return nil, nil, nil, nil, usageErr("missing %s", strings.Join(missing, " and "))
 	}
-	cl, err := claim.Parse(claimText)
+	shapes, sorted, err := prover.Shapes(claims)
 	if err != nil {
-		return nil, nil, nil, nil, usageErr("--claim: %v", err)
+		return nil, nil, nil, nil, usageErr("%v", err)
 	}
 	m, err := model.ReadFile(modelPath)
 	if err != nil {
@@ -39,16 +40,25 @@ func loadSpec(modelPath, benchPath, claimText string, hide bool) (*model.Model, 
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(err)
 	}
-	spec, err := circuits.NewSpec(m, b, prover.ClaimShape(cl, !hide))
+	// Claims that do not fit the benchmark are usage errors.
+	names := claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}
+	labels := metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
+	for _, s := range shapes {
+		if _, err := claim.Resolve(s, names, labels); err != nil {
+			return nil, nil, nil, nil, usageErr("claim on benchmark %s: %v", benchPath, err)
+		}
+	}
+	spec, err := circuits.NewSpec(m, b, shapes)
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(fmt.Errorf("%s on %s: %w", modelPath, benchPath, err))
 	}
-	return m, b, cl, spec, nil
+	return m, b, sorted, spec, nil
 }
 
 func newSetupCmd() *cobra.Command {
-	var modelPath, benchPath, out, claimText string
-	var hide, force bool
+	var modelPath, benchPath, out string
+	var cf claimFlags
+	var force bool
 	c := &cobra.Command{
 		Use:   "setup --model MODEL.zkm --benchmark FILE.bench -o KEYS_DIR",
 		Short: "Compile the circuit and make single-party Groth16 keys (development only)",
@@ -60,12 +70,14 @@ WARNING: whoever runs a single-party setup knows its toxic waste and can forge
 proofs for this circuit. Attestations made with these keys say so, and verify
 warns about them. Use them for development only.
 
-The keys fit exactly this model shape, benchmark and claim shape: another
-benchmark (even a --limit slice of this one), another quantization or another
-claim shape needs its own setup. The claim's metric and comparison are fixed
-here (default "accuracy >= ..."); its threshold is a public input chosen at
-prove time. --hide-count makes a circuit that proves only the threshold and
-keeps the exact count secret.
+The keys fit exactly this model shape, benchmark and list of claim shapes:
+another benchmark (even a --limit slice of this one), another quantization or
+other claims need their own setup. Each claim's metric, selectors,
+comparison and whether its value is revealed are fixed here (default
+"accuracy >= ...", revealed); thresholds are public inputs chosen at prove
+time. The order of the claims does not matter.
+
+` + claimSyntax + `
 
 KEYS_DIR receives circuit.json, constraints.r1cs, proving.key and
 verifying.key; circuit.json is written last, so a directory without it is
@@ -82,7 +94,11 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 			if old, err := keys.ReadMeta(out); err == nil && !force {
 				return usageErr("%s already holds keys for circuit %s; attestations made with them need its verifying key: choose another directory, or pass --force to replace them", out, old.CircuitID)
 			}
-			_, _, _, spec, err := loadSpec(modelPath, benchPath, claimText, hide)
+			claims, err := cf.parse(true)
+			if err != nil {
+				return err
+			}
+			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
 			}
@@ -99,7 +115,9 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 			fmt.Fprintf(w, "circuit       %s\n", meta.CircuitID)
 			fmt.Fprintf(w, "model shape   %s\n", spec.Shape.String())
 			fmt.Fprintf(w, "benchmark     %s, sha256 %s\n", spec.Bench.String(), meta.Public.BenchmarkDigest)
-			fmt.Fprintf(w, "claim shape   %s %s THRESHOLD (count %s)\n", spec.Claim.Metric, spec.Claim.Comparison, map[bool]string{true: "revealed", false: "hidden"}[spec.Claim.Reveal])
+			for _, s := range spec.Claims {
+				fmt.Fprintf(w, "claim shape   %s\n", s)
+			}
 			fmt.Fprintf(w, "constraints   %d (%.1f per sample)\n", meta.Constraints, float64(meta.Constraints)/float64(spec.Bench.Len()))
 			fmt.Fprintf(w, "setup         single-party (development only)\n")
 			fmt.Fprintf(w, "wrote         %s/{%s,%s,%s,%s}\n", out, keys.MetaFile, keys.ConstraintsFile, keys.ProvingKeyFile, keys.VerifyingKeyFile)
@@ -109,8 +127,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
-	c.Flags().StringVar(&claimText, "claim", "accuracy >= 0", "claim shape: only its metric and comparison count; its threshold is ignored (chosen at prove time)")
-	c.Flags().BoolVar(&hide, "hide-count", false, "prove only the threshold; keep the exact count secret")
+	cf.add(c, true)
 	c.Flags().BoolVar(&force, "force", false, "replace the keys already in the directory")
 	addJSONFlag(c)
 	addQuietFlag(c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,10 +33,13 @@ type verifyJSON struct {
 }
 
 type claimJSON struct {
-	Claim  string `json:"claim"`
-	Value  string `json:"value"`
-	Bound  int64  `json:"bound"`
-	Hidden bool   `json:"hidden,omitempty"`
+	Claim   string              `json:"claim"`
+	Holds   bool                `json:"holds"`
+	Value   string              `json:"value"`             // reduced fraction, or "hidden"
+	Decimal string              `json:"decimal,omitempty"` // the value with 4 places, truncated
+	Counts  []attestation.Count `json:"counts,omitempty"`
+	Hidden  bool                `json:"hidden,omitempty"`
+	Meaning string              `json:"meaning"`
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -149,9 +153,9 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 	p := res.Statement.Predicate
 	var claims []claimJSON
 	for _, c := range res.Claims {
-		cj := claimJSON{Claim: c.Text, Bound: c.Bound, Hidden: c.Hidden, Value: "hidden"}
+		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words}
 		if !c.Hidden {
-			cj.Value = fmt.Sprintf("%d/%d", c.Count, c.Samples)
+			cj.Value, cj.Decimal, cj.Counts = c.Value.RatString(), claim.FormatRat(c.Value), c.Counts
 		}
 		claims = append(claims, cj)
 	}
@@ -177,14 +181,15 @@ func printVerify(cmd *cobra.Command, file string, res *verifier.Result, asJSON b
 	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
 	for _, c := range res.Claims {
 		if c.Hidden {
-			bound := "at least"
-			if c.Comparison == "<=" {
-				bound = "at most"
-			}
-			fmt.Fprintf(w, "  claim             %s: proven (%s %d of %d correct); exact value hidden\n", c.Text, bound, c.Bound, c.Samples)
+			fmt.Fprintf(w, "  claim             %s: holds; exact value hidden\n", c.Text)
 		} else {
-			fmt.Fprintf(w, "  claim             %s: proven; value %s (%d/%d correct)\n", c.Text, claim.FormatRatio(c.Count, c.Samples), c.Count, c.Samples)
+			var counts []string
+			for _, n := range c.Counts {
+				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
+			}
+			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
 		}
+		fmt.Fprintf(w, "                    %s\n", c.Words)
 	}
 	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)

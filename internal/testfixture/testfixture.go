@@ -6,6 +6,9 @@ package testfixture
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/model"
@@ -54,4 +57,23 @@ func Benchmark(m *model.Model, seed int64, n int) *benchmark.Benchmark {
 		b.Labels = append(b.Labels, label)
 	}
 	return b
+}
+
+// Tabular loads the test split of a real tabular data set from dir
+// (testdata/tabular): data is an .arff or .csv file, schema its schema.
+func Tabular(dir, data, schema string) (*benchmark.Benchmark, error) {
+	s, err := benchmark.ReadSchema(filepath.Join(dir, schema))
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, data))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	load := benchmark.LoadARFF
+	if strings.HasSuffix(data, ".csv") {
+		load = benchmark.LoadCSVSchema
+	}
+	return load(f, data, s, "test")
 }

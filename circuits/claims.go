@@ -1,0 +1,164 @@
+package circuits
+
+import (
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/metric"
+)
+
+// checkClaims proves every claim of the spec over the outputs out[s] of the
+// last layer for each sample s.
+//
+// Predictions: when no claim reads predicted classes (accuracy, recall),
+// each sample costs argmaxIs, a bit that is 1 exactly when the label is the
+// first maximal output; otherwise argmaxOneHot proves the whole prediction.
+// The confusion counts TP[g][c] and Pred[g][c] are then sums of those bits
+// over the samples, whose labels and groups are circuit constants: linear
+// combinations, no constraint.
+//
+// Claims: each claim's counts (metric.Counts) are asserted equal to its
+// public counts when revealed; its threshold p/q is range-checked
+// (0 <= p < 2^64, 1 <= q <= 2^64); and every inequality of metric.Pairs is
+// enforced as a range check 0 <= q·X - p·Y < 2^w (or p·Y - q·X), with w from
+// metric.DifferenceBits, so that a false claim, whose difference is
+// negative, would need a field element both below 2^w and equal to the
+// field modulus minus at most 2^w: impossible since 2^(w+1) is far below
+// the modulus (w <= MaxClaimBits).
+func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable) {
+	sp := c.spec
+	labels := sp.labels
+	G, K := labels.Groups(), labels.Classes()
+	last := len(sp.Shape.Layers) - 1
+	bits := widen(sp.AccBits[last]+2, sp.RangeBase)
+	full := sp.NeedsPredictions()
+
+	tpTerms := make([][][]frontend.Variable, G)
+	predTerms := make([][][]frontend.Variable, G)
+	for g := 0; g < G; g++ {
+		tpTerms[g] = make([][]frontend.Variable, K)
+		predTerms[g] = make([][]frontend.Variable, K)
+	}
+	for s := range out {
+		g, y := 0, sp.Bench.Labels[s]
+		if sp.Bench.HasGroups() {
+			g = sp.Bench.Groups[s]
+		}
+		if full {
+			o := argmaxOneHot(api, rc, out[s], bits)
+			tpTerms[g][y] = append(tpTerms[g][y], o[y])
+			for p := range o {
+				predTerms[g][p] = append(predTerms[g][p], o[p])
+			}
+		} else {
+			tpTerms[g][y] = append(tpTerms[g][y], argmaxIs(api, rc, out[s], y, bits))
+		}
+	}
+	tp := make([][]frontend.Variable, G)
+	pred := make([][]frontend.Variable, G)
+	for g := 0; g < G; g++ {
+		tp[g] = make([]frontend.Variable, K)
+		pred[g] = make([]frontend.Variable, K)
+		for k := 0; k < K; k++ {
+			tp[g][k] = sum(api, tpTerms[g][k])
+			pred[g][k] = sum(api, predTerms[g][k])
+		}
+	}
+	count := func(ct metric.Count) frontend.Variable {
+		src := tp
+		if ct.Kind == metric.Pred {
+			src = pred
+		}
+		var terms []frontend.Variable
+		for g := 0; g < G; g++ {
+			if ct.Group >= 0 && g != ct.Group {
+				continue
+			}
+			for k := 0; k < K; k++ {
+				if ct.Class < 0 || k == ct.Class {
+					terms = append(terms, src[g][k])
+				}
+			}
+		}
+		return sum(api, terms)
+	}
+
+	ar := arith{api}
+	tb := widen(claim.ThresholdBits, sp.RangeBase)
+	for k, sh := range sp.Claims {
+		t := sp.targets[k]
+		cs := metric.Counts(t, labels)
+		vals := make([]frontend.Variable, len(cs))
+		for j, ct := range cs {
+			vals[j] = count(ct)
+			if sh.Reveal {
+				api.AssertIsEqual(c.Claims[k].Counts[j], vals[j])
+			}
+		}
+		p, q := c.Claims[k].Threshold[0], c.Claims[k].Threshold[1]
+		rc.Check(p, tb)
+		rc.Check(api.Sub(q, 1), tb)
+		w := widen(metric.DifferenceBits(t, labels, claim.ThresholdBits), sp.RangeBase)
+		for _, pr := range metric.Pairs[frontend.Variable](ar, t, labels, vals) {
+			rc.Check(metric.Difference[frontend.Variable](ar, pr, sh.Comparison, p, q), w)
+		}
+	}
+}
+
+// sum returns the sum of xs (0 when empty) as one linear expression.
+func sum(api frontend.API, xs []frontend.Variable) frontend.Variable {
+	switch len(xs) {
+	case 0:
+		return 0
+	case 1:
+		return xs[0]
+	default:
+		return api.Add(xs[0], xs[1], xs[2:]...)
+	}
+}
+
+// arith is metric.Arith on circuit variables.
+type arith struct{ api frontend.API }
+
+func (a arith) Const(v *big.Int) frontend.Variable { return new(big.Int).Set(v) }
+func (a arith) Add(x, y frontend.Variable) frontend.Variable {
+	return a.api.Add(x, y)
+}
+func (a arith) Sub(x, y frontend.Variable) frontend.Variable {
+	return a.api.Sub(x, y)
+}
+func (a arith) Mul(x, y frontend.Variable) frontend.Variable {
+	return a.api.Mul(x, y)
+}
+func (a arith) IsZero(x frontend.Variable) frontend.Variable { return a.api.IsZero(x) }
+
+// argmaxOneHot returns the one-hot o of the first maximal index of v. The
+// hint gives o; the circuit checks that o is one-hot (booleans summing to
+// 1), computes m = Σ_j o_j·v_j (the chosen output) and range-checks, for
+// every j, d_j = m - v_j - Σ_{i>j} o_i >= 0 on bits bits (at least two
+// more than the outputs' width): with o at k, this says v_k >= v_j for
+// j >= k and v_k > v_j for j < k, so k is the first maximal index (the tie
+// rule of model.Argmax). Cost: 2K+1 constraints and K range checks.
+func argmaxOneHot(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, bits int) []frontend.Variable {
+	o, err := api.Compiler().NewHint(ArgmaxHint, len(v), v...)
+	if err != nil {
+		panic(err)
+	}
+	var total frontend.Variable = 0
+	terms := make([]frontend.Variable, len(v))
+	for j := range o {
+		api.AssertIsBoolean(o[j])
+		total = api.Add(total, o[j])
+		terms[j] = api.Mul(o[j], v[j])
+	}
+	api.AssertIsEqual(total, 1)
+	m := sum(api, terms)
+	var after frontend.Variable = 0 // Σ_{i>j} o_i
+	for j := len(v) - 1; j >= 0; j-- {
+		rc.Check(api.Sub(api.Sub(m, v[j]), after), bits)
+		after = api.Add(after, o[j])
+	}
+	return o
+}
