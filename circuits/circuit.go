@@ -99,7 +99,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	tables := make([]logderivlookup.Table, len(sp.Shape.Layers))
 	for l := range sp.Shape.Layers {
 		if sp.ReLU[l] == ReLULookup {
-			tables[l] = reluTable(api, sp.AccBits[l])
+			tables[l] = reluTable(api, sp.ReLUTable[l])
 		}
 	}
 
@@ -132,7 +132,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 		}
 		switch {
 		case ls.ReLU && tables[l] != nil:
-			act = reluLookup(api, tables[l], acc, sp.AccBits[l])
+			act = reluLookup(api, tables[l], acc, sp.ReLUTable[l])
 		case ls.ReLU:
 			act = relu(api, rc, acc, widen(sp.AccBits[l], sp.RangeBase))
 		default:
@@ -229,12 +229,13 @@ func denseConstant(api frontend.API, w [][]frontend.Variable, b []frontend.Varia
 }
 
 // dense returns acc[s] = W·a[s] + b for every sample, computed by DenseHint
-// and checked with a Freivalds check: for r_o = ρ^(o+1), with ρ derived from
+// and checked with a Freivalds check: for r_o = ρ^o, with ρ derived from
 // the circuit's commitment to W, b and the hinted acc,
 // Σ_o r_o·acc[s][o] = (rᵀW)·a[s] + rᵀb for every sample s. A wrong acc passes
-// with probability at most out·n/|F| (Freivalds 1977; Schwartz–Zippel).
+// with probability at most (out-1)·n/|F| (Freivalds 1977; Schwartz–Zippel:
+// each sample's difference is a non-zero polynomial of degree out-1 in ρ).
 // When a[s] are constants, (rᵀW)·a[s] is a linear combination and costs no
-// constraint; per sample the check costs out+1 constraints (plus in when a[s]
+// constraint; per sample the check costs out constraints (plus in when a[s]
 // are variables), against in·out for the plain product.
 func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [][]frontend.Variable, in, out int) [][]frontend.Variable {
 	n := len(a)
@@ -265,7 +266,7 @@ func dense(api frontend.API, w [][]frontend.Variable, b []frontend.Variable, a [
 	for s := range acc {
 		committed = append(committed, acc[s]...)
 	}
-	f := &freivalds{w: w, b: b, a: a, acc: acc, in: in, out: out}
+	f := &freivalds{w: w, b: b, a: a, acc: acc, in: in, out: out, constIn: allConstant(api, a)}
 	multicommit.WithCommitment(api, f.check, committed...)
 	return acc
 }
@@ -277,12 +278,15 @@ type freivalds struct {
 	b       []frontend.Variable
 	a, acc  [][]frontend.Variable
 	in, out int
+	// constIn is set when every a[s][i] is a constant.
+	constIn bool
 }
 
 func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 	w, b, a, acc, in, out, n := f.w, f.b, f.a, f.acc, f.in, f.out, len(f.a)
+	// r_0 = 1 saves one product per sample on the left-hand side.
 	r := make([]frontend.Variable, out)
-	r[0] = rho
+	r[0] = 1
 	for o := 1; o < out; o++ {
 		r[o] = api.Mul(r[o-1], rho)
 	}
@@ -298,6 +302,16 @@ func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 	for o := 0; o < out; o++ {
 		rb = api.Add(rb, api.Mul(r[o], b[o]))
 	}
+	if f.constIn {
+		// With constant inputs the right-hand side is a linear combination
+		// of u and rb; as single variables (one constraint each, once) they
+		// keep it at one term per non-zero input, below the length at which
+		// gnark's R1CS builder spends a constraint to shorten it.
+		for i := range u {
+			u[i] = single(api, u[i])
+		}
+		rb = single(api, rb)
+	}
 	for s := 0; s < n; s++ {
 		lhs := frontend.Variable(0)
 		for o := 0; o < out; o++ {
@@ -310,6 +324,29 @@ func (f *freivalds) check(api frontend.API, rho frontend.Variable) error {
 		api.AssertIsEqual(lhs, rhs)
 	}
 	return nil
+}
+
+// allConstant reports whether every a[s][i] is a constant.
+func allConstant(api frontend.API, a [][]frontend.Variable) bool {
+	for _, as := range a {
+		for _, v := range as {
+			if _, ok := api.Compiler().ConstantValue(v); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// single returns a new variable held equal to v by one constraint, so that
+// linear combinations that use v hold one term for it instead of v's terms.
+func single(api frontend.API, v frontend.Variable) frontend.Variable {
+	res, err := api.Compiler().NewHint(CopyHint, 1, v)
+	if err != nil {
+		panic(err)
+	}
+	api.AssertIsEqual(res[0], v)
+	return res[0]
 }
 
 // relu returns max(z, 0) for every value. Per value: a hinted s with
@@ -333,31 +370,29 @@ func relu(api frontend.API, rc frontend.Rangechecker, z [][]frontend.Variable, b
 	return h
 }
 
-// reluTable returns the constant table T[i] = max(i - 2^bits, 0) for i in
-// [0, 2^(bits+1)).
-func reluTable(api frontend.API, bits int) logderivlookup.Table {
+// reluTable returns the constant table T[i] = max(i + r.Lo, 0) for i in
+// [0, r.Hi - r.Lo].
+func reluTable(api frontend.API, r Range) logderivlookup.Table {
 	t := logderivlookup.New(api)
-	half := 1 << bits
-	for i := 0; i < 2*half; i++ {
-		t.Insert(max(i-half, 0))
+	for v := r.Lo; v <= r.Hi; v++ {
+		t.Insert(max(v, 0))
 	}
 	return t
 }
 
-// reluLookup returns max(z, 0) for every value by looking up z + 2^bits in
+// reluLookup returns max(z, 0) for every value by looking up z - r.Lo in
 // the constant table of reluTable, with the log-derivative lookup argument
 // (Haböck 2022, https://eprint.iacr.org/2022/1530) that gnark's
-// logderivlookup implements. A query succeeds only when z + 2^bits lies in
-// [0, 2^(bits+1)) and the result is the table's entry, so the range check
-// comes with the lookup. Cost: 2 constraints per value plus 2^(bits+1) for
-// the table.
-func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variable, bits int) [][]frontend.Variable {
-	off := new(big.Int).Lsh(big.NewInt(1), uint(bits))
+// logderivlookup implements. A query succeeds only when z lies in
+// [r.Lo, r.Hi] and the result is the table's entry, so the range check
+// comes with the lookup. Cost: 2 constraints per value plus one per entry
+// of the table.
+func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variable, r Range) [][]frontend.Variable {
 	h := make([][]frontend.Variable, len(z))
 	for s, zs := range z {
 		inds := make([]frontend.Variable, len(zs))
 		for i, v := range zs {
-			inds[i] = api.Add(v, off)
+			inds[i] = api.Sub(v, r.Lo)
 		}
 		h[s] = t.Lookup(inds...)
 	}
@@ -371,6 +406,9 @@ func reluLookup(api frontend.API, t logderivlookup.Table, z [][]frontend.Variabl
 // least two more than the outputs' width, so |d_j| + 1 fits):
 // when o[label] = 1 every other output is beaten (strictly below for j
 // before the label); when o[j] = 1 output j beats the label (d_j <= -1).
+// o[label] is not taken from the hint but set to 1 - Σ_{j≠label} o[j]: with
+// every o[j] boolean, o[label] boolean makes o one-hot, with no constraint
+// for the sum.
 func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, bits int) frontend.Variable {
 	o, err := api.Compiler().NewHint(ArgmaxHint, len(v), v...)
 	if err != nil {
@@ -378,10 +416,13 @@ func argmaxIs(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable,
 	}
 	var sum frontend.Variable = 0
 	for j := range o {
-		api.AssertIsBoolean(o[j])
-		sum = api.Add(sum, o[j])
+		if j != label {
+			api.AssertIsBoolean(o[j])
+			sum = api.Add(sum, o[j])
+		}
 	}
-	api.AssertIsEqual(sum, 1)
+	o[label] = api.Sub(1, sum)
+	api.AssertIsBoolean(o[label])
 	for j := range v {
 		if j == label {
 			continue

@@ -183,6 +183,37 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 	}
 }
 
+// TestArgmaxOneHot: the circuit sets o[label] to 1 minus the other outputs
+// of the argmax hint, so a hint with two ones (o[label] = -1 on a wrongly
+// classified sample, or a second winner on a correct one) or with none
+// (every sample counted correct) fails.
+func TestArgmaxOneHot(t *testing.T) {
+	f := newFixture(t, accuracy(">=", true))
+	honest := assign(f, f.count, f.count)
+	twoOnes := func(field *big.Int, in, out []*big.Int) error {
+		if err := ArgmaxHint(field, in, out); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].Sign() != 0 {
+				out[(i+1)%len(out)].SetInt64(1)
+				return nil
+			}
+		}
+		return nil
+	}
+	none := func(field *big.Int, in, out []*big.Int) error {
+		for i := range out {
+			out[i].SetInt64(0)
+		}
+		return nil
+	}
+	for name, h := range map[string]solver.Hint{"two ones": twoOnes, "none": none} {
+		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+		require.Error(t, solve(t, f, assign(f, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+	}
+}
+
 func TestCircuitHiddenCount(t *testing.T) {
 	f := newFixture(t, accuracy(">=", false))
 	require.NoError(t, solve(t, f, assign(f, f.count, 0)))
@@ -201,10 +232,14 @@ func withLookup(t *testing.T, f *fixture) *fixture {
 	g := *f
 	sp := *f.spec
 	sp.ReLU = append([]string{}, sp.ReLU...)
+	sp.ReLUTable = append([]Range{}, sp.ReLUTable...)
+	ranges, err := MeasureAccRanges(f.m, sp.Bench)
+	require.NoError(t, err)
 	n := 0
 	for l := range sp.ReLU {
-		if sp.ReLU[l] != "" && sp.AccBits[l] <= MaxLookupBits {
+		if sp.ReLU[l] != "" && ranges[l].Entries() <= 1<<(MaxLookupBits+1) {
 			sp.ReLU[l] = ReLULookup
+			sp.ReLUTable[l] = ranges[l]
 			n++
 		}
 	}
@@ -225,22 +260,64 @@ func TestReLULookupGadget(t *testing.T) {
 
 // TestAccumulatorWidthIsEnforced declares a width below what the benchmark
 // needs (for range checks, whose width is widened to a multiple of the
-// base, one base less): both ReLU gadgets must then reject the honest
+// base, one base less; for the lookup table, a range one rounding step
+// narrower at either end): both ReLU gadgets must then reject the honest
 // witness, which shows the declared width is a real bound.
 func TestAccumulatorWidthIsEnforced(t *testing.T) {
 	base := newFixture(t, accuracy(">=", true))
-	for _, f := range []*fixture{base, withLookup(t, base)} {
-		g := *f
-		sp := *f.spec
+	lookup := withLookup(t, base)
+	require.Equal(t, ReLULookup, lookup.spec.ReLU[0])
+	step := int64(1) << TableRoundingBits
+	for _, c := range []struct {
+		f      *fixture
+		lo, hi int64
+	}{{base, 0, 0}, {lookup, step, 0}, {lookup, 0, -step}} {
+		g := *c.f
+		sp := *c.f.spec
 		sp.AccBits = append([]int{}, sp.AccBits...)
+		sp.ReLUTable = append([]Range{}, sp.ReLUTable...)
 		if sp.ReLU[0] == ReLURange {
 			sp.AccBits[0] = widen(sp.AccBits[0], sp.RangeBase) - sp.RangeBase
 			require.Positive(t, sp.AccBits[0])
 		} else {
-			sp.AccBits[0]--
+			sp.ReLUTable[0].Lo += c.lo
+			sp.ReLUTable[0].Hi += c.hi
+			require.NoError(t, sp.Validate())
 		}
 		g.spec = &sp
-		require.Error(t, solve(t, &g, assign(&g, g.count, g.count)), "gadget %s", sp.ReLU[0])
+		require.Error(t, solve(t, &g, assign(&g, g.count, g.count)), "gadget %s, table %v", sp.ReLU[0], sp.ReLUTable)
+	}
+}
+
+// TestReLUTableRange checks that the table covers the measured
+// accumulators, rounded outward, and that Validate rejects malformed
+// ranges.
+func TestReLUTableRange(t *testing.T) {
+	f := withLookup(t, newFixture(t, accuracy(">=", true)))
+	lo, hi, err := measureAcc(f.m, f.spec.Bench)
+	require.NoError(t, err)
+	step := int64(1) << TableRoundingBits
+	r := f.spec.ReLUTable[0]
+	require.True(t, r.Lo <= lo[0] && lo[0] < r.Lo+step && r.Lo%step == 0, "%v, least accumulator %d", r, lo[0])
+	require.True(t, r.Hi >= hi[0] && hi[0] > r.Hi-step && r.Hi%step == 0, "%v, greatest accumulator %d", r, hi[0])
+	require.Equal(t, Range{}, f.spec.ReLUTable[len(f.spec.ReLUTable)-1])
+	bound := int64(1) << f.spec.AccBits[0]
+	for name, mut := range map[string]func(*Spec){
+		"missing":                  func(s *Spec) { s.ReLUTable = s.ReLUTable[1:] },
+		"on a layer without table": func(s *Spec) { s.ReLUTable[len(s.ReLUTable)-1] = Range{Lo: -step, Hi: step} },
+		"not rounded":              func(s *Spec) { s.ReLUTable[0].Hi++ },
+		"empty":                    func(s *Spec) { s.ReLUTable[0] = Range{Lo: step, Hi: 0} },
+		"beyond the width":         func(s *Spec) { s.ReLUTable[0].Lo = -(bound + step) / step * step },
+		"too many entries": func(s *Spec) {
+			s.AccBits[0] = MaxLookupBits + 2
+			s.ReLUTable[0] = Range{Lo: -1 << (MaxLookupBits + 1), Hi: 0}
+		},
+	} {
+		sp := *f.spec
+		sp.AccBits = append([]int{}, sp.AccBits...)
+		sp.ReLUTable = append([]Range{}, sp.ReLUTable...)
+		mut(&sp)
+		require.Error(t, sp.Validate(), name)
 	}
 }
 
@@ -303,4 +380,34 @@ func TestFirstLayerFreivalds(t *testing.T) {
 		evil := tamper(DenseHint, call, 2, addOne)
 		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)), "dense call %d", call)
 	}
+	// The copies of rᵀW's columns and of rᵀb are held to what they copy.
+	for _, call := range []int{0, sp.Shape.Layers[0].In} {
+		evil := tamper(CopyHint, call, 0, addOne)
+		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(CopyHint), evil)), "copy call %d", call)
+	}
+}
+
+// TestFreivaldsCost pins the Freivalds check's cost on real MNIST images
+// with the first layer hinted: per layer, out-2 powers of ρ, (out-1)·(in+1)
+// products for rᵀW and rᵀb (r_0 = 1), in+1 copies when the inputs are
+// constants, and per sample out-1 products, one equality and, with variable
+// inputs, in products. Nothing else: in particular no constraint that
+// gnark's R1CS builder adds to shorten a long linear combination.
+func TestFreivaldsCost(t *testing.T) {
+	m, b := mnistTiny(t, 40)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	spec.FirstLayer = FirstLayerFreivalds
+	bd, err := Profile(spec)
+	require.NoError(t, err)
+	want := 0
+	for l, ls := range spec.Shape.Layers {
+		want += ls.Out - 2 + (ls.Out-1)*(ls.In+1) + b.Len()*ls.Out
+		if l == 0 {
+			want += ls.In + 1
+		} else {
+			want += b.Len() * ls.In
+		}
+	}
+	require.Equal(t, want, bd.PerGadget[GadgetFreivalds])
 }

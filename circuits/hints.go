@@ -17,7 +17,7 @@ func init() {
 // hints when imported. A hint's id is a hash of its full function name, so
 // renaming or moving one changes saved constraint systems.
 func RegisterHints() {
-	solver.RegisterHint(DenseHint, ReLUSignHint, ArgmaxHint)
+	solver.RegisterHint(DenseHint, ReLUSignHint, ArgmaxHint, CopyHint)
 }
 
 // toSigned maps a field element to the signed integer it represents:
@@ -116,5 +116,17 @@ func ArgmaxHint(field *big.Int, inputs, outputs []*big.Int) error {
 		outputs[i].SetInt64(0)
 	}
 	outputs[best].SetInt64(1)
+	return nil
+}
+
+// CopyHint outputs its inputs unchanged. The circuit holds each output equal
+// to its input (see single).
+func CopyHint(_ *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != len(outputs) {
+		return errors.New("copy hint: inputs and outputs differ in length")
+	}
+	for i, v := range inputs {
+		outputs[i].Set(v)
+	}
 	return nil
 }

@@ -39,6 +39,11 @@ type Spec struct {
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
 	ReLU []string
+	// ReLUTable[l], for a layer with ReLULookup, is the range [Lo, Hi] of
+	// its accumulators that the lookup table covers: measured on the
+	// benchmark like AccBits and rounded outward to multiples of
+	// 2^TableRoundingBits. The zero Range for the other layers.
+	ReLUTable []Range
 	// FirstLayer says how the first layer's accumulators are built:
 	// FirstLayerLinear or FirstLayerFreivalds.
 	FirstLayer string
@@ -61,10 +66,11 @@ type Spec struct {
 // size, scale or classes, a value exceeds the bounds of model.CheckBounds,
 // or a claim does not fit the benchmark (see claim.Resolve).
 func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
-	acc, err := MeasureAccBits(m, b)
+	lo, hi, err := measureAcc(m, b)
 	if err != nil {
 		return nil, err
 	}
+	acc, ranges := accBits(lo, hi), accRanges(lo, hi)
 	d, err := b.Digest()
 	if err != nil {
 		return nil, err
@@ -73,7 +79,13 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if err := claim.Sort(s.Claims); err != nil {
 		return nil, err
 	}
-	s.ReLU = ChooseReLU(s.Shape, acc, b.Len())
+	s.ReLU = ChooseReLU(s.Shape, ranges, b.Len())
+	s.ReLUTable = make([]Range, len(ranges))
+	for l, g := range s.ReLU {
+		if g == ReLULookup {
+			s.ReLUTable[l] = ranges[l]
+		}
+	}
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
 	if err := s.resolveClaims(); err != nil {
 		return nil, err
@@ -99,32 +111,77 @@ func CheckCompatible(m *model.Model, b *benchmark.Benchmark) error {
 // MeasureAccBits runs m on every sample of b and returns, per layer, the
 // least k with |acc| < 2^k over all samples (at least 1).
 func MeasureAccBits(m *model.Model, b *benchmark.Benchmark) ([]int, error) {
+	lo, hi, err := measureAcc(m, b)
+	if err != nil {
+		return nil, err
+	}
+	return accBits(lo, hi), nil
+}
+
+// MeasureAccRanges runs m on every sample of b and returns, per layer, the
+// least range [Lo, Hi] with bounds multiple of 2^TableRoundingBits that
+// holds 0 and every accumulator of every sample.
+func MeasureAccRanges(m *model.Model, b *benchmark.Benchmark) ([]Range, error) {
+	lo, hi, err := measureAcc(m, b)
+	if err != nil {
+		return nil, err
+	}
+	return accRanges(lo, hi), nil
+}
+
+// measureAcc returns, per layer, the least and the greatest accumulator of
+// m over the samples of b (0 when all are positive, resp. negative).
+func measureAcc(m *model.Model, b *benchmark.Benchmark) (lo, hi []int64, err error) {
 	if err := CheckCompatible(m, b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	lo, hi := b.FeatureRange()
-	if _, err := m.CheckBounds(lo, hi); err != nil {
-		return nil, err
+	flo, fhi := b.FeatureRange()
+	if _, err := m.CheckBounds(flo, fhi); err != nil {
+		return nil, nil, err
 	}
-	acc := make([]int, len(m.Layers))
-	for l := range acc {
-		acc[l] = 1
-	}
+	lo, hi = make([]int64, len(m.Layers)), make([]int64, len(m.Layers))
 	for i, x := range b.X {
 		t, err := m.EvalTrace(x)
 		if err != nil {
-			return nil, fmt.Errorf("sample %d: %w", i, err)
+			return nil, nil, fmt.Errorf("sample %d: %w", i, err)
 		}
 		for l, a := range t.Acc {
 			for _, v := range a {
-				if k := model.BitsOf(v); k > acc[l] {
-					acc[l] = k
-				}
+				lo[l], hi[l] = min(lo[l], v), max(hi[l], v)
 			}
 		}
 	}
-	return acc, nil
+	return lo, hi, nil
 }
+
+func accBits(lo, hi []int64) []int {
+	acc := make([]int, len(lo))
+	for l := range acc {
+		acc[l] = max(1, model.BitsOf(lo[l]), model.BitsOf(hi[l]))
+	}
+	return acc
+}
+
+func accRanges(lo, hi []int64) []Range {
+	r := make([]Range, len(lo))
+	q := int64(1) << TableRoundingBits
+	for l := range r {
+		// lo <= 0 <= hi: round both away from zero.
+		r[l] = Range{Lo: -((-lo[l] + q - 1) / q * q), Hi: (hi[l] + q - 1) / q * q}
+	}
+	return r
+}
+
+// Range is the integer range [Lo, Hi].
+type Range struct {
+	Lo int64 `json:"lo"`
+	Hi int64 `json:"hi"`
+}
+
+// TableRoundingBits: the bounds of a ReLU lookup table's range are multiples
+// of 2^TableRoundingBits, so that the range reveals little about the model
+// beyond AccBits.
+const TableRoundingBits = 12
 
 // ReLU gadgets.
 const (
@@ -137,6 +194,9 @@ const (
 // MaxLookupBits bounds the ReLU lookup table to 2^(MaxLookupBits+1) entries.
 const MaxLookupBits = 20
 
+// Entries returns the number of entries of a lookup table over r.
+func (r Range) Entries() int64 { return r.Hi - r.Lo + 1 }
+
 // First-layer strategies.
 const (
 	// FirstLayerLinear: each accumulator is a linear combination of the
@@ -144,7 +204,7 @@ const (
 	// constraint, but the compiled system stores every term.
 	FirstLayerLinear = "linear"
 	// FirstLayerFreivalds: hinted accumulators checked with a Freivalds
-	// check; out+1 constraints per sample, small terms.
+	// check; out constraints per sample, small terms.
 	FirstLayerFreivalds = "freivalds"
 )
 
@@ -171,19 +231,20 @@ func ChooseFirstLayer(sh model.Shape, b *benchmark.Benchmark) string {
 	return FirstLayerFreivalds
 }
 
-// ChooseReLU picks each ReLU layer's gadget: the lookup table when its
-// fixed cost, 2^(accBits+1) constraints, is repaid by saving about 3
-// constraints on each of the layer's n·out activations, else range checks.
-// Both are sound; the choice only moves cost.
-func ChooseReLU(sh model.Shape, accBits []int, n int) []string {
+// ChooseReLU picks each ReLU layer's gadget: the lookup table over the
+// layer's range (ranges[l], see MeasureAccRanges) when its fixed cost, one
+// constraint per entry, is repaid by saving about 3 constraints on each of
+// the layer's n·out activations, else range checks. Both are sound; the
+// choice only moves cost.
+func ChooseReLU(sh model.Shape, ranges []Range, n int) []string {
 	g := make([]string, len(sh.Layers))
 	for l, ls := range sh.Layers {
 		if !ls.ReLU {
 			continue
 		}
-		k := accBits[l]
+		e := ranges[l].Entries()
 		g[l] = ReLURange
-		if k <= MaxLookupBits && int64(1)<<(k+1) < 3*int64(n)*int64(ls.Out) {
+		if e <= 1<<(MaxLookupBits+1) && e < 3*int64(n)*int64(ls.Out) {
 			g[l] = ReLULookup
 		}
 	}
@@ -221,9 +282,25 @@ func (s *Spec) Validate() error {
 		switch {
 		case !s.Shape.Layers[l].ReLU && g == "":
 		case s.Shape.Layers[l].ReLU && g == ReLURange:
-		case s.Shape.Layers[l].ReLU && g == ReLULookup && s.AccBits[l] <= MaxLookupBits:
+		case s.Shape.Layers[l].ReLU && g == ReLULookup:
 		default:
-			return fmt.Errorf("spec: layer %d: ReLU gadget %q does not fit the layer (relu %v, accumulator bits %d)", l, g, s.Shape.Layers[l].ReLU, s.AccBits[l])
+			return fmt.Errorf("spec: layer %d: ReLU gadget %q does not fit the layer (relu %v)", l, g, s.Shape.Layers[l].ReLU)
+		}
+	}
+	if len(s.ReLUTable) != len(s.Shape.Layers) {
+		return fmt.Errorf("spec: %d ReLU table ranges for %d layers", len(s.ReLUTable), len(s.Shape.Layers))
+	}
+	for l, r := range s.ReLUTable {
+		if s.ReLU[l] != ReLULookup {
+			if r != (Range{}) {
+				return fmt.Errorf("spec: layer %d has no ReLU lookup table but a table range [%d, %d]", l, r.Lo, r.Hi)
+			}
+			continue
+		}
+		q := int64(1) << TableRoundingBits
+		bound := (int64(1)<<s.AccBits[l] + q - 1) / q * q
+		if r.Lo > r.Hi || r.Lo%q != 0 || r.Hi%q != 0 || r.Lo < -bound || r.Hi > bound || r.Hi >= r.Lo+1<<(MaxLookupBits+1) {
+			return fmt.Errorf("spec: layer %d: ReLU table range [%d, %d] is not within ±2^%d with bounds multiple of 2^%d and at most 2^%d entries", l, r.Lo, r.Hi, s.AccBits[l], TableRoundingBits, MaxLookupBits+1)
 		}
 	}
 	if s.FirstLayer != FirstLayerLinear && s.FirstLayer != FirstLayerFreivalds {
@@ -302,6 +379,7 @@ type Public struct {
 	Shape           model.Shape `json:"shape"`
 	AccBits         []int       `json:"accumulatorBits"`
 	ReLU            []string    `json:"reluGadgets"`
+	ReLUTable       []Range     `json:"reluTableRanges"`
 	RangeBase       int         `json:"rangeCheckBaseBits"`
 	FirstLayer      string      `json:"firstLayer"`
 	BenchmarkDigest string      `json:"benchmarkSha256"`
@@ -318,7 +396,7 @@ type Public struct {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
 		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
 		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }

@@ -51,6 +51,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				relu := "no ReLU"
 				if ls.ReLU {
 					relu = "ReLU by " + spec.ReLU[l]
+					if spec.ReLU[l] == circuits.ReLULookup {
+						relu += fmt.Sprintf(" over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
+					}
 				}
 				fmt.Fprintf(w, "layer %d           %dx%d, |accumulator| < 2^%d on the benchmark, %s\n", l, ls.Out, ls.In, spec.AccBits[l], relu)
 			}
