@@ -21,7 +21,8 @@ import (
 //
 // Claims: each claim's counts (metric.Counts) are asserted equal to its
 // public counts when revealed; its threshold p/q is range-checked
-// (0 <= p < 2^64, 1 <= q <= 2^64); and every inequality of metric.Pairs is
+// (0 <= p < 2^tb, 1 <= q <= 2^tb, tb = ThresholdBits widened to a multiple
+// of the range-check base); and every inequality of metric.Pairs is
 // enforced as a range check 0 <= q·X - p·Y < 2^w (or p·Y - q·X), with w from
 // metric.DifferenceBits, so that a false claim, whose difference is
 // negative, would need a field element both below 2^w and equal to the
@@ -100,7 +101,10 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 		p, q := c.Claims[k].Threshold[0], c.Claims[k].Threshold[1]
 		rc.Check(p, tb)
 		rc.Check(api.Sub(q, 1), tb)
-		w := widen(metric.DifferenceBits(t, labels, claim.ThresholdBits), sp.RangeBase)
+		// The verifier derives p and q from the claim's text (both below
+		// 2^ThresholdBits); the width is sized for anything the range checks
+		// above let through, so the circuit is sound on its own.
+		w := widen(metric.DifferenceBits(t, labels, tb), sp.RangeBase)
 		for _, pr := range metric.Pairs[frontend.Variable](ar, t, labels, vals) {
 			rc.Check(metric.Difference[frontend.Variable](ar, pr, sh.Comparison, p, q), w)
 		}

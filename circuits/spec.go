@@ -335,7 +335,7 @@ func (s *Spec) resolveClaims() error {
 		if err != nil {
 			return err
 		}
-		if w := metric.DifferenceBits(t, s.labels, claim.ThresholdBits); w > MaxClaimBits {
+		if w := metric.DifferenceBits(t, s.labels, claim.ThresholdBits+MaxRangeBase); w > MaxClaimBits {
 			return fmt.Errorf("%s over %d samples and %d classes needs %d-bit range checks, more than the %d this circuit allows; claim a per-class metric instead", c.Key(), b.Len(), len(b.ClassNames), w, MaxClaimBits)
 		}
 		s.targets[i] = t
