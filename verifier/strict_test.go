@@ -100,3 +100,42 @@ func TestHostileVerifyingKeyLengthIsBounded(t *testing.T) {
 	require.ErrorIs(t, err, verifier.ErrInvalid)
 	require.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(16<<20))
 }
+
+// TestUnprintableTextFails: verify prints the benchmark's name and split
+// (which no proof covers) and the class and group names next to VALID. A
+// split holding a newline and a fake claim line, or escape sequences that
+// move the cursor, verified and printed raw; such text now makes the
+// attestation invalid, and the error quotes it.
+func TestUnprintableTextFails(t *testing.T) {
+	w := get(t)
+	fake := "test, all 24 samples (recomputed from the file given)\n  claim             accuracy >= 0.99: holds"
+	cases := map[string]struct {
+		field  string
+		mutate func(st *attestation.Statement)
+	}{
+		"newline in the split": {"predicate.benchmark.split", func(st *attestation.Statement) { st.Predicate.Benchmark.Split = fake }},
+		"escape in the name": {"predicate.benchmark.name", func(st *attestation.Statement) {
+			st.Predicate.Benchmark.Name = "x\x1b[1A\x1b[2K\rVALID"
+		}},
+		"escape in a claim's class": {"predicate.claims[0].class", func(st *attestation.Statement) {
+			st.Predicate.Claims[0].Class = " \x1b[2K\x1b[1A\rVALID"
+		}},
+		"bidi override in a class name": {"predicate.circuit.public.classes[1]", func(st *attestation.Statement) {
+			st.Predicate.Circuit.Public.Classes[1] = "\u202egood"
+		}},
+		"tab in a count name": {"predicate.claims[0].counts[0].name", func(st *attestation.Statement) {
+			st.Predicate.Claims[0].Counts[0].Name = "tp\t= 24"
+		}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := clone(t, w.st)
+			c.mutate(st)
+			_, err := verifier.Verify(st, w.vk, "vk", verifier.Options{})
+			require.ErrorIs(t, err, verifier.ErrInvalid)
+			require.ErrorContains(t, err, c.field)
+			require.NotContains(t, err.Error(), "\x1b")
+			require.NotContains(t, err.Error(), "\n")
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+	"unicode"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -104,6 +105,9 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 
 	// Circuit id: recomputed from the public description.
 	pubDesc := p.Circuit.Public
+	if err := checkPrintable(st); err != nil {
+		return nil, err
+	}
 	id := pubDesc.ID()
 	if hex.EncodeToString(id[:]) != p.Circuit.ID {
 		return nil, invalid("circuit id %s does not match the circuit description in the attestation (which hashes to %x)", p.Circuit.ID, id)
@@ -319,4 +323,55 @@ func groth16Verify(proof groth16.Proof, vk groth16.VerifyingKey, pw witness.Witn
 		}
 	}()
 	return groth16.Verify(proof, vk, pw)
+}
+
+// checkPrintable refuses an attestation whose words, which verify prints,
+// hold a rune a terminal does not print as itself: a control character
+// (newline, escape sequences that move the cursor or hide text), a format
+// character (bidirectional overrides) or a space other than U+0020. The
+// benchmark's name and split are covered by no proof, and class and group
+// names are whatever the benchmark's author chose; printed raw, either
+// could draw a fake claim line, or erase the real one, under VALID.
+func checkPrintable(st *attestation.Statement) error {
+	p := &st.Predicate
+	check := func(name, s string) error {
+		for _, r := range s {
+			if !unicode.IsPrint(r) {
+				return invalid("%s %q holds the unprintable character %U; zkeval refuses text that could rewrite what it prints", name, s, r)
+			}
+		}
+		return nil
+	}
+	type field struct{ name, value string }
+	fields := []field{
+		{"predicate.benchmark.name", p.Benchmark.Name},
+		{"predicate.benchmark.split", p.Benchmark.Split},
+		{"predicate.circuit.public.groupAttribute", p.Circuit.Public.GroupAttribute},
+	}
+	for i, c := range p.Circuit.Public.Classes {
+		fields = append(fields, field{fmt.Sprintf("predicate.circuit.public.classes[%d]", i), c})
+	}
+	for i, g := range p.Circuit.Public.Groups {
+		fields = append(fields, field{fmt.Sprintf("predicate.circuit.public.groups[%d]", i), g})
+	}
+	for k, c := range p.Claims {
+		f := fmt.Sprintf("predicate.claims[%d].", k)
+		fields = append(fields,
+			field{f + "metric", c.Metric},
+			field{f + "class", c.Class},
+			field{f + "group", c.Group},
+			field{f + "positive", c.Positive},
+			field{f + "comparison", c.Comparison},
+			field{f + "threshold", c.Threshold},
+			field{f + "value", c.Value})
+		for j, n := range c.Counts {
+			fields = append(fields, field{fmt.Sprintf("%scounts[%d].name", f, j), n.Name})
+		}
+	}
+	for _, f := range fields {
+		if err := check(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

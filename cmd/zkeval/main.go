@@ -114,7 +114,7 @@ func main() {
 	logger.SetOutput(os.Stderr)
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
-		fmt.Fprintf(os.Stderr, "zkeval: %v\n", err)
+		fmt.Fprintf(os.Stderr, "zkeval: %s\n", printable(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

@@ -3,6 +3,10 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
@@ -49,4 +53,27 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printable escapes, as Go writes them in a quoted string ("\x1b",
+// "\n", "\u202e"), the runes of s that a terminal does not print as
+// themselves: control and format characters and spaces other than U+0020;
+// bytes that are not UTF-8 become U+FFFD.
+// Errors quote text from the files they name; a hostile file must not be
+// able to move the cursor and rewrite what zkeval printed before (an
+// INVALID line turned into VALID).
+func printable(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }

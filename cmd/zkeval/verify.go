@@ -329,7 +329,7 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 	} else {
 		fmt.Fprintf(w, "\n%s\n", manySummary(sum))
 		for _, f := range failures {
-			fmt.Fprintf(w, "  %-10s  %s: %s\n", f.tag, f.file, failureReason(f.file, f.err))
+			fmt.Fprintf(w, "  %-10s  %s: %s\n", f.tag, printable(f.file), printable(failureReason(f.file, f.err)))
 		}
 	}
 	if worst == exitOK {
