@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/envelope"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -196,6 +198,13 @@ func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
 	var signer string
 	var envWarning string
 	if envelope.IsEnvelope(data) {
+		// encoding/json keeps the last of repeated keys and matches keys
+		// without regard to case; other readers of the envelope do not.
+		// Refuse both, as for the statement, so that the payload checked
+		// here is the one every reader of the envelope sees.
+		if err := jsonfile.ExactKeys(data, &dsse.Envelope{}); err != nil {
+			return nil, "", fmt.Errorf("%w: %s: not a DSSE envelope: %v", verifier.ErrInvalid, file, err)
+		}
 		var pub ed25519.PublicKey
 		if in.signerPath != "" {
 			if pub, err = in.readSigner(); err != nil {
