@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/prover"
 )
 
@@ -40,7 +42,13 @@ A false claim exits with status 1 and writes no attestation.`,
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs([]string{modelPath, openingPath, commitPath, benchPath, keysDir}, "-o", out); err != nil {
+			// The files of the keys directory are inputs too: an attestation
+			// written over the proving key would destroy it.
+			inputs := []string{modelPath, openingPath, commitPath, benchPath, keysDir}
+			for _, f := range []string{keys.MetaFile, keys.ConstraintsFile, keys.ProvingKeyFile, keys.VerifyingKeyFile} {
+				inputs = append(inputs, filepath.Join(keysDir, f))
+			}
+			if err := checkOutputs(inputs, "-o", out); err != nil {
 				return err
 			}
 			m, b, claims, _, err := loadSpec(modelPath, benchPath, claims)

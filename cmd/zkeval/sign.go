@@ -58,12 +58,17 @@ requires a valid signature by that key.`,
 			if keyPath == "" || out == "" {
 				return usageErr("need --key NAME.key and -o FILE")
 			}
-			if out == args[0] {
-				return usageErr("-o %s is the attestation itself; write the envelope to another file", out)
+			// checkOutputs compares resolved paths: "./a.json" is a.json,
+			// and -o naming the private key would overwrite it.
+			if err := checkOutputs([]string{args[0], keyPath}, "-o", out); err != nil {
+				return err
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return ioErr(err)
+			}
+			if envelope.IsEnvelope(data) {
+				return ioErr(fmt.Errorf("%s is already a DSSE envelope; sign the bare statement that `zkeval prove` wrote", args[0]))
 			}
 			if _, err := attestation.Parse(data, args[0]); err != nil {
 				return ioErr(err)
