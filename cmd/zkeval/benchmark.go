@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -81,7 +82,7 @@ func counts(names []string, ids []int) []namedCount {
 func joinCounts(cs []namedCount) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {
-		parts[i] = fmt.Sprintf("%s %d", c.Name, c.Samples)
+		parts[i] = fmt.Sprintf("%s %d", printable(c.Name), c.Samples)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -92,15 +93,15 @@ func printBench(cmd *cobra.Command, info *benchInfo) error {
 	}
 	w := cmd.OutOrStdout()
 	if info.File != "" {
-		fmt.Fprintf(w, "file       %s\n", info.File)
+		fmt.Fprintf(w, "file       %s\n", printable(info.File))
 	}
-	fmt.Fprintf(w, "benchmark  %s/%s\n", info.Name, info.Split)
+	fmt.Fprintf(w, "benchmark  %s/%s\n", printable(info.Name), printable(info.Split))
 	fmt.Fprintf(w, "samples    %d (%d features at scale 1/%d, %d classes)\n", info.Samples, info.Features, info.Scale, info.Classes)
 	if info.ClassCounts != nil {
 		fmt.Fprintf(w, "classes    %s\n", joinCounts(info.ClassCounts))
 	}
 	if info.GroupAttribute != "" {
-		fmt.Fprintf(w, "groups     %s: %s\n", info.GroupAttribute, joinCounts(info.Groups))
+		fmt.Fprintf(w, "groups     %s: %s\n", printable(info.GroupAttribute), joinCounts(info.Groups))
 	}
 	if e := info.Encoding; e != nil {
 		group := ""
@@ -226,6 +227,9 @@ Examples:
 					return usageErr("--limit %d: %v", limit, err)
 				}
 			}
+			if err := checkNames(b, args[len(args)-1]); err != nil {
+				return ioErr(err)
+			}
 			if err := benchmark.WriteFile(out, b); err != nil {
 				return ioErr(err)
 			}
@@ -314,4 +318,40 @@ func newBenchmarkInfoCmd() *cobra.Command {
 	}
 	addJSONFlag(c)
 	return c
+}
+
+// checkNames refuses a benchmark whose name, split, class names, group
+// attribute or group names hold a rune a terminal does not print as itself
+// (a control or format character, a space other than U+0020): zkeval verify
+// prints them and refuses attestations that carry such text, so that it
+// cannot rewrite what verify prints. file names the benchmark's source.
+func checkNames(b *benchmark.Benchmark, file string) error {
+	check := func(what, s string) error {
+		for _, r := range s {
+			if !unicode.IsPrint(r) {
+				return fmt.Errorf("%s: %s %q holds the unprintable character %U; zkeval verify refuses attestations that carry it: rename it (in the data or the schema, or with --name or --split) and import the benchmark again", file, what, s, r)
+			}
+		}
+		return nil
+	}
+	if err := check("the benchmark name", b.Name); err != nil {
+		return err
+	}
+	if err := check("the split", b.Split); err != nil {
+		return err
+	}
+	for _, c := range b.ClassNames {
+		if err := check("class", c); err != nil {
+			return err
+		}
+	}
+	if err := check("the group attribute", b.GroupAttribute); err != nil {
+		return err
+	}
+	for _, g := range b.GroupNames {
+		if err := check("group", g); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,6 +40,9 @@ func loadSpec(modelPath, benchPath string, claims []prover.Claimed) (*model.Mode
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(err)
 	}
+	if err := checkNames(b, benchPath); err != nil {
+		return nil, nil, nil, nil, ioErr(err)
+	}
 	// Claims that do not fit the benchmark are usage errors.
 	names := claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}
 	labels := metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
