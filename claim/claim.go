@@ -280,6 +280,12 @@ func Resolve(s Shape, n Names, l metric.Labels) (metric.Target, error) {
 			switch {
 			case (s.Metric == "macro_recall" || s.Metric == "macro_f1") && pos == 0:
 				return t, fmt.Errorf("%s: no sample of the benchmark is labelled %q, so its %s is undefined; a macro average needs every class", s.Metric, name, strings.TrimPrefix(s.Metric, "macro_"))
+			case s.Metric == "macro_precision" && pos == 0:
+				// scikit-learn averages over the classes that are labelled
+				// or predicted: whether this class counts (with precision
+				// 0) or not depends on the model's predictions, while the
+				// proven mean always divides by every class.
+				return t, fmt.Errorf("%s: no sample of the benchmark is labelled %q, so scikit-learn's macro average counts it only if the model predicts it; a macro average needs every class labelled: claim precision[class=C] per class instead", s.Metric, name)
 			case s.Metric == "macro_fpr" && pos == l.N(-1):
 				return t, fmt.Errorf("%s: every sample is labelled %q, so false positive rates are undefined", s.Metric, name)
 			}
