@@ -222,6 +222,11 @@ func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
 			envWarning = "the DSSE envelope's signature was not checked: pass --signer LAB.pub"
 		}
 	} else if in.signerPath != "" {
+		// A --signer key that cannot be read is an I/O error (3) whatever
+		// the attestation is.
+		if _, err := in.readSigner(); err != nil {
+			return nil, "", ioErr(err)
+		}
 		return nil, "", fmt.Errorf("%w: %s is a bare statement, not a DSSE envelope, so it carries no signature by %s", verifier.ErrInvalid, file, in.signerPath)
 	}
 	st, err := attestation.Parse(data, file)
