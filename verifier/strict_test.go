@@ -41,6 +41,7 @@ func TestNonCanonicalAttestationsFail(t *testing.T) {
 		"extra verifying key digest":   func(st *attestation.Statement) { st.Predicate.Proof.VerifyingKey["sha512"] = strings.Repeat("ab", 64) },
 		"forged public inputs list":    func(st *attestation.Statement) { st.Predicate.Proof.PublicInputs[4] = "0x01" },
 		"public inputs list shortened": func(st *attestation.Statement) { st.Predicate.Proof.PublicInputs = st.Predicate.Proof.PublicInputs[:5] },
+		"public input count":           func(st *attestation.Statement) { st.Predicate.Circuit.PublicCount++ },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

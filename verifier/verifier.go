@@ -216,7 +216,7 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		return nil, invalid("the Groth16 proof does not verify against this verifying key and the attestation's public inputs: %v", err)
 	}
 	res.PairingTime = time.Since(tv)
-	if err := checkPublicInputs(p.Proof.PublicInputs, pw); err != nil {
+	if err := checkPublicInputs(p.Proof.PublicInputs, p.Circuit.PublicCount, pw); err != nil {
 		return nil, err
 	}
 
@@ -289,10 +289,11 @@ func checkClaim(k int, ac attestation.Claim, shape claim.Shape, t metric.Target,
 }
 
 // checkPublicInputs checks that the attestation's list of public inputs, which
-// the verifier never uses, is the list it rebuilt, so that a reader of the
-// JSON (or another verifier that takes the list as given) sees the inputs
-// that were checked.
-func checkPublicInputs(stated []string, pw witness.Witness) error {
+// the verifier never uses, is the list it rebuilt, and that their stated
+// count (predicate.circuit.publicInputs) is its length, so that a reader of
+// the JSON (or another verifier that takes the list as given) sees the
+// inputs that were checked.
+func checkPublicInputs(stated []string, count int, pw witness.Witness) error {
 	pub, err := pw.Public()
 	if err != nil {
 		return fmt.Errorf("public witness: %w", err)
@@ -303,6 +304,9 @@ func checkPublicInputs(stated []string, pw witness.Witness) error {
 	}
 	if len(stated) != len(vec) {
 		return invalid("the attestation lists %d public inputs; the circuit has %d", len(stated), len(vec))
+	}
+	if count != len(vec) {
+		return invalid("predicate.circuit.publicInputs is %d; the circuit has %d public inputs", count, len(vec))
 	}
 	for i := range vec {
 		var b big.Int
