@@ -138,7 +138,7 @@ type verifyInputs struct {
 
 func (in *verifyInputs) init(cmd *cobra.Command) {
 	in.cmd = cmd
-	in.readVK = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(in.vkPath) })
+	in.readVK = sync.OnceValues(func() ([]byte, error) { return readBounded(in.vkPath, "verifying key") })
 	in.readKeyDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.vkDir) })
 	in.readBench = sync.OnceValues(func() (*benchmark.Benchmark, error) { return benchmark.ReadFile(in.benchPath) })
 	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
@@ -149,6 +149,9 @@ func (in *verifyInputs) init(cmd *cobra.Command) {
 func (in *verifyInputs) verifyingKey(file string, st *attestation.Statement) ([]byte, string, error) {
 	if in.vkDir == "" {
 		vk, err := in.readVK()
+		if errors.Is(err, verifier.ErrInvalid) {
+			return nil, "", err
+		}
 		return vk, in.vkPath, err
 	}
 	kd, err := in.readKeyDir()
@@ -191,7 +194,10 @@ func (in *verifyInputs) transcript(st *attestation.Statement, b *benchmark.Bench
 // setup was checked, or an error: one wrapping verifier.ErrInvalid when the
 // attestation does not hold, an I/O error (exit status 3) otherwise.
 func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
-	data, err := os.ReadFile(file)
+	data, err := readBounded(file, "attestation")
+	if errors.Is(err, verifier.ErrInvalid) {
+		return nil, "", err
+	}
 	if err != nil {
 		return nil, "", ioErr(err) // missing or unreadable
 	}
@@ -234,6 +240,9 @@ func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
 		return nil, "", fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
 	}
 	vk, vkSource, err := in.verifyingKey(file, st)
+	if errors.Is(err, verifier.ErrInvalid) {
+		return nil, "", err // a verifying key too large to be one
+	}
 	if err != nil {
 		return nil, "", ioErr(err)
 	}
@@ -415,4 +424,27 @@ func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
 	fmt.Fprintf(w, "  setup             %s (%s)\n", p.Setup.Kind, setupHow)
 	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
+}
+
+// maxVerifyInput bounds what verify reads from an attestation or a
+// verifying key file: both are a few kilobytes, and reading /dev/zero or a
+// huge file whole exhausted memory and crashed the process.
+const maxVerifyInput = 64 << 20
+
+// readBounded reads path whole, up to maxVerifyInput bytes; a longer file
+// is an error wrapping verifier.ErrInvalid that names it as what.
+func readBounded(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxVerifyInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxVerifyInput {
+		return nil, fmt.Errorf("%w: %s is larger than %d MiB, far more than any zkeval %s", verifier.ErrInvalid, path, maxVerifyInput>>20, what)
+	}
+	return data, nil
 }
