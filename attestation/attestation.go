@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/atomicfile"
@@ -146,9 +147,23 @@ func (s *Statement) WriteFile(path string) error {
 	return atomicfile.WriteFile(path, data, 0o644)
 }
 
-// Parse decodes a statement strictly: unknown fields, trailing data, a wrong
-// _type or predicateType, or missing fields are errors naming source.
+// Parse decodes a statement strictly: bytes that are not UTF-8, unknown
+// fields, trailing data, a wrong _type or predicateType, or missing fields
+// are errors naming source.
 func Parse(data []byte, source string) (*Statement, error) {
+	// JSON is UTF-8 (RFC 8259); encoding/json replaces each invalid byte
+	// with U+FFFD, where other readers refuse the file or keep the byte.
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			off += n
+		}
+		return nil, fmt.Errorf("%s: not a zkeval attestation: byte %d is not UTF-8; JSON is UTF-8 text", source, off)
+	}
 	var s Statement
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

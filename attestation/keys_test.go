@@ -1,6 +1,7 @@
 package attestation
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,4 +55,18 @@ func TestParseRejectsLooseKeys(t *testing.T) {
 	// encoding/json also folds the Kelvin sign (U+212A) onto "k".
 	_, err := Parse([]byte(strings.Replace(s, `"kind": ""`, `"kind": "", "\u212aind": "x"`, 1)), "kelvin.json")
 	require.Error(t, err)
+}
+
+// TestParseRefusesInvalidUTF8: encoding/json turned a byte that is not
+// UTF-8 (here in the benchmark's name) into U+FFFD, so verify printed and
+// checked another text than the file holds.
+func TestParseRefusesInvalidUTF8(t *testing.T) {
+	ok := minimal(t)
+	bad := strings.Replace(ok, `"name": "b"`, "\"name\": \"b\xff\"", 1)
+	require.NotEqual(t, ok, bad)
+	_, err := Parse([]byte(bad), "bad.json")
+	require.ErrorContains(t, err, "bad.json: not a zkeval attestation: byte ")
+	require.ErrorContains(t, err, "is not UTF-8")
+	i := strings.Index(bad, "\xff")
+	require.ErrorContains(t, err, "byte "+strconv.Itoa(i)+" ")
 }
