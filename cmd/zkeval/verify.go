@@ -288,7 +288,7 @@ func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool
 		if asJSON {
 			_ = writeJSON(cmd.OutOrStdout(), verifyJSON{Valid: false, File: file, Error: err.Error()})
 		} else if errors.Is(err, verifier.ErrInvalid) {
-			fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", file)
+			fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", printable(file))
 		}
 		return err
 	}
@@ -332,13 +332,13 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 			failures = append(failures, failure{file, tag, err})
 			sum.Results = append(sum.Results, verifyJSON{Valid: false, File: file, Error: err.Error(), Unreadable: code != exitInvalid})
 			if !asJSON {
-				fmt.Fprintf(w, "%s  %s\n", tag, file)
+				fmt.Fprintf(w, "%s  %s\n", tag, printable(file))
 			}
 			continue
 		}
 		sum.Valid++
 		for _, wr := range res.Warnings {
-			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", file, wr)
+			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", printable(file), wr)
 		}
 		sum.Results = append(sum.Results, validJSON(file, res))
 		if !asJSON {
@@ -399,7 +399,8 @@ func validJSON(file string, res *verifier.Result) verifyJSON {
 
 func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string) {
 	p := res.Statement.Predicate
-	fmt.Fprintf(w, "VALID  %s\n", file)
+	// File names may come from a glob over a directory someone else fills.
+	fmt.Fprintf(w, "VALID  %s\n", printable(file))
 	fmt.Fprintf(w, "  model commitment  %s (%s)\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	sh := p.Circuit.Public.Shape
 	fmt.Fprintf(w, "  model shape       %s\n", sh.String())
