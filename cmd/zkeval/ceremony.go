@@ -407,14 +407,17 @@ func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
 	fmt.Fprintf(w, "  verified in     %.1f s\n", rep.Elapsed.Seconds())
 }
 
+// beaconText writes a beacon and where it comes from. Both are read from
+// the transcript, which whoever ran the ceremony wrote: their unprintable
+// runes are escaped, so that they cannot rewrite what verify prints.
 func beaconText(hex, source string) string {
 	if len(hex) > 24 {
 		hex = hex[:24] + "…"
 	}
 	if source != "" {
-		return fmt.Sprintf("%s (%s)", hex, source)
+		return fmt.Sprintf("%s (%s)", printable(hex), printable(source))
 	}
-	return hex
+	return printable(hex)
 }
 
 func newCeremonySealCmd() *cobra.Command {

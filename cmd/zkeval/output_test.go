@@ -18,3 +18,12 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconTextEscapes: a beacon's source is free text in the transcript.
+func TestBeaconTextEscapes(t *testing.T) {
+	got := beaconText("00112233445566778899aabbccddeeff", "drand\n  keys            checked\x1b[8m")
+	want := `00112233445566778899aabb… (drand\n  keys            checked\x1b[8m)`
+	if got != want {
+		t.Errorf("beaconText = %q, want %q", got, want)
+	}
+}
