@@ -51,7 +51,7 @@ type claimJSON struct {
 	Claim   string              `json:"claim"`
 	Holds   bool                `json:"holds"`
 	Value   string              `json:"value"`             // reduced fraction, or "hidden"
-	Decimal string              `json:"decimal,omitempty"` // the value with 4 places, truncated
+	Decimal string              `json:"decimal,omitempty"` // the value with 4 places, "≈" when rounded (claim.FormatRat)
 	Counts  []attestation.Count `json:"counts,omitempty"`
 	Hidden  bool                `json:"hidden,omitempty"`
 	Meaning string              `json:"meaning"`
