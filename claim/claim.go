@@ -45,7 +45,7 @@ type Claim struct {
 	Text       string   // the threshold as written
 }
 
-var claimRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*(>=|<=)\s*(\S+)\s*$`)
+var claimRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[([^\]]*)\])?\s*(>=|<=)\s*(\S+)\s*$`)
 var decimalRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 var fractionRE = regexp.MustCompile(`^[0-9]+/[0-9]+$`)
 
@@ -62,9 +62,9 @@ func Parse(s string) (*Claim, error) {
 	if !ok {
 		return nil, fmt.Errorf("claim %q: unknown metric %q; supported: %s", s, m[1], strings.Join(metric.Names(), ", "))
 	}
-	c := &Claim{Metric: name, Comparison: m[3], Text: m[4]}
-	if m[2] != "" || strings.Contains(s, "[") {
-		for _, kv := range strings.Split(m[2], ",") {
+	c := &Claim{Metric: name, Comparison: m[4], Text: m[5]}
+	if m[2] != "" { // brackets after the metric, even empty ones
+		for _, kv := range strings.Split(m[3], ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 			if !ok || v == "" {
@@ -114,7 +114,7 @@ func Parse(s string) (*Claim, error) {
 		}
 		return nil, fmt.Errorf("claim %q: %s claims use %s (%s)", s, name, def.Comparisons[0], why)
 	}
-	t, err := ParseThreshold(m[4])
+	t, err := ParseThreshold(m[5])
 	if err != nil {
 		return nil, fmt.Errorf("claim %q: %w", s, err)
 	}

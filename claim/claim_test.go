@@ -55,6 +55,11 @@ func TestParseErrors(t *testing.T) {
 		"accuracy >= abc":                    "not a decimal",
 		"accuracy >= 1/0":                    "not a number",
 		"accuracy >= 1/36893488147419103232": "below 2^64",
+		// a bracket in the threshold is the threshold's fault, not a selector's
+		"accuracy >= 0.5[":        `threshold "0.5[" is not a decimal`,
+		"accuracy >= 0.5[x]":      `threshold "0.5[x]" is not a decimal`,
+		"recall[] >= 0.5":         "not KEY=VALUE",
+		"recall[class=bad,] >= 1": "not KEY=VALUE",
 	}
 	for s, want := range cases {
 		_, err := Parse(s)
