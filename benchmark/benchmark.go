@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -215,6 +216,13 @@ func checkString(s string) error {
 		return fmt.Errorf("%d bytes; at most %d allowed", len(s), MaxStringBytes)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%q is not valid UTF-8", s)
+	}
+	// Names are printed by every command and in attestations: a control
+	// character or escape sequence could forge what a terminal shows.
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("%q holds the unprintable character %U; names may hold only printable characters and spaces", s, r)
+		}
 	}
 	return nil
 }

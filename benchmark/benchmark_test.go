@@ -155,21 +155,23 @@ func TestValidate(t *testing.T) {
 		edit func(b *Benchmark)
 		want string
 	}{
-		"empty name":      {func(b *Benchmark) { b.Name = "" }, "Name: empty"},
-		"empty split":     {func(b *Benchmark) { b.Split = "" }, "Split: empty"},
-		"bad utf8":        {func(b *Benchmark) { b.Name = "\xff" }, "not valid UTF-8"},
-		"long name":       {func(b *Benchmark) { b.Name = strings.Repeat("a", 65536) }, "65536 bytes"},
-		"no classes":      {func(b *Benchmark) { b.ClassNames = nil }, "0 classes"},
-		"empty class":     {func(b *Benchmark) { b.ClassNames[1] = "" }, "ClassNames[1]: empty"},
-		"duplicate class": {func(b *Benchmark) { b.ClassNames[1] = "0" }, "must be distinct"},
-		"no features":     {func(b *Benchmark) { b.NumFeatures = 0 }, "NumFeatures is 0"},
-		"zero scale":      {func(b *Benchmark) { b.InputScale = 0 }, "InputScale is 0"},
-		"negative scale":  {func(b *Benchmark) { b.InputScale = -255 }, "InputScale is -255"},
-		"no samples":      {func(b *Benchmark) { b.X, b.Labels = nil, nil }, "0 samples"},
-		"rows vs labels":  {func(b *Benchmark) { b.X = b.X[:3] }, "X has 3 rows but Labels has 4"},
-		"short row":       {func(b *Benchmark) { b.X[2] = []int64{1} }, "sample 2: 1 features"},
-		"label too big":   {func(b *Benchmark) { b.Labels[3] = 2 }, "sample 3: label 2 out of range [0, 2)"},
-		"negative label":  {func(b *Benchmark) { b.Labels[1] = -1 }, "sample 1: label -1"},
+		"empty name":       {func(b *Benchmark) { b.Name = "" }, "Name: empty"},
+		"empty split":      {func(b *Benchmark) { b.Split = "" }, "Split: empty"},
+		"bad utf8":         {func(b *Benchmark) { b.Name = "\xff" }, "not valid UTF-8"},
+		"escape in split":  {func(b *Benchmark) { b.Split = "test\x1b[2K" }, "unprintable character U+001B"},
+		"newline in class": {func(b *Benchmark) { b.ClassNames[0] = "a\nVALID" }, "unprintable character U+000A"},
+		"long name":        {func(b *Benchmark) { b.Name = strings.Repeat("a", 65536) }, "65536 bytes"},
+		"no classes":       {func(b *Benchmark) { b.ClassNames = nil }, "0 classes"},
+		"empty class":      {func(b *Benchmark) { b.ClassNames[1] = "" }, "ClassNames[1]: empty"},
+		"duplicate class":  {func(b *Benchmark) { b.ClassNames[1] = "0" }, "must be distinct"},
+		"no features":      {func(b *Benchmark) { b.NumFeatures = 0 }, "NumFeatures is 0"},
+		"zero scale":       {func(b *Benchmark) { b.InputScale = 0 }, "InputScale is 0"},
+		"negative scale":   {func(b *Benchmark) { b.InputScale = -255 }, "InputScale is -255"},
+		"no samples":       {func(b *Benchmark) { b.X, b.Labels = nil, nil }, "0 samples"},
+		"rows vs labels":   {func(b *Benchmark) { b.X = b.X[:3] }, "X has 3 rows but Labels has 4"},
+		"short row":        {func(b *Benchmark) { b.X[2] = []int64{1} }, "sample 2: 1 features"},
+		"label too big":    {func(b *Benchmark) { b.Labels[3] = 2 }, "sample 3: label 2 out of range [0, 2)"},
+		"negative label":   {func(b *Benchmark) { b.Labels[1] = -1 }, "sample 1: label -1"},
 	}
 	for name, c := range cases {
 		b := xorBenchmark()

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 
@@ -600,9 +601,18 @@ func Unmarshal(data []byte, source string) (*Benchmark, error) {
 // the file is the canonical encoding, sha256 of the file equals the Digest
 // of the result.
 func ReadFile(path string) (*Benchmark, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading benchmark: %w", err)
+	}
+	defer f.Close()
+	// A device or a FIFO given by mistake must not be read without end.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading benchmark: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: more than %d bytes; not a benchmark file written by `zkeval benchmark import`", path, MaxFileBytes)
 	}
 	b, err := Unmarshal(data, path)
 	switch {
@@ -613,6 +623,10 @@ func ReadFile(path string) (*Benchmark, error) {
 	}
 	return b, err
 }
+
+// MaxFileBytes bounds the size of a benchmark file ReadFile accepts (1 GiB,
+// above any benchmark within MaxIDXItems samples of MNIST's size).
+const MaxFileBytes = 1 << 30
 
 // WriteFile writes the canonical encoding of b to path, with permissions
 // 0644, replacing any existing file atomically: it writes a temporary file in

@@ -212,7 +212,7 @@ func Sort(shapes []Shape) error {
 	})
 	for i := 1; i < len(shapes); i++ {
 		if shapes[i].Key() == shapes[i-1].Key() && shapes[i].Comparison == shapes[i-1].Comparison {
-			return fmt.Errorf("claim %s %s appears twice; give each claim once", shapes[i].Key(), shapes[i].Comparison)
+			return fmt.Errorf("claim %s %s T appears twice (thresholds aside); give each claim once", shapes[i].Key(), shapes[i].Comparison)
 		}
 	}
 	if len(shapes) > MaxClaims {

@@ -22,6 +22,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -92,7 +93,13 @@ func GenerateKey(privPath, pubPath string) (keyID string, err error) {
 }
 
 func readPEM(path, want string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// An Ed25519 key in PEM is about 120 bytes; read a little more at most.
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return nil, err
 	}

@@ -27,8 +27,11 @@
 //   - demographic parity ratio when no group has a positive prediction is 1
 //     (every group's selection rate is 0, so the rates are equal);
 //   - metrics whose denominator is fixed by the benchmark (recall, false
-//     positive rate, F1, group rates) are refused by Resolve when that
-//     denominator is 0, e.g. recall of a class the benchmark never labels.
+//     positive rate, F1, group rates) are refused by claim.Resolve when that
+//     denominator is 0, e.g. recall of a class the benchmark never labels;
+//   - macro means are taken over every class of the benchmark, so
+//     claim.Resolve refuses them when a class is never labelled (scikit-learn
+//     would average over the classes labelled or predicted only).
 package metric
 
 import (
