@@ -221,7 +221,7 @@ func checkString(s string) error {
 	// character or escape sequence could forge what a terminal shows.
 	for _, r := range s {
 		if !unicode.IsPrint(r) {
-			return fmt.Errorf("%q holds the unprintable character %U; names may hold only printable characters and spaces", s, r)
+			return fmt.Errorf("%q holds the unprintable character %U; names may hold only printable characters and spaces (verify refuses attestations that carry others): rename it in the data or the schema and import again", s, r)
 		}
 	}
 	return nil
