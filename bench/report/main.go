@@ -234,7 +234,12 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 		att := filepath.Join(dir, "attestation-"+n+".json")
 		if st, err := attestation.ReadFile(att); err == nil {
 			p := st.Predicate
-			fmt.Fprintf(w, "Proof: %d bytes (compressed BN254 points). Claim: %s %s %s, proven value %s.\n\n", len(p.Proof.Bytes), p.Claims[0].Metric, p.Claims[0].Comparison, p.Claims[0].Threshold, p.Claims[0].Value)
+			c := p.Claims[0]
+			proven := c.Value
+			if len(c.Counts) == 1 && c.Metric == "accuracy" {
+				proven = fmt.Sprintf("%d/%d correct", c.Counts[0].Value, p.Benchmark.Samples)
+			}
+			fmt.Fprintf(w, "Proof: %d bytes (compressed BN254 points). Claim: %s %s %s, proven value %s.\n\n", len(p.Proof.Bytes), c.Metric, c.Comparison, c.Threshold, proven)
 		}
 		kd := filepath.Join(dir, "keys-"+n)
 		fmt.Fprintf(w, "Files: proving key %d bytes (uncompressed), verifying key %d bytes, constraint system %d bytes.\n\n",
