@@ -173,3 +173,23 @@ func TestValueByHand(t *testing.T) {
 	require.True(t, HoldsByPairs(Target{Metric: "precision", Class: 0}, l2, []int64{0, 0}, "<=", big.NewInt(0), big.NewInt(1)))
 	require.False(t, HoldsByPairs(Target{Metric: "precision", Class: 0}, l2, []int64{0, 0}, ">=", big.NewInt(1), big.NewInt(100)))
 }
+
+func TestDetermined(t *testing.T) {
+	// Binary task, two groups: the label counts are public.
+	l := NewLabels([]int{0, 1, 1, 0, 1}, []int{0, 0, 1, 1, 1}, 2, 2)
+	tp1 := Count{TP, -1, 1}
+	pred1 := Count{Pred, -1, 1}
+	tp0 := Count{TP, -1, 0}
+	// Alone, nothing is determined.
+	require.False(t, Determined([]Count{tp1}, nil, l))
+	// A count revealed by another claim is determined.
+	require.True(t, Determined([]Count{tp1}, []Count{tp1, pred1}, l))
+	// tp and predicted of one class fix the other class's tp in a binary
+	// task: tp0 = Pos0 - (pred1 - tp1).
+	require.True(t, Determined([]Count{tp0}, []Count{tp1, pred1}, l))
+	// ...but not when only tp1 is known.
+	require.False(t, Determined([]Count{tp0}, []Count{tp1}, l))
+	// Per-group counts sum to the overall count.
+	require.True(t, Determined([]Count{{Pred, -1, 1}}, []Count{{Pred, 0, 1}, {Pred, 1, 1}}, l))
+	require.False(t, Determined([]Count{{Pred, 0, 1}}, []Count{{Pred, -1, 1}}, l))
+}

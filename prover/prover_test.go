@@ -79,3 +79,23 @@ func TestProveRejectsKeysOfAnotherCircuit(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "single-party", st.Predicate.Setup.Kind)
 }
+
+func TestDeterminedHidden(t *testing.T) {
+	m := testfixture.Model(1)
+	b := testfixture.Benchmark(m, 1, 9)
+	shape := func(s string, reveal bool) claim.Shape {
+		c, err := claim.Parse(s)
+		require.NoError(t, err)
+		return c.Shape(reveal)
+	}
+	b.Labels[0] = 0 // every class labelled at least once
+	spec, err := circuits.NewSpec(m, b, []claim.Shape{
+		shape("precision[class=a] >= 0", true),
+		shape("recall[class=a] >= 0", false), // tp[class=a] is revealed by precision
+		shape("accuracy >= 0", false),        // needs the other classes' tp
+	})
+	require.NoError(t, err)
+	w := prover.DeterminedHidden(spec)
+	require.Len(t, w, 1)
+	require.Contains(t, w[0], "hidden claim recall[class=a] >= follows from the counts revealed for precision[class=a] >=")
+}

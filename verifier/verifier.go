@@ -49,6 +49,9 @@ type ClaimResult struct {
 	Hidden bool                // the value is not revealed
 	Value  *big.Rat            // the proven exact value, when revealed
 	Counts []attestation.Count // the proven counts, when revealed
+	// Determined is set on a hidden claim whose value the counts revealed
+	// by the other claims (with the public label counts) determine.
+	Determined bool
 }
 
 // Result is a successful verification.
@@ -196,6 +199,17 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		}
 		res.Claims = append(res.Claims, cr)
 		inputs[k] = in
+	}
+	var known []metric.Count
+	for k, sh := range pubDesc.Claims {
+		if sh.Reveal {
+			known = append(known, metric.Counts(targets[k], labels)...)
+		}
+	}
+	for k := range res.Claims {
+		if res.Claims[k].Hidden && len(known) > 0 {
+			res.Claims[k].Determined = metric.Determined(metric.Counts(targets[k], labels), known, labels)
+		}
 	}
 
 	// Public witness, rebuilt from the fields above.

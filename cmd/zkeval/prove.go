@@ -51,9 +51,12 @@ A false claim exits with status 1 and writes no attestation.`,
 			if err := checkOutputs(inputs, "-o", out); err != nil {
 				return err
 			}
-			m, b, claims, _, err := loadSpec(modelPath, benchPath, claims)
+			m, b, claims, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
+			}
+			for _, wr := range prover.DeterminedHidden(spec) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", wr)
 			}
 			salt, cm, err := commitment.ReadOpening(openingPath)
 			if err != nil {

@@ -106,6 +106,9 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 				return err
 			}
 			pr := reporter(cmd)
+			for _, wr := range prover.DeterminedHidden(spec) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", wr)
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", keys.SinglePartyWarning)
 			meta, err := keys.SetupSingleParty(spec, out, pr)
 			if err != nil {

@@ -55,6 +55,9 @@ type claimJSON struct {
 	Counts  []attestation.Count `json:"counts,omitempty"`
 	Hidden  bool                `json:"hidden,omitempty"`
 	Meaning string              `json:"meaning"`
+	// DeterminedByRevealed: a hidden claim whose value the counts revealed
+	// by the other claims determine.
+	DeterminedByRevealed bool `json:"determinedByRevealed,omitempty"`
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -384,7 +387,7 @@ func validJSON(file string, res *verifier.Result) verifyJSON {
 	p := res.Statement.Predicate
 	var claims []claimJSON
 	for _, c := range res.Claims {
-		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words}
+		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words, DeterminedByRevealed: c.Determined}
 		if !c.Hidden {
 			cj.Value, cj.Decimal, cj.Counts = c.Value.RatString(), claim.FormatRat(c.Value), c.Counts
 		}
@@ -411,7 +414,11 @@ func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string
 	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
 	for _, c := range res.Claims {
 		if c.Hidden {
-			fmt.Fprintf(w, "  claim             %s: holds; exact value hidden\n", c.Text)
+			if c.Determined {
+				fmt.Fprintf(w, "  claim             %s: holds; value not published, but the counts the other claims reveal determine it\n", c.Text)
+			} else {
+				fmt.Fprintf(w, "  claim             %s: holds; exact value hidden\n", c.Text)
+			}
 		} else {
 			var counts []string
 			for _, n := range c.Counts {
