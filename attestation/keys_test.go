@@ -16,7 +16,7 @@ func minimal(t *testing.T) string {
 		Predicate: Predicate{
 			Model:     ModelInfo{Commitment: "0x01", CommitmentScheme: "s"},
 			Benchmark: BenchmarkInfo{Name: "b", Split: "test", Samples: 3, Digest: map[string]string{"sha256": "aa"}},
-			Claims:    []Claim{{Metric: "accuracy", Comparison: ">=", Threshold: "0.5", Value: "2/3", Counts: []Count{{Name: "tp", Value: 2}}}},
+			Claims:    []Claim{{Metric: "accuracy", Comparison: ">=", Threshold: "0.5", Value: "2/3", Counts: []Count{{Name: "correct", Value: 2}}}},
 			Circuit:   CircuitInfo{ID: "cc"},
 			Proof:     ProofInfo{System: "groth16", Curve: "bn254", VerifyingKey: map[string]string{"sha256": "dd"}, Bytes: []byte{1}},
 			Notes:     map[string]any{"k": map[string]any{"a": 1}},

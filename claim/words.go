@@ -2,6 +2,7 @@ package claim
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/zkeval/zkeval/metric"
@@ -53,4 +54,39 @@ func groupSizes(n Names, l metric.Labels, class int, what string) string {
 		}
 	}
 	return strings.Join(parts, ", ") + " " + what
+}
+
+// GroupRates writes, for a revealed fairness claim, each group's rates from
+// the claim's counts (in metric.Counts order), e.g. `selection rate of
+// "good": male 145/208 ≈0.6971, female 71/92 ≈0.7717`; "" for other
+// metrics.
+func GroupRates(t metric.Target, n Names, l metric.Labels, counts []int64) string {
+	if !t.ByGroup || len(counts) != len(metric.Counts(t, l)) {
+		return ""
+	}
+	cls := fmt.Sprintf("%q", n.Classes[t.Positive])
+	list := func(num func(g int) int64, den func(g int) int64) string {
+		var parts []string
+		for g, name := range n.Groups {
+			d := den(g)
+			v := "undefined"
+			if d > 0 {
+				v = FormatRat(big.NewRat(num(g), d))
+			}
+			parts = append(parts, fmt.Sprintf("%s %d/%d %s", name, num(g), d, v))
+		}
+		return strings.Join(parts, ", ")
+	}
+	pos := func(g int) int64 { return l.PosOf(g, t.Positive) }
+	neg := func(g int) int64 { return l.N(g) - l.PosOf(g, t.Positive) }
+	switch t.Metric {
+	case "demographic_parity_difference", "demographic_parity_ratio":
+		return "selection rate of " + cls + ": " + list(func(g int) int64 { return counts[g] }, l.N)
+	case "equal_opportunity_difference":
+		return "true positive rate for " + cls + ": " + list(func(g int) int64 { return counts[g] }, pos)
+	case "equalized_odds_difference":
+		return "true positive rate for " + cls + ": " + list(func(g int) int64 { return counts[2*g] }, pos) +
+			"; false positive rate: " + list(func(g int) int64 { return counts[2*g+1] - counts[2*g] }, neg)
+	}
+	return ""
 }

@@ -173,9 +173,13 @@ type Count struct {
 }
 
 // Name writes the count with the benchmark's names, e.g.
-// "tp[class=bad,group=female]" or "tp" (every class and group).
+// "tp[class=bad,group=female]", or "correct" for the true positives of every
+// class (the correct predictions).
 func (c Count) Name(classes, groups []string) string {
 	s := c.Kind
+	if c.Kind == TP && c.Class < 0 {
+		s = "correct" // true positives over every class: the correct predictions
+	}
 	var sel []string
 	if c.Class >= 0 {
 		sel = append(sel, "class="+classes[c.Class])

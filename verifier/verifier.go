@@ -52,6 +52,9 @@ type ClaimResult struct {
 	// Determined is set on a hidden claim whose value the counts revealed
 	// by the other claims (with the public label counts) determine.
 	Determined bool
+	// Rates gives each group's rates for a revealed fairness claim
+	// (claim.GroupRates), "" otherwise.
+	Rates string
 }
 
 // Result is a successful verification.
@@ -299,6 +302,7 @@ func checkClaim(k int, ac attestation.Claim, shape claim.Shape, t metric.Target,
 		return cr, in, invalid("claim %s: the stated value %s does not satisfy it", cl, ac.Value)
 	}
 	cr.Value, cr.Counts = v, ac.Counts
+	cr.Rates = claim.GroupRates(t, names, labels, in.Counts)
 	return cr, in, nil
 }
 

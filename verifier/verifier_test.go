@@ -103,7 +103,7 @@ func TestValidAttestationVerifies(t *testing.T) {
 	require.Len(t, res.Claims, 1)
 	require.Equal(t, big.NewRat(w.count, 24).String(), res.Claims[0].Value.String())
 	require.Equal(t, w.count, res.Claims[0].Counts[0].Value)
-	require.Equal(t, "tp", res.Claims[0].Counts[0].Name)
+	require.Equal(t, "correct", res.Claims[0].Counts[0].Name)
 	require.Contains(t, res.Warnings[0], "single-party")
 	// The attestation survives its own file encoding.
 	res, err = verifier.Verify(clone(t, w.st), w.vk, "vk", verifier.Options{})
@@ -223,7 +223,7 @@ func TestHiddenCount(t *testing.T) {
 	st := clone(t, w.st)
 	st.Predicate.Claims[0].Hidden = false
 	st.Predicate.Claims[0].Value = "1"
-	st.Predicate.Claims[0].Counts = []attestation.Count{{Name: "tp", Value: 12}}
+	st.Predicate.Claims[0].Counts = []attestation.Count{{Name: "correct", Value: 12}}
 	_, err = verifier.Verify(st, w.vk, "vk", verifier.Options{})
 	require.ErrorIs(t, err, verifier.ErrInvalid)
 }

@@ -30,6 +30,7 @@ type verifyJSON struct {
 	ModelCommitment  string      `json:"modelCommitment,omitempty"`
 	Benchmark        any         `json:"benchmark,omitempty"`
 	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
+	OfficialData     string      `json:"officialData,omitempty"`
 	Claims           []claimJSON `json:"claims,omitempty"`
 	ProofSystem      string      `json:"proofSystem,omitempty"`
 	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
@@ -58,6 +59,8 @@ type claimJSON struct {
 	// DeterminedByRevealed: a hidden claim whose value the counts revealed
 	// by the other claims determine.
 	DeterminedByRevealed bool `json:"determinedByRevealed,omitempty"`
+	// GroupRates: each group's rates, for a revealed fairness claim.
+	GroupRates string `json:"groupRates,omitempty"`
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -389,13 +392,14 @@ func validJSON(file string, res *verifier.Result) verifyJSON {
 	for _, c := range res.Claims {
 		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words, DeterminedByRevealed: c.Determined}
 		if !c.Hidden {
-			cj.Value, cj.Decimal, cj.Counts = c.Value.RatString(), claim.FormatRat(c.Value), c.Counts
+			cj.Value, cj.Decimal, cj.Counts, cj.GroupRates = c.Value.RatString(), claim.FormatRat(c.Value), c.Counts, c.Rates
 		}
 		claims = append(claims, cj)
 	}
 	return verifyJSON{
 		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
-		Claims: claims, ProofSystem: "groth16/bn254", VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
+		OfficialData: verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]),
+		Claims:       claims, ProofSystem: "groth16/bn254", VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
 		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
 	}
 }
@@ -412,6 +416,9 @@ func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string
 		how = "recomputed from the file given"
 	}
 	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
+	if od := verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]); od != "" {
+		fmt.Fprintf(w, "  official data     %s\n", od)
+	}
 	for _, c := range res.Claims {
 		if c.Hidden {
 			if c.Determined {
@@ -427,6 +434,9 @@ func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string
 			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
 		}
 		fmt.Fprintf(w, "                    %s\n", c.Words)
+		if c.Rates != "" {
+			fmt.Fprintf(w, "                    %s\n", c.Rates)
+		}
 	}
 	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
