@@ -41,11 +41,16 @@ type verifyJSON struct {
 
 // verifyManyJSON is the --json result for several attestations.
 type verifyManyJSON struct {
-	Checked    int          `json:"checked"`
-	Valid      int          `json:"valid"`
-	Invalid    int          `json:"invalid"`
-	Unreadable int          `json:"unreadable"`
-	Results    []verifyJSON `json:"results"`
+	Checked    int `json:"checked"`
+	Valid      int `json:"valid"`
+	Invalid    int `json:"invalid"`
+	Unreadable int `json:"unreadable"`
+	// SingleParty and Unchecked count valid attestations whose keys come
+	// from a single-party setup, and those whose benchmark digest was not
+	// recomputed (no --benchmark): valid proofs that prove less.
+	SingleParty int          `json:"validWithSinglePartyKeys"`
+	Unchecked   int          `json:"validWithBenchmarkNotRecomputed"`
+	Results     []verifyJSON `json:"results"`
 }
 
 type claimJSON struct {
@@ -343,6 +348,12 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 			continue
 		}
 		sum.Valid++
+		if res.Statement.Predicate.Setup.Kind == keys.SingleParty {
+			sum.SingleParty++
+		}
+		if !res.BenchmarkChecked {
+			sum.Unchecked++
+		}
 		for _, wr := range res.Warnings {
 			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", printable(file), wr)
 		}
@@ -373,6 +384,16 @@ func manySummary(s verifyManyJSON) string {
 	line := fmt.Sprintf("checked %d attestations: %d valid, %d invalid", s.Checked, s.Valid, s.Invalid)
 	if s.Unreadable > 0 {
 		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
+	}
+	var caveats []string
+	if s.SingleParty > 0 {
+		caveats = append(caveats, fmt.Sprintf("%d with single-party keys (forgeable by whoever made them)", s.SingleParty))
+	}
+	if s.Unchecked > 0 {
+		caveats = append(caveats, fmt.Sprintf("%d whose benchmark was not recomputed", s.Unchecked))
+	}
+	if len(caveats) > 0 {
+		line += "; of the valid: " + strings.Join(caveats, ", ")
 	}
 	return line
 }
