@@ -14,7 +14,9 @@
 # Heavy for large circuits: a phase-1 contribution and the phase-1 beacon
 # each cost about 5·N scalar multiplications on one core, and phase2, seal
 # and verify each rerun Phase2.Initialize (O(N log N) group operations plus
-# one per constraint term with a non-trivial coefficient).
+# one per constraint term with a non-trivial coefficient). To estimate
+# that step's CPU time for a circuit without running it:
+#   go run ./bench/phase2cost --model MODEL.zkm --benchmark FILE.bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:?usage: bench/ceremony.sh MODEL.zkm FILE.bench [OUT]}
