@@ -3,7 +3,8 @@
 # ceremony) for one model and benchmark: init, each phase-1 contribution,
 # closing phase 1 (phase2, which runs gnark's Phase2.Initialize), each
 # phase-2 contribution, seal and verify, each under GNU time. Prints a table
-# and writes "STEP wall_s peak_rss_kib" lines to OUT/times.txt and
+# and writes "STEP wall_s peak_rss_kib user_s sys_s" lines to OUT/times.txt
+# (on a shared machine the CPU times, user + sys, are the steadier figure) and
 # "FILE bytes" lines to OUT/sizes.txt; each step's progress lines (with
 # the time of every sub-step) are in OUT/STEP.err.
 #
@@ -13,7 +14,9 @@
 # Heavy for large circuits: a phase-1 contribution and the phase-1 beacon
 # each cost about 5·N scalar multiplications on one core, and phase2, seal
 # and verify each rerun Phase2.Initialize (O(N log N) group operations plus
-# one per constraint term with a non-trivial coefficient).
+# one per constraint term with a non-trivial coefficient). To estimate
+# that step's CPU time for a circuit without running it:
+#   go run ./bench/phase2cost --model MODEL.zkm --benchmark FILE.bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:?usage: bench/ceremony.sh MODEL.zkm FILE.bench [OUT]}
@@ -31,18 +34,18 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 DIR="$OUT/transcript"
 KEYS="$OUT/keys"
 
-# timed NAME CMD...: runs CMD under GNU time, appends "NAME wall_s rss_kib"
-# to $OUT/times.txt and prints it.
+# timed NAME CMD...: runs CMD under GNU time, appends "NAME wall_s rss_kib
+# user_s sys_s" to $OUT/times.txt and prints it.
 timed() {
   local name=$1; shift
-  "$TIME" -f "%e %M" -o "$OUT/.t" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || { echo "bench: $name failed, see $OUT/$name.err" >&2; tail -5 "$OUT/$name.err" >&2; exit 1; }
-  read -r wall rss < "$OUT/.t"
-  echo "$name $wall $rss" >> "$OUT/times.txt"
-  printf '%-24s %9.1f s %9.0f MiB\n' "$name" "$wall" "$((rss / 1024))"
+  "$TIME" -f "%e %M %U %S" -o "$OUT/.t" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || { echo "bench: $name failed, see $OUT/$name.err" >&2; tail -5 "$OUT/$name.err" >&2; exit 1; }
+  read -r wall rss user sys < "$OUT/.t"
+  echo "$name $wall $rss $user $sys" >> "$OUT/times.txt"
+  printf '%-24s %9.1f s %9.1f s %9.0f MiB\n' "$name" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$((rss / 1024))"
 }
 
 : > "$OUT/times.txt"
-printf '%-24s %11s %13s\n' step wall "peak RSS"
+printf '%-24s %11s %11s %13s\n' step wall CPU "peak RSS"
 timed init $BIN ceremony init --model "$MODEL" --benchmark "$BENCH" -o "$DIR"
 for i in $(seq 1 "$P1"); do
   timed "phase1-contribute-$i" $BIN ceremony contribute "$DIR" --name "participant $i" --phase 1
