@@ -31,9 +31,11 @@ const claimSyntax = `Claims: METRIC[SELECTORS] >= T or METRIC[SELECTORS] <= T, T
 C is a class name of the benchmark, A its group attribute; fairness metrics
 need a binary task and take an optional positive=C (default: the second
 class), e.g. demographic_parity_ratio[group=sex,positive=good] >= 0.8.
---claim reveals the counts the claim's value is computed from, and so its
-exact value; --hidden-claim proves only the threshold; --hide-count hides
-every claim.`
+Macro means need every class labelled at least once. --claim reveals the
+counts the claim's value is computed from, and so its exact value;
+--hidden-claim proves only the threshold; --hide-count hides every claim.
+Revealed counts can determine a hidden claim's value (fpr[class=C] fixes
+precision[class=C]); setup and prove warn when they do.`
 
 // add registers --claim, --hidden-claim and --hide-count. For setup and
 // ceremonies only the claims' shapes count (thresholds are chosen at prove
