@@ -54,13 +54,15 @@ type verifyManyJSON struct {
 }
 
 type claimJSON struct {
-	Claim   string              `json:"claim"`
-	Holds   bool                `json:"holds"`
-	Value   string              `json:"value"`             // reduced fraction, or "hidden"
-	Decimal string              `json:"decimal,omitempty"` // the value with 4 places, "≈" when rounded (claim.FormatRat)
-	Counts  []attestation.Count `json:"counts,omitempty"`
-	Hidden  bool                `json:"hidden,omitempty"`
-	Meaning string              `json:"meaning"`
+	Claim   string `json:"claim"`
+	Holds   bool   `json:"holds"`
+	Value   string `json:"value"`             // reduced fraction, or "hidden"
+	Decimal string `json:"decimal,omitempty"` // the value with 4 places, rounded to the nearest
+	// DecimalExact says whether Decimal is the exact value (else Value is).
+	DecimalExact bool                `json:"decimalExact,omitempty"`
+	Counts       []attestation.Count `json:"counts,omitempty"`
+	Hidden       bool                `json:"hidden,omitempty"`
+	Meaning      string              `json:"meaning"`
 	// DeterminedByRevealed: a hidden claim whose value the counts revealed
 	// by the other claims determine.
 	DeterminedByRevealed bool `json:"determinedByRevealed,omitempty"`
@@ -413,7 +415,8 @@ func validJSON(file string, res *verifier.Result) verifyJSON {
 	for _, c := range res.Claims {
 		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words, DeterminedByRevealed: c.Determined}
 		if !c.Hidden {
-			cj.Value, cj.Decimal, cj.Counts, cj.GroupRates = c.Value.RatString(), claim.FormatRat(c.Value), c.Counts, c.Rates
+			d := claim.FormatRat(c.Value)
+			cj.Value, cj.Decimal, cj.DecimalExact, cj.Counts, cj.GroupRates = c.Value.RatString(), strings.TrimPrefix(d, "≈"), !strings.HasPrefix(d, "≈"), c.Counts, c.Rates
 		}
 		claims = append(claims, cj)
 	}
