@@ -89,7 +89,9 @@ each on its own: a bad file never stops the others. --vk, --benchmark,
 another benchmark than --benchmark is invalid. --vk-dir DIR instead finds
 each attestation's verifying key by the SHA-256 it names: every regular file
 directly in DIR is hashed once (subdirectories are skipped). Give exactly one
-of --vk and --vk-dir. After one block per attestation, a summary line counts
+of --vk and --vk-dir. --benchmark-dir DIR likewise finds each attestation's
+benchmark file by its digest (a .bench file's SHA-256 is the benchmark
+digest) and recomputes the digest from its samples, as --benchmark does. After one block per attestation, a summary line counts
 the valid, invalid and unreadable ones and names each that is not valid, with
 the reason; with --json, stdout holds one object {"checked", "valid",
 "invalid", "unreadable", "results"}, results being one object per file as
@@ -115,7 +117,9 @@ checked.`,
 				return usageErr("missing --vk VERIFYING.key or --vk-dir DIR")
 			case in.vkPath != "" && in.vkDir != "":
 				return usageErr("--vk and --vk-dir exclude each other: give one")
-			case in.transcriptDir != "" && in.benchPath == "" && len(args) > 1:
+			case in.benchPath != "" && in.benchDir != "":
+				return usageErr("--benchmark and --benchmark-dir exclude each other: give one")
+			case in.transcriptDir != "" && in.benchPath == "" && in.benchDir == "" && len(args) > 1:
 				return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
 			}
 			in.init(cmd)
@@ -129,6 +133,7 @@ checked.`,
 	c.Flags().StringVar(&in.vkPath, "vk", "", "verifying key file (from the keys directory or the ceremony), for every attestation")
 	c.Flags().StringVar(&in.vkDir, "vk-dir", "", "directory of verifying keys: each attestation's key is the file whose SHA-256 it names")
 	c.Flags().StringVar(&in.benchPath, "benchmark", "", "benchmark file: recompute and check its digest")
+	c.Flags().StringVar(&in.benchDir, "benchmark-dir", "", "directory of benchmark files: each attestation's benchmark is the file whose SHA-256 is its digest, recomputed from the samples")
 	c.Flags().StringVar(&in.transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
 	c.Flags().StringVar(&in.signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
 	addJSONFlag(c)
@@ -139,14 +144,16 @@ checked.`,
 // shares; each is read once, on first need, and its error kept, so that one
 // attestation alone reads its inputs in the order it always has.
 type verifyInputs struct {
-	vkPath, vkDir, benchPath, transcriptDir, signerPath string
+	vkPath, vkDir, benchPath, benchDir, transcriptDir, signerPath string
 
-	cmd         *cobra.Command
-	readVK      func() ([]byte, error)
-	readKeyDir  func() (*verifier.KeyDir, error)
-	readBench   func() (*benchmark.Benchmark, error)
-	readSigner  func() (ed25519.PublicKey, error)
-	transcripts map[string]error // checkTranscript's result by its inputs
+	cmd          *cobra.Command
+	readVK       func() ([]byte, error)
+	readKeyDir   func() (*verifier.KeyDir, error)
+	readBench    func() (*benchmark.Benchmark, error)
+	readBenchDir func() (*verifier.KeyDir, error)
+	benches      map[string]*benchmark.Benchmark // by digest, from --benchmark-dir
+	readSigner   func() (ed25519.PublicKey, error)
+	transcripts  map[string]error // checkTranscript's result by its inputs
 }
 
 func (in *verifyInputs) init(cmd *cobra.Command) {
@@ -154,6 +161,8 @@ func (in *verifyInputs) init(cmd *cobra.Command) {
 	in.readVK = sync.OnceValues(func() ([]byte, error) { return readBounded(in.vkPath, "verifying key") })
 	in.readKeyDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.vkDir) })
 	in.readBench = sync.OnceValues(func() (*benchmark.Benchmark, error) { return benchmark.ReadFile(in.benchPath) })
+	in.readBenchDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.benchDir) })
+	in.benches = map[string]*benchmark.Benchmark{}
 	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
 	in.transcripts = map[string]error{}
 }
@@ -265,6 +274,11 @@ func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
 			return nil, "", ioErr(err)
 		}
 	}
+	if in.benchDir != "" {
+		if opt.Benchmark, opt.BenchmarkFile, err = in.benchmarkFor(file, st); err != nil {
+			return nil, "", ioErr(err)
+		}
+	}
 	res, err := verifier.Verify(st, vk, vkSource, opt)
 	if err != nil {
 		if errors.Is(err, verifier.ErrInvalid) {
@@ -291,6 +305,34 @@ func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
 		setupHow += "; statement signed by key " + signer
 	}
 	return res, setupHow, nil
+}
+
+// benchmarkFor returns the benchmark of --benchmark-dir whose file has the
+// SHA-256 st names (a benchmark file is its canonical encoding, so its
+// SHA-256 is the benchmark digest), and the file's path.
+func (in *verifyInputs) benchmarkFor(file string, st *attestation.Statement) (*benchmark.Benchmark, string, error) {
+	bd, err := in.readBenchDir()
+	if err != nil {
+		return nil, "", fmt.Errorf("--benchmark-dir: %w", err)
+	}
+	want := st.Predicate.Benchmark.Digest["sha256"]
+	path, data, err := bd.Lookup(want)
+	var nk *verifier.NoKeyError
+	if errors.As(err, &nk) {
+		return nil, "", fmt.Errorf("%s is about the benchmark with SHA-256 %s, but no file in --benchmark-dir %s has that SHA-256 (%d files hashed)", file, printable(want), in.benchDir, nk.Files)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if b, ok := in.benches[want]; ok {
+		return b, path, nil
+	}
+	b, err := benchmark.Unmarshal(data, path)
+	if err != nil {
+		return nil, "", err
+	}
+	in.benches[want] = b
+	return b, path, nil
 }
 
 // verifySingle checks one attestation; its output is the one verify has
