@@ -44,5 +44,6 @@ for n in $SIZES; do
     timed "verify-$n-$r" $BIN verify "$OUT/attestation-$n.json" --vk "$OUT/keys-$n/verifying.key" --json
   done
 done
+go test -run XXX -bench BenchmarkVerify -benchtime 200x -count 5 ./verifier | grep '^Benchmark' > "$OUT/verify-bench.txt"
 go run ./bench/report -out "$OUT" -sizes "$SIZES" -runs "$RUNS" -vruns "$VRUNS" -note "${BENCH_NOTE:-}" > BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md" >&2
