@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode"
@@ -76,4 +78,18 @@ func printable(s string) string {
 		b.WriteString(q[1 : len(q)-1])
 	}
 	return b.String()
+}
+
+// HeavyGCPercent is the garbage collector target (GOGC) of the commands
+// that hold a proving key and constraint system: 25 instead of Go's 100
+// keeps the heap closer to the live set. Measured on the 1,000-image MNIST
+// prove: peak RSS 1.86 GiB at 100, 1.52 GiB at 25, no slower.
+const HeavyGCPercent = 25
+
+// lowerGCTarget applies HeavyGCPercent unless the GOGC environment variable
+// chooses otherwise.
+func lowerGCTarget() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(HeavyGCPercent)
+	}
 }

@@ -35,6 +35,7 @@ A false claim exits with status 1 and writes no attestation.`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
+			lowerGCTarget()
 			if err := requireFlags(cmd, "model", "opening", "benchmark", "keys", "output"); err != nil {
 				return err
 			}

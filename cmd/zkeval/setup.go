@@ -88,6 +88,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
+			lowerGCTarget()
 			if err := requireFlags(cmd, "model", "benchmark", "output"); err != nil {
 				return err
 			}
