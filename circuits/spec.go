@@ -64,21 +64,26 @@ type Spec struct {
 // the model's native inference; they are part of the public architecture.
 // It returns an error when the model and the benchmark disagree on input
 // size, scale or classes, a value exceeds the bounds of model.CheckBounds,
-// or a claim does not fit the benchmark (see claim.Resolve).
+// or a claim does not fit the benchmark (a *ClaimError; see claim.Resolve).
 func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
+	// The claims first: they need only the benchmark's labels, and a claim
+	// that does not fit should not wait for the model's native inference.
+	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}
+	if err := claim.Sort(s.Claims); err != nil {
+		return nil, err
+	}
+	if err := s.resolveClaims(); err != nil {
+		return nil, err
+	}
 	lo, hi, err := measureAcc(m, b)
 	if err != nil {
 		return nil, err
 	}
 	acc, ranges := accBits(lo, hi), accRanges(lo, hi)
-	d, err := b.Digest()
-	if err != nil {
+	if s.Digest, err = b.Digest(); err != nil {
 		return nil, err
 	}
-	s := &Spec{Shape: m.Shape(), AccBits: acc, Bench: b, Digest: d, Claims: append([]claim.Shape(nil), claims...)}
-	if err := claim.Sort(s.Claims); err != nil {
-		return nil, err
-	}
+	s.AccBits = acc
 	s.ReLU = ChooseReLU(s.Shape, ranges, b.Len())
 	s.ReLUTable = make([]Range, len(ranges))
 	for l, g := range s.ReLU {
@@ -87,9 +92,6 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 		}
 	}
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
-	if err := s.resolveClaims(); err != nil {
-		return nil, err
-	}
 	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len(), s.NeedsPredictions())
 	return s, s.Validate()
 }
@@ -315,33 +317,54 @@ func (s *Spec) Validate() error {
 // resolveClaims checks the claims against the benchmark and caches their
 // targets and the benchmark's label counts.
 func (s *Spec) resolveClaims() error {
-	if len(s.Claims) == 0 {
-		return fmt.Errorf("spec: no claim; a proof carries at least one")
-	}
-	sorted := append([]claim.Shape(nil), s.Claims...)
-	if err := claim.Sort(sorted); err != nil {
-		return fmt.Errorf("spec: %w", err)
-	}
-	for i := range sorted {
-		if sorted[i] != s.Claims[i] {
-			return fmt.Errorf("spec: claims are not in canonical order (claim.Sort)")
-		}
-	}
 	b := s.Bench
 	s.labels = metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
-	s.targets = make([]metric.Target, len(s.Claims))
-	for i, c := range s.Claims {
-		t, err := claim.Resolve(c, s.Names(), s.labels)
-		if err != nil {
-			return err
-		}
-		if w := metric.DifferenceBits(t, s.labels, claim.ThresholdBits+MaxRangeBase); w > MaxClaimBits {
-			return fmt.Errorf("%s over %d samples and %d classes needs %d-bit range checks, more than the %d this circuit allows; claim a per-class metric instead", c.Key(), b.Len(), len(b.ClassNames), w, MaxClaimBits)
-		}
-		s.targets[i] = t
+	ts, err := resolveShapes(s.Claims, s.Names(), s.labels)
+	if err != nil {
+		return err
 	}
+	s.targets = ts
 	return nil
 }
+
+// resolveShapes checks that shapes are at least one, in canonical order
+// (claim.Sort) and each fit the benchmark's names and label counts
+// (claim.Resolve) within MaxClaimBits, and returns their targets. Spec and
+// Public share it, so that a prover and a verifier accept the same claims.
+func resolveShapes(shapes []claim.Shape, names claim.Names, l metric.Labels) ([]metric.Target, error) {
+	if len(shapes) == 0 {
+		return nil, fmt.Errorf("claims: none; a proof carries at least one")
+	}
+	sorted := append([]claim.Shape(nil), shapes...)
+	if err := claim.Sort(sorted); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	for i := range sorted {
+		if sorted[i] != shapes[i] {
+			return nil, fmt.Errorf("claims: not in canonical order (claim.Sort)")
+		}
+	}
+	ts := make([]metric.Target, len(shapes))
+	for i, c := range shapes {
+		t, err := claim.Resolve(c, names, l)
+		if err != nil {
+			return nil, &ClaimError{err}
+		}
+		if w := metric.DifferenceBits(t, l, claim.ThresholdBits+MaxRangeBase); w > MaxClaimBits {
+			return nil, fmt.Errorf("%s over %d samples and %d classes needs %d-bit range checks, more than the %d this circuit allows; claim a per-class metric instead", c.Key(), l.N(-1), l.Classes(), w, MaxClaimBits)
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// ClaimError is NewSpec's error for a claim that does not fit the benchmark
+// (an unknown class or group attribute, a class never labelled; see
+// claim.Resolve), as opposed to a model and benchmark that do not fit.
+type ClaimError struct{ Err error }
+
+func (e *ClaimError) Error() string { return e.Err.Error() }
+func (e *ClaimError) Unwrap() error { return e.Err }
 
 // MaxClaimBits bounds the range checks of a claim's inequalities, far below
 // the BN254 scalar field's 254 bits, so that a negative difference can never
@@ -459,26 +482,9 @@ func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
 		return l, nil, fmt.Errorf("labelCounts sum to %d, but the circuit has %d samples", total, p.Samples)
 	}
 	l.Pos = p.LabelCounts
-	if len(p.Claims) == 0 {
-		return l, nil, fmt.Errorf("claims: none")
-	}
-	sorted := append([]claim.Shape(nil), p.Claims...)
-	if err := claim.Sort(sorted); err != nil {
-		return l, nil, fmt.Errorf("claims: %w", err)
-	}
-	for i := range sorted {
-		if sorted[i] != p.Claims[i] {
-			return l, nil, fmt.Errorf("claims: not in canonical order")
-		}
-	}
-	names := claim.Names{Classes: p.Classes, GroupAttribute: p.GroupAttribute, Groups: p.Groups}
-	ts := make([]metric.Target, len(p.Claims))
-	for i, c := range p.Claims {
-		t, err := claim.Resolve(c, names, l)
-		if err != nil {
-			return l, nil, fmt.Errorf("claims[%d]: %w", i, err)
-		}
-		ts[i] = t
+	ts, err := resolveShapes(p.Claims, claim.Names{Classes: p.Classes, GroupAttribute: p.GroupAttribute, Groups: p.Groups}, l)
+	if err != nil {
+		return l, nil, err
 	}
 	return l, ts, nil
 }

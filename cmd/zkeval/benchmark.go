@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -227,9 +226,6 @@ Examples:
 					return usageErr("--limit %d: %v", limit, err)
 				}
 			}
-			if err := checkNames(b, args[len(args)-1]); err != nil {
-				return ioErr(err)
-			}
 			if err := benchmark.WriteFile(out, b); err != nil {
 				return ioErr(err)
 			}
@@ -318,40 +314,4 @@ func newBenchmarkInfoCmd() *cobra.Command {
 	}
 	addJSONFlag(c)
 	return c
-}
-
-// checkNames refuses a benchmark whose name, split, class names, group
-// attribute or group names hold a rune a terminal does not print as itself
-// (a control or format character, a space other than U+0020): zkeval verify
-// prints them and refuses attestations that carry such text, so that it
-// cannot rewrite what verify prints. file names the benchmark's source.
-func checkNames(b *benchmark.Benchmark, file string) error {
-	check := func(what, s string) error {
-		for _, r := range s {
-			if !unicode.IsPrint(r) {
-				return fmt.Errorf("%s: %s %q holds the unprintable character %U; zkeval verify refuses attestations that carry it: rename it (in the data or the schema, or with --name or --split) and import the benchmark again", file, what, s, r)
-			}
-		}
-		return nil
-	}
-	if err := check("the benchmark name", b.Name); err != nil {
-		return err
-	}
-	if err := check("the split", b.Split); err != nil {
-		return err
-	}
-	for _, c := range b.ClassNames {
-		if err := check("class", c); err != nil {
-			return err
-		}
-	}
-	if err := check("the group attribute", b.GroupAttribute); err != nil {
-		return err
-	}
-	for _, g := range b.GroupNames {
-		if err := check("group", g); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,9 +9,7 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
-	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/keys"
-	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/prover"
 )
@@ -40,18 +39,11 @@ func loadSpec(modelPath, benchPath string, claims []prover.Claimed) (*model.Mode
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(err)
 	}
-	if err := checkNames(b, benchPath); err != nil {
-		return nil, nil, nil, nil, ioErr(err)
-	}
-	// Claims that do not fit the benchmark are usage errors.
-	names := claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}
-	labels := metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
-	for _, s := range shapes {
-		if _, err := claim.Resolve(s, names, labels); err != nil {
-			return nil, nil, nil, nil, usageErr("claim on benchmark %s: %v", benchPath, err)
-		}
-	}
 	spec, err := circuits.NewSpec(m, b, shapes)
+	// Claims that do not fit the benchmark are usage errors.
+	if ce := (*circuits.ClaimError)(nil); errors.As(err, &ce) {
+		return nil, nil, nil, nil, usageErr("claim on benchmark %s: %v", benchPath, ce)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(fmt.Errorf("%s on %s: %w", modelPath, benchPath, err))
 	}
