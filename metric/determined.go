@@ -89,3 +89,23 @@ func Determined(cs, known []Count, l Labels) bool {
 	}
 	return true
 }
+
+// DeterminedHidden reports, for each claim on targets[k] (revealed when
+// reveal[k]), whether it is hidden and yet determined by the counts the
+// revealed ones publish (see Determined).
+func DeterminedHidden(targets []Target, reveal []bool, l Labels) []bool {
+	var known []Count
+	for k, t := range targets {
+		if reveal[k] {
+			known = append(known, Counts(t, l)...)
+		}
+	}
+	out := make([]bool, len(targets))
+	if len(known) == 0 {
+		return out
+	}
+	for k, t := range targets {
+		out[k] = !reveal[k] && Determined(Counts(t, l), known, l)
+	}
+	return out
+}

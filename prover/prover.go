@@ -347,20 +347,17 @@ func PublicInputs(pub witness.Witness) ([]string, error) {
 // counts revealed by its other claims (with the public label counts)
 // determine, a warning naming it: such a claim is not hidden.
 func DeterminedHidden(spec *circuits.Spec) []string {
-	var known []metric.Count
+	reveal := make([]bool, len(spec.Claims))
 	var revealed []string
 	for k, sh := range spec.Claims {
-		if sh.Reveal {
-			known = append(known, metric.Counts(spec.Targets()[k], spec.Labels())...)
+		if reveal[k] = sh.Reveal; sh.Reveal {
 			revealed = append(revealed, sh.Key()+" "+sh.Comparison)
 		}
 	}
-	if len(known) == 0 {
-		return nil
-	}
 	var out []string
-	for k, sh := range spec.Claims {
-		if !sh.Reveal && metric.Determined(metric.Counts(spec.Targets()[k], spec.Labels()), known, spec.Labels()) {
+	for k, det := range metric.DeterminedHidden(spec.Targets(), reveal, spec.Labels()) {
+		if det {
+			sh := spec.Claims[k]
 			out = append(out, fmt.Sprintf("the value of the hidden claim %s %s follows from the counts revealed for %s and the public label counts: it is not secret; hide those claims too (--hidden-claim or --hide-count) if it must be", sh.Key(), sh.Comparison, strings.Join(revealed, ", ")))
 		}
 	}

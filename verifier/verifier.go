@@ -203,16 +203,12 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		res.Claims = append(res.Claims, cr)
 		inputs[k] = in
 	}
-	var known []metric.Count
+	reveal := make([]bool, len(pubDesc.Claims))
 	for k, sh := range pubDesc.Claims {
-		if sh.Reveal {
-			known = append(known, metric.Counts(targets[k], labels)...)
-		}
+		reveal[k] = sh.Reveal
 	}
-	for k := range res.Claims {
-		if res.Claims[k].Hidden && len(known) > 0 {
-			res.Claims[k].Determined = metric.Determined(metric.Counts(targets[k], labels), known, labels)
-		}
+	for k, det := range metric.DeterminedHidden(targets, reveal, labels) {
+		res.Claims[k].Determined = det
 	}
 
 	// Public witness, rebuilt from the fields above.
