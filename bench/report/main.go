@@ -205,6 +205,16 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 		}
 		fmt.Fprintf(w, "| verify, whole command | %s | %s |\n", fmtStats(vw, "s", 1), fmtStats(vrss, "MiB", 1.0/1024))
 		fmt.Fprintf(w, "| verify: checks and pairing, in process | %s | |\n\n", fmtStats(vin, "ms", 1000))
+		if rows, total, dur, err := cpuBreakdown(filepath.Join(dir, "prove-"+n+".pprof")); err == nil {
+			fmt.Fprintf(w, "Where the prove time goes: CPU profile of prove run 1 (`--cpuprofile`), %.1f s of wall time, %.1f CPU-seconds (%.2f cores busy on average). A sample counts toward the first row, in this order, that names a function of its stack: GC, SHA-256, key decoding, G2 and G1 MSMs, FFTs, Pedersen commitment, solver, native inference.\n\n", dur.Seconds(), total, total/dur.Seconds())
+			fmt.Fprintf(w, "| part | CPU seconds | share |\n|---|---:|---:|\n")
+			for _, r := range rows {
+				fmt.Fprintf(w, "| %s | %.1f | %.0f%% |\n", r.name, r.seconds, 100*r.seconds/total)
+			}
+			fmt.Fprintf(w, "\n")
+		} else if !os.IsNotExist(err) {
+			return err
+		}
 		if n == "10000" {
 			pmin, pmed, _ := stats(pw)
 			_, rmed, _ := stats(prss)

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/consensys/gnark/logger"
@@ -102,6 +103,19 @@ A command that fails leaves no output file behind.`,
 		Version:       prover.Version,
 	}
 	root.PersistentFlags().BoolP("verbose", "v", false, "also print gnark's own log lines (JSON) on stderr")
+	root.PersistentFlags().String("cpuprofile", "", "write a CPU profile of the command to `FILE` (runtime/pprof format; read it with `go tool pprof`)")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		path, _ := c.Flags().GetString("cpuprofile")
+		if path == "" {
+			return nil
+		}
+		var err error
+		stopProfile, err = startCPUProfile(path)
+		return err
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		return endCPUProfile(true)
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
@@ -114,9 +128,51 @@ func main() {
 	logger.SetOutput(os.Stderr)
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
+		endCPUProfile(false)
 		fmt.Fprintf(os.Stderr, "zkeval: %s\n", printable(err.Error()))
 		os.Exit(exitCode(err))
 	}
+}
+
+// stopProfile, when a CPU profile runs, stops it; keep says whether to keep
+// the file (a failed command leaves none behind).
+var stopProfile func(keep bool) error
+
+// endCPUProfile stops the CPU profile, if one runs.
+func endCPUProfile(keep bool) error {
+	if stopProfile == nil {
+		return nil
+	}
+	stop := stopProfile
+	stopProfile = nil
+	return stop(keep)
+}
+
+// startCPUProfile starts a CPU profile written to path and returns the
+// function that stops it, closes the file and, unless keep, removes it.
+func startCPUProfile(path string) (func(keep bool) error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, ioErr(fmt.Errorf("--cpuprofile: %w", err))
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
+	}
+	return func(keep bool) error {
+		pprof.StopCPUProfile()
+		err := f.Close()
+		if !keep {
+			os.Remove(path)
+			return nil
+		}
+		if err != nil {
+			os.Remove(path)
+			return ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
+		}
+		return nil
+	}, nil
 }
 
 // isCobraUsage recognises cobra's own argument and flag errors.
