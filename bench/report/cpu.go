@@ -87,4 +87,3 @@ func categoryOf(s *pprof.Sample) int {
 	}
 	return len(cpuCategories)
 }
-
