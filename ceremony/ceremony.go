@@ -124,6 +124,9 @@ type InitOptions struct {
 	// its phase-1 contributions, beacon and result are verified and copied,
 	// and phase 2 starts at once.
 	Phase1From string
+	// SaveSealState, with Phase1From, is a file to write the seal state to
+	// (see Phase2Options.SaveSealState).
+	SaveSealState string
 }
 
 // Init compiles the circuit of spec and creates the ceremony directory dir
@@ -132,6 +135,9 @@ type InitOptions struct {
 // wrap ErrInvalid when the reused phase 1 does not verify or is too small.
 func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 	pr := opt.Progress
+	if opt.SaveSealState != "" && opt.Phase1From == "" {
+		return nil, fmt.Errorf("a seal state can only be saved when phase 2 opens, with a reused phase 1")
+	}
 	if err := emptyDir(dir); err != nil {
 		return nil, err
 	}
@@ -195,7 +201,18 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 		return nil, err
 	}
 	m.Phase2 = &Phase2Info{Initial: ref}
+	if opt.SaveSealState != "" {
+		h, _ := sealStateFor(m)
+		done := pr.Start("write the seal state to " + opt.SaveSealState)
+		if err := writeSealState(opt.SaveSealState, h, st.commons, start.evals); err != nil {
+			return nil, fmt.Errorf("seal state %s: %w", opt.SaveSealState, err)
+		}
+		done("")
+	}
 	if _, err := writeManifest(dir, m); err != nil {
+		if opt.SaveSealState != "" {
+			os.Remove(opt.SaveSealState)
+		}
 		return nil, err
 	}
 	return m, nil
@@ -328,13 +345,24 @@ func Contribute(dir, participant string, opt ContributeOptions) (*Contribution, 
 	return &c, nil
 }
 
+// Phase2Options tunes StartPhase2.
+type Phase2Options struct {
+	Options
+	// SaveSealState, when set, is a file to write the seal state to (see
+	// SealOptions.SealState): the party that will seal keeps it so that
+	// Seal need not rerun Phase2.Initialize. The file is local, about
+	// 256 bytes per wire, and not part of the transcript.
+	SaveSealState string
+}
+
 // StartPhase2 closes phase 1 of the ceremony in dir with beacon (public
 // randomness announced after the last phase-1 contribution; source says
 // where it comes from), after verifying every phase-1 contribution, and
 // writes the phase-2 initial state of spec's circuit. Errors wrap ErrState
 // when phase 1 is not open or has no contribution, and ErrInvalid when the
-// transcript does not verify or is for another circuit.
-func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, opt Options) (*Manifest, error) {
+// transcript does not verify or is for another circuit. With
+// opt.SaveSealState it also writes the seal state for Seal.
+func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, opt Phase2Options) (*Manifest, error) {
 	m, data, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -359,8 +387,20 @@ func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, 
 	t := now()
 	m.Phase1.Beacon, m.Phase1.BeaconSource, m.Phase1.ClosedAt, m.Phase1.ResultSHA256 = hex.EncodeToString(beacon), source, &t, st.commonsSHA
 	m.Phase2 = &Phase2Info{Initial: ref}
+	if opt.SaveSealState != "" {
+		h, _ := sealStateFor(m)
+		done := opt.Progress.Start("write the seal state to " + opt.SaveSealState)
+		if err := writeSealState(opt.SaveSealState, h, st.commons, st.evals); err != nil {
+			os.Remove(filepath.Join(dir, ref.File))
+			return nil, fmt.Errorf("seal state %s: %w", opt.SaveSealState, err)
+		}
+		done("")
+	}
 	if err := rewriteManifest(dir, data, m); err != nil {
 		os.Remove(filepath.Join(dir, ref.File))
+		if opt.SaveSealState != "" {
+			os.Remove(opt.SaveSealState)
+		}
 		return nil, err
 	}
 	return m, nil
@@ -438,14 +478,28 @@ type SealResult struct {
 	Meta   *keys.Meta
 }
 
+// SealOptions tunes Seal.
+type SealOptions struct {
+	Options
+	// SealState, when set, is a seal-state file that StartPhase2 wrote
+	// (Phase2Options.SaveSealState) for this transcript. Seal then takes
+	// the phase-2 evaluations and the phase-1 values from it instead of
+	// verifying phase 1 again and rerunning Phase2.Initialize; it still
+	// checks every file's digest and the challenge chain, verifies every
+	// phase-2 contribution and recompiles the circuit. The file is trusted
+	// (see the seal-state format): run Verify afterwards, as anyone can.
+	SealState string
+}
+
 // Seal verifies the whole transcript in dir, applies beacon (public
 // randomness announced after the last phase-2 contribution; source says
 // where it comes from) with gnark's Phase2.Seal, records the seal in the
 // manifest and writes the keys directory keysOut with setup kind "ceremony"
 // and transcript {"sha256": transcript digest}. Sealing a sealed transcript
 // again with the same beacon only rewrites the keys; with another beacon it
-// fails with ErrInvalid.
-func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string, opt Options) (*SealResult, error) {
+// fails with ErrInvalid. With opt.SealState it trusts that file for phase 1
+// and the phase-2 evaluations (see SealOptions).
+func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string, opt SealOptions) (*SealResult, error) {
 	m, data, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -465,7 +519,22 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 			return nil, invalid("wrong beacon: %s is already sealed with beacon %s, not %s; a transcript is sealed once", dir, m.Seal.Beacon, got)
 		}
 	}
-	st, err := check(dir, m, data, checkParams{spec: spec, sealBeacon: beacon, pr: opt.Progress})
+	cp := checkParams{spec: spec, sealBeacon: beacon, pr: opt.Progress}
+	if opt.SealState != "" {
+		if err := matchCircuit(spec, m); err != nil {
+			return nil, err
+		}
+		want, err := sealStateFor(m)
+		if err != nil {
+			return nil, stateErr("%s: %v", dir, err)
+		}
+		done := opt.Progress.Start("read the seal state " + opt.SealState)
+		if cp.state, err = readSealState(opt.SealState, want); err != nil {
+			return nil, err
+		}
+		done("")
+	}
+	st, err := check(dir, m, data, cp)
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +688,10 @@ type checkParams struct {
 	spec        *circuits.Spec // nil: check phase 1 only
 	closeBeacon []byte         // close an open phase 1 with this beacon
 	sealBeacon  []byte         // seal an unsealed phase 2 with this beacon
-	pr          *progress.Reporter
+	// state, when set (Seal only), replaces the phase-1 checks and
+	// Phase2.Initialize: the commons and evaluations come from it.
+	state *sealState
+	pr    *progress.Reporter
 }
 
 // check verifies the transcript m (read from dir, data its bytes).
@@ -637,6 +709,13 @@ func check(dir string, m *Manifest, data []byte, p checkParams) (*state, error) 
 		return nil, err
 	}
 	done("")
+
+	if p.state != nil {
+		if err := startFromState(st, p); err != nil {
+			return nil, err
+		}
+		return checkPhase2(st, p)
+	}
 
 	// Phase 1.
 	beacon1 := p.closeBeacon
@@ -669,8 +748,43 @@ func check(dir string, m *Manifest, data []byte, p checkParams) (*state, error) 
 	if start.sha != m.Phase2.Initial.SHA256 {
 		return nil, &ContributionError{Phase: 2, File: m.Phase2.Initial.File, Err: fmt.Errorf("SHA-256 %s is not that of the initial state this circuit and phase 1 yield (%s): the phase-2 transcript belongs to another circuit or another phase 1", m.Phase2.Initial.SHA256, start.sha)}
 	}
-	shape := shapeOf(start.initial)
-	prev := start.initial
+	return checkPhase2(st, p)
+}
+
+// startFromState sets st's circuit, commons, evaluations and initial
+// phase-2 state from p.state and the transcript's initial-state file (whose
+// digest prepass checked), instead of verifying phase 1 and rerunning
+// Phase2.Initialize.
+func startFromState(st *state, p checkParams) error {
+	m := st.m
+	r1cs, err := compile(p.spec, p.pr)
+	if err != nil {
+		return err
+	}
+	if r1cs.GetNbConstraints() != m.Circuit.Constraints {
+		return invalid("the circuit compiles here to %d constraints, but the transcript records %d", r1cs.GetNbConstraints(), m.Circuit.Constraints)
+	}
+	if n := len(p.state.evals.G1.A); n != r1cs.GetNbInternalVariables()+r1cs.GetNbPublicVariables()+r1cs.GetNbSecretVariables() {
+		return fmt.Errorf("the seal state has evaluations for %d wires, but the circuit has %d", n, r1cs.GetNbInternalVariables()+r1cs.GetNbPublicVariables()+r1cs.GetNbSecretVariables())
+	}
+	initial := new(mpcsetup.Phase2)
+	done := p.pr.Start("read the phase-2 initial state")
+	if isIO, err := loadState(st.dir, m.Phase2.Initial, initial, nil); err != nil {
+		return &ContributionError{Phase: 2, File: m.Phase2.Initial.File, Err: err, io: isIO}
+	}
+	done("")
+	st.commons, st.commonsSHA = p.state.commons(), m.Phase1.ResultSHA256
+	st.r1cs, st.evals, st.last = r1cs, &p.state.evals, initial
+	return nil
+}
+
+// checkPhase2 verifies the phase-2 contributions in order from st.last and,
+// when a seal beacon is known, seals.
+func checkPhase2(st *state, p checkParams) (*state, error) {
+	m, dir, pr := st.m, st.dir, p.pr
+	var err error
+	shape := shapeOf(st.last)
+	prev := st.last
 	n2 := m.Count(2)
 	k := 0
 	for i := range m.Contributions {
@@ -713,7 +827,7 @@ func check(dir string, m *Manifest, data []byte, p checkParams) (*state, error) 
 	if n2 == 0 {
 		return nil, stateErr("phase 2 has no contribution to seal")
 	}
-	done = pr.Start("seal phase 2 with the beacon")
+	done := pr.Start("seal phase 2 with the beacon")
 	err = safely(func() error {
 		st.pk, st.vk = prev.Seal(st.commons, st.evals, beacon2)
 		return nil

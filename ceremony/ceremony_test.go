@@ -69,6 +69,8 @@ type world struct {
 	stale2Dir     string          // A after contribution 4, and stale2
 	contributions []*Contribution // A's, as Contribute returned them
 	sealA         *SealResult
+	sealStateA    string // A's seal state, saved by StartPhase2
+	unsealedA     string // A after its last phase-2 contribution, before the seal
 
 	attOnce sync.Once
 	attA    *attestation.Statement // proven with keysA
@@ -121,15 +123,17 @@ func build(t *testing.T) *world {
 	w.phase1Dir = copyDir(t, w.dirA, filepath.Join(tmp, "phase1"))
 	w.contributions = append(w.contributions, contribute(t, w.dirA, "auditor A"), contribute(t, w.dirA, "regulator"))
 
-	_, err = StartPhase2(w.specA, w.dirA, beacon1, "test beacon 1", Options{})
+	w.sealStateA = filepath.Join(tmp, "A.sealstate")
+	_, err = StartPhase2(w.specA, w.dirA, beacon1, "test beacon 1", Phase2Options{SaveSealState: w.sealStateA})
 	require.NoError(t, err)
 	w.contributions = append(w.contributions, contribute(t, w.dirA, "lab"))
 	w.stale2Dir = copyDir(t, w.dirA, filepath.Join(tmp, "stale2"))
 	w.contributions = append(w.contributions, contribute(t, w.dirA, "auditor A"), contribute(t, w.dirA, "regulator"))
 	w.stale2 = *contribute(t, w.stale2Dir, "mallory")
 
+	w.unsealedA = copyDir(t, w.dirA, filepath.Join(tmp, "unsealedA"))
 	w.keysA = filepath.Join(tmp, "keysA")
-	w.sealA, err = Seal(w.specA, w.dirA, beacon2, "test beacon 2", w.keysA, Options{})
+	w.sealA, err = Seal(w.specA, w.dirA, beacon2, "test beacon 2", w.keysA, SealOptions{})
 	require.NoError(t, err)
 
 	// B: same circuit, A's phase 1, its own phase 2.
@@ -137,7 +141,7 @@ func build(t *testing.T) *world {
 	_, err = Init(w.specA, w.dirB, InitOptions{Phase1From: w.dirA})
 	require.NoError(t, err)
 	contribute(t, w.dirB, "another lab")
-	_, err = Seal(w.specA, w.dirB, beacon2, "", w.keysB, Options{})
+	_, err = Seal(w.specA, w.dirB, beacon2, "", w.keysB, SealOptions{})
 	require.NoError(t, err)
 
 	// C: another benchmark, A's phase 1.
@@ -145,7 +149,7 @@ func build(t *testing.T) *world {
 	_, err = Init(w.specC, w.dirC, InitOptions{Phase1From: w.dirA})
 	require.NoError(t, err)
 	contribute(t, w.dirC, "lab")
-	_, err = Seal(w.specC, w.dirC, beacon2, "", w.keysC, Options{})
+	_, err = Seal(w.specC, w.dirC, beacon2, "", w.keysC, SealOptions{})
 	require.NoError(t, err)
 	return w
 }
@@ -273,7 +277,7 @@ func TestThreePartyCeremony(t *testing.T) {
 
 	// Sealing again with the same beacon rewrites the same keys.
 	again := t.TempDir()
-	res2, err := Seal(w.specA, w.dirA, beacon2, "", again, Options{})
+	res2, err := Seal(w.specA, w.dirA, beacon2, "", again, SealOptions{})
 	require.NoError(t, err)
 	require.Equal(t, meta.Files, res2.Meta.Files)
 }
@@ -544,7 +548,7 @@ func TestWrongBeaconRejected(t *testing.T) {
 	})
 	t.Run("seal again", func(t *testing.T) {
 		dir := copyDir(t, w.dirA, "")
-		_, err := Seal(w.specA, dir, other, "", t.TempDir(), Options{})
+		_, err := Seal(w.specA, dir, other, "", t.TempDir(), SealOptions{})
 		require.ErrorIs(t, err, ErrInvalid)
 		require.Contains(t, err.Error(), "already sealed")
 	})
@@ -577,7 +581,7 @@ func TestStepsOutOfOrder(t *testing.T) {
 	w := get(t)
 	_, err := Contribute(w.dirA, "late", ContributeOptions{})
 	require.ErrorIs(t, err, ErrState)
-	_, err = StartPhase2(w.specA, w.dirA, beacon1, "", Options{})
+	_, err = StartPhase2(w.specA, w.dirA, beacon1, "", Phase2Options{})
 	require.ErrorIs(t, err, ErrState)
 	_, err = Contribute(w.stale2Dir, "confused", ContributeOptions{Phase: 1})
 	require.ErrorIs(t, err, ErrState)
@@ -589,9 +593,9 @@ func TestStepsOutOfOrder(t *testing.T) {
 	fresh := filepath.Join(t.TempDir(), "c")
 	_, err = Init(w.specA, fresh, InitOptions{})
 	require.NoError(t, err)
-	_, err = StartPhase2(w.specA, fresh, beacon1, "", Options{})
+	_, err = StartPhase2(w.specA, fresh, beacon1, "", Phase2Options{})
 	require.ErrorIs(t, err, ErrState)
-	_, err = Seal(w.specA, fresh, beacon2, "", t.TempDir(), Options{})
+	_, err = Seal(w.specA, fresh, beacon2, "", t.TempDir(), SealOptions{})
 	require.ErrorIs(t, err, ErrState)
 	_, err = Init(w.specA, t.TempDir()+"/x", InitOptions{Phase1From: fresh})
 	require.ErrorIs(t, err, ErrState)

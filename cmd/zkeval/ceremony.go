@@ -28,10 +28,14 @@ both phases.
 
   zkeval ceremony init --model M.zkm --benchmark B.bench -o DIR
   zkeval ceremony contribute DIR --name "lab"            # each participant, in turn
-  zkeval ceremony phase2 DIR --beacon HEX --benchmark B.bench
+  zkeval ceremony phase2 DIR --beacon HEX --benchmark B.bench --save-seal-state S.bin
   zkeval ceremony contribute DIR --name "lab"            # each participant again
-  zkeval ceremony seal DIR --beacon HEX --benchmark B.bench -o KEYS_DIR
+  zkeval ceremony seal DIR --beacon HEX --benchmark B.bench -o KEYS_DIR --seal-state S.bin
   zkeval ceremony verify DIR --benchmark B.bench         # anyone, at any stage
+
+phase2 is the slow step (gnark's Phase2.Initialize: group FFTs of size N);
+--save-seal-state keeps its result in a local file so that seal, run by the
+same party, need not repeat it. verify always recomputes everything.
 
 A beacon is public randomness fixed in advance and unknown until after the
 last contribution of its phase (for instance a drand round announced
@@ -115,7 +119,7 @@ func parseBeaconFlag(s string) ([]byte, error) {
 func log2(n uint64) int { return bits.Len64(n) - 1 }
 
 func newCeremonyInitCmd() *cobra.Command {
-	var modelPath, benchPath, out, phase1From string
+	var modelPath, benchPath, out, phase1From, saveState string
 	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "init --model MODEL.zkm --benchmark FILE.bench -o DIR [--phase1 OTHER_DIR]",
@@ -127,7 +131,8 @@ of constraints. Phase-1 files take 192·N bytes each.
 
 --phase1 OTHER_DIR reuses the closed phase 1 of another ceremony (of size at
 least this circuit's constraints): its contributions are verified and copied,
-and phase 2 opens at once.`,
+and phase 2 opens at once; --save-seal-state FILE then keeps the seal state
+for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
@@ -135,6 +140,12 @@ and phase 2 opens at once.`,
 				return err
 			}
 			if err := checkOutputDir("-o", out); err != nil {
+				return err
+			}
+			if saveState != "" && phase1From == "" {
+				return usageErr("--save-seal-state needs --phase1: a seal state is saved when phase 2 opens")
+			}
+			if err := checkSealStateOutput(saveState, out); err != nil {
 				return err
 			}
 			claims, err := cf.parse(true)
@@ -145,7 +156,7 @@ and phase 2 opens at once.`,
 			if err != nil {
 				return err
 			}
-			m, err := ceremony.Init(spec, out, ceremony.InitOptions{Phase1From: phase1From, Options: ceremony.Options{Progress: reporter(cmd)}})
+			m, err := ceremony.Init(spec, out, ceremony.InitOptions{Phase1From: phase1From, SaveSealState: saveState, Options: ceremony.Options{Progress: reporter(cmd)}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -172,6 +183,7 @@ and phase 2 opens at once.`,
 	addSpecFlags(c, &modelPath, &benchPath, &cf, false)
 	c.Flags().StringVarP(&out, "output", "o", "", "ceremony directory to create (new or empty)")
 	c.Flags().StringVar(&phase1From, "phase1", "", "reuse the closed phase 1 of this ceremony directory")
+	c.Flags().StringVar(&saveState, "save-seal-state", "", "with --phase1: also write the seal state to this file (local, not part of the transcript; see ceremony seal --seal-state)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
@@ -229,7 +241,7 @@ contribute again on the new state.`,
 }
 
 func newCeremonyPhase2Cmd() *cobra.Command {
-	var modelPath, benchPath, beaconHex, source string
+	var modelPath, benchPath, beaconHex, source, saveState string
 	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "phase2 DIR --beacon HEX --benchmark FILE.bench [--model MODEL.zkm]",
@@ -238,7 +250,16 @@ func newCeremonyPhase2Cmd() *cobra.Command {
 randomness announced after the last phase-1 contribution), recompiles the
 circuit and writes the phase-2 initial state (gnark Phase2.Initialize), from
 which the phase-2 contributions start. Initialising phase 2 costs
-O(N log N) group operations and is the slow step.`,
+O(N log N) group operations and is the slow step.
+
+--save-seal-state FILE also writes what sealing needs beyond the transcript
+(gnark's phase-2 evaluations of every wire, about 256 bytes per wire, and
+three phase-1 points) to FILE, a local file that is not part of the
+transcript. Whoever will seal keeps it: "zkeval ceremony seal --seal-state
+FILE" then skips verifying phase 1 and rerunning the initialisation. Seal
+trusts that file; keys sealed from a damaged or forged one are not the keys
+the transcript yields, and "zkeval ceremony verify", which recomputes
+everything, rejects them.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
@@ -249,11 +270,14 @@ O(N log N) group operations and is the slow step.`,
 			if err != nil {
 				return err
 			}
+			if err := checkSealStateOutput(saveState, args[0]); err != nil {
+				return err
+			}
 			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, &cf)
 			if err != nil {
 				return err
 			}
-			m, err := ceremony.StartPhase2(spec, args[0], beacon, source, ceremony.Options{Progress: reporter(cmd)})
+			m, err := ceremony.StartPhase2(spec, args[0], beacon, source, ceremony.Phase2Options{SaveSealState: saveState, Options: ceremony.Options{Progress: reporter(cmd)}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -264,6 +288,9 @@ O(N log N) group operations and is the slow step.`,
 			fmt.Fprintf(w, "phase 1       closed after %d contributions with beacon %s\n", m.Count(1), m.Phase1.Beacon)
 			fmt.Fprintf(w, "phase-1 SRS   sha256 %s\n", m.Phase1.ResultSHA256)
 			fmt.Fprintf(w, "phase 2       open: initial state %s, sha256 %s (%d bytes)\n", m.Phase2.Initial.File, m.Phase2.Initial.SHA256, m.Phase2.Initial.Bytes)
+			if saveState != "" {
+				fmt.Fprintf(w, "seal state    %s (keep it for: zkeval ceremony seal %s --seal-state %s ...)\n", saveState, args[0], saveState)
+			}
 			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", args[0])
 			return nil
 		},
@@ -271,6 +298,7 @@ O(N log N) group operations and is the slow step.`,
 	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
 	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript (e.g. \"drand quicknet round 123456\")")
+	c.Flags().StringVar(&saveState, "save-seal-state", "", "also write the seal state to this file, for ceremony seal --seal-state (local, not part of the transcript)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
@@ -421,7 +449,7 @@ func beaconText(hex, source string) string {
 }
 
 func newCeremonySealCmd() *cobra.Command {
-	var modelPath, benchPath, beaconHex, source, out string
+	var modelPath, benchPath, beaconHex, source, out, state string
 	var cf claimFlags
 	c := &cobra.Command{
 		Use:   "seal DIR --beacon HEX --benchmark FILE.bench -o KEYS_DIR [--model MODEL.zkm]",
@@ -434,7 +462,16 @@ SHA-256 of the sealed DIR/ceremony.json. Attestations proven with these keys
 record both.
 
 A transcript is sealed once: sealing again with the same beacon only writes
-the keys again; another beacon is rejected (exit 1).`,
+the keys again; another beacon is rejected (exit 1).
+
+--seal-state FILE takes the phase-1 values and gnark's phase-2 evaluations
+from the file "zkeval ceremony phase2 --save-seal-state" wrote, instead of
+verifying phase 1 again and rerunning Phase2.Initialize, the slow step. Seal
+still checks every file's digest and the chain of challenges, verifies every
+phase-2 contribution and recompiles the circuit. It trusts FILE (bound to
+this transcript's circuit, phase-1 result and phase-2 initial state, and
+checked against its own SHA-256, which finds damage, not forgery): run
+"zkeval ceremony verify DIR --keys KEYS_DIR" afterwards, as anyone can.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
@@ -455,7 +492,7 @@ the keys again; another beacon is rejected (exit 1).`,
 			if err != nil {
 				return err
 			}
-			res, err := ceremony.Seal(spec, args[0], beacon, source, out, ceremony.Options{Progress: reporter(cmd)})
+			res, err := ceremony.Seal(spec, args[0], beacon, source, out, ceremony.SealOptions{SealState: state, Options: ceremony.Options{Progress: reporter(cmd)}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -475,6 +512,7 @@ the keys again; another beacon is rejected (exit 1).`,
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
 	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
+	c.Flags().StringVar(&state, "seal-state", "", "seal from the seal state in this file, which ceremony phase2 --save-seal-state wrote (skips the slow phase-2 initialisation)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
@@ -503,4 +541,16 @@ func checkTranscript(cmd *cobra.Command, dir string, st *attestation.Statement, 
 	pr.Printf("transcript %s verified: the verifying key was sealed by a ceremony of %d contributions [%s]; transcript sha256 %s\n",
 		dir, len(names), strings.Join(names, ", "), rep.TranscriptSHA256())
 	return nil
+}
+
+// checkSealStateOutput checks the path of --save-seal-state: a new file
+// outside the ceremony directory dir (it is not part of the transcript).
+func checkSealStateOutput(path, dir string) error {
+	if path == "" {
+		return nil
+	}
+	if samePathKey(filepath.Dir(path)) == samePathKey(dir) {
+		return usageErr("--save-seal-state %s is inside the ceremony directory; keep it outside: it is a local file, not part of the transcript", path)
+	}
+	return checkOutputs([]string{dir}, "--save-seal-state", path)
 }

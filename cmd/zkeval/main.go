@@ -103,7 +103,7 @@ A command that fails leaves no output file behind.`,
 		Version:       prover.Version,
 	}
 	root.PersistentFlags().BoolP("verbose", "v", false, "also print gnark's own log lines (JSON) on stderr")
-	root.PersistentFlags().String("cpuprofile", "", "write a CPU profile of the command to `FILE` (runtime/pprof format; read it with `go tool pprof`)")
+	root.PersistentFlags().String("cpuprofile", "", "write a CPU profile of the command to this file (runtime/pprof format, for go tool pprof)")
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		path, _ := c.Flags().GetString("cpuprofile")
 		if path == "" {

@@ -1,0 +1,112 @@
+package ceremony
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/keys"
+)
+
+// The seal state StartPhase2 saved gives, without phase 1 or
+// Phase2.Initialize, exactly the keys a full Seal gives.
+func TestSealWithState(t *testing.T) {
+	w := get(t)
+	dir := copyDir(t, w.unsealedA, "")
+	out := filepath.Join(t.TempDir(), "keys")
+	res, err := Seal(w.specA, dir, beacon2, "test beacon 2", out, SealOptions{SealState: w.sealStateA})
+	require.NoError(t, err)
+	assert.Equal(t, w.sealA.Meta.Files[keys.VerifyingKeyFile], res.Meta.Files[keys.VerifyingKeyFile])
+	assert.Equal(t, w.sealA.Meta.Files[keys.ProvingKeyFile], res.Meta.Files[keys.ProvingKeyFile])
+	assert.Equal(t, w.sealA.Meta.Files[keys.ConstraintsFile], res.Meta.Files[keys.ConstraintsFile])
+	rep, err := Verify(w.specA, dir, VerifyOptions{KeysDir: out})
+	require.NoError(t, err)
+	assert.True(t, rep.KeysChecked)
+}
+
+// A seal state belongs to one phase 2: another transcript's is refused,
+// naming both.
+func TestSealStateOfAnotherTranscript(t *testing.T) {
+	w := get(t)
+	dir := copyDir(t, w.dirC, "")
+	_, err := Seal(w.specC, dir, beacon2, "", filepath.Join(t.TempDir(), "keys"), SealOptions{SealState: w.sealStateA})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "belongs to another phase 2")
+	assert.Contains(t, err.Error(), w.sealStateA)
+}
+
+// A damaged or truncated seal state is refused before decoding, and no keys
+// are written.
+func TestSealStateDamaged(t *testing.T) {
+	w := get(t)
+	data, err := os.ReadFile(w.sealStateA)
+	require.NoError(t, err)
+	for name, bad := range map[string][]byte{
+		"flipped":   flipped(data, len(data)/2),
+		"truncated": data[:len(data)-100],
+		"tiny":      data[:10],
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state")
+			require.NoError(t, os.WriteFile(path, bad, 0o600))
+			out := filepath.Join(t.TempDir(), "keys")
+			_, err := Seal(w.specA, copyDir(t, w.unsealedA, ""), beacon2, "", out, SealOptions{SealState: path})
+			require.Error(t, err)
+			assert.Regexp(t, "damaged|too short", err.Error())
+			assert.NoDirExists(t, out)
+		})
+	}
+}
+
+// A forged seal state (consistent trailer, altered evaluations) makes Seal
+// produce keys the transcript does not yield; Verify, which recomputes
+// everything from the transcript, rejects them.
+func TestSealStateForgedIsCaughtByVerify(t *testing.T) {
+	w := get(t)
+	want, err := sealStateFor(mustManifest(t, w.unsealedA))
+	require.NoError(t, err)
+	st, err := readSealState(w.sealStateA, want)
+	require.NoError(t, err)
+	i := 0
+	for st.evals.G1.A[i].IsInfinity() {
+		i++
+	}
+	_, _, g1, _ := curve.Generators()
+	st.evals.G1.A[i].Add(&st.evals.G1.A[i], &g1)
+	forged := filepath.Join(t.TempDir(), "forged")
+	require.NoError(t, writeSealState(forged, st.header, st.commons(), &st.evals))
+
+	dir := copyDir(t, w.unsealedA, "")
+	res, err := Seal(w.specA, dir, beacon2, "", filepath.Join(t.TempDir(), "keys"), SealOptions{SealState: forged})
+	require.NoError(t, err, "Seal trusts its seal state")
+	assert.NotEqual(t, w.sealA.Meta.Files[keys.ProvingKeyFile], res.Meta.Files[keys.ProvingKeyFile])
+	_, err = Verify(w.specA, dir, VerifyOptions{})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, ErrInvalid), "%v", err)
+	assert.Contains(t, err.Error(), "the beacon or the sealed keys were altered")
+}
+
+func TestSaveSealStateNeedsPhase2(t *testing.T) {
+	w := get(t)
+	_, err := Init(w.specA, filepath.Join(t.TempDir(), "new"), InitOptions{SaveSealState: filepath.Join(t.TempDir(), "s")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reused phase 1")
+}
+
+func flipped(data []byte, i int) []byte {
+	out := append([]byte(nil), data...)
+	out[i] ^= 1
+	return out
+}
+
+func mustManifest(t *testing.T, dir string) *Manifest {
+	t.Helper()
+	m, _, err := ReadManifest(dir)
+	require.NoError(t, err)
+	return m
+}
