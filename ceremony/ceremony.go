@@ -81,7 +81,9 @@
 // Phase-1 files take 192·N bytes each. gnark's Phase2.Initialize, run by
 // StartPhase2, Verify and Seal, converts the phase-1 powers to Lagrange form
 // with group FFTs, O(N log N) scalar multiplications, and dominates their
-// time.
+// time. The party that runs StartPhase2 can keep its result in a local seal
+// state (Phase2Options.SaveSealState) and seal from it (SealOptions): Seal
+// then runs no Initialize and no phase-1 check. Verify always recomputes.
 package ceremony
 
 import (
