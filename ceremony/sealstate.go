@@ -47,7 +47,8 @@ const SealStateFormat = "zkeval-ceremony-seal-state/v1"
 //	[α]₁, [β]₁ (G1), [β]₂ (G2)
 //	A, B (G1, one per wire), B (G2, one per wire), VKK (G1)
 //	number of commitments (uint64), then each commitment's basis CKK[i] (G1)
-//	PublicAndCommitmentCommitted ([][]uint64)
+//	PublicAndCommitmentCommitted, flattened into one []uint64: the number
+//	of rows, then each row's length and values
 type sealStateHeader struct {
 	CircuitID           string `json:"circuitId"`
 	Phase1Size          uint64 `json:"phase1Size"`
@@ -102,7 +103,7 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 		for _, ckk := range ev.G1.CKK {
 			vals = append(vals, ckk)
 		}
-		vals = append(vals, toUint64s(ev.PublicAndCommitmentCommitted))
+		vals = append(vals, flatten(ev.PublicAndCommitmentCommitted))
 		for _, v := range vals {
 			if err := enc.Encode(v); err != nil {
 				return err
@@ -174,11 +175,35 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 			want.CircuitID, want.Phase1Size, want.Phase1ResultSHA256, want.Phase2InitialSHA256)
 	}
 	cd := curve.NewDecoder(r, curve.NoSubgroupChecks())
+	// Every slice's declared length is checked against the bytes left
+	// before gnark's decoder allocates it, so that a bad length is an
+	// error, not an allocation of gigabytes.
+	body := size - sha256.Size - int64(len(line)) - 4 - int64(n)
+	decode := func(v any, elem int64) error {
+		if elem > 0 {
+			b, err := r.Peek(4)
+			if err != nil {
+				return fmt.Errorf("seal state %s: %w", path, err)
+			}
+			l, left := int64(binary.BigEndian.Uint32(b)), body-cd.BytesRead()-4
+			if l*elem > left {
+				return fmt.Errorf("seal state %s: a slice of %d elements does not fit in the %d bytes left", path, l, left)
+			}
+		}
+		if err := cd.Decode(v); err != nil {
+			return fmt.Errorf("seal state %s: %w", path, err)
+		}
+		return nil
+	}
+	const g1, g2 = curve.SizeOfG1AffineUncompressed, curve.SizeOfG2AffineUncompressed
 	var nc uint64
 	ev := &s.evals
-	for _, v := range []any{&s.alpha1, &s.beta1, &s.beta2, &ev.G1.A, &ev.G1.B, &ev.G2.B, &ev.G1.VKK, &nc} {
-		if err := cd.Decode(v); err != nil {
-			return nil, fmt.Errorf("seal state %s: %w", path, err)
+	for _, d := range []struct {
+		v    any
+		elem int64
+	}{{&s.alpha1, 0}, {&s.beta1, 0}, {&s.beta2, 0}, {&ev.G1.A, g1}, {&ev.G1.B, g1}, {&ev.G2.B, g2}, {&ev.G1.VKK, g1}, {&nc, 0}} {
+		if err := decode(d.v, d.elem); err != nil {
+			return nil, err
 		}
 	}
 	if nc > 1<<10 || len(ev.G1.B) != len(ev.G1.A) || len(ev.G2.B) != len(ev.G1.A) {
@@ -186,41 +211,63 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	}
 	ev.G1.CKK = make([][]curve.G1Affine, nc)
 	for i := range ev.G1.CKK {
-		if err := cd.Decode(&ev.G1.CKK[i]); err != nil {
-			return nil, fmt.Errorf("seal state %s: %w", path, err)
+		if err := decode(&ev.G1.CKK[i], g1); err != nil {
+			return nil, err
 		}
 	}
-	var pc [][]uint64
-	if err := cd.Decode(&pc); err != nil {
+	var flat []uint64
+	if err := decode(&flat, 8); err != nil {
+		return nil, err
+	}
+	if ev.PublicAndCommitmentCommitted, err = unflatten(flat); err != nil {
 		return nil, fmt.Errorf("seal state %s: %w", path, err)
 	}
-	ev.PublicAndCommitmentCommitted = fromUint64s(pc)
 	if rest, _ := io.Copy(io.Discard, r); rest != 0 {
 		return nil, fmt.Errorf("seal state %s: %d bytes after the encoded state", path, rest)
 	}
 	return s, nil
 }
 
-func toUint64s(a [][]int) [][]uint64 {
-	out := make([][]uint64, len(a))
-	for i, row := range a {
-		out[i] = make([]uint64, len(row))
-		for j, v := range row {
-			out[i][j] = uint64(v)
+// flatten encodes rows of indices as one slice: the number of rows, then
+// each row's length and values.
+func flatten(a [][]int) []uint64 {
+	out := []uint64{uint64(len(a))}
+	for _, row := range a {
+		out = append(out, uint64(len(row)))
+		for _, v := range row {
+			out = append(out, uint64(v))
 		}
 	}
 	return out
 }
 
-func fromUint64s(a [][]uint64) [][]int {
-	out := make([][]int, len(a))
-	for i, row := range a {
-		out[i] = make([]int, len(row))
-		for j, v := range row {
-			out[i][j] = int(v)
+// unflatten decodes what flatten encodes.
+func unflatten(f []uint64) ([][]int, error) {
+	bad := errors.New("malformed committed-wire indices")
+	if len(f) == 0 || f[0] > uint64(len(f)) {
+		return nil, bad
+	}
+	out := make([][]int, f[0])
+	i := 1
+	for k := range out {
+		if i >= len(f) || f[i] > uint64(len(f)-i-1) {
+			return nil, bad
+		}
+		l := int(f[i])
+		i++
+		out[k] = make([]int, l)
+		for j := range out[k] {
+			if f[i] > 1<<40 {
+				return nil, bad
+			}
+			out[k][j] = int(f[i])
+			i++
 		}
 	}
-	return out
+	if i != len(f) {
+		return nil, bad
+	}
+	return out, nil
 }
 
 // sealStateFor returns the header a seal state of transcript m must carry.

@@ -1,6 +1,8 @@
 package ceremony
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -109,4 +111,24 @@ func mustManifest(t *testing.T, dir string) *Manifest {
 	m, _, err := ReadManifest(dir)
 	require.NoError(t, err)
 	return m
+}
+
+// A seal state whose trailer matches but whose declared slice length
+// exceeds the file is an error, not a huge allocation.
+func TestSealStateHugeLength(t *testing.T) {
+	w := get(t)
+	data, err := os.ReadFile(w.sealStateA)
+	require.NoError(t, err)
+	body := append([]byte(nil), data[:len(data)-sha256.Size]...)
+	hdrLen := int(binary.BigEndian.Uint32(body[len(SealStateFormat)+1:]))
+	off := len(SealStateFormat) + 1 + 4 + hdrLen + 2*curve.SizeOfG1AffineUncompressed + curve.SizeOfG2AffineUncompressed
+	binary.BigEndian.PutUint32(body[off:], 0xFFFFFFFF)
+	sum := sha256.Sum256(body)
+	path := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.WriteFile(path, append(body, sum[:]...), 0o600))
+	want, err := sealStateFor(mustManifest(t, w.unsealedA))
+	require.NoError(t, err)
+	_, err = readSealState(path, want)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not fit")
 }
