@@ -34,6 +34,9 @@ const (
 // MNIST test set in file order.
 const MNISTTestDigest = "3b66152108bd64857c054edf6f8ab83d057ce655bde960c8f730207d5de6085e"
 
+// MNISTTestSamples is the number of images of MNISTTest().
+const MNISTTestSamples = 10000
+
 // LoadMNIST reads an MNIST image file and label file in the IDX format of
 // LeCun et al. (http://yann.lecun.com/exdb/mnist/), each either
 // gzip-compressed (RFC 1952, recognised by its leading bytes 1f 8b) or raw.

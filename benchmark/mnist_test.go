@@ -79,6 +79,7 @@ func TestMNISTDigestGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mnistTestDigest, hex.EncodeToString(d[:]))
 	assert.Equal(t, MNISTTestDigest, hex.EncodeToString(d[:]))
+	assert.Equal(t, MNISTTestSamples, b.Len())
 
 	p, err := b.Prefix(1000)
 	require.NoError(t, err)

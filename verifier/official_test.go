@@ -23,5 +23,6 @@ func TestOfficialData(t *testing.T) {
 	d2, err := p.Digest()
 	require.NoError(t, err)
 	require.Contains(t, OfficialData("mnist", "test", 20, hex.EncodeToString(d2[:])), "NOT the official MNIST test images")
+	require.Contains(t, OfficialData("mnist", "test", 10000, hex.EncodeToString(d2[:])), "NOT the official MNIST test images")
 	require.Empty(t, OfficialData("german-credit", "test", 300, "00"))
 }
