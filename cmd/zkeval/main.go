@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 
@@ -148,28 +149,43 @@ func endCPUProfile(keep bool) error {
 	return stop(keep)
 }
 
-// startCPUProfile starts a CPU profile written to path and returns the
-// function that stops it, closes the file and, unless keep, removes it.
+// startCPUProfile starts a CPU profile for path, which must not exist: the
+// profile goes to a temporary file beside it, and the returned function
+// stops it and, when keep, moves it to path without replacing anything (a
+// failed command leaves no profile, and no existing file is ever touched).
 func startCPUProfile(path string) (func(keep bool) error, error) {
-	f, err := os.Create(path)
+	if _, err := os.Lstat(path); err == nil {
+		return nil, usageErr("--cpuprofile %s already exists; remove it or give a new file name", path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
+	}
+	if err := checkParent(path); err != nil {
+		return nil, ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, ioErr(fmt.Errorf("--cpuprofile: %w", err))
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		os.Remove(path)
+		os.Remove(f.Name())
 		return nil, ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
 	}
 	return func(keep bool) error {
 		pprof.StopCPUProfile()
+		defer os.Remove(f.Name())
 		err := f.Close()
 		if !keep {
-			os.Remove(path)
 			return nil
 		}
+		if err == nil {
+			// A hard link fails when path exists: an output the command
+			// wrote there is never replaced.
+			err = os.Link(f.Name(), path)
+		}
 		if err != nil {
-			os.Remove(path)
-			return ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
+			// The command itself succeeded; its exit status says so.
+			fmt.Fprintf(os.Stderr, "warning: --cpuprofile %s: the profile was not kept: %s\n", printable(path), printable(err.Error()))
 		}
 		return nil
 	}, nil
