@@ -182,15 +182,9 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 		return nil, fmt.Errorf("phase 1 of %s: %w", opt.Phase1From, err)
 	}
 	m.Phase1 = src.Phase1
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	for _, c := range src.Contributions {
 		if c.Phase != 1 {
 			break
-		}
-		if err := copyFile(filepath.Join(opt.Phase1From, c.File), filepath.Join(dir, c.File)); err != nil {
-			return nil, err
 		}
 		m.Contributions = append(m.Contributions, c)
 	}
@@ -198,26 +192,68 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref, err := writeState(dir, "phase2-0000", start.initial)
-	if err != nil {
-		return nil, err
-	}
-	m.Phase2 = &Phase2Info{Initial: ref}
+	m.Phase2 = &Phase2Info{Initial: FileRef{SHA256: start.sha}}
+	// The seal state first: when it cannot be written, no directory is
+	// left half-made.
 	if opt.SaveSealState != "" {
-		h, _ := sealStateFor(m)
+		h, err := sealStateFor(m)
+		if err != nil {
+			return nil, err
+		}
 		done := pr.Start("write the seal state to " + opt.SaveSealState)
 		if err := writeSealState(opt.SaveSealState, h, st.commons, start.evals); err != nil {
 			return nil, fmt.Errorf("seal state %s: %w", opt.SaveSealState, err)
 		}
 		done("")
 	}
-	if _, err := writeManifest(dir, m); err != nil {
-		if opt.SaveSealState != "" {
-			os.Remove(opt.SaveSealState)
+	_, statErr := os.Stat(dir)
+	existed := statErr == nil
+	ok := false
+	defer func() {
+		if !ok {
+			removeCreated(dir, existed)
+			if opt.SaveSealState != "" {
+				os.Remove(opt.SaveSealState)
+			}
 		}
+	}()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	for _, c := range m.Contributions {
+		if err := copyFile(filepath.Join(opt.Phase1From, c.File), filepath.Join(dir, c.File)); err != nil {
+			return nil, err
+		}
+	}
+	ref, err := writeState(dir, "phase2-0000", start.initial)
+	if err != nil {
+		return nil, err
+	}
+	if ref.SHA256 != start.sha {
+		return nil, fmt.Errorf("the phase-2 initial state written to %s has SHA-256 %s, not %s", dir, ref.SHA256, start.sha)
+	}
+	m.Phase2 = &Phase2Info{Initial: ref}
+	if _, err := writeManifest(dir, m); err != nil {
+		return nil, err
+	}
+	ok = true
 	return m, nil
+}
+
+// removeCreated removes what a failed Init wrote into dir, which was empty
+// or absent before (emptyDir): its entries, and dir itself unless it
+// existed.
+func removeCreated(dir string, existed bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+	if !existed {
+		os.Remove(dir)
+	}
 }
 
 // ContributeOptions tunes Contribute.
@@ -478,6 +514,15 @@ func Verify(spec *circuits.Spec, dir string, opt VerifyOptions) (*Report, error)
 type SealResult struct {
 	Report *Report
 	Meta   *keys.Meta
+	// Resealed, when set, gives the key digests an earlier seal from a seal
+	// state had recorded, which the transcript does not yield; the seal now
+	// records the keys it yields.
+	Resealed *SealResealed
+}
+
+// SealResealed names the keys of a replaced seal.
+type SealResealed struct {
+	VerifyingKeySHA256, ProvingKeySHA256 string
 }
 
 // SealOptions tunes Seal.
@@ -521,7 +566,8 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 			return nil, invalid("wrong beacon: %s is already sealed with beacon %s, not %s; a transcript is sealed once", dir, m.Seal.Beacon, got)
 		}
 	}
-	cp := checkParams{spec: spec, sealBeacon: beacon, pr: opt.Progress}
+	cp := checkParams{spec: spec, sealBeacon: beacon, pr: opt.Progress, statePath: opt.SealState}
+	cp.resealing = m.Seal != nil && m.Seal.FromSealState && opt.SealState == ""
 	if opt.SealState != "" {
 		if err := matchCircuit(spec, m); err != nil {
 			return nil, err
@@ -540,9 +586,17 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 	if err != nil {
 		return nil, err
 	}
+	var resealed *SealResealed
+	if cp.resealing && (st.vkSHA != m.Seal.VerifyingKeySHA256 || st.pkSHA != m.Seal.ProvingKeySHA256) {
+		// The earlier seal, from a seal state, recorded keys this
+		// transcript does not yield: record the ones it yields.
+		resealed = &SealResealed{VerifyingKeySHA256: m.Seal.VerifyingKeySHA256, ProvingKeySHA256: m.Seal.ProvingKeySHA256}
+		source = m.Seal.BeaconSource
+		m.Seal = nil
+	}
 	if m.Seal == nil {
 		m.Seal = &SealInfo{Beacon: hex.EncodeToString(beacon), BeaconSource: source, SealedAt: now(),
-			VerifyingKeySHA256: st.vkSHA, ProvingKeySHA256: st.pkSHA}
+			VerifyingKeySHA256: st.vkSHA, ProvingKeySHA256: st.pkSHA, FromSealState: opt.SealState != ""}
 		if err := rewriteManifest(dir, data, m); err != nil {
 			return nil, err
 		}
@@ -559,7 +613,7 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 	if meta.Files[keys.VerifyingKeyFile] != st.vkSHA || meta.Files[keys.ProvingKeyFile] != st.pkSHA {
 		return nil, fmt.Errorf("the keys written to %s do not have the digests the seal recorded", keysOut)
 	}
-	return &SealResult{Report: rep, Meta: meta}, nil
+	return &SealResult{Report: rep, Meta: meta, Resealed: resealed}, nil
 }
 
 // SpecFromPublic rebuilds a circuit spec from a published circuit
@@ -691,9 +745,15 @@ type checkParams struct {
 	closeBeacon []byte         // close an open phase 1 with this beacon
 	sealBeacon  []byte         // seal an unsealed phase 2 with this beacon
 	// state, when set (Seal only), replaces the phase-1 checks and
-	// Phase2.Initialize: the commons and evaluations come from it.
-	state *sealState
-	pr    *progress.Reporter
+	// Phase2.Initialize: the commons and evaluations come from it, read
+	// from statePath.
+	state     *sealState
+	statePath string
+	// resealing: the transcript was sealed from a seal state and is sealed
+	// again without one; the keys the transcript yields replace the
+	// recorded ones when they differ.
+	resealing bool
+	pr        *progress.Reporter
 }
 
 // check verifies the transcript m (read from dir, data its bytes).
@@ -766,15 +826,15 @@ func startFromState(st *state, p checkParams) error {
 	if r1cs.GetNbConstraints() != m.Circuit.Constraints {
 		return invalid("the circuit compiles here to %d constraints, but the transcript records %d", r1cs.GetNbConstraints(), m.Circuit.Constraints)
 	}
-	if n := len(p.state.evals.G1.A); n != r1cs.GetNbInternalVariables()+r1cs.GetNbPublicVariables()+r1cs.GetNbSecretVariables() {
-		return fmt.Errorf("the seal state has evaluations for %d wires, but the circuit has %d", n, r1cs.GetNbInternalVariables()+r1cs.GetNbPublicVariables()+r1cs.GetNbSecretVariables())
-	}
 	initial := new(mpcsetup.Phase2)
 	done := p.pr.Start("read the phase-2 initial state")
 	if isIO, err := loadState(st.dir, m.Phase2.Initial, initial, nil); err != nil {
 		return &ContributionError{Phase: 2, File: m.Phase2.Initial.File, Err: err, io: isIO}
 	}
 	done("")
+	if err := p.state.completeEvals(p.statePath, r1cs, initial); err != nil {
+		return err
+	}
 	st.commons, st.commonsSHA = p.state.commons(), m.Phase1.ResultSHA256
 	st.r1cs, st.evals, st.last = r1cs, &p.state.evals, initial
 	return nil
@@ -844,7 +904,11 @@ func checkPhase2(st *state, p checkParams) (*state, error) {
 		return nil, err
 	}
 	done("")
-	if m.Seal != nil && (st.vkSHA != m.Seal.VerifyingKeySHA256 || st.pkSHA != m.Seal.ProvingKeySHA256) {
+	if m.Seal != nil && !p.resealing && (st.vkSHA != m.Seal.VerifyingKeySHA256 || st.pkSHA != m.Seal.ProvingKeySHA256) {
+		if m.Seal.FromSealState {
+			return nil, invalid("sealing phase 2 with the recorded beacon %s gives verifying key %s and proving key %s, but the transcript records %s and %s; it was sealed from a seal state, which may have been damaged: whoever sealed it can seal it again without --seal-state, with the same beacon, to record the keys the transcript yields",
+				m.Seal.Beacon, st.vkSHA, st.pkSHA, m.Seal.VerifyingKeySHA256, m.Seal.ProvingKeySHA256)
+		}
 		return nil, invalid("sealing phase 2 with the recorded beacon %s gives verifying key %s and proving key %s, but the transcript records %s and %s: the beacon or the sealed keys were altered",
 			m.Seal.Beacon, st.vkSHA, st.pkSHA, m.Seal.VerifyingKeySHA256, m.Seal.ProvingKeySHA256)
 	}

@@ -110,6 +110,9 @@ type SealInfo struct {
 	SealedAt           time.Time `json:"sealedAt"`
 	VerifyingKeySHA256 string    `json:"verifyingKeySha256"`
 	ProvingKeySHA256   string    `json:"provingKeySha256"`
+	// FromSealState records that the seal was computed from a seal state
+	// (SealOptions.SealState) rather than from the transcript alone.
+	FromSealState bool `json:"fromSealState,omitempty"`
 }
 
 // Stage is where a ceremony stands.

@@ -9,12 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
-
-	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/consensys/gnark/constraint"
+	cs "github.com/consensys/gnark/constraint/bn254"
 )
 
 // SealStateFormat names the format of a seal-state file.
@@ -39,22 +43,38 @@ const SealStateFormat = "zkeval-ceremony-seal-state/v1"
 // recomputes everything from the transcript and compares the sealed keys'
 // digests, rejects them; run it after sealing.
 //
+// The header binds the state to everything of the transcript it was made
+// from that Seal does not check again: the circuit id, the phase-1 size,
+// every phase-1 contribution, the phase-1 beacon and result, and the
+// phase-2 initial state; and to the gnark version.
+//
 // Layout: the line "zkeval-ceremony-seal-state/v1\n"; a big-endian uint32
-// length and that many bytes of JSON header (sealStateHeader); the points and
-// integers below in gnark-crypto's BN254 encoding, uncompressed; the SHA-256
-// of all the bytes before it.
+// length and that many bytes of JSON header (sealStateHeader); the points
+// below in gnark-crypto's BN254 encoding, uncompressed (each slice after its
+// uint32 length); the SHA-256 of all the bytes before it.
 //
 //	[α]₁, [β]₁ (G1), [β]₂ (G2)
 //	A, B (G1, one per wire), B (G2, one per wire), VKK (G1)
-//	number of commitments (uint64), then each commitment's basis CKK[i] (G1)
-//	PublicAndCommitmentCommitted, flattened into one []uint64: the number
-//	of rows, then each row's length and values
+//
+// The rest of gnark's Phase2Evaluations is not stored: the commitment bases
+// CKK equal the SigmaCKK of the transcript's initial state (σ = 1 there), and
+// the committed-wire indices follow from the compiled circuit.
 type sealStateHeader struct {
-	CircuitID           string `json:"circuitId"`
-	Phase1Size          uint64 `json:"phase1Size"`
-	Phase1ResultSHA256  string `json:"phase1ResultSha256"`
-	Phase2InitialSHA256 string `json:"phase2InitialSha256"`
+	// Gnark is the gnark version whose Phase2.Initialize made the state and
+	// whose Phase2.Seal reads it (GnarkVersion); a state of another version
+	// is refused.
+	Gnark               string   `json:"gnark"`
+	CircuitID           string   `json:"circuitId"`
+	Phase1Size          uint64   `json:"phase1Size"`
+	Phase1Contributions []string `json:"phase1Contributions"` // SHA-256 of each, in order
+	Phase1Beacon        string   `json:"phase1Beacon"`
+	Phase1ResultSHA256  string   `json:"phase1ResultSha256"`
+	Phase2InitialSHA256 string   `json:"phase2InitialSha256"`
 }
+
+// GnarkVersion is the version of gnark this package is built and tested
+// with (go.mod pins it; a test checks the two agree).
+const GnarkVersion = "v0.16.1"
 
 // sealState is a decoded seal-state file.
 type sealState struct {
@@ -85,7 +105,7 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, 0o600, func(f *os.File) error {
+	return writeNew(path, 0o600, func(f *os.File) error {
 		sum := sha256.New()
 		bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
 		if _, err := io.WriteString(bw, SealStateFormat+"\n"); err != nil {
@@ -98,13 +118,7 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 			return err
 		}
 		enc := curve.NewEncoder(bw, curve.RawEncoding())
-		vals := []any{&commons.G1.AlphaTau[0], &commons.G1.BetaTau[0], &commons.G2.Beta,
-			ev.G1.A, ev.G1.B, ev.G2.B, ev.G1.VKK, uint64(len(ev.G1.CKK))}
-		for _, ckk := range ev.G1.CKK {
-			vals = append(vals, ckk)
-		}
-		vals = append(vals, flatten(ev.PublicAndCommitmentCommitted))
-		for _, v := range vals {
+		for _, v := range []any{&commons.G1.AlphaTau[0], &commons.G1.BetaTau[0], &commons.G2.Beta, ev.G1.A, ev.G1.B, ev.G2.B, ev.G1.VKK} {
 			if err := enc.Encode(v); err != nil {
 				return err
 			}
@@ -120,6 +134,10 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 // readSealState reads a seal-state file and checks its SHA-256 trailer and
 // that its header is want. Points are decoded without subgroup checks: the
 // file is local and digest-checked.
+func notSealState(path string) error {
+	return fmt.Errorf("%s is not a seal-state file (%s): give the file that phase 2 wrote with --save-seal-state, or seal without --seal-state", path, SealStateFormat)
+}
+
 func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -134,6 +152,13 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	if size < int64(len(SealStateFormat))+1+4+sha256.Size {
 		return nil, fmt.Errorf("seal state %s: %d bytes, too short to be a seal-state file", path, size)
 	}
+	magic := make([]byte, len(SealStateFormat)+1)
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != SealStateFormat+"\n" {
+		return nil, notSealState(path)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	// First pass: the trailer, so that a damaged file never reaches the
 	// decoder.
 	h := sha256.New()
@@ -145,7 +170,7 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 		return nil, fmt.Errorf("seal state %s: %w", path, err)
 	}
 	if !bytes.Equal(trailer, h.Sum(nil)) {
-		return nil, fmt.Errorf("seal state %s is damaged (its SHA-256 trailer does not match its contents); seal without it", path)
+		return nil, fmt.Errorf("seal state %s is damaged (its SHA-256 trailer does not match its contents): seal without --seal-state", path)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
@@ -153,121 +178,140 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	r := bufio.NewReaderSize(io.LimitReader(f, size-sha256.Size), 1<<20)
 	line, err := r.ReadString('\n')
 	if err != nil || line != SealStateFormat+"\n" {
-		return nil, fmt.Errorf("seal state %s is not a %s file", path, SealStateFormat)
+		return nil, notSealState(path)
+	}
+	damaged := func(what string, err error) error {
+		return fmt.Errorf("seal state %s: %s: %v; the file is damaged or not made by this zkeval: seal without --seal-state", path, what, err)
 	}
 	var n uint32
 	if err := binary.Read(r, binary.BigEndian, &n); err != nil || int64(n) > size {
-		return nil, fmt.Errorf("seal state %s: bad header length", path)
+		return nil, damaged("header", errors.New("bad length"))
 	}
 	hdr := make([]byte, n)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, fmt.Errorf("seal state %s: %w", path, err)
+		return nil, damaged("header", err)
 	}
 	s := new(sealState)
 	dec := json.NewDecoder(bytes.NewReader(hdr))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.header); err != nil {
-		return nil, fmt.Errorf("seal state %s: header: %w", path, err)
+		return nil, damaged("header", err)
 	}
-	if s.header != want {
-		return nil, fmt.Errorf("seal state %s belongs to another phase 2 (circuit %s, phase-1 size %d, phase-1 result %s, initial state %s), not to this transcript's (circuit %s, size %d, result %s, initial state %s)",
-			path, s.header.CircuitID, s.header.Phase1Size, s.header.Phase1ResultSHA256, s.header.Phase2InitialSHA256,
-			want.CircuitID, want.Phase1Size, want.Phase1ResultSHA256, want.Phase2InitialSHA256)
+	if s.header.Gnark != want.Gnark {
+		return nil, fmt.Errorf("seal state %s was made with gnark %s; this zkeval uses gnark %s, whose keys may differ: seal without --seal-state", path, s.header.Gnark, want.Gnark)
 	}
+	if !reflect.DeepEqual(s.header, want) {
+		return nil, fmt.Errorf("seal state %s belongs to another phase 2 or another phase 1 (circuit %s, phase-1 size %d, %d phase-1 contributions, phase-1 beacon %s, result %s, initial state %s), not to this transcript's (circuit %s, size %d, %d contributions, beacon %s, result %s, initial state %s): give the state saved when this transcript's phase 2 opened, or seal without --seal-state",
+			path, s.header.CircuitID, s.header.Phase1Size, len(s.header.Phase1Contributions), s.header.Phase1Beacon, s.header.Phase1ResultSHA256, s.header.Phase2InitialSHA256,
+			want.CircuitID, want.Phase1Size, len(want.Phase1Contributions), want.Phase1Beacon, want.Phase1ResultSHA256, want.Phase2InitialSHA256)
+	}
+	// Points are decoded without gnark-crypto's subgroup checks, which
+	// also skip the curve equation; the loop below checks that every point
+	// is on its curve (for G1 of BN254 that is the subgroup too).
 	cd := curve.NewDecoder(r, curve.NoSubgroupChecks())
 	// Every slice's declared length is checked against the bytes left
 	// before gnark's decoder allocates it, so that a bad length is an
 	// error, not an allocation of gigabytes.
 	body := size - sha256.Size - int64(len(line)) - 4 - int64(n)
-	decode := func(v any, elem int64) error {
-		if elem > 0 {
-			b, err := r.Peek(4)
-			if err != nil {
-				return fmt.Errorf("seal state %s: %w", path, err)
-			}
-			l, left := int64(binary.BigEndian.Uint32(b)), body-cd.BytesRead()-4
-			if l*elem > left {
-				return fmt.Errorf("seal state %s: a slice of %d elements does not fit in the %d bytes left", path, l, left)
-			}
-		}
-		if err := cd.Decode(v); err != nil {
-			return fmt.Errorf("seal state %s: %w", path, err)
-		}
-		return nil
-	}
 	const g1, g2 = curve.SizeOfG1AffineUncompressed, curve.SizeOfG2AffineUncompressed
-	var nc uint64
 	ev := &s.evals
 	for _, d := range []struct {
+		what string
 		v    any
 		elem int64
-	}{{&s.alpha1, 0}, {&s.beta1, 0}, {&s.beta2, 0}, {&ev.G1.A, g1}, {&ev.G1.B, g1}, {&ev.G2.B, g2}, {&ev.G1.VKK, g1}, {&nc, 0}} {
-		if err := decode(d.v, d.elem); err != nil {
-			return nil, err
+	}{{"[α]₁", &s.alpha1, 0}, {"[β]₁", &s.beta1, 0}, {"[β]₂", &s.beta2, 0}, {"A", &ev.G1.A, g1}, {"B in G1", &ev.G1.B, g1}, {"B in G2", &ev.G2.B, g2}, {"VKK", &ev.G1.VKK, g1}} {
+		if d.elem > 0 {
+			b, err := r.Peek(4)
+			if err != nil {
+				return nil, damaged(d.what, err)
+			}
+			l, left := int64(binary.BigEndian.Uint32(b)), body-cd.BytesRead()-4
+			if l*d.elem > left {
+				return nil, damaged(d.what, fmt.Errorf("a slice of %d points does not fit in the %d bytes left", l, left))
+			}
 		}
-	}
-	if nc > 1<<10 || len(ev.G1.B) != len(ev.G1.A) || len(ev.G2.B) != len(ev.G1.A) {
-		return nil, fmt.Errorf("seal state %s: inconsistent lengths", path)
-	}
-	ev.G1.CKK = make([][]curve.G1Affine, nc)
-	for i := range ev.G1.CKK {
-		if err := decode(&ev.G1.CKK[i], g1); err != nil {
-			return nil, err
+		if err := cd.Decode(d.v); err != nil {
+			return nil, damaged(d.what, err)
 		}
-	}
-	var flat []uint64
-	if err := decode(&flat, 8); err != nil {
-		return nil, err
-	}
-	if ev.PublicAndCommitmentCommitted, err = unflatten(flat); err != nil {
-		return nil, fmt.Errorf("seal state %s: %w", path, err)
 	}
 	if rest, _ := io.Copy(io.Discard, r); rest != 0 {
-		return nil, fmt.Errorf("seal state %s: %d bytes after the encoded state", path, rest)
+		return nil, damaged("end", fmt.Errorf("%d bytes after the encoded state", rest))
+	}
+	if len(ev.G1.B) != len(ev.G1.A) || len(ev.G2.B) != len(ev.G1.A) {
+		return nil, damaged("lengths", fmt.Errorf("%d, %d and %d wires in A, B (G1) and B (G2)", len(ev.G1.A), len(ev.G1.B), len(ev.G2.B)))
+	}
+	g1s := append([]curve.G1Affine{s.alpha1, s.beta1}, ev.G1.VKK...)
+	for _, set := range [][]curve.G1Affine{g1s, ev.G1.A, ev.G1.B} {
+		for i := range set {
+			if !set[i].IsOnCurve() {
+				return nil, damaged("points", errors.New("a G1 point is not on the curve"))
+			}
+		}
+	}
+	for _, set := range [][]curve.G2Affine{{s.beta2}, ev.G2.B} {
+		for i := range set {
+			if !set[i].IsOnCurve() {
+				return nil, damaged("points", errors.New("a G2 point is not on the curve"))
+			}
+		}
 	}
 	return s, nil
 }
 
-// flatten encodes rows of indices as one slice: the number of rows, then
-// each row's length and values.
-func flatten(a [][]int) []uint64 {
-	out := []uint64{uint64(len(a))}
-	for _, row := range a {
-		out = append(out, uint64(len(row)))
-		for _, v := range row {
-			out = append(out, uint64(v))
-		}
+// completeEvals fills in the parts of the phase-2 evaluations a seal state
+// does not store, from the compiled circuit and the transcript's initial
+// phase-2 state, and checks the stored parts' lengths against the circuit.
+func (s *sealState) completeEvals(path string, r1cs *cs.R1CS, initial *mpcsetup.Phase2) error {
+	nbInternal, nbSecret, nbPublic := r1cs.GetNbVariables()
+	wires := nbInternal + nbSecret + nbPublic
+	commitments, ok := r1cs.CommitmentInfo.(constraint.Groth16Commitments)
+	if !ok {
+		return fmt.Errorf("the circuit's commitment information is not Groth16's")
 	}
-	return out
+	ev := &s.evals
+	if len(ev.G1.A) != wires || len(ev.G1.VKK) != nbPublic+len(commitments) || len(initial.Parameters.G1.SigmaCKK) != len(commitments) {
+		return fmt.Errorf("seal state %s does not fit the circuit (%d wires and %d public-input bases in the state, %d and %d in the circuit): it is damaged or not made by this zkeval; seal without --seal-state",
+			path, len(ev.G1.A), len(ev.G1.VKK), wires, nbPublic+len(commitments))
+	}
+	ev.PublicAndCommitmentCommitted = commitments.GetPublicAndCommitmentCommitted(commitments.CommitmentIndexes(), nbPublic)
+	ev.G1.CKK = make([][]curve.G1Affine, len(commitments))
+	for i := range commitments {
+		ev.G1.CKK[i] = slices.Clone(initial.Parameters.G1.SigmaCKK[i])
+	}
+	return nil
 }
 
-// unflatten decodes what flatten encodes.
-func unflatten(f []uint64) ([][]int, error) {
-	bad := errors.New("malformed committed-wire indices")
-	if len(f) == 0 || f[0] > uint64(len(f)) {
-		return nil, bad
+// writeNew writes a new file at path through a temporary file beside it,
+// moved into place with a hard link, which fails when path exists: nothing
+// is ever replaced, and nothing is left at path when fill fails.
+func writeNew(path string, perm os.FileMode, fill func(f *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
 	}
-	out := make([][]int, f[0])
-	i := 1
-	for k := range out {
-		if i >= len(f) || f[i] > uint64(len(f)-i-1) {
-			return nil, bad
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; remove it or choose another name", path)
 		}
-		l := int(f[i])
-		i++
-		out[k] = make([]int, l)
-		for j := range out[k] {
-			if f[i] > 1<<40 {
-				return nil, bad
-			}
-			out[k][j] = int(f[i])
-			i++
-		}
+		return err
 	}
-	if i != len(f) {
-		return nil, bad
-	}
-	return out, nil
+	return nil
 }
 
 // sealStateFor returns the header a seal state of transcript m must carry.
@@ -275,6 +319,15 @@ func sealStateFor(m *Manifest) (sealStateHeader, error) {
 	if m.Phase2 == nil || m.Phase1.ResultSHA256 == "" {
 		return sealStateHeader{}, errors.New("phase 2 is not open")
 	}
-	return sealStateHeader{CircuitID: m.Circuit.ID, Phase1Size: m.Phase1.Size,
-		Phase1ResultSHA256: m.Phase1.ResultSHA256, Phase2InitialSHA256: m.Phase2.Initial.SHA256}, nil
+	h := sealStateHeader{Gnark: GnarkVersion, CircuitID: m.Circuit.ID, Phase1Size: m.Phase1.Size, Phase1Contributions: []string{},
+		Phase1Beacon: m.Phase1.Beacon, Phase1ResultSHA256: m.Phase1.ResultSHA256, Phase2InitialSHA256: m.Phase2.Initial.SHA256}
+	for _, c := range m.Contributions {
+		if c.Phase == 1 {
+			h.Phase1Contributions = append(h.Phase1Contributions, c.SHA256)
+		}
+	}
+	if len(h.Phase1Contributions) == 0 {
+		return sealStateHeader{}, errors.New("phase 1 has no contribution")
+	}
+	return h, nil
 }

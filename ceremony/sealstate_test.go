@@ -90,7 +90,82 @@ func TestSealStateForgedIsCaughtByVerify(t *testing.T) {
 	_, err = Verify(w.specA, dir, VerifyOptions{})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalid), "%v", err)
-	assert.Contains(t, err.Error(), "the beacon or the sealed keys were altered")
+	assert.Contains(t, err.Error(), "it was sealed from a seal state")
+
+	// Sealing again without the state, with the same beacon, records the
+	// keys the transcript yields; the transcript then verifies.
+	out := filepath.Join(t.TempDir(), "keys")
+	res2, err := Seal(w.specA, dir, beacon2, "", out, SealOptions{})
+	require.NoError(t, err)
+	require.NotNil(t, res2.Resealed)
+	assert.Equal(t, res.Meta.Files[keys.ProvingKeyFile], res2.Resealed.ProvingKeySHA256)
+	assert.Equal(t, w.sealA.Meta.Files[keys.ProvingKeyFile], res2.Meta.Files[keys.ProvingKeyFile])
+	assert.False(t, res2.Report.Manifest.Seal.FromSealState)
+	_, err = Verify(w.specA, dir, VerifyOptions{KeysDir: out})
+	require.NoError(t, err)
+	// A transcript sealed from the transcript alone is never resealed.
+	_, err = Seal(w.specA, dir, beacon2, "", filepath.Join(t.TempDir(), "k3"), SealOptions{SealState: forged})
+	require.Error(t, err)
+}
+
+// The seal state binds the whole phase 1 it was made from: a transcript
+// whose phase-1 beacon or contributions were altered afterwards is refused.
+func TestSealStateBindsPhase1(t *testing.T) {
+	w := get(t)
+	for name, alter := range map[string]func(m *Manifest){
+		"beacon": func(m *Manifest) { m.Phase1.Beacon = "00" + m.Phase1.Beacon[2:] },
+		"contribution dropped": func(m *Manifest) {
+			m.Contributions = m.Contributions[1:]
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := mustManifest(t, w.unsealedA)
+			alter(m)
+			want, err := sealStateFor(m)
+			require.NoError(t, err)
+			_, err = readSealState(w.sealStateA, want)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "belongs to another phase 2 or another phase 1")
+		})
+	}
+}
+
+// A seal state is only ever written to a new file.
+func TestSealStateNeverReplaces(t *testing.T) {
+	w := get(t)
+	st, err := readSealState(w.sealStateA, mustHeader(t, w.unsealedA))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "existing")
+	require.NoError(t, os.WriteFile(path, []byte("keep me"), 0o600))
+	err = writeSealState(path, st.header, st.commons(), &st.evals)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already exists")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "keep me", string(data))
+}
+
+// When Init cannot write its seal state, it leaves no ceremony directory.
+func TestInitSealStateFailureLeavesNothing(t *testing.T) {
+	w := get(t)
+	dir := filepath.Join(t.TempDir(), "new")
+	_, err := Init(w.specA, dir, InitOptions{Phase1From: w.dirA, SaveSealState: filepath.Join(t.TempDir(), "missing", "state")})
+	require.Error(t, err)
+	assert.NoDirExists(t, dir)
+}
+
+// The gnark version a seal state records is the one go.mod pins.
+func TestGnarkVersion(t *testing.T) {
+	data, err := os.ReadFile("../go.mod")
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "github.com/consensys/gnark "+GnarkVersion+"\n")
+}
+
+func mustHeader(t *testing.T, dir string) sealStateHeader {
+	t.Helper()
+	h, err := sealStateFor(mustManifest(t, dir))
+	require.NoError(t, err)
+	return h
 }
 
 func TestSaveSealStateNeedsPhase2(t *testing.T) {

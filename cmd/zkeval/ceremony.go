@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -145,7 +146,7 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 			if saveState != "" && phase1From == "" {
 				return usageErr("--save-seal-state needs --phase1: a seal state is saved when phase 2 opens")
 			}
-			if err := checkSealStateOutput(saveState, out); err != nil {
+			if err := checkSealStateOutput(saveState, out, phase1From); err != nil {
 				return err
 			}
 			claims, err := cf.parse(true)
@@ -497,10 +498,17 @@ checked against its own SHA-256, which finds damage, not forgery): run
 				return ceremonyErr(err)
 			}
 			if j, _ := cmd.Flags().GetBool("json"); j {
-				return writeJSON(cmd.OutOrStdout(), map[string]any{"transcriptSha256": res.Report.TranscriptSHA256(), "keys": res.Meta})
+				out := map[string]any{"transcriptSha256": res.Report.TranscriptSHA256(), "keys": res.Meta}
+				if res.Resealed != nil {
+					out["resealed"] = map[string]string{"verifyingKeySha256": res.Resealed.VerifyingKeySHA256, "provingKeySha256": res.Resealed.ProvingKeySHA256}
+				}
+				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			w := cmd.OutOrStdout()
 			m := res.Report.Manifest
+			if r := res.Resealed; r != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "resealed: the earlier seal, made from a seal state, recorded verifying key %s and proving key %s, which this transcript does not yield; the seal now records the keys it yields, and the transcript digest changes\n", r.VerifyingKeySHA256, r.ProvingKeySHA256)
+			}
 			fmt.Fprintf(w, "sealed        %s: %d phase-1 and %d phase-2 contributions, beacon %s\n", args[0], m.Count(1), m.Count(2), beaconText(m.Seal.Beacon, m.Seal.BeaconSource))
 			fmt.Fprintf(w, "transcript    sha256 %s\n", res.Report.TranscriptSHA256())
 			fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files["verifying.key"])
@@ -544,13 +552,29 @@ func checkTranscript(cmd *cobra.Command, dir string, st *attestation.Statement, 
 }
 
 // checkSealStateOutput checks the path of --save-seal-state: a new file
-// outside the ceremony directory dir (it is not part of the transcript).
-func checkSealStateOutput(path, dir string) error {
+// (nothing is ever replaced), outside the ceremony directories dirs (it is
+// not part of a transcript).
+func checkSealStateOutput(path string, dirs ...string) error {
 	if path == "" {
 		return nil
 	}
-	if samePathKey(filepath.Dir(path)) == samePathKey(dir) {
-		return usageErr("--save-seal-state %s is inside the ceremony directory; keep it outside: it is a local file, not part of the transcript", path)
+	if _, err := os.Lstat(path); err == nil {
+		return usageErr("--save-seal-state %s already exists; a seal state is written to a new file: remove it or choose another name", path)
 	}
-	return checkOutputs([]string{dir}, "--save-seal-state", path)
+	p := samePathKey(path)
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		d := samePathKey(dir)
+		for q := filepath.Dir(p); ; q = filepath.Dir(q) {
+			if q == d {
+				return usageErr("--save-seal-state %s is inside the ceremony directory %s; keep it outside: it is a local file, not part of the transcript", path, dir)
+			}
+			if q == filepath.Dir(q) {
+				break
+			}
+		}
+	}
+	return checkOutputs(dirs, "--save-seal-state", path)
 }
