@@ -259,6 +259,9 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 		fmt.Fprintf(w, "## Verify in process, repeated\n\n")
 		fmt.Fprintf(w, "Groth16 verification costs the same for every circuit with the same public inputs (the accuracy attestations above and the test fixture have 7), so `go test -run XXX -bench BenchmarkVerify -benchtime 200x -count 5 ./verifier` times a whole `verifier.Verify` call (decoding the verifying key with point and subgroup checks, rebuilding the public inputs, the pairing check) on the small fixture, with Go's benchmark loop, after the runs above:\n\n```\n%s```\n\n", data)
 	}
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "extra-results.md")); err == nil {
+		fmt.Fprintf(w, "%s", data)
+	}
 	if data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "ceremony-results.md")); err == nil {
 		fmt.Fprintf(w, "%s", data)
 	}
