@@ -234,7 +234,11 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 			fmt.Fprintf(w, "| prove <= 90 s | %.0f s (fastest run %.0f s) | %s |\n", pmed, pmin, mark(pmed <= 90))
 			fmt.Fprintf(w, "| prove peak RSS <= 6 GiB | %.1f GiB | %s |\n", rmed/1024/1024, mark(rmed <= 6*1024*1024))
 			fmt.Fprintf(w, "| <= 300 constraints per sample | %.1f | %s |\n", cps, mark(cps <= 300))
-			fmt.Fprintf(w, "| verify <= 3 ms | %.2f ms in process | %s |\n", vmed*1000, mark(vmed <= 0.003))
+			if lo, hi, ok := verifyBench(filepath.Join(dir, "verify-bench.txt")); ok {
+				fmt.Fprintf(w, "| verify <= 3 ms | %.2f ms in one cold `zkeval verify` call; %.2f to %.2f ms per verification repeated in one process (BenchmarkVerify below) | %s for repeated verification, %s for a single cold call |\n", vmed*1000, lo, hi, mark(hi <= 3), mark(vmed <= 0.003))
+			} else {
+				fmt.Fprintf(w, "| verify <= 3 ms | %.2f ms in process | %s |\n", vmed*1000, mark(vmed <= 0.003))
+			}
 			if st, err := attestation.ReadFile(filepath.Join(dir, "attestation-"+n+".json")); err == nil {
 				fmt.Fprintf(w, "| proof <= 400 bytes | %d bytes | %s |\n", len(st.Predicate.Proof.Bytes), mark(len(st.Predicate.Proof.Bytes) <= 400))
 			}
@@ -266,4 +270,31 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 		fmt.Fprintf(w, "%s", data)
 	}
 	return nil
+}
+
+// verifyBench returns the least and greatest ms/op of the BenchmarkVerify
+// lines in path.
+func verifyBench(path string) (lo, hi float64, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[3] == "ns/op" {
+			v, err := strconv.ParseFloat(f[2], 64)
+			if err != nil {
+				continue
+			}
+			ms := v / 1e6
+			if !ok || ms < lo {
+				lo = ms
+			}
+			if !ok || ms > hi {
+				hi = ms
+			}
+			ok = true
+		}
+	}
+	return lo, hi, ok
 }
