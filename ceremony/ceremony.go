@@ -905,6 +905,10 @@ func checkPhase2(st *state, p checkParams) (*state, error) {
 	}
 	done("")
 	if m.Seal != nil && !p.resealing && (st.vkSHA != m.Seal.VerifyingKeySHA256 || st.pkSHA != m.Seal.ProvingKeySHA256) {
+		if p.state != nil {
+			return nil, invalid("sealing with the seal state %s gives verifying key %s and proving key %s, but the transcript records %s and %s: that seal state is damaged or forged; seal without --seal-state",
+				p.statePath, st.vkSHA, st.pkSHA, m.Seal.VerifyingKeySHA256, m.Seal.ProvingKeySHA256)
+		}
 		if m.Seal.FromSealState {
 			return nil, invalid("sealing phase 2 with the recorded beacon %s gives verifying key %s and proving key %s, but the transcript records %s and %s; it was sealed from a seal state, which may have been damaged: whoever sealed it can seal it again without --seal-state, with the same beacon, to record the keys the transcript yields",
 				m.Seal.Beacon, st.vkSHA, st.pkSHA, m.Seal.VerifyingKeySHA256, m.Seal.ProvingKeySHA256)

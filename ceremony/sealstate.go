@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
@@ -22,7 +23,7 @@ import (
 )
 
 // SealStateFormat names the format of a seal-state file.
-const SealStateFormat = "zkeval-ceremony-seal-state/v1"
+const SealStateFormat = "zkeval-ceremony-seal-state/v2"
 
 // A seal state is what Seal needs beyond the transcript's files, kept by the
 // party that ran StartPhase2 so that Seal need not verify phase 1 again nor
@@ -48,7 +49,7 @@ const SealStateFormat = "zkeval-ceremony-seal-state/v1"
 // every phase-1 contribution, the phase-1 beacon and result, and the
 // phase-2 initial state; and to the gnark version.
 //
-// Layout: the line "zkeval-ceremony-seal-state/v1\n"; a big-endian uint32
+// Layout: the line "zkeval-ceremony-seal-state/v2\n"; a big-endian uint32
 // length and that many bytes of JSON header (sealStateHeader); the points
 // below in gnark-crypto's BN254 encoding, uncompressed (each slice after its
 // uint32 length); the SHA-256 of all the bytes before it.
@@ -139,6 +140,12 @@ func notSealState(path string) error {
 }
 
 func readSealState(path string, want sealStateHeader) (*sealState, error) {
+	// A FIFO or device would block or never end: only regular files.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, notSealState(path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -150,10 +157,13 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	}
 	size := fi.Size()
 	if size < int64(len(SealStateFormat))+1+4+sha256.Size {
-		return nil, fmt.Errorf("seal state %s: %d bytes, too short to be a seal-state file", path, size)
+		return nil, fmt.Errorf("seal state %s: %d bytes, too short to be a seal-state file: seal without --seal-state", path, size)
 	}
 	magic := make([]byte, len(SealStateFormat)+1)
 	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != SealStateFormat+"\n" {
+		if strings.HasPrefix(string(magic), "zkeval-ceremony-seal-state/") {
+			return nil, fmt.Errorf("seal state %s is in another format than this zkeval's (%s): seal without --seal-state", path, SealStateFormat)
+		}
 		return nil, notSealState(path)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -197,13 +207,17 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 	if err := dec.Decode(&s.header); err != nil {
 		return nil, damaged("header", err)
 	}
+	if dec.More() {
+		return nil, damaged("header", errors.New("bytes after the JSON header"))
+	}
+	if s.header.Gnark == "" {
+		return nil, fmt.Errorf("seal state %s is in another format than this zkeval's (its header names no gnark version): seal without --seal-state", path)
+	}
 	if s.header.Gnark != want.Gnark {
 		return nil, fmt.Errorf("seal state %s was made with gnark %s; this zkeval uses gnark %s, whose keys may differ: seal without --seal-state", path, s.header.Gnark, want.Gnark)
 	}
-	if !reflect.DeepEqual(s.header, want) {
-		return nil, fmt.Errorf("seal state %s belongs to another phase 2 or another phase 1 (circuit %s, phase-1 size %d, %d phase-1 contributions, phase-1 beacon %s, result %s, initial state %s), not to this transcript's (circuit %s, size %d, %d contributions, beacon %s, result %s, initial state %s): give the state saved when this transcript's phase 2 opened, or seal without --seal-state",
-			path, s.header.CircuitID, s.header.Phase1Size, len(s.header.Phase1Contributions), s.header.Phase1Beacon, s.header.Phase1ResultSHA256, s.header.Phase2InitialSHA256,
-			want.CircuitID, want.Phase1Size, len(want.Phase1Contributions), want.Phase1Beacon, want.Phase1ResultSHA256, want.Phase2InitialSHA256)
+	if d := headerDiff(s.header, want); d != "" {
+		return nil, fmt.Errorf("seal state %s was made for another transcript than this one: %s. Give the state saved when this transcript's phase 2 opened, or seal without --seal-state (if the transcript itself was altered, ceremony verify names the altered file)", path, d)
 	}
 	// Points are decoded without gnark-crypto's subgroup checks, which
 	// also skip the curve equation; the loop below checks that every point
@@ -330,4 +344,40 @@ func sealStateFor(m *Manifest) (sealStateHeader, error) {
 		return sealStateHeader{}, errors.New("phase 1 has no contribution")
 	}
 	return h, nil
+}
+
+// headerDiff names the first field in which a seal state's header differs
+// from the transcript's, or returns "".
+func headerDiff(got, want sealStateHeader) string {
+	type field struct {
+		name      string
+		got, want any
+	}
+	for _, f := range []field{
+		{"circuit id", got.CircuitID, want.CircuitID},
+		{"phase-1 size", got.Phase1Size, want.Phase1Size},
+		{"number of phase-1 contributions", len(got.Phase1Contributions), len(want.Phase1Contributions)},
+	} {
+		if f.got != f.want {
+			return fmt.Sprintf("its %s is %v, the transcript's %v", f.name, f.got, f.want)
+		}
+	}
+	for i := range got.Phase1Contributions {
+		if got.Phase1Contributions[i] != want.Phase1Contributions[i] {
+			return fmt.Sprintf("its phase-1 contribution %d has SHA-256 %s, the transcript's %s", i+1, got.Phase1Contributions[i], want.Phase1Contributions[i])
+		}
+	}
+	for _, f := range []field{
+		{"phase-1 beacon", got.Phase1Beacon, want.Phase1Beacon},
+		{"phase-1 result SHA-256", got.Phase1ResultSHA256, want.Phase1ResultSHA256},
+		{"phase-2 initial state SHA-256", got.Phase2InitialSHA256, want.Phase2InitialSHA256},
+	} {
+		if f.got != f.want {
+			return fmt.Sprintf("its %s is %v, the transcript's %v", f.name, f.got, f.want)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		return "their headers differ"
+	}
+	return ""
 }

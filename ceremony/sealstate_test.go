@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
@@ -38,7 +39,7 @@ func TestSealStateOfAnotherTranscript(t *testing.T) {
 	dir := copyDir(t, w.dirC, "")
 	_, err := Seal(w.specC, dir, beacon2, "", filepath.Join(t.TempDir(), "keys"), SealOptions{SealState: w.sealStateA})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "belongs to another phase 2")
+	assert.Contains(t, err.Error(), "was made for another transcript")
 	assert.Contains(t, err.Error(), w.sealStateA)
 }
 
@@ -112,12 +113,15 @@ func TestSealStateForgedIsCaughtByVerify(t *testing.T) {
 // whose phase-1 beacon or contributions were altered afterwards is refused.
 func TestSealStateBindsPhase1(t *testing.T) {
 	w := get(t)
-	for name, alter := range map[string]func(m *Manifest){
-		"beacon": func(m *Manifest) { m.Phase1.Beacon = "00" + m.Phase1.Beacon[2:] },
-		"contribution dropped": func(m *Manifest) {
-			m.Contributions = m.Contributions[1:]
-		},
+	for name, tc := range map[string]struct {
+		alter func(m *Manifest)
+		field string
+	}{
+		"beacon":               {func(m *Manifest) { m.Phase1.Beacon = "00" + m.Phase1.Beacon[2:] }, "its phase-1 beacon is"},
+		"contribution dropped": {func(m *Manifest) { m.Contributions = m.Contributions[1:] }, "its number of phase-1 contributions is 3, the transcript's 2"},
+		"contribution altered": {func(m *Manifest) { m.Contributions[1].SHA256 = strings.Repeat("ab", 32) }, "its phase-1 contribution 2 has SHA-256"},
 	} {
+		alter := tc.alter
 		t.Run(name, func(t *testing.T) {
 			m := mustManifest(t, w.unsealedA)
 			alter(m)
@@ -125,7 +129,8 @@ func TestSealStateBindsPhase1(t *testing.T) {
 			require.NoError(t, err)
 			_, err = readSealState(w.sealStateA, want)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "belongs to another phase 2 or another phase 1")
+			assert.Contains(t, err.Error(), "was made for another transcript")
+			assert.Contains(t, err.Error(), tc.field)
 		})
 	}
 }

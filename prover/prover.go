@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -247,6 +249,13 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	done("")
 	proveTime := time.Since(t0)
 
+	// Check the proof against the keys directory's verifying key before
+	// writing anything: keys that do not belong together (a damaged or
+	// forged setup) would otherwise give an attestation no one can verify.
+	if err := selfVerify(req.KeysDir, meta, proof, pub); err != nil {
+		return nil, err
+	}
+
 	var pbuf bytes.Buffer
 	if _, err := proof.WriteTo(&pbuf); err != nil {
 		return nil, err
@@ -362,4 +371,25 @@ func DeterminedHidden(spec *circuits.Spec) []string {
 		}
 	}
 	return out
+}
+
+// selfVerify checks proof against the verifying key of keys directory dir,
+// whose SHA-256 must be the one meta records.
+func selfVerify(dir string, meta *keys.Meta, proof groth16.Proof, pub witness.Witness) error {
+	path := filepath.Join(dir, keys.VerifyingKeyFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if keys.Digest(data) != meta.Files[keys.VerifyingKeyFile] {
+		return fmt.Errorf("%s: SHA-256 %s does not match %s; the keys directory is damaged: run setup again (or fetch the ceremony's keys again)", path, keys.Digest(data), keys.MetaFile)
+	}
+	vk, err := keys.ParseVerifyingKey(data, path)
+	if err != nil {
+		return err
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		return fmt.Errorf("the proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together, so no attestation is written; make the keys again", path, err, dir)
+	}
+	return nil
 }

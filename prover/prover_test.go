@@ -1,7 +1,10 @@
 package prover_test
 
 import (
+	"encoding/json"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -98,4 +101,38 @@ func TestDeterminedHidden(t *testing.T) {
 	w := prover.DeterminedHidden(spec)
 	require.Len(t, w, 1)
 	require.Contains(t, w[0], "hidden claim recall[class=a] >= follows from the counts revealed for precision[class=a] >=")
+}
+
+// Keys whose proving and verifying keys come from different setups of the
+// same circuit: prove checks its proof with the directory's verifying key
+// and writes no attestation.
+func TestProveRefusesMismatchedKeys(t *testing.T) {
+	m := testfixture.Model(1)
+	b := testfixture.Benchmark(m, 1, 6)
+	cl, err := claim.Parse("accuracy >= 0")
+	require.NoError(t, err)
+	spec, err := circuits.NewSpec(m, b, []claim.Shape{cl.Shape(true)})
+	require.NoError(t, err)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	metaA, err := keys.SetupSingleParty(spec, dirA, nil)
+	require.NoError(t, err)
+	_, err = keys.SetupSingleParty(spec, dirB, nil)
+	require.NoError(t, err)
+	// A's proving key with B's verifying key, the digests made consistent.
+	vkB, err := os.ReadFile(filepath.Join(dirB, keys.VerifyingKeyFile))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dirA, keys.VerifyingKeyFile), vkB, 0o644))
+	metaA.Files[keys.VerifyingKeyFile] = keys.Digest(vkB)
+	data, err := json.MarshalIndent(metaA, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dirA, keys.MetaFile), data, 0o644))
+
+	salt := big.NewInt(5)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dirA}, cm)
+	require.ErrorContains(t, err, "do not belong together")
+	// B's own keys prove.
+	_, err = prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: []prover.Claimed{{Claim: cl, Reveal: true}}, KeysDir: dirB}, cm)
+	require.NoError(t, err)
 }

@@ -21,9 +21,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 
@@ -150,9 +150,9 @@ func endCPUProfile(keep bool) error {
 }
 
 // startCPUProfile starts a CPU profile for path, which must not exist: the
-// profile goes to a temporary file beside it, and the returned function
-// stops it and, when keep, moves it to path without replacing anything (a
-// failed command leaves no profile, and no existing file is ever touched).
+// profile goes to a temporary file, and the returned function stops it and,
+// when keep, copies it to path without replacing anything (a failed command
+// leaves no profile, and no existing file is ever touched).
 func startCPUProfile(path string) (func(keep bool) error, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, usageErr("--cpuprofile %s already exists; remove it or give a new file name", path)
@@ -162,7 +162,10 @@ func startCPUProfile(path string) (func(keep bool) error, error) {
 	if err := checkParent(path); err != nil {
 		return nil, ioErr(fmt.Errorf("--cpuprofile %s: %w", path, err))
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	// The temporary file lives in the system's temporary directory, not
+	// beside path: a command that wants an empty output directory (ceremony
+	// init) must not find it there.
+	f, err := os.CreateTemp("", "zkeval-cpuprofile-*")
 	if err != nil {
 		return nil, ioErr(fmt.Errorf("--cpuprofile: %w", err))
 	}
@@ -179,9 +182,9 @@ func startCPUProfile(path string) (func(keep bool) error, error) {
 			return nil
 		}
 		if err == nil {
-			// A hard link fails when path exists: an output the command
-			// wrote there is never replaced.
-			err = os.Link(f.Name(), path)
+			// O_EXCL fails when path exists: an output the command wrote
+			// there is never replaced.
+			err = copyNew(f.Name(), path)
 		}
 		if err != nil {
 			// The command itself succeeded; its exit status says so.
@@ -189,6 +192,30 @@ func startCPUProfile(path string) (func(keep bool) error, error) {
 		}
 		return nil
 	}, nil
+}
+
+// copyNew copies src to path, which must not exist; nothing is left at
+// path when it fails.
+func copyNew(src, path string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 // isCobraUsage recognises cobra's own argument and flag errors.
