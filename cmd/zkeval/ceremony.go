@@ -470,9 +470,12 @@ from the file "zkeval ceremony phase2 --save-seal-state" wrote, instead of
 verifying phase 1 again and rerunning Phase2.Initialize, the slow step. Seal
 still checks every file's digest and the chain of challenges, verifies every
 phase-2 contribution and recompiles the circuit. It trusts FILE (bound to
-this transcript's circuit, phase-1 result and phase-2 initial state, and
-checked against its own SHA-256, which finds damage, not forgery): run
-"zkeval ceremony verify DIR --keys KEYS_DIR" afterwards, as anyone can.`,
+this transcript's circuit, phase-1 contributions, beacon and result and
+phase-2 initial state, and checked against its own SHA-256, which finds
+damage, not forgery): run "zkeval ceremony verify DIR --keys KEYS_DIR"
+afterwards, as anyone can. If that fails, seal again without --seal-state,
+with the same beacon: a seal made from a seal state is replaced by the keys
+the transcript yields.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
