@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/verifier"
 )
 
@@ -95,8 +97,35 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 	if err != nil {
 		return nil, ioErr(err)
 	}
-	spec, err := ceremony.SpecFromPublic(m.Circuit.Public, b)
+	pub := m.Circuit.Public
+	if cf.changed(cmd) {
+		// Claims given without --model are checked against the
+		// transcript's: a circuit with other claims is another circuit.
+		claims, err := cf.parse(true)
+		if err != nil {
+			return nil, err
+		}
+		shapes := make([]claim.Shape, len(claims))
+		for i, c := range claims {
+			shapes[i] = c.Claim.Shape(c.Reveal)
+		}
+		if err := claim.Sort(shapes); err != nil {
+			return nil, usageErr("%v", err)
+		}
+		if !slices.Equal(shapes, pub.Claims) {
+			return nil, ceremonyErr(fmt.Errorf("%w: the claims given (%s) are not the transcript's (%s): its circuit is another one", ceremony.ErrInvalid, shapeList(shapes), shapeList(pub.Claims)))
+		}
+	}
+	spec, err := ceremony.SpecFromPublic(pub, b)
 	return spec, ceremonyErr(err)
+}
+
+func shapeList(ss []claim.Shape) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 func addSpecFlags(c *cobra.Command, modelPath, benchPath *string, cf *claimFlags, modelOptional bool) {
@@ -516,6 +545,9 @@ the transcript yields.`,
 			fmt.Fprintf(w, "transcript    sha256 %s\n", res.Report.TranscriptSHA256())
 			fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files["verifying.key"])
 			fmt.Fprintf(w, "keys          %s (setup kind %s)\n", out, res.Meta.SetupKind)
+			if state != "" {
+				fmt.Fprintf(w, "next          sealed from the seal state %s; check the keys against the transcript: zkeval ceremony verify %s --benchmark FILE.bench --keys %s\n", state, args[0], out)
+			}
 			return nil
 		},
 	}
