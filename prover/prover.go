@@ -360,14 +360,14 @@ func DeterminedHidden(spec *circuits.Spec) []string {
 	var revealed []string
 	for k, sh := range spec.Claims {
 		if reveal[k] = sh.Reveal; sh.Reveal {
-			revealed = append(revealed, sh.Key()+" "+sh.Comparison)
+			revealed = append(revealed, sh.Key()+" "+sh.Comparison+" T")
 		}
 	}
 	var out []string
 	for k, det := range metric.DeterminedHidden(spec.Targets(), reveal, spec.Labels()) {
 		if det {
 			sh := spec.Claims[k]
-			out = append(out, fmt.Sprintf("the value of the hidden claim %s %s follows from the counts revealed for %s and the public label counts: it is not secret; hide those claims too (--hidden-claim or --hide-count) if it must be", sh.Key(), sh.Comparison, strings.Join(revealed, ", ")))
+			out = append(out, fmt.Sprintf("the value of the hidden claim %s %s T follows from the counts revealed for %s and the public label counts: it is not secret; hide those claims too (--hidden-claim or --hide-count) if it must be", sh.Key(), sh.Comparison, strings.Join(revealed, ", ")))
 		}
 	}
 	return out

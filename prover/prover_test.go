@@ -100,7 +100,7 @@ func TestDeterminedHidden(t *testing.T) {
 	require.NoError(t, err)
 	w := prover.DeterminedHidden(spec)
 	require.Len(t, w, 1)
-	require.Contains(t, w[0], "hidden claim recall[class=a] >= follows from the counts revealed for precision[class=a] >=")
+	require.Contains(t, w[0], "hidden claim recall[class=a] >= T follows from the counts revealed for precision[class=a] >= T")
 }
 
 // Keys whose proving and verifying keys come from different setups of the
