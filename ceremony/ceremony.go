@@ -95,7 +95,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"time"
 
@@ -196,15 +195,9 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 	// The seal state first: when it cannot be written, no directory is
 	// left half-made.
 	if opt.SaveSealState != "" {
-		h, err := sealStateFor(m)
-		if err != nil {
+		if err := saveSealState(opt.SaveSealState, m, st.commons, start.evals, pr); err != nil {
 			return nil, err
 		}
-		done := pr.Start("write the seal state to " + opt.SaveSealState)
-		if err := writeSealState(opt.SaveSealState, h, st.commons, start.evals); err != nil {
-			return nil, fmt.Errorf("seal state %s: %w", opt.SaveSealState, err)
-		}
-		done("")
 	}
 	_, statErr := os.Stat(dir)
 	existed := statErr == nil
@@ -426,13 +419,10 @@ func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, 
 	m.Phase1.Beacon, m.Phase1.BeaconSource, m.Phase1.ClosedAt, m.Phase1.ResultSHA256 = hex.EncodeToString(beacon), source, &t, st.commonsSHA
 	m.Phase2 = &Phase2Info{Initial: ref}
 	if opt.SaveSealState != "" {
-		h, _ := sealStateFor(m)
-		done := opt.Progress.Start("write the seal state to " + opt.SaveSealState)
-		if err := writeSealState(opt.SaveSealState, h, st.commons, st.evals); err != nil {
+		if err := saveSealState(opt.SaveSealState, m, st.commons, st.evals, opt.Progress); err != nil {
 			os.Remove(filepath.Join(dir, ref.File))
-			return nil, fmt.Errorf("seal state %s: %w", opt.SaveSealState, err)
+			return nil, err
 		}
-		done("")
 	}
 	if err := rewriteManifest(dir, data, m); err != nil {
 		os.Remove(filepath.Join(dir, ref.File))
@@ -935,7 +925,7 @@ func matchCircuit(spec *circuits.Spec, m *Manifest) error {
 	case fmt.Sprint(got.AccBits) != fmt.Sprint(want.AccBits):
 		why = fmt.Sprintf("other accumulator widths: the transcript's are %v, the model given needs %v", want.AccBits, got.AccBits)
 	case fmt.Sprint(got.Claims) != fmt.Sprint(want.Claims):
-		why = fmt.Sprintf("other claims: the transcript's are %s, the ones given %s", shapeList(want.Claims), shapeList(got.Claims))
+		why = fmt.Sprintf("other claims: the transcript's are %s, the ones given %s", claim.JoinShapes(want.Claims), claim.JoinShapes(got.Claims))
 	case got.Version != want.Version:
 		why = fmt.Sprintf("another circuit version: %s, this zkeval builds %s", want.Version, got.Version)
 	}
@@ -1246,12 +1236,4 @@ func (c *cache) put(key string, v any) {
 	if c.m != nil {
 		c.m[key] = v
 	}
-}
-
-func shapeList(ss []claim.Shape) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = s.String()
-	}
-	return strings.Join(parts, "; ")
 }

@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,6 +19,9 @@ import (
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	"github.com/consensys/gnark/constraint"
 	cs "github.com/consensys/gnark/constraint/bn254"
+
+	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/progress"
 )
 
 // SealStateFormat names the format of a seal-state file.
@@ -99,6 +101,21 @@ func (s *sealState) commons() *mpcsetup.SrsCommons {
 	return c
 }
 
+// saveSealState writes the seal state of transcript m (phase 2 just
+// opened, from commons and evals) to path, reporting progress on pr.
+func saveSealState(path string, m *Manifest, commons *mpcsetup.SrsCommons, ev *mpcsetup.Phase2Evaluations, pr *progress.Reporter) error {
+	h, err := sealStateFor(m)
+	if err != nil {
+		return err
+	}
+	done := pr.Start("write the seal state to " + path)
+	if err := writeSealState(path, h, commons, ev); err != nil {
+		return fmt.Errorf("seal state %s: %w", path, err)
+	}
+	done("")
+	return nil
+}
+
 // writeSealState writes the seal state of a phase-2 start to path
 // atomically: nothing is left at path when it fails.
 func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons, ev *mpcsetup.Phase2Evaluations) error {
@@ -106,7 +123,7 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 	if err != nil {
 		return err
 	}
-	return writeNew(path, 0o600, func(f *os.File) error {
+	p, err := atomicfile.Prepare(path, 0o600, func(f *os.File) error {
 		sum := sha256.New()
 		bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
 		if _, err := io.WriteString(bw, SealStateFormat+"\n"); err != nil {
@@ -130,6 +147,17 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 		_, err := f.Write(sum.Sum(nil))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// Only a new file: nothing is ever replaced.
+	if err := p.CommitNew(); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; remove it or choose another name", path)
+		}
+		return err
+	}
+	return nil
 }
 
 // readSealState reads a seal-state file and checks its SHA-256 trailer and
@@ -291,39 +319,6 @@ func (s *sealState) completeEvals(path string, r1cs *cs.R1CS, initial *mpcsetup.
 	ev.G1.CKK = make([][]curve.G1Affine, len(commitments))
 	for i := range commitments {
 		ev.G1.CKK[i] = slices.Clone(initial.Parameters.G1.SigmaCKK[i])
-	}
-	return nil
-}
-
-// writeNew writes a new file at path through a temporary file beside it,
-// moved into place with a hard link, which fails when path exists: nothing
-// is ever replaced, and nothing is left at path when fill fails.
-func writeNew(path string, perm os.FileMode, fill func(f *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s already exists; remove it or choose another name", path)
-		}
-		return err
 	}
 	return nil
 }

@@ -201,6 +201,15 @@ func (s Shape) String() string {
 	return s.Key() + " " + s.Comparison + " T (" + r + ")"
 }
 
+// JoinShapes writes shapes with String, separated by "; ".
+func JoinShapes(ss []Shape) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Sort puts shapes in their canonical order (by key, then comparison), the
 // order of the circuit's claims, and returns an error when one repeats.
 func Sort(shapes []Shape) error {

@@ -228,6 +228,22 @@ func LoadProver(dir string, meta *Meta) (constraint.ConstraintSystem, groth16.Pr
 	return cs, pk, nil
 }
 
+// LoadVerifyingKey reads the verifying key of dir, checking its digest
+// against circuit.json as LoadProver does, and its points as
+// ParseVerifyingKey does.
+func LoadVerifyingKey(dir string, meta *Meta) (groth16.VerifyingKey, error) {
+	var vk groth16.VerifyingKey
+	err := readStream(dir, VerifyingKeyFile, meta, func(r io.Reader) (int64, error) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return 0, err
+		}
+		vk, err = ParseVerifyingKey(data, filepath.Join(dir, VerifyingKeyFile))
+		return int64(len(data)), err
+	})
+	return vk, err
+}
+
 // ParseVerifyingKey decodes a verifying key with full point checks. source
 // names it in errors. The lengths the encoding declares are checked against
 // the size of data first, so that a short, hostile key cannot make the

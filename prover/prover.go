@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -376,20 +375,12 @@ func DeterminedHidden(spec *circuits.Spec) []string {
 // selfVerify checks proof against the verifying key of keys directory dir,
 // whose SHA-256 must be the one meta records.
 func selfVerify(dir string, meta *keys.Meta, proof groth16.Proof, pub witness.Witness) error {
-	path := filepath.Join(dir, keys.VerifyingKeyFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if keys.Digest(data) != meta.Files[keys.VerifyingKeyFile] {
-		return fmt.Errorf("%s: SHA-256 %s does not match %s; the keys directory is damaged: run setup again (or fetch the ceremony's keys again)", path, keys.Digest(data), keys.MetaFile)
-	}
-	vk, err := keys.ParseVerifyingKey(data, path)
+	vk, err := keys.LoadVerifyingKey(dir, meta)
 	if err != nil {
 		return err
 	}
 	if err := groth16.Verify(proof, vk, pub); err != nil {
-		return fmt.Errorf("the proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together, so no attestation is written; make the keys again", path, err, dir)
+		return fmt.Errorf("the proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together, so no attestation is written; make the keys again", filepath.Join(dir, keys.VerifyingKeyFile), err, dir)
 	}
 	return nil
 }

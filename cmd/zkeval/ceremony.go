@@ -113,19 +113,11 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 			return nil, usageErr("%v", err)
 		}
 		if !slices.Equal(shapes, pub.Claims) {
-			return nil, ceremonyErr(fmt.Errorf("%w: the claims given (%s) are not the transcript's (%s): its circuit is another one", ceremony.ErrInvalid, shapeList(shapes), shapeList(pub.Claims)))
+			return nil, ceremonyErr(fmt.Errorf("%w: the claims given (%s) are not the transcript's (%s): its circuit is another one", ceremony.ErrInvalid, claim.JoinShapes(shapes), claim.JoinShapes(pub.Claims)))
 		}
 	}
 	spec, err := ceremony.SpecFromPublic(pub, b)
 	return spec, ceremonyErr(err)
-}
-
-func shapeList(ss []claim.Shape) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = s.String()
-	}
-	return strings.Join(parts, ", ")
 }
 
 func addSpecFlags(c *cobra.Command, modelPath, benchPath *string, cf *claimFlags, modelOptional bool) {

@@ -30,6 +30,7 @@ import (
 	"github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
 
+	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/prover"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -194,28 +195,22 @@ func startCPUProfile(path string) (func(keep bool) error, error) {
 	}, nil
 }
 
-// copyNew copies src to path, which must not exist; nothing is left at
-// path when it fails.
+// copyNew copies src to path, which must not exist (atomicfile's
+// CommitNew); nothing is left at path when it fails.
 func copyNew(src, path string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	p, err := atomicfile.Prepare(path, 0o644, func(f *os.File) error {
+		_, err := io.Copy(f, in)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
+	return p.CommitNew()
 }
 
 // isCobraUsage recognises cobra's own argument and flag errors.
