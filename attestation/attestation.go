@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/jsonfile"
 )
@@ -100,10 +100,10 @@ type Count struct {
 // CircuitInfo describes the circuit: its id (SHA-256 of Public) and its
 // public description, from which anyone can recompile it given the benchmark.
 type CircuitInfo struct {
-	ID          string          `json:"id"`
-	Public      circuits.Public `json:"public"`
-	Constraints int             `json:"constraints"`
-	PublicCount int             `json:"publicInputs"`
+	ID          string      `json:"id"`
+	Public      desc.Public `json:"public"`
+	Constraints int         `json:"constraints"`
+	PublicCount int         `json:"publicInputs"`
 }
 
 // SetupInfo records how the proving and verifying keys were made.

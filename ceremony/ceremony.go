@@ -136,6 +136,9 @@ type InitOptions struct {
 // wrap ErrInvalid when the reused phase 1 does not verify or is too small.
 func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 	pr := opt.Progress
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
 	if opt.SaveSealState != "" && opt.Phase1From == "" {
 		return nil, fmt.Errorf("a seal state can only be saved when phase 2 opens, with a reused phase 1")
 	}
@@ -278,6 +281,11 @@ func Contribute(dir, participant string, opt ContributeOptions) (*Contribution, 
 	if err != nil {
 		return nil, err
 	}
+	// A contribution to a circuit whose description states bounds the
+	// circuit cannot enforce would help seal keys for an unsound circuit.
+	if err := m.Circuit.Public.Validate(); err != nil {
+		return nil, invalid("the transcript in %s describes a circuit zkeval refuses: %v", dir, err)
+	}
 	phase := 1
 	switch m.Stage() {
 	case StageSealed:
@@ -394,6 +402,9 @@ type Phase2Options struct {
 // transcript does not verify or is for another circuit. With
 // opt.SaveSealState it also writes the seal state for Seal.
 func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, opt Phase2Options) (*Manifest, error) {
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
 	m, data, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -473,6 +484,9 @@ func (r *Report) TranscriptSHA256() string {
 // phase, participant and file.
 func Verify(spec *circuits.Spec, dir string, opt VerifyOptions) (*Report, error) {
 	t0 := time.Now()
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
 	m, data, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -537,6 +551,9 @@ type SealOptions struct {
 // fails with ErrInvalid. With opt.SealState it trusts that file for phase 1
 // and the phase-2 evaluations (see SealOptions).
 func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string, opt SealOptions) (*SealResult, error) {
+	if err := checkSpec(spec); err != nil {
+		return nil, err
+	}
 	m, data, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -604,6 +621,16 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 		return nil, fmt.Errorf("the keys written to %s do not have the digests the seal recorded", keysOut)
 	}
 	return &SealResult{Report: rep, Meta: meta, Resealed: resealed}, nil
+}
+
+// checkSpec validates a spec a ceremony step was given: its description,
+// bounds included (desc.Public.Validate), and the benchmark against it.
+// Errors wrap ErrInvalid.
+func checkSpec(spec *circuits.Spec) error {
+	if err := spec.Validate(); err != nil {
+		return invalid("circuit description: %v", err)
+	}
+	return nil
 }
 
 // SpecFromPublic rebuilds a circuit spec from a published circuit

@@ -539,6 +539,41 @@ func TestTranscriptOfAnotherCircuitRejected(t *testing.T) {
 	})
 }
 
+// TestUnenforceableDescriptionRefused: a description whose bounds the
+// circuit cannot enforce (here an accumulator wider than any check the
+// circuit makes) is refused by every ceremony step: rebuilding the spec,
+// init, phase 2, contribute, verify and seal.
+func TestUnenforceableDescriptionRefused(t *testing.T) {
+	w := get(t)
+	pub := w.specA.Public()
+	pub.AccBits = append([]int(nil), pub.AccBits...)
+	pub.AccBits[len(pub.AccBits)-1] = 95
+	_, err := SpecFromPublic(pub, w.benchA)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "accumulatorBits")
+
+	bad := *w.specA
+	bad.AccBits = pub.AccBits
+	_, err = Init(&bad, filepath.Join(t.TempDir(), "c"), InitOptions{})
+	require.ErrorIs(t, err, ErrInvalid)
+	dir := copyDir(t, w.dirA, "")
+	_, err = StartPhase2(&bad, dir, other, "", Phase2Options{})
+	require.ErrorIs(t, err, ErrInvalid)
+	_, err = Verify(&bad, dir, VerifyOptions{})
+	require.ErrorIs(t, err, ErrInvalid)
+	_, err = Seal(&bad, dir, other, "", t.TempDir(), SealOptions{})
+	require.ErrorIs(t, err, ErrInvalid)
+	// A transcript whose manifest carries such a description takes no
+	// contribution.
+	edit(t, dir, func(m *Manifest) {
+		id := pub.ID()
+		m.Circuit.Public, m.Circuit.ID, m.Seal = pub, hex.EncodeToString(id[:]), nil
+	})
+	_, err = Contribute(dir, "mallory", ContributeOptions{})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "refuses")
+}
+
 func TestWrongBeaconRejected(t *testing.T) {
 	w := get(t)
 	t.Run("verify", func(t *testing.T) {

@@ -13,8 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 )
@@ -152,16 +156,16 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 		out  int
 		f    func(field, v *big.Int)
 	}{
-		{"dense accumulator +1 (second layer)", DenseHint, 0, 3, addOne},
-		{"dense accumulator +1 (last layer)", DenseHint, 1, 5, addOne},
-		{"relu sign flipped", ReLUSignHint, 4, 1, flipBit},
-		{"relu sign flipped (second layer)", ReLUSignHint, 25, 0, flipBit},
-		{"argmax one-hot moved", ArgmaxHint, 7, 0, flipBit},
-		{"argmax one-hot moved (other output)", ArgmaxHint, 8, 2, flipBit},
+		{"dense accumulator +1 (second layer)", freivalds.DenseHint, 0, 3, addOne},
+		{"dense accumulator +1 (last layer)", freivalds.DenseHint, 1, 5, addOne},
+		{"relu sign flipped", relu.SignHint, 4, 1, flipBit},
+		{"relu sign flipped (second layer)", relu.SignHint, 25, 0, flipBit},
+		{"argmax one-hot moved", argmax.Hint, 7, 0, flipBit},
+		{"argmax one-hot moved (other output)", argmax.Hint, 8, 2, flipBit},
 	}
 	// A consistent one-hot that names another class on every sample.
 	rotate := func(field *big.Int, in, out []*big.Int) error {
-		if err := ArgmaxHint(field, in, out); err != nil {
+		if err := argmax.Hint(field, in, out); err != nil {
 			return err
 		}
 		first := new(big.Int).Set(out[0])
@@ -172,7 +176,7 @@ func TestCircuitRejectsTamperedHints(t *testing.T) {
 		return nil
 	}
 	t.Run("argmax one-hot rotated", func(t *testing.T) {
-		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), rotate)))
+		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(argmax.Hint), rotate)))
 	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +195,7 @@ func TestArgmaxOneHot(t *testing.T) {
 	f := newFixture(t, accuracy(">=", true))
 	honest := assign(f, f.count, f.count)
 	twoOnes := func(field *big.Int, in, out []*big.Int) error {
-		if err := ArgmaxHint(field, in, out); err != nil {
+		if err := argmax.Hint(field, in, out); err != nil {
 			return err
 		}
 		for i := range out {
@@ -209,8 +213,8 @@ func TestArgmaxOneHot(t *testing.T) {
 		return nil
 	}
 	for name, h := range map[string]solver.Hint{"two ones": twoOnes, "none": none} {
-		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
-		require.Error(t, solve(t, f, assign(f, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(ArgmaxHint), h)), name)
+		require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(argmax.Hint), h)), name)
+		require.Error(t, solve(t, f, assign(f, f.count, int64(f.spec.Bench.Len())), solver.OverrideHint(solver.GetHintID(argmax.Hint), h)), name)
 	}
 }
 
@@ -240,6 +244,8 @@ func withLookup(t *testing.T, f *fixture) *fixture {
 		if sp.ReLU[l] != "" && ranges[l].Entries() <= 1<<(MaxLookupBits+1) {
 			sp.ReLU[l] = ReLULookup
 			sp.ReLUTable[l] = ranges[l]
+			sp.AccBits = append([]int{}, sp.AccBits...)
+			sp.AccBits[l] = max(sp.AccBits[l], desc.SignedBits(ranges[l].Lo, ranges[l].Hi))
 			n++
 		}
 	}
@@ -254,8 +260,8 @@ func TestReLULookupGadget(t *testing.T) {
 	honest := assign(f, f.count, f.count)
 	require.NoError(t, solve(t, f, honest))
 	require.Error(t, solve(t, f, assign(f, f.count, f.count+1)))
-	evil := tamper(DenseHint, 0, 3, addOne)
-	require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)))
+	evil := tamper(freivalds.DenseHint, 0, 3, addOne)
+	require.Error(t, solve(t, f, honest, solver.OverrideHint(solver.GetHintID(freivalds.DenseHint), evil)))
 }
 
 // TestAccumulatorWidthIsEnforced declares a width below what the benchmark
@@ -351,7 +357,7 @@ func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
 	// A one-hot hint that names class 1 on ties (the last maximal index) is
 	// rejected.
 	lastMax := func(field *big.Int, in, out []*big.Int) error {
-		if err := ArgmaxHint(field, in, out); err != nil {
+		if err := argmax.Hint(field, in, out); err != nil {
 			return err
 		}
 		if out[0].Sign() != 0 && in[0].Cmp(in[1]) == 0 {
@@ -360,7 +366,7 @@ func TestArgmaxTieGoesToFirstIndex(t *testing.T) {
 		}
 		return nil
 	}
-	require.Error(t, solve(t, f, assign(f, 6, 6), solver.OverrideHint(solver.GetHintID(ArgmaxHint), lastMax)))
+	require.Error(t, solve(t, f, assign(f, 6, 6), solver.OverrideHint(solver.GetHintID(argmax.Hint), lastMax)))
 }
 
 // TestFirstLayerFreivalds runs the circuit with the first layer checked by
@@ -377,13 +383,13 @@ func TestFirstLayerFreivalds(t *testing.T) {
 	require.NoError(t, solve(t, &f, honest))
 	require.Error(t, solve(t, &f, assign(&f, f.count+1, f.count+1)))
 	for call := 0; call < 3; call++ {
-		evil := tamper(DenseHint, call, 2, addOne)
-		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(DenseHint), evil)), "dense call %d", call)
+		evil := tamper(freivalds.DenseHint, call, 2, addOne)
+		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(freivalds.DenseHint), evil)), "dense call %d", call)
 	}
 	// The copies of rᵀW's columns and of rᵀb are held to what they copy.
 	for _, call := range []int{0, sp.Shape.Layers[0].In} {
-		evil := tamper(CopyHint, call, 0, addOne)
-		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(CopyHint), evil)), "copy call %d", call)
+		evil := tamper(freivalds.CopyHint, call, 0, addOne)
+		require.Error(t, solve(t, &f, honest, solver.OverrideHint(solver.GetHintID(freivalds.CopyHint), evil)), "copy call %d", call)
 	}
 }
 

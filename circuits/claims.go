@@ -5,6 +5,7 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/metric"
 )
@@ -13,8 +14,8 @@ import (
 // last layer for each sample s.
 //
 // Predictions: when no claim reads predicted classes (accuracy, recall),
-// each sample costs argmaxIs, a bit that is 1 exactly when the label is the
-// first maximal output; otherwise argmaxOneHot proves the whole prediction.
+// each sample costs argmax.Is, a bit that is 1 exactly when the label is the
+// first maximal output; otherwise argmax.OneHot proves the whole prediction.
 // The confusion counts TP[g][c] and Pred[g][c] are then sums of those bits
 // over the samples, whose labels and groups are circuit constants: linear
 // combinations, no constraint.
@@ -33,7 +34,7 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 	labels := sp.labels
 	G, K := labels.Groups(), labels.Classes()
 	last := len(sp.Shape.Layers) - 1
-	bits := widen(sp.AccBits[last]+2, sp.RangeBase)
+	bits := ArgmaxBits(sp.AccBits[last], sp.RangeBase)
 	full := sp.NeedsPredictions()
 
 	tpTerms := make([][][]frontend.Variable, G)
@@ -48,13 +49,13 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 			g = sp.Bench.Groups[s]
 		}
 		if full {
-			o := argmaxOneHot(api, rc, out[s], bits)
+			o := argmax.OneHot(api, rc, out[s], bits)
 			tpTerms[g][y] = append(tpTerms[g][y], o[y])
 			for p := range o {
 				predTerms[g][p] = append(predTerms[g][p], o[p])
 			}
 		} else {
-			tpTerms[g][y] = append(tpTerms[g][y], argmaxIs(api, rc, out[s], y, bits))
+			tpTerms[g][y] = append(tpTerms[g][y], argmax.Is(api, rc, out[s], y, bits))
 		}
 	}
 	tp := make([][]frontend.Variable, G)
@@ -137,32 +138,3 @@ func (a arith) Mul(x, y frontend.Variable) frontend.Variable {
 	return a.api.Mul(x, y)
 }
 func (a arith) IsZero(x frontend.Variable) frontend.Variable { return a.api.IsZero(x) }
-
-// argmaxOneHot returns the one-hot o of the first maximal index of v. The
-// hint gives o; the circuit checks that o is one-hot (booleans summing to
-// 1), computes m = Σ_j o_j·v_j (the chosen output) and range-checks, for
-// every j, d_j = m - v_j - Σ_{i>j} o_i >= 0 on bits bits (at least two
-// more than the outputs' width): with o at k, this says v_k >= v_j for
-// j >= k and v_k > v_j for j < k, so k is the first maximal index (the tie
-// rule of model.Argmax). Cost: 2K+1 constraints and K range checks.
-func argmaxOneHot(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, bits int) []frontend.Variable {
-	o, err := api.Compiler().NewHint(ArgmaxHint, len(v), v...)
-	if err != nil {
-		panic(err)
-	}
-	var total frontend.Variable = 0
-	terms := make([]frontend.Variable, len(v))
-	for j := range o {
-		api.AssertIsBoolean(o[j])
-		total = api.Add(total, o[j])
-		terms[j] = api.Mul(o[j], v[j])
-	}
-	api.AssertIsEqual(total, 1)
-	m := sum(api, terms)
-	var after frontend.Variable = 0 // Σ_{i>j} o_i
-	for j := len(v) - 1; j >= 0; j-- {
-		rc.Check(api.Sub(api.Sub(m, v[j]), after), bits)
-		after = api.Add(after, o[j])
-	}
-	return o
-}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/internal/testfixture"
@@ -285,17 +286,17 @@ func TestFullArgmaxRejectsTamperedPredictions(t *testing.T) {
 	in := f.inputs(nil, nil)
 	require.NoError(t, f.solve(t, in))
 	swap := func(field *big.Int, inp, out []*big.Int) error {
-		if err := ArgmaxHint(field, inp, out); err != nil {
+		if err := argmax.Hint(field, inp, out); err != nil {
 			return err
 		}
 		out[0], out[1] = out[1], out[0]
 		return nil
 	}
-	require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(ArgmaxHint), swap)))
+	require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(argmax.Hint), swap)))
 	for _, call := range []int{0, 17, 200} {
 		for j := 0; j < 2; j++ {
-			evil := tamper(ArgmaxHint, call, j, flipBit)
-			require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(ArgmaxHint), evil)), "call %d output %d", call, j)
+			evil := tamper(argmax.Hint, call, j, flipBit)
+			require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(argmax.Hint), evil)), "call %d output %d", call, j)
 		}
 	}
 	// A prediction moved on one sample changes the counts: even with the
@@ -308,7 +309,7 @@ func TestFullArgmaxRejectsTamperedPredictions(t *testing.T) {
 		counts[k] = tab.Values(metric.Counts(f.spec.Targets()[k], f.spec.Labels()))
 	}
 	moveOne := func(field *big.Int, inp, out []*big.Int) error {
-		return ArgmaxHint(field, inp, out)
+		return argmax.Hint(field, inp, out)
 	}
 	n := 0
 	moved := func(field *big.Int, inp, out []*big.Int) error {
@@ -321,5 +322,5 @@ func TestFullArgmaxRejectsTamperedPredictions(t *testing.T) {
 		n++
 		return nil
 	}
-	require.Error(t, f.solve(t, f.inputs(nil, counts), solver.OverrideHint(solver.GetHintID(ArgmaxHint), moved)))
+	require.Error(t, f.solve(t, f.inputs(nil, counts), solver.OverrideHint(solver.GetHintID(argmax.Hint), moved)))
 }

@@ -37,17 +37,24 @@ func rangeCost(checks []rangeCheck, base int) int64 {
 	return total
 }
 
-// rangeChecks lists the range checks the circuit of a spec makes.
-// full says whether the argmax proves whole predictions (argmaxOneHot, K
-// checks per sample) or only correctness (argmaxIs, K-1).
+// rangeChecks lists the range checks the circuit of a spec makes, for
+// accumulator widths accBits (measured or published: a ReLU range layer
+// checks |acc| on accBits bits, a layer without ReLU acc + 2^k on k+1 bits,
+// the argmax its differences on k+1 bits of the last layer's k; all but the
+// packed weights are widened to the base). full says whether the argmax
+// proves whole predictions (argmax.OneHot, K checks per sample) or only
+// correctness (argmax.Is, K-1).
 func rangeChecks(sh model.Shape, accBits []int, relu []string, n int, full bool) []rangeCheck {
 	var cs []rangeCheck
 	for _, seg := range commitment.Layout(sh) {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
 	}
 	for l, ls := range sh.Layers {
-		if relu[l] == ReLURange {
+		switch relu[l] {
+		case ReLURange:
 			cs = append(cs, rangeCheck{bits: accBits[l], count: int64(n) * int64(ls.Out)})
+		case "":
+			cs = append(cs, rangeCheck{bits: accBits[l] + 1, count: int64(n) * int64(ls.Out)})
 		}
 	}
 	last := len(sh.Layers) - 1
@@ -55,15 +62,9 @@ func rangeChecks(sh model.Shape, accBits []int, relu []string, n int, full bool)
 	if full {
 		perSample++
 	}
-	cs = append(cs, rangeCheck{bits: accBits[last] + 2, count: int64(n) * perSample})
+	cs = append(cs, rangeCheck{bits: accBits[last] + 1, count: int64(n) * perSample})
 	return cs
 }
-
-// MinRangeBase and MaxRangeBase bound the range-check table: 2^base entries.
-const (
-	MinRangeBase = 4
-	MaxRangeBase = 18
-)
 
 // ChooseRangeBase returns the table width that minimises rangeCost.
 func ChooseRangeBase(sh model.Shape, accBits []int, relu []string, n int, full bool) int {

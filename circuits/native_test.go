@@ -13,6 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/internal/fieldint"
+	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/model"
 )
@@ -77,14 +81,14 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 			}
 			c := call{}
 			for _, v := range in {
-				x, err := toSigned(field, v)
+				x, err := fieldint.ToSigned(field, v)
 				if err != nil {
 					return err
 				}
 				c.in = append(c.in, x)
 			}
 			for _, v := range out {
-				x, err := toSigned(field, v)
+				x, err := fieldint.ToSigned(field, v)
 				if err != nil {
 					return err
 				}
@@ -97,7 +101,7 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 		})
 	}
 	require.Equal(t, ReLURange, spec.ReLU[0], "this test reads the first layer through the ReLU sign hint")
-	_, err = cs.Solve(w, record("dense", DenseHint), record("relu", ReLUSignHint), record("argmax", ArgmaxHint))
+	_, err = cs.Solve(w, record("dense", freivalds.DenseHint), record("relu", relu.SignHint), record("argmax", argmax.Hint))
 	require.NoError(t, err)
 
 	key := func(v []int64) string { return fmt.Sprint(v) }
@@ -113,7 +117,7 @@ func TestNativeMatchesCircuitOnMNIST(t *testing.T) {
 	for k, v := range want {
 		require.Zero(t, v, "first-layer accumulators %s differ between circuit and native code", k)
 	}
-	// Second layer: one DenseHint call for all 40 samples, [n][out].
+	// Second layer: one freivalds.DenseHint call for all 40 samples, [n][out].
 	require.Equal(t, 1, len(calls["dense"]))
 	out := calls["dense"][0].out
 	width := m.Layers[1].Out()

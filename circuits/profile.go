@@ -23,6 +23,7 @@ const (
 	GadgetReLU       = "relu (sign and product)"
 	GadgetLookup     = "relu (lookup table)"
 	GadgetArgmax     = "argmax"
+	GadgetBound      = "accumulator bounds (signed)"
 	GadgetRange      = "log-derivative arguments (range checks and lookups)"
 	GadgetClaim      = "claim"
 	GadgetOther      = "other"
@@ -115,14 +116,16 @@ func classify(locs []*pprof.Location) string {
 				return GadgetRange
 			case strings.HasPrefix(fn, "poseidon2.") || strings.HasPrefix(fn, "hash."):
 				return GadgetCommitment
-			case strings.Contains(fn, "circuits.(*freivalds)") || strings.HasSuffix(fn, "circuits.dense"):
+			case strings.HasPrefix(fn, "freivalds."):
 				return GadgetFreivalds
-			case strings.HasSuffix(fn, "circuits.relu"):
+			case fn == "relu.Range":
 				return GadgetReLU
-			case strings.HasSuffix(fn, "circuits.reluLookup") || strings.HasSuffix(fn, "circuits.reluTable"):
+			case strings.HasPrefix(fn, "relu."):
 				return GadgetLookup
-			case strings.HasSuffix(fn, "circuits.argmaxIs") || strings.HasSuffix(fn, "circuits.argmaxOneHot"):
+			case strings.HasPrefix(fn, "argmax."):
 				return GadgetArgmax
+			case strings.HasPrefix(fn, "signed."):
+				return GadgetBound
 			case strings.HasSuffix(fn, "checkCommitment"):
 				return GadgetPacking
 			case strings.HasSuffix(fn, "(*EvalCircuit).Define") || strings.HasSuffix(fn, "checkClaims") || strings.HasPrefix(fn, "metric.") || strings.Contains(fn, "circuits.arith"):

@@ -12,29 +12,56 @@
 package circuits
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/big"
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 )
 
-// Version is the circuit version; it enters the circuit id, so changing the
-// constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v5"
+// The public description's names, kept here for the circuit's callers
+// (package desc holds them, with no gnark dependency).
+type (
+	// Public is the circuit's public description (desc.Public).
+	Public = desc.Public
+	// Range is an integer range [Lo, Hi] (desc.Range).
+	Range = desc.Range
+	// ClaimError is the error for a claim that does not fit the benchmark
+	// (desc.ClaimError).
+	ClaimError = desc.ClaimError
+)
 
-// Spec fixes a circuit: the model's public shape, the accumulator bit widths,
-// the benchmark and the claim shape. Two provers with equal specs compile the
-// same constraint system.
+// See package desc.
+const (
+	Version             = desc.Version
+	ReLURange           = desc.ReLURange
+	ReLULookup          = desc.ReLULookup
+	FirstLayerLinear    = desc.FirstLayerLinear
+	FirstLayerFreivalds = desc.FirstLayerFreivalds
+	TableRoundingBits   = desc.TableRoundingBits
+	MaxLookupBits       = desc.MaxLookupBits
+	MinRangeBase        = desc.MinRangeBase
+	MaxRangeBase        = desc.MaxRangeBase
+	MaxAccBits          = desc.MaxAccBits
+	MaxClaimBits        = desc.MaxClaimBits
+)
+
+// Spec fixes a circuit: the model's public shape, the bounds the circuit
+// enforces, the benchmark and the claim shape. Two provers with equal specs
+// compile the same constraint system. Its fields mean what desc.Public's
+// fields of the same names mean.
 type Spec struct {
 	Shape model.Shape
-	// AccBits[l] bounds layer l's accumulators: |acc| < 2^AccBits[l] for every
-	// sample of the benchmark. The circuit range-checks with these widths.
+	// InputBits n: every feature x of the benchmark satisfies
+	// -2^n <= x < 2^n.
+	InputBits int
+	// AccBits[l] = k: the circuit enforces -2^k <= acc < 2^k for every
+	// accumulator of layer l; NewSpec measures the accumulators on the
+	// benchmark and rounds k up to the width its check is cheapest at.
 	AccBits []int
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
@@ -60,11 +87,14 @@ type Spec struct {
 }
 
 // NewSpec derives a spec from a model, a benchmark and the claims' shapes
-// (sorted into claim.Sort order). AccBits are measured on the benchmark with
-// the model's native inference; they are part of the public architecture.
-// It returns an error when the model and the benchmark disagree on input
-// size, scale or classes, a value exceeds the bounds of model.CheckBounds,
-// or a claim does not fit the benchmark (a *ClaimError; see claim.Resolve).
+// (sorted into claim.Sort order). The accumulators are measured on the
+// benchmark with the model's native inference, and each layer's published
+// bound AccBits is the measured width rounded up to the width its check is
+// cheapest at (see publishBits); the bounds are part of the public
+// description. It returns an error when the model and the benchmark
+// disagree on input size, scale or classes, a value exceeds the bounds of
+// model.CheckBounds, or a claim does not fit the benchmark (a *ClaimError;
+// see claim.Resolve).
 func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
 	// The claims first: they need only the benchmark's labels, and a claim
 	// that does not fit should not wait for the model's native inference.
@@ -79,11 +109,12 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if err != nil {
 		return nil, err
 	}
-	acc, ranges := accBits(lo, hi), accRanges(lo, hi)
+	measured, ranges := accBits(lo, hi), accRanges(lo, hi)
 	if s.Digest, err = b.Digest(); err != nil {
 		return nil, err
 	}
-	s.AccBits = acc
+	flo, fhi := b.FeatureRange()
+	s.InputBits = desc.SignedBits(flo, fhi)
 	s.ReLU = ChooseReLU(s.Shape, ranges, b.Len())
 	s.ReLUTable = make([]Range, len(ranges))
 	for l, g := range s.ReLU {
@@ -92,9 +123,42 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 		}
 	}
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
-	s.RangeBase = ChooseRangeBase(s.Shape, acc, s.ReLU, b.Len(), s.NeedsPredictions())
+	s.RangeBase = ChooseRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions())
+	s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
 	return s, s.Validate()
 }
+
+// publishBits returns the bound each layer's gadget enforces, from the
+// measured widths (|acc| < 2^measured[l]):
+//   - a lookup layer: the least k with its table range within [-2^k, 2^k);
+//   - a ReLU range layer: measured widened to a multiple of base (the check
+//     of |acc| costs the same up to that width);
+//   - a layer without ReLU: k with k+1, the width of its check, a multiple
+//     of base;
+//
+// each at most MaxAccBits.
+func publishBits(measured []int, gadgets []string, tables []Range, base int) []int {
+	k := make([]int, len(measured))
+	for l, m := range measured {
+		switch gadgets[l] {
+		case ReLULookup:
+			k[l] = max(m, desc.SignedBits(tables[l].Lo, tables[l].Hi))
+		case ReLURange:
+			k[l] = widen(m, base)
+		default:
+			k[l] = widen(m+1, base) - 1
+		}
+		if k[l] > MaxAccBits {
+			k[l] = m
+		}
+	}
+	return k
+}
+
+// ArgmaxBits returns the width of the argmax's difference checks for a last
+// layer bounded by -2^k <= v < 2^k: at least k+1, widened to a multiple of
+// base. The differences it checks lie in (-2^(k+1) - K, 2^(k+1)).
+func ArgmaxBits(k, base int) int { return widen(k+1, base) }
 
 // CheckCompatible reports whether model m can run on benchmark b.
 func CheckCompatible(m *model.Model, b *benchmark.Benchmark) error {
@@ -174,42 +238,6 @@ func accRanges(lo, hi []int64) []Range {
 	return r
 }
 
-// Range is the integer range [Lo, Hi].
-type Range struct {
-	Lo int64 `json:"lo"`
-	Hi int64 `json:"hi"`
-}
-
-// TableRoundingBits: the bounds of a ReLU lookup table's range are multiples
-// of 2^TableRoundingBits, so that the range reveals little about the model
-// beyond AccBits.
-const TableRoundingBits = 12
-
-// ReLU gadgets.
-const (
-	// ReLURange: a hinted sign bit, a product and a range check of |z|.
-	ReLURange = "range"
-	// ReLULookup: a lookup in the constant table of max(z, 0).
-	ReLULookup = "lookup"
-)
-
-// MaxLookupBits bounds the ReLU lookup table to 2^(MaxLookupBits+1) entries.
-const MaxLookupBits = 20
-
-// Entries returns the number of entries of a lookup table over r.
-func (r Range) Entries() int64 { return r.Hi - r.Lo + 1 }
-
-// First-layer strategies.
-const (
-	// FirstLayerLinear: each accumulator is a linear combination of the
-	// secret weights with the constant features as coefficients; no
-	// constraint, but the compiled system stores every term.
-	FirstLayerLinear = "linear"
-	// FirstLayerFreivalds: hinted accumulators checked with a Freivalds
-	// check; out constraints per sample, small terms.
-	FirstLayerFreivalds = "freivalds"
-)
-
 // MaxLinearTerms bounds the number of terms (non-zero features times the
 // layer's outputs, over all samples) for which the first layer is built as
 // linear combinations. gnark's builder holds about 200 bytes per term while
@@ -253,65 +281,34 @@ func ChooseReLU(sh model.Shape, ranges []Range, n int) []string {
 	return g
 }
 
-// MaxAccBits bounds Spec.AccBits so that every range-checked value stays far
-// below the field.
-const MaxAccBits = model.MaxAccumulatorBits
-
-// Validate checks the spec's consistency.
+// Validate checks the spec's public description (desc.Public.Validate:
+// well formed, and every integer the circuit forms bounded below
+// 2^desc.MaxValueBits) and that the benchmark is the one it describes: its
+// size, input width and scale, classes, and features within InputBits,
+// which the description's bounds assume and which, being circuit
+// constants, no constraint checks.
 func (s *Spec) Validate() error {
-	if err := s.Shape.Validate(); err != nil {
-		return err
-	}
 	if s.Bench == nil || s.Bench.Len() == 0 {
 		return fmt.Errorf("spec: empty benchmark")
+	}
+	if len(s.Shape.Layers) == 0 {
+		return fmt.Errorf("spec: no layer")
 	}
 	if s.Bench.NumFeatures != s.Shape.InputSize || s.Bench.InputScale != s.Shape.InputScale || len(s.Bench.ClassNames) != s.Shape.NumClasses() {
 		return fmt.Errorf("spec: benchmark %s (%d features at scale 1/%d, %d classes) does not fit the model (%d inputs at scale 1/%d, %d outputs)",
 			s.Bench.Name, s.Bench.NumFeatures, s.Bench.InputScale, len(s.Bench.ClassNames), s.Shape.InputSize, s.Shape.InputScale, s.Shape.NumClasses())
 	}
-	if len(s.AccBits) != len(s.Shape.Layers) {
-		return fmt.Errorf("spec: %d accumulator widths for %d layers", len(s.AccBits), len(s.Shape.Layers))
+	if err := s.resolveClaims(); err != nil {
+		return err
 	}
-	for l, k := range s.AccBits {
-		if k < 1 || k > MaxAccBits {
-			return fmt.Errorf("spec: layer %d accumulator width %d outside [1, %d]", l, k, MaxAccBits)
-		}
+	if err := s.Public().Validate(); err != nil {
+		return fmt.Errorf("spec: %w", err)
 	}
-	if len(s.ReLU) != len(s.Shape.Layers) {
-		return fmt.Errorf("spec: %d ReLU gadgets for %d layers", len(s.ReLU), len(s.Shape.Layers))
+	flo, fhi := s.Bench.FeatureRange()
+	if k := desc.SignedBits(flo, fhi); k > s.InputBits {
+		return fmt.Errorf("spec: benchmark %s has features in [%d, %d], beyond the description's inputBits %d (features within [-2^%d, 2^%d))", s.Bench.Name, flo, fhi, s.InputBits, s.InputBits, s.InputBits)
 	}
-	for l, g := range s.ReLU {
-		switch {
-		case !s.Shape.Layers[l].ReLU && g == "":
-		case s.Shape.Layers[l].ReLU && g == ReLURange:
-		case s.Shape.Layers[l].ReLU && g == ReLULookup:
-		default:
-			return fmt.Errorf("spec: layer %d: ReLU gadget %q does not fit the layer (relu %v)", l, g, s.Shape.Layers[l].ReLU)
-		}
-	}
-	if len(s.ReLUTable) != len(s.Shape.Layers) {
-		return fmt.Errorf("spec: %d ReLU table ranges for %d layers", len(s.ReLUTable), len(s.Shape.Layers))
-	}
-	for l, r := range s.ReLUTable {
-		if s.ReLU[l] != ReLULookup {
-			if r != (Range{}) {
-				return fmt.Errorf("spec: layer %d has no ReLU lookup table but a table range [%d, %d]", l, r.Lo, r.Hi)
-			}
-			continue
-		}
-		q := int64(1) << TableRoundingBits
-		bound := (int64(1)<<s.AccBits[l] + q - 1) / q * q
-		if r.Lo > r.Hi || r.Lo%q != 0 || r.Hi%q != 0 || r.Lo < -bound || r.Hi > bound || r.Hi >= r.Lo+1<<(MaxLookupBits+1) {
-			return fmt.Errorf("spec: layer %d: ReLU table range [%d, %d] is not within ±2^%d with bounds multiple of 2^%d and at most 2^%d entries", l, r.Lo, r.Hi, s.AccBits[l], TableRoundingBits, MaxLookupBits+1)
-		}
-	}
-	if s.FirstLayer != FirstLayerLinear && s.FirstLayer != FirstLayerFreivalds {
-		return fmt.Errorf("spec: first-layer strategy %q; want %q or %q", s.FirstLayer, FirstLayerLinear, FirstLayerFreivalds)
-	}
-	if s.RangeBase < MinRangeBase || s.RangeBase > MaxRangeBase {
-		return fmt.Errorf("spec: range-check base %d outside [%d, %d]", s.RangeBase, MinRangeBase, MaxRangeBase)
-	}
-	return s.resolveClaims()
+	return nil
 }
 
 // resolveClaims checks the claims against the benchmark and caches their
@@ -319,57 +316,13 @@ func (s *Spec) Validate() error {
 func (s *Spec) resolveClaims() error {
 	b := s.Bench
 	s.labels = metric.NewLabels(b.Labels, b.Groups, len(b.ClassNames), len(b.GroupNames))
-	ts, err := resolveShapes(s.Claims, s.Names(), s.labels)
+	ts, err := desc.ResolveShapes(s.Claims, s.Names(), s.labels)
 	if err != nil {
 		return err
 	}
 	s.targets = ts
 	return nil
 }
-
-// resolveShapes checks that shapes are at least one, in canonical order
-// (claim.Sort) and each fit the benchmark's names and label counts
-// (claim.Resolve) within MaxClaimBits, and returns their targets. Spec and
-// Public share it, so that a prover and a verifier accept the same claims.
-func resolveShapes(shapes []claim.Shape, names claim.Names, l metric.Labels) ([]metric.Target, error) {
-	if len(shapes) == 0 {
-		return nil, fmt.Errorf("claims: none; a proof carries at least one")
-	}
-	sorted := append([]claim.Shape(nil), shapes...)
-	if err := claim.Sort(sorted); err != nil {
-		return nil, fmt.Errorf("claims: %w", err)
-	}
-	for i := range sorted {
-		if sorted[i] != shapes[i] {
-			return nil, fmt.Errorf("claims: not in canonical order (claim.Sort)")
-		}
-	}
-	ts := make([]metric.Target, len(shapes))
-	for i, c := range shapes {
-		t, err := claim.Resolve(c, names, l)
-		if err != nil {
-			return nil, &ClaimError{err}
-		}
-		if w := metric.DifferenceBits(t, l, claim.ThresholdBits+MaxRangeBase); w > MaxClaimBits {
-			return nil, fmt.Errorf("%s over %d samples and %d classes needs %d-bit range checks, more than the %d this circuit allows; claim a per-class metric instead", c.Key(), l.N(-1), l.Classes(), w, MaxClaimBits)
-		}
-		ts[i] = t
-	}
-	return ts, nil
-}
-
-// ClaimError is NewSpec's error for a claim that does not fit the benchmark
-// (an unknown class or group attribute, a class never labelled; see
-// claim.Resolve), as opposed to a model and benchmark that do not fit.
-type ClaimError struct{ Err error }
-
-func (e *ClaimError) Error() string { return e.Err.Error() }
-func (e *ClaimError) Unwrap() error { return e.Err }
-
-// MaxClaimBits bounds the range checks of a claim's inequalities, far below
-// the BN254 scalar field's 254 bits, so that a negative difference can never
-// pass as a positive one.
-const MaxClaimBits = 240
 
 // Names returns the benchmark's class and group names.
 func (s *Spec) Names() claim.Names {
@@ -394,32 +347,9 @@ func (s *Spec) NeedsPredictions() bool {
 	return false
 }
 
-// Public is the JSON form of everything in a spec except the samples, which
-// the benchmark digest names. It is what an attestation publishes and what
-// the circuit id hashes.
-type Public struct {
-	Version         string      `json:"version"`
-	Shape           model.Shape `json:"shape"`
-	AccBits         []int       `json:"accumulatorBits"`
-	ReLU            []string    `json:"reluGadgets"`
-	ReLUTable       []Range     `json:"reluTableRanges"`
-	RangeBase       int         `json:"rangeCheckBaseBits"`
-	FirstLayer      string      `json:"firstLayer"`
-	BenchmarkDigest string      `json:"benchmarkSha256"`
-	Samples         int         `json:"samples"`
-	// Classes, GroupAttribute, Groups and LabelCounts ([group][class]
-	// samples) are the benchmark's, so that a verifier without the
-	// benchmark can print each claim's value from its revealed counts.
-	Classes        []string      `json:"classes"`
-	GroupAttribute string        `json:"groupAttribute,omitempty"`
-	Groups         []string      `json:"groups,omitempty"`
-	LabelCounts    [][]int64     `json:"labelCounts"`
-	Claims         []claim.Shape `json:"claims"`
-}
-
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
 		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
 		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }
@@ -429,62 +359,9 @@ func (s *Spec) ID() [32]byte {
 	return s.Public().ID()
 }
 
-// ID returns SHA-256 of the JSON encoding of p.
-func (p Public) ID() [32]byte {
-	data, err := json.Marshal(p)
-	if err != nil {
-		panic(err) // plain structs always marshal
-	}
-	return sha256.Sum256(data)
-}
-
 // IDElement maps a circuit id to the field: its last 31 bytes, big-endian.
-func IDElement(id [32]byte) *big.Int { return new(big.Int).SetBytes(id[1:]) }
+func IDElement(id [32]byte) *big.Int { return desc.IDElement(id) }
 
 // DigestElements maps a SHA-256 digest to two field elements, the big-endian
 // integers of its first and last 16 bytes.
-func DigestElements(d [32]byte) [2]*big.Int {
-	return [2]*big.Int{new(big.Int).SetBytes(d[:16]), new(big.Int).SetBytes(d[16:])}
-}
-
-// Resolve checks the description's benchmark names, label counts and
-// claims, and returns the label counts and the resolved claims, for a
-// verifier that has only the description. Errors name the field at fault.
-func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
-	var l metric.Labels
-	K := len(p.Classes)
-	if K < 1 || K > benchmark.MaxClasses {
-		return l, nil, fmt.Errorf("classes: %d; want between 1 and %d", K, benchmark.MaxClasses)
-	}
-	if K != p.Shape.NumClasses() {
-		return l, nil, fmt.Errorf("classes: %d names for a model of %d outputs", K, p.Shape.NumClasses())
-	}
-	G := max(len(p.Groups), 1)
-	if (p.GroupAttribute == "") != (len(p.Groups) == 0) {
-		return l, nil, fmt.Errorf("groupAttribute %q with %d groups: give both or neither", p.GroupAttribute, len(p.Groups))
-	}
-	if len(p.LabelCounts) != G {
-		return l, nil, fmt.Errorf("labelCounts: %d rows for %d groups", len(p.LabelCounts), G)
-	}
-	var total int64
-	for g, row := range p.LabelCounts {
-		if len(row) != K {
-			return l, nil, fmt.Errorf("labelCounts[%d]: %d entries for %d classes", g, len(row), K)
-		}
-		for c, v := range row {
-			if v < 0 || v > int64(p.Samples) {
-				return l, nil, fmt.Errorf("labelCounts[%d][%d] = %d outside [0, %d]", g, c, v, p.Samples)
-			}
-			total += v
-		}
-	}
-	if total != int64(p.Samples) {
-		return l, nil, fmt.Errorf("labelCounts sum to %d, but the circuit has %d samples", total, p.Samples)
-	}
-	l.Pos = p.LabelCounts
-	ts, err := resolveShapes(p.Claims, claim.Names{Classes: p.Classes, GroupAttribute: p.GroupAttribute, Groups: p.Groups}, l)
-	if err != nil {
-		return l, nil, err
-	}
-	return l, ts, nil
-}
+func DigestElements(d [32]byte) [2]*big.Int { return desc.DigestElements(d) }

@@ -121,7 +121,10 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if pubDesc.Version != circuits.Version {
 		return nil, invalid("circuit version %q; this zkeval verifies %q", pubDesc.Version, circuits.Version)
 	}
-	if err := pubDesc.Shape.Validate(); err != nil {
+	// The whole description, its bounds included: a description whose
+	// bounds let the circuit's integers reach the field's size is refused,
+	// whatever the proof.
+	if err := pubDesc.Validate(); err != nil {
 		return nil, invalid("circuit description: %v", err)
 	}
 

@@ -182,6 +182,28 @@ func TestTamperedAttestationsFail(t *testing.T) {
 	}
 }
 
+// TestDescriptionBoundsChecked: a description whose bounds the circuit
+// cannot enforce (a chain of wide accumulators, a missing input bound, a
+// table outside its layer's bound) is refused before the proof is looked
+// at, with the circuit id recomputed so that only validation can refuse it.
+func TestDescriptionBoundsChecked(t *testing.T) {
+	w := get(t)
+	for name, mutate := range map[string]func(p *circuits.Public){
+		"accumulator wider than the circuit allows": func(p *circuits.Public) { p.AccBits[len(p.AccBits)-1] = 95 },
+		"no input bound": func(p *circuits.Public) { p.InputBits = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := clone(t, w.st)
+			mutate(&st.Predicate.Circuit.Public)
+			id := st.Predicate.Circuit.Public.ID()
+			st.Predicate.Circuit.ID = hex.EncodeToString(id[:])
+			_, err := verifier.Verify(st, w.vk, "vk", verifier.Options{})
+			require.ErrorIs(t, err, verifier.ErrInvalid)
+			require.ErrorContains(t, err, "circuit description")
+		})
+	}
+}
+
 func TestWrongKeyOrBenchmarkFails(t *testing.T) {
 	w := get(t)
 	t.Run("flipped verifying key byte", func(t *testing.T) {

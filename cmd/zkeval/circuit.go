@@ -47,15 +47,23 @@ range-check table chosen for it, and the constraints attributed to each gadget
 			fmt.Fprintf(w, "circuit           %x\n", id)
 			fmt.Fprintf(w, "model shape       %s\n", spec.Shape.String())
 			fmt.Fprintf(w, "benchmark         %s\n", spec.Bench.String())
+			bounds, err := pub.Bounds()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "inputs            every feature within [-2^%d, 2^%d) (constants of the circuit)\n", spec.InputBits, spec.InputBits)
 			for l, ls := range spec.Shape.Layers {
-				relu := "no ReLU"
-				if ls.ReLU {
-					relu = "ReLU by " + spec.ReLU[l]
-					if spec.ReLU[l] == circuits.ReLULookup {
-						relu += fmt.Sprintf(" over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
-					}
+				var gadget string
+				switch spec.ReLU[l] {
+				case circuits.ReLULookup:
+					gadget = fmt.Sprintf("ReLU lookup table over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
+				case circuits.ReLURange:
+					gadget = fmt.Sprintf("ReLU range check of |acc| < 2^%d", spec.AccBits[l])
+				default:
+					gadget = fmt.Sprintf("no ReLU; range check of acc + 2^%d on %d bits", spec.AccBits[l], spec.AccBits[l]+1)
 				}
-				fmt.Fprintf(w, "layer %d           %dx%d, |accumulator| < 2^%d on the benchmark, %s\n", l, ls.Out, ls.In, spec.AccBits[l], relu)
+				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the bounds: |acc| < 2^%d)\n",
+					l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, spec.AccBits[l], spec.AccBits[l], gadget, bounds[l].WorstBits)
 			}
 			fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
 			for _, cl := range spec.Claims {

@@ -1,0 +1,72 @@
+package desc
+
+import "fmt"
+
+// Validate checks that the description is well formed and that every bound
+// it states keeps the circuit's integers below 2^MaxValueBits (Bounds). Its
+// errors name the field (and layer) at fault. Setup, every ceremony step
+// and verify run it, so no such step accepts a description the circuit
+// cannot enforce.
+func (p Public) Validate() error {
+	if p.Version != Version {
+		return fmt.Errorf("circuit version %q; this zkeval builds and verifies %q", p.Version, Version)
+	}
+	if err := p.Shape.Validate(); err != nil {
+		return err
+	}
+	if p.InputBits < 1 || p.InputBits > MaxInputBits {
+		return fmt.Errorf("inputBits: %d outside [1, %d]", p.InputBits, MaxInputBits)
+	}
+	layers := p.Shape.Layers
+	if len(p.AccBits) != len(layers) {
+		return fmt.Errorf("accumulatorBits: %d widths for %d layers", len(p.AccBits), len(layers))
+	}
+	for l, k := range p.AccBits {
+		if k < 1 || k > MaxAccBits {
+			return fmt.Errorf("accumulatorBits[%d]: %d outside [1, %d]", l, k, MaxAccBits)
+		}
+	}
+	if len(p.ReLU) != len(layers) {
+		return fmt.Errorf("reluGadgets: %d gadgets for %d layers", len(p.ReLU), len(layers))
+	}
+	for l, g := range p.ReLU {
+		switch {
+		case !layers[l].ReLU && g == "":
+		case layers[l].ReLU && (g == ReLURange || g == ReLULookup):
+		default:
+			return fmt.Errorf("reluGadgets[%d]: gadget %q does not fit the layer (relu %v)", l, g, layers[l].ReLU)
+		}
+	}
+	if len(p.ReLUTable) != len(layers) {
+		return fmt.Errorf("reluTableRanges: %d ranges for %d layers", len(p.ReLUTable), len(layers))
+	}
+	for l, r := range p.ReLUTable {
+		if p.ReLU[l] != ReLULookup {
+			if r != (Range{}) {
+				return fmt.Errorf("reluTableRanges[%d]: layer %d has no ReLU lookup table but a table range [%d, %d]", l, l, r.Lo, r.Hi)
+			}
+			continue
+		}
+		q := int64(1) << TableRoundingBits
+		k := p.AccBits[l]
+		if r.Lo > 0 || r.Hi < 0 || r.Lo%q != 0 || r.Hi%q != 0 || r.Lo < -(int64(1)<<k) || r.Hi >= int64(1)<<k || r.Hi-r.Lo >= 1<<(MaxLookupBits+1) {
+			return fmt.Errorf("reluTableRanges[%d]: [%d, %d] must hold 0, lie within [-2^%d, 2^%d) (the layer's accumulatorBits), have bounds multiple of 2^%d and at most 2^%d entries", l, r.Lo, r.Hi, k, k, TableRoundingBits, MaxLookupBits+1)
+		}
+	}
+	if p.FirstLayer != FirstLayerLinear && p.FirstLayer != FirstLayerFreivalds {
+		return fmt.Errorf("firstLayer: %q; want %q or %q", p.FirstLayer, FirstLayerLinear, FirstLayerFreivalds)
+	}
+	if p.RangeBase < MinRangeBase || p.RangeBase > MaxRangeBase {
+		return fmt.Errorf("rangeCheckBaseBits: %d outside [%d, %d]", p.RangeBase, MinRangeBase, MaxRangeBase)
+	}
+	if p.Samples < 1 {
+		return fmt.Errorf("samples: %d; a benchmark has at least 1", p.Samples)
+	}
+	if _, err := p.Bounds(); err != nil {
+		return err
+	}
+	if _, _, err := p.Resolve(); err != nil {
+		return err
+	}
+	return nil
+}
