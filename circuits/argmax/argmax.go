@@ -20,12 +20,9 @@ import (
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 )
 
-func init() { solver.RegisterHint(Hints()...) }
-
 // Hints returns the gadget's hints, for registration with
-// solver.RegisterHint (done when the package is loaded; the circuit's
-// binaries also register every gadget's hints through
-// circuits.RegisterHints).
+// solver.RegisterHint; circuits.RegisterHints registers every gadget's
+// hints in one place.
 func Hints() []solver.Hint { return []solver.Hint{Hint} }
 
 // Is returns a variable equal to 1 when label is the first maximal index

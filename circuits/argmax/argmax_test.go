@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/rangecheck"
 
@@ -148,3 +149,5 @@ func TestOneHotTamperedHint(t *testing.T) {
 		})
 	}
 }
+
+func init() { solver.RegisterHint(argmax.Hints()...) }

@@ -25,12 +25,9 @@ import (
 // HintChunk is the number of samples one DenseHint call computes.
 const HintChunk = 256
 
-func init() { solver.RegisterHint(Hints()...) }
-
 // Hints returns the gadget's hints, for registration with
-// solver.RegisterHint (done when the package is loaded; the circuit's
-// binaries also register every gadget's hints through
-// circuits.RegisterHints).
+// solver.RegisterHint; circuits.RegisterHints registers every gadget's
+// hints in one place.
 func Hints() []solver.Hint { return []solver.Hint{DenseHint, CopyHint} }
 
 // Dense returns acc[s] = W·a[s] + b for every sample s, with w of shape

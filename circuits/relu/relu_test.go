@@ -166,3 +166,5 @@ func TestLookupTamperedMultiplicities(t *testing.T) {
 		t.Fatal("R1CS solver accepted tampered multiplicities")
 	}
 }
+
+func init() { solver.RegisterHint(relu.Hints()...) }
