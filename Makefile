@@ -16,9 +16,12 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/zkeval
 
-# The whole test suite; heavy runs live behind `make bench`.
+# The whole test suite; heavy runs live behind `make bench`. The EVM test
+# of the Solidity verifier is a Go module of its own (evm/evmtest) and
+# installs solc from npm.
 test:
 	$(GO) test -count=1 -timeout 30m ./...
+	bash evm/evmtest/run.sh
 
 vet:
 	$(GO) vet ./...
