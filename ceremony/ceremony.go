@@ -207,7 +207,7 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 		if m.Phase1.Size > MaxPhase1Size {
 			return nil, fmt.Errorf("the circuit has %d constraints; gnark's BN254 setup supports at most 2^28", r1cs.GetNbConstraints())
 		}
-		if m.Phase1.InitialSHA256, err = hashOf(mpcsetup.NewPhase1(m.Phase1.Size)); err != nil {
+		if m.Phase1.InitialSHA256, err = emptyPhase1SHA256(m.Phase1.Size); err != nil {
 			return nil, err
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -373,10 +373,19 @@ func verifyPhase1(dir string, m *Manifest, beacon []byte, pr *progress.Reporter)
 		}
 	}
 	if len(shas) == 0 {
-		// Nothing to check, and no file whose presence would justify
-		// building a state of size n.
 		if beacon != nil {
 			return nil, "", stateErr("phase 1 has no contribution to close")
+		}
+		// No file whose presence would justify building a state of size
+		// n: its digest is streamed instead.
+		done := pr.Start(fmt.Sprintf("phase 1: hash the empty state of size %d", n))
+		sha, err := emptyPhase1SHA256(n)
+		if err != nil {
+			return nil, "", err
+		}
+		done("")
+		if sha != m.Phase1.InitialSHA256 {
+			return nil, "", invalid("phase1.initialSha256 %s is not the empty phase-1 state of size %d (%s)", m.Phase1.InitialSHA256, n, sha)
 		}
 		return nil, "", nil
 	}

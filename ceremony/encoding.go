@@ -384,3 +384,48 @@ func maxPhase2Bytes(r1cs *cs.R1CS, n uint64) int64 {
 	}
 	return 2 + g1Size + 4 + 4 + (w+int64(n))*g1Size + g2Size + nc*(4+g2Size+proofSize) + proofSize + 1 + challengeSize
 }
+
+// emptyPhase1SHA256 returns the SHA-256 of the gnark encoding of the empty
+// phase-1 state of size n (mpcsetup.NewPhase1(n).WriteTo), streamed without
+// building the state: three zero update proofs (points at infinity), n,
+// [β]₂ = the G2 generator, then every power of τ, ατ and βτ equal to the
+// generator of its group, and an empty challenge. TestEmptyPhase1Digest
+// checks it against gnark's encoding.
+func emptyPhase1SHA256(n uint64) (string, error) {
+	return streamDigest(func(w io.Writer) (int64, error) {
+		enc := curve.NewEncoder(w)
+		var inf1 curve.G1Affine
+		var inf2 curve.G2Affine
+		_, _, g1, g2 := curve.Generators()
+		for range 3 {
+			if err := enc.Encode(&inf1); err != nil {
+				return 0, err
+			}
+			if err := enc.Encode(&inf2); err != nil {
+				return 0, err
+			}
+		}
+		if err := enc.Encode(n); err != nil {
+			return 0, err
+		}
+		if err := enc.Encode(&g2); err != nil {
+			return 0, err
+		}
+		written := enc.BytesWritten()
+		g1b, g2b := g1.Bytes(), g2.Bytes()
+		for _, run := range []struct {
+			b     []byte
+			count uint64
+		}{{g1b[:], 2*n - 2}, {g2b[:], n - 1}, {g1b[:], 2 * n}} {
+			for range run.count {
+				k, err := w.Write(run.b)
+				written += int64(k)
+				if err != nil {
+					return written, err
+				}
+			}
+		}
+		k, err := w.Write([]byte{0})
+		return written + int64(k), err
+	})
+}

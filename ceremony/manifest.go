@@ -288,6 +288,9 @@ func firstDiff(a, b []byte) int {
 
 func (m *Manifest) check() error {
 	if m.Format != Format {
+		if m.Format == "zkeval-ceremony/v1" {
+			return invalid("format %q; this zkeval reads %q (format v1 transcripts have unsigned contributions: run the ceremony again with this zkeval)", m.Format, Format)
+		}
 		return invalid("format %q; this zkeval reads %q", m.Format, Format)
 	}
 	id := m.Circuit.Public.ID()
