@@ -77,7 +77,7 @@ func TestParseRefusesInvalidUTF8(t *testing.T) {
 func TestParseRefusesFieldsNoProofCovers(t *testing.T) {
 	s := minimal(t)
 	for name, bad := range map[string]string{
-		"notes":           strings.Replace(s, `"provedAt":`, `"notes": {"audited by": "Big Four firm"}, "provedAt":`, 1),
+		"notes":            strings.Replace(s, `"provedAt":`, `"notes": {"audited by": "Big Four firm"}, "provedAt":`, 1),
 		"unknown in model": strings.Replace(s, `"commitment":`, `"license": "MIT", "commitment":`, 1),
 	} {
 		require.NotEqual(t, s, bad, name)
