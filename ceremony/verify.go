@@ -160,40 +160,66 @@ func copyPublic(spec *circuits.Spec, pub circuits.Public) {
 // CheckKeyProvenance checks that vkData, the verifying key of attestation
 // st, was sealed by the ceremony transcript in dir: the transcript verifies
 // for st's circuit (recompiled from its published description and the
-// benchmark b), its constraint system is the one st names, its sealed
-// verifying key is vkData, and its digest is the one st records. The
-// report's Trust says which contributions opt.Trusted signed. Errors wrap
-// ErrInvalid.
+// benchmark b), and Vouches for st and vkData. The report's Trust says
+// which contributions opt.Trusted signed. Errors wrap ErrInvalid.
 func CheckKeyProvenance(dir string, st *attestation.Statement, b *benchmark.Benchmark, vkData []byte, opt VerifyOptions) (*Report, error) {
-	setup := st.Predicate.Setup
-	if setup.Kind != keys.Ceremony {
-		return nil, invalid("the attestation records setup kind %q, so it names no ceremony transcript", setup.Kind)
+	if err := CheckSetupRecord(st); err != nil {
+		return nil, err
 	}
-	want := setup.Transcript["sha256"]
-	if want == "" || len(setup.Transcript) != 1 {
-		return nil, invalid("the attestation records a ceremony but not its transcript digest alone ({\"sha256\": ...})")
-	}
-	spec, err := SpecFromPublic(st.Predicate.Circuit.Public, b)
+	rep, err := VerifyPublic(dir, st.Predicate.Circuit.Public, b, opt)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := Verify(spec, dir, opt)
-	if err != nil {
+	if err := rep.Vouches(st, vkData); err != nil {
 		return nil, err
-	}
-	if rep.Stage != StageSealed {
-		return nil, invalid("the transcript in %s is not sealed (%s)", dir, rep.Stage)
-	}
-	if got := st.Predicate.Circuit.ConstraintSystem["sha256"]; got != rep.ConstraintSystemSHA256 {
-		return nil, invalid("the attestation names constraint system %s, but its circuit compiles to %s, the one the transcript in %s records", got, rep.ConstraintSystemSHA256, dir)
-	}
-	if got := keys.Digest(vkData); got != rep.VerifyingKeySHA256 {
-		return nil, invalid("the verifying key given has SHA-256 %s, but the ceremony in %s sealed verifying key %s", got, dir, rep.VerifyingKeySHA256)
-	}
-	if want != rep.ManifestSHA256 {
-		return nil, invalid("the attestation names transcript %s, but %s has SHA-256 %s", want, filepath.Join(dir, ManifestFile), rep.ManifestSHA256)
 	}
 	return rep, nil
+}
+
+// CheckSetupRecord checks that attestation st says its keys come from a
+// ceremony and names its transcript by SHA-256 alone.
+func CheckSetupRecord(st *attestation.Statement) error {
+	setup := st.Predicate.Setup
+	if setup.Kind != keys.Ceremony {
+		return invalid("the attestation records setup kind %q, so it names no ceremony transcript", setup.Kind)
+	}
+	if setup.Transcript["sha256"] == "" || len(setup.Transcript) != 1 {
+		return invalid("the attestation records a ceremony but not its transcript digest alone ({\"sha256\": ...})")
+	}
+	return nil
+}
+
+// VerifyPublic verifies the transcript in dir for the circuit that the
+// published description pub and the benchmark b make (SpecFromPublic).
+func VerifyPublic(dir string, pub circuits.Public, b *benchmark.Benchmark, opt VerifyOptions) (*Report, error) {
+	spec, err := SpecFromPublic(pub, b)
+	if err != nil {
+		return nil, err
+	}
+	return Verify(spec, dir, opt)
+}
+
+// Vouches checks that the sealed transcript of rep, verified for the circuit
+// of attestation st, vouches for st made with verifying key vkData: st names
+// the constraint system the circuit compiles to, vkData is the sealed
+// verifying key, and st names this transcript. Errors wrap ErrInvalid.
+func (rep *Report) Vouches(st *attestation.Statement, vkData []byte) error {
+	if err := CheckSetupRecord(st); err != nil {
+		return err
+	}
+	if rep.Stage != StageSealed {
+		return invalid("the transcript in %s is not sealed (%s)", rep.Dir, rep.Stage)
+	}
+	if got := st.Predicate.Circuit.ConstraintSystem["sha256"]; got != rep.ConstraintSystemSHA256 {
+		return invalid("the attestation names constraint system %s, but its circuit compiles to %s, the one the transcript in %s records", got, rep.ConstraintSystemSHA256, rep.Dir)
+	}
+	if got := keys.Digest(vkData); got != rep.VerifyingKeySHA256 {
+		return invalid("the verifying key given has SHA-256 %s, but the ceremony in %s sealed verifying key %s", got, rep.Dir, rep.VerifyingKeySHA256)
+	}
+	if want := st.Predicate.Setup.Transcript["sha256"]; want != rep.ManifestSHA256 {
+		return invalid("the attestation names transcript %s, but %s has SHA-256 %s", want, filepath.Join(rep.Dir, ManifestFile), rep.ManifestSHA256)
+	}
+	return nil
 }
 
 // checkKeys checks that the keys directory dir is exactly what the sealed

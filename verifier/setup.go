@@ -95,10 +95,11 @@ func (res *Result) setSetup(s *Setup) {
 }
 
 // TranscriptChecker checks attestations' key provenance against one
-// ceremony transcript (ceremony.CheckKeyProvenance), once per distinct
-// verifying key, circuit and setup record: checking a transcript
-// recompiles the circuit and redoes the ceremony's cryptography, so a run
-// over many attestations of the same keys pays for it once.
+// ceremony transcript (as ceremony.CheckKeyProvenance does). Verifying the
+// transcript recompiles the circuit and redoes the ceremony's
+// cryptography, so it is done once per circuit and benchmark; each
+// attestation is then compared with the verified transcript
+// (ceremony.Report.Vouches), which costs nothing.
 type TranscriptChecker struct {
 	Dir     string
 	Trusted []ceremony.Participant
@@ -123,20 +124,34 @@ func (tc *TranscriptChecker) Check(res *Result, b *benchmark.Benchmark, vk []byt
 	if b == nil {
 		return nil, errors.New("--transcript needs the benchmark: checking the ceremony recompiles the circuit")
 	}
-	key := transcriptKey(st, vk)
+	invalid := func(err error) error {
+		if errors.Is(err, ceremony.ErrInvalid) {
+			return &ProvenanceError{Dir: tc.Dir, Err: err}
+		}
+		return err
+	}
+	if err := ceremony.CheckSetupRecord(st); err != nil {
+		return nil, invalid(err)
+	}
+	pub, _ := json.Marshal(st.Predicate.Circuit.Public)
+	d, err := b.Digest()
+	if err != nil {
+		return nil, err
+	}
+	key := string(pub) + "\x00" + fmt.Sprintf("%x", d)
 	if tc.done == nil {
 		tc.done = map[string]checked{}
 	}
 	c, ok := tc.done[key]
 	if !ok {
-		c.rep, c.err = ceremony.CheckKeyProvenance(tc.Dir, st, b, vk, ceremony.VerifyOptions{Options: tc.Options, Trusted: tc.Trusted})
+		c.rep, c.err = ceremony.VerifyPublic(tc.Dir, st.Predicate.Circuit.Public, b, ceremony.VerifyOptions{Options: tc.Options, Trusted: tc.Trusted})
 		tc.done[key] = c
 	}
 	if c.err != nil {
-		if errors.Is(c.err, ceremony.ErrInvalid) {
-			return nil, &ProvenanceError{Dir: tc.Dir, Err: c.err}
-		}
-		return nil, c.err
+		return nil, invalid(c.err)
+	}
+	if err := c.rep.Vouches(st, vk); err != nil {
+		return nil, invalid(err)
 	}
 	res.setSetup(SetupFromReport(st, c.rep))
 	return c.rep, nil
@@ -156,13 +171,6 @@ func (e *ProvenanceError) Error() string {
 
 // Unwrap returns ErrInvalid and the cause.
 func (e *ProvenanceError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
-
-func transcriptKey(st *attestation.Statement, vk []byte) string {
-	pub, _ := json.Marshal(st.Predicate.Circuit.Public)
-	setup, _ := json.Marshal(st.Predicate.Setup)
-	cs, _ := json.Marshal(st.Predicate.Circuit.ConstraintSystem)
-	return keys.Digest(vk) + "\x00" + string(pub) + "\x00" + string(setup) + "\x00" + string(cs)
-}
 
 // SetupFromReport is the setup status of attestation st whose key
 // provenance rep checked.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -106,6 +107,7 @@ type verifyInputs struct {
 	benches      map[string]*benchmark.Benchmark // by digest, from --benchmark-dir
 	readSigner   func() (ed25519.PublicKey, error)
 	transcript   *verifier.TranscriptChecker
+	reported     map[*ceremony.Report]bool // transcripts whose check was reported
 }
 
 func (in *verifyInputs) init(cmd *cobra.Command) error {
@@ -116,6 +118,7 @@ func (in *verifyInputs) init(cmd *cobra.Command) error {
 	in.readBenchDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.benchDir) })
 	in.benches = map[string]*benchmark.Benchmark{}
 	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
+	in.reported = map[*ceremony.Report]bool{}
 	if in.transcriptDir != "" {
 		trusted, err := in.trust.read()
 		if err != nil {
@@ -222,8 +225,11 @@ func (in *verifyInputs) check(file string) (*checkedFile, error) {
 		if err != nil {
 			return nil, ceremonyErr(err)
 		}
-		reporter(in.cmd).Printf("transcript %s verified: it sealed this verifying key; transcript sha256 %s; contributions: %s\n",
-			in.transcriptDir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+		if !in.reported[rep] {
+			in.reported[rep] = true
+			reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
+				in.transcriptDir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+		}
 	}
 	return &checkedFile{res: res, signedBy: opened.SignedBy}, nil
 }

@@ -92,6 +92,12 @@ func open(path string, max int64, what string, follow bool) (*os.File, int64, er
 	}
 	fi, err := stat(path)
 	if err != nil {
+		// The caller opens the file: say so, whichever call found the
+		// error first.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
 		return nil, 0, err
 	}
 	if !fi.Mode().IsRegular() {
