@@ -32,6 +32,7 @@ type state struct {
 	pkBytes    int64
 	vkSHA      string
 	csSHA      string
+	csBytes    int64
 }
 
 func (s *state) report() *Report {
@@ -154,15 +155,15 @@ func compileFor(st *state, p checkParams) error {
 		return invalid("the circuit compiles here to %d constraints, but the transcript records %d", r1cs.GetNbConstraints(), m.Circuit.Constraints)
 	}
 	done := p.pr.Start("hash the constraint system")
-	sha, _, err := constraintSystemDigest(r1cs)
+	sha, n, err := constraintSystemDigest(r1cs)
 	if err != nil {
 		return err
 	}
-	done("")
+	done(fmt.Sprintf("%d bytes", n))
 	if sha != m.Circuit.ConstraintSystemSHA256 {
 		return invalid("the circuit compiles here to a constraint system with SHA-256 %s, but the transcript records %s: the circuit description is the same, but the constraints are not (another zkeval or gnark compiled it, or the record was altered)", sha, m.Circuit.ConstraintSystemSHA256)
 	}
-	st.csSHA = sha
+	st.csSHA, st.csBytes = sha, n
 	if m.Phase2 != nil {
 		if max := maxPhase2Bytes(r1cs, m.Phase1.Size); m.Phase2.Initial.Bytes > max {
 			return &ContributionError{Phase: 2, File: m.Phase2.Initial.File, Err: fmt.Errorf("the manifest records %d bytes, more than a phase-2 state of this circuit can have (%d): the phase-2 transcript belongs to another circuit, or the record was altered", m.Phase2.Initial.Bytes, max)}

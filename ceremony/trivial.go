@@ -18,7 +18,13 @@ import (
 // commitment is ±k·G for 1 ≤ k ≤ trivialBound is refused.
 const trivialBound = 1 << 16
 
-var smallMultiples = sync.OnceValue(func() map[[curve.SizeOfG1AffineCompressed]byte]int64 {
+var smallMultiples = syncOnceTable()
+
+func syncOnceTable() func() map[[curve.SizeOfG1AffineCompressed]byte]int64 {
+	return sync.OnceValue(buildSmallMultiples)
+}
+
+func buildSmallMultiples() map[[curve.SizeOfG1AffineCompressed]byte]int64 {
 	_, _, g, _ := curve.Generators()
 	jac := make([]curve.G1Jac, trivialBound)
 	jac[0].FromAffine(&g)
@@ -34,7 +40,7 @@ var smallMultiples = sync.OnceValue(func() map[[curve.SizeOfG1AffineCompressed]b
 		m[neg.Bytes()] = -int64(k + 1)
 	}
 	return m
-})
+}
 
 // trivialFactor returns k when the compressed G1 point b is k·G with
 // 1 ≤ |k| ≤ trivialBound.

@@ -247,10 +247,7 @@ func checkKeys(dir string, st *state, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	csSHA, csBytes, err := constraintSystemDigest(st.r1cs)
-	if err != nil {
-		return err
-	}
+	csSHA, csBytes := st.csSHA, st.csBytes
 	want := &keys.Meta{Format: keys.MetaFormat, CircuitID: m.Circuit.ID, Public: m.Circuit.Public, Constraints: m.Circuit.Constraints,
 		PublicInputs: st.r1cs.GetNbPublicVariables() - 1, SetupKind: keys.Ceremony, Transcript: map[string]string{"sha256": rep.ManifestSHA256},
 		Files: map[string]string{keys.ConstraintsFile: csSHA, keys.ProvingKeyFile: rep.ProvingKeySHA256, keys.VerifyingKeyFile: vkSHA}}

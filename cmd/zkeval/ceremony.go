@@ -226,11 +226,11 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 			fmt.Fprintf(w, "constraints   %d\n", m.Circuit.Constraints)
 			if m.Phase2 == nil {
 				fmt.Fprintf(w, "phase 1       open, size %d (2^%d), %d bytes per contribution\n", m.Phase1.Size, log2(m.Phase1.Size), int64(m.Phase1.Size)*192+265)
-				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", out)
 			} else {
 				fmt.Fprintf(w, "phase 1       reused from %s: size %d (2^%d), %d contributions, closed with beacon %s\n", phase1From, m.Phase1.Size, log2(m.Phase1.Size), m.Count(1), m.Phase1.Beacon)
 				fmt.Fprintf(w, "phase 2       open\n")
-				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", out)
 			}
 			return nil
 		},
@@ -365,7 +365,7 @@ everything, rejects them.`,
 			if saveState != "" {
 				fmt.Fprintf(w, "seal state    %s (keep it for: zkeval ceremony seal %s --seal-state %s ...)\n", saveState, args[0], saveState)
 			}
-			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", args[0])
+			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", args[0])
 			return nil
 		},
 	}
