@@ -28,7 +28,17 @@ circuit description, the claim's count bound), checks that the verifying key
 is the one the attestation names, and verifies the Groth16 proof. With
 --benchmark it also recomputes the benchmark digest from the file. With
 --transcript it also checks the key's provenance: the ceremony transcript
-verifies, sealed this verifying key, and is the one the attestation names.
+verifies, names the constraint system the attestation names, sealed this
+verifying key, and is the one the attestation names.
+
+The setup is reported as one of three, never more than was checked:
+single-party (development only); ceremony claimed, NOT CHECKED (the
+attestation says so, but no transcript was checked, or the transcript has
+no phase-1 or no phase-2 contribution signed by a key you trust: as far as
+this check goes, whoever made the keys could forge proofs, as with
+single-party keys); ceremony checked (--transcript, and --participant
+NAME=KEY.pub or --participants FILE name keys that signed a contribution of
+each phase). --json gives it as setupStatus, with the detail in setup.
 
 Several attestations (statements or DSSE envelopes) are checked one by one,
 each on its own: a bad file never stops the others. --vk, --benchmark,
