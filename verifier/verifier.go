@@ -1,6 +1,10 @@
 // Package verifier checks zkeval attestations: it recomputes every public
 // input from the attestation's own fields (never trusting its list of public
-// inputs), checks the digests it names, and verifies the Groth16 proof.
+// inputs), checks the digests it names, and verifies the Groth16 proof. It
+// opens DSSE envelopes and checks their signer (Open), and says how far the
+// attestation's setup was checked (Setup: single-party, a ceremony claimed
+// but not checked, or a ceremony checked against its transcript with
+// contributors the verifier trusts; TranscriptChecker).
 package verifier
 
 import (
