@@ -46,15 +46,14 @@ type Subject struct {
 
 // Predicate is the evaluation attestation.
 type Predicate struct {
-	Model     ModelInfo      `json:"model"`
-	Benchmark BenchmarkInfo  `json:"benchmark"`
-	Claims    []Claim        `json:"claims"`
-	Circuit   CircuitInfo    `json:"circuit"`
-	Setup     SetupInfo      `json:"setup"`
-	Proof     ProofInfo      `json:"proof"`
-	Producer  ProducerInfo   `json:"producer"`
-	ProvedAt  time.Time      `json:"provedAt"`
-	Notes     map[string]any `json:"notes,omitempty"`
+	Model     ModelInfo     `json:"model"`
+	Benchmark BenchmarkInfo `json:"benchmark"`
+	Claims    []Claim       `json:"claims"`
+	Circuit   CircuitInfo   `json:"circuit"`
+	Setup     SetupInfo     `json:"setup"`
+	Proof     ProofInfo     `json:"proof"`
+	Producer  ProducerInfo  `json:"producer"`
+	ProvedAt  time.Time     `json:"provedAt"`
 }
 
 // ModelInfo names the model commitment and its scheme. The commitment is
@@ -97,13 +96,18 @@ type Count struct {
 	Value int64  `json:"value"`
 }
 
-// CircuitInfo describes the circuit: its id (SHA-256 of Public) and its
-// public description, from which anyone can recompile it given the benchmark.
+// CircuitInfo describes the circuit: its id (SHA-256 of Public), its
+// public description, from which anyone can recompile it given the
+// benchmark, and the SHA-256 of the compiled constraint system ({"sha256":
+// hex}, the constraints.r1cs of the keys directory): the id binds the
+// description, the constraint-system digest what the compiler made of it,
+// which `zkeval verify --transcript` recompiles and compares.
 type CircuitInfo struct {
-	ID          string      `json:"id"`
-	Public      desc.Public `json:"public"`
-	Constraints int         `json:"constraints"`
-	PublicCount int         `json:"publicInputs"`
+	ID               string            `json:"id"`
+	Public           desc.Public       `json:"public"`
+	Constraints      int               `json:"constraints"`
+	PublicCount      int               `json:"publicInputs"`
+	ConstraintSystem map[string]string `json:"constraintSystem"`
 }
 
 // SetupInfo records how the proving and verifying keys were made.
@@ -220,6 +224,8 @@ func Parse(data []byte, source string) (*Statement, error) {
 		return nil, fmt.Errorf("%s: predicate.claims is empty", source)
 	case p.Circuit.ID == "":
 		return nil, fmt.Errorf("%s: predicate.circuit.id is missing", source)
+	case p.Circuit.ConstraintSystem["sha256"] == "":
+		return nil, fmt.Errorf("%s: predicate.circuit.constraintSystem.sha256 is missing", source)
 	case len(p.Proof.Bytes) == 0:
 		return nil, fmt.Errorf("%s: predicate.proof.bytes is missing", source)
 	case p.Proof.VerifyingKey["sha256"] == "":

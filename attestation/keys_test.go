@@ -17,9 +17,8 @@ func minimal(t *testing.T) string {
 			Model:     ModelInfo{Commitment: "0x01", CommitmentScheme: "s"},
 			Benchmark: BenchmarkInfo{Name: "b", Split: "test", Samples: 3, Digest: map[string]string{"sha256": "aa"}},
 			Claims:    []Claim{{Metric: "accuracy", Comparison: ">=", Threshold: "0.5", Value: "2/3", Counts: []Count{{Name: "correct", Value: 2}}}},
-			Circuit:   CircuitInfo{ID: "cc"},
+			Circuit:   CircuitInfo{ID: "cc", ConstraintSystem: map[string]string{"sha256": "ee"}},
 			Proof:     ProofInfo{System: "groth16", Curve: "bn254", VerifyingKey: map[string]string{"sha256": "dd"}, Bytes: []byte{1}},
-			Notes:     map[string]any{"k": map[string]any{"a": 1}},
 		},
 	}
 	data, err := st.Marshal()
@@ -44,7 +43,7 @@ func TestParseRejectsLooseKeys(t *testing.T) {
 		"case variant alone":     strings.Replace(s, thr, `"Threshold": "0.5",`, 1),
 		"duplicate proof bytes":  strings.Replace(s, `"bytes":`, `"bytes": "AQ==", "bytes":`, 1),
 		"duplicate in a map":     strings.Replace(s, `"sha256": "aa"`, `"sha256": "bb", "sha256": "aa"`, 1),
-		"duplicate in notes":     strings.Replace(s, `"a": 1`, `"a": 2, "a": 1`, 1),
+		"duplicate in a digest":  strings.Replace(s, `"sha256": "ee"`, `"sha256": "ff", "sha256": "ee"`, 1),
 		"case-variant top level": strings.Replace(s, `"predicateType":`, `"PredicateType": "x", "predicateType":`, 1),
 	} {
 		require.NotEqual(t, s, bad, name)
@@ -69,4 +68,23 @@ func TestParseRefusesInvalidUTF8(t *testing.T) {
 	require.ErrorContains(t, err, "is not UTF-8")
 	i := strings.Index(bad, "\xff")
 	require.ErrorContains(t, err, "byte "+strconv.Itoa(i)+" ")
+}
+
+// TestParseRefusesFieldsNoProofCovers: the predicate once had a free-form
+// "notes" object that the proof did not bind and verify did not show; an
+// attestation holding it, or any other field zkeval does not know, is
+// refused rather than carried along unseen.
+func TestParseRefusesFieldsNoProofCovers(t *testing.T) {
+	s := minimal(t)
+	for name, bad := range map[string]string{
+		"notes":            strings.Replace(s, `"provedAt":`, `"notes": {"audited by": "Big Four firm"}, "provedAt":`, 1),
+		"unknown in model": strings.Replace(s, `"commitment":`, `"license": "MIT", "commitment":`, 1),
+	} {
+		require.NotEqual(t, s, bad, name)
+		_, err := Parse([]byte(bad), "bad.json")
+		require.ErrorContains(t, err, "unknown field", name)
+	}
+	// The constraint-system digest is required.
+	_, err := Parse([]byte(strings.Replace(s, `"sha256": "ee"`, `"md5": "ee"`, 1)), "cs.json")
+	require.ErrorContains(t, err, "predicate.circuit.constraintSystem.sha256 is missing")
 }

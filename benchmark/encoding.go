@@ -4,11 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // Magic is the first 17 bytes of every canonical encoding: the ASCII text
@@ -601,18 +600,14 @@ func Unmarshal(data []byte, source string) (*Benchmark, error) {
 // the file is the canonical encoding, sha256 of the file equals the Digest
 // of the result.
 func ReadFile(path string) (*Benchmark, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading benchmark: %w", err)
-	}
-	defer f.Close()
-	// A device or a FIFO given by mistake must not be read without end.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading benchmark: %w", err)
-	}
-	if len(data) > MaxFileBytes {
+	// A device or a FIFO given by mistake must not be read without end,
+	// nor a FIFO waited on: only a regular file (or a link to one).
+	data, err := safefile.ReadFileFollow(path, MaxFileBytes, "benchmark file")
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: more than %d bytes; not a benchmark file written by `zkeval benchmark import`", path, MaxFileBytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading benchmark: %w", err)
 	}
 	b, err := Unmarshal(data, path)
 	switch {

@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,11 +23,11 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/prover"
-	"github.com/zkeval/zkeval/verifier"
 )
 
 var tmpRoot string
@@ -89,9 +90,26 @@ func spec(t *testing.T, m *model.Model, b *benchmark.Benchmark) *circuits.Spec {
 	return s
 }
 
+// keyOf is the test signing key of a participant, drawn from the name.
+func keyOf(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("zkeval ceremony test key " + name))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// trusting returns the verifier's list of trusted participants for names.
+func trusting(names ...string) []Participant {
+	var ps []Participant
+	for _, n := range names {
+		pub := keyOf(n).Public().(ed25519.PublicKey)
+		id, _ := envelope.KeyID(pub)
+		ps = append(ps, Participant{Name: n, Key: pub, KeyID: id})
+	}
+	return ps
+}
+
 func contribute(t *testing.T, dir, name string) *Contribution {
 	t.Helper()
-	c, err := Contribute(dir, name, ContributeOptions{})
+	c, err := Contribute(dir, name, keyOf(name), ContributeOptions{})
 	require.NoError(t, err)
 	return c
 }
@@ -141,7 +159,7 @@ func build(t *testing.T) *world {
 	_, err = Init(w.specA, w.dirB, InitOptions{Phase1From: w.dirA})
 	require.NoError(t, err)
 	contribute(t, w.dirB, "another lab")
-	_, err = Seal(w.specA, w.dirB, beacon2, "", w.keysB, SealOptions{})
+	_, err = Seal(w.specA, w.dirB, beacon2, "test beacon 2", w.keysB, SealOptions{})
 	require.NoError(t, err)
 
 	// C: another benchmark, A's phase 1.
@@ -149,7 +167,7 @@ func build(t *testing.T) *world {
 	_, err = Init(w.specC, w.dirC, InitOptions{Phase1From: w.dirA})
 	require.NoError(t, err)
 	contribute(t, w.dirC, "lab")
-	_, err = Seal(w.specC, w.dirC, beacon2, "", w.keysC, SealOptions{})
+	_, err = Seal(w.specC, w.dirC, beacon2, "test beacon 2", w.keysC, SealOptions{})
 	require.NoError(t, err)
 	return w
 }
@@ -176,8 +194,23 @@ func readM(t *testing.T, dir string) *Manifest {
 	return m
 }
 
-// edit rewrites a manifest without the checks of the package's steps.
+// edit rewrites a manifest without the checks of the package's steps, and
+// signs every contribution again with its participant's test key: the
+// attacker of these tests holds every key, so that what is tested is the
+// check behind the signatures (TestSignatureCoversTheRecord tests them).
 func edit(t *testing.T, dir string, f func(m *Manifest)) {
+	m := readM(t, dir)
+	f(m)
+	for i := range m.Contributions {
+		c := &m.Contributions[i]
+		require.NoError(t, c.sign(m, keyOf(c.Participant)))
+	}
+	_, err := writeManifest(dir, m)
+	require.NoError(t, err)
+}
+
+// editUnsigned rewrites a manifest without signing anything again.
+func editUnsigned(t *testing.T, dir string, f func(m *Manifest)) {
 	m := readM(t, dir)
 	f(m)
 	_, err := writeManifest(dir, m)
@@ -235,7 +268,7 @@ func TestThreePartyCeremony(t *testing.T) {
 		require.Equal(t, names[i], c.Participant)
 		require.Equal(t, 1+i/3, c.Phase)
 		require.Equal(t, w.contributions[i].SHA256, c.SHA256)
-		sha, size, err := fileDigest(filepath.Join(w.dirA, c.File))
+		sha, size, err := fileDigest(filepath.Join(w.dirA, c.File), -1)
 		require.NoError(t, err)
 		require.Equal(t, c.SHA256, sha)
 		require.Equal(t, c.Bytes, size)
@@ -258,26 +291,35 @@ func TestThreePartyCeremony(t *testing.T) {
 	require.Equal(t, keys.Ceremony, meta.SetupKind)
 	require.Equal(t, map[string]string{"sha256": rep.TranscriptSHA256()}, meta.Transcript)
 	require.Equal(t, rep.VerifyingKeySHA256, meta.Files[keys.VerifyingKeyFile])
+	require.Equal(t, m.Circuit.ConstraintSystemSHA256, meta.Files[keys.ConstraintsFile])
+	require.Equal(t, m.Circuit.ConstraintSystemSHA256, rep.ConstraintSystemSHA256)
+
+	// Every contribution is signed by its participant's key.
+	for i, c := range m.Contributions {
+		id, _ := envelope.KeyID(keyOf(names[i]).Public().(ed25519.PublicKey))
+		require.Equal(t, id, c.Signature.KeyID)
+	}
 
 	// The sealed keys prove and verify, and the attestation records the
-	// ceremony.
+	// ceremony and the constraint system.
 	st := w.attestationA(t)
 	require.Equal(t, keys.Ceremony, st.Predicate.Setup.Kind)
 	require.Equal(t, rep.TranscriptSHA256(), st.Predicate.Setup.Transcript["sha256"])
+	require.Equal(t, m.Circuit.ConstraintSystemSHA256, st.Predicate.Circuit.ConstraintSystem["sha256"])
 	vk := vkOf(t, w.keysA)
-	res, err := verifier.Verify(st, vk, "vk", verifier.Options{Benchmark: w.benchA})
-	require.NoError(t, err)
-	require.Empty(t, res.Warnings)
+	require.NoError(t, verifyProof(t, w, st, vk))
 
 	// The key's provenance checks from the attestation alone, the benchmark
 	// and the transcript.
-	prov, err := CheckKeyProvenance(w.dirA, st.Predicate.Circuit.Public, w.benchA, st.Predicate.Setup, vk, Options{})
+	prov, err := CheckKeyProvenance(w.dirA, st, w.benchA, vk, VerifyOptions{Trusted: trusting("auditor A")})
 	require.NoError(t, err)
 	require.Equal(t, rep.TranscriptSHA256(), prov.TranscriptSHA256())
+	require.True(t, prov.Trust.Checked, prov.Trust.Reason)
+	require.Equal(t, []string{"auditor A (phase 1)", "auditor A (phase 2)"}, prov.Trust.Trusted)
 
 	// Sealing again with the same beacon rewrites the same keys.
 	again := t.TempDir()
-	res2, err := Seal(w.specA, w.dirA, beacon2, "", again, SealOptions{})
+	res2, err := Seal(w.specA, w.dirA, beacon2, "test beacon 2", again, SealOptions{})
 	require.NoError(t, err)
 	require.Equal(t, meta.Files, res2.Meta.Files)
 }
@@ -303,10 +345,13 @@ func TestPhase1ReusedByAnotherCircuit(t *testing.T) {
 	require.Equal(t, mA.Contributions[:3], mC.Contributions[:3])
 	require.NotEqual(t, mA.Circuit.ID, mC.Circuit.ID)
 	st := prove(t, w, w.benchC, w.keysC)
-	_, err := verifier.Verify(st, vkOf(t, w.keysC), "vk", verifier.Options{Benchmark: w.benchC})
+	require.NoError(t, verifyProof(t, w, st, vkOf(t, w.keysC)))
+	rep, err := CheckKeyProvenance(w.dirC, st, w.benchC, vkOf(t, w.keysC), VerifyOptions{Trusted: trusting("regulator", "lab")})
 	require.NoError(t, err)
-	_, err = CheckKeyProvenance(w.dirC, st.Predicate.Circuit.Public, w.benchC, st.Predicate.Setup, vkOf(t, w.keysC), Options{})
-	require.NoError(t, err)
+	// The phase-1 signatures of A's participants hold in C: they sign the
+	// powers of tau, which C reuses.
+	require.True(t, rep.Trust.Checked, rep.Trust.Reason)
+	require.Equal(t, []string{"lab (phase 1)", "regulator (phase 1)", "lab (phase 2)"}, rep.Trust.Trusted)
 }
 
 func TestKeysOfDifferentCeremoniesDoNotMix(t *testing.T) {
@@ -331,22 +376,30 @@ func TestKeysOfDifferentCeremoniesDoNotMix(t *testing.T) {
 		require.NoError(t, err)
 		require.Error(t, groth16.Verify(proof, vk, pw))
 
-		// And so does the verifier, even when the attestation is relabelled
-		// with the other key's digest.
-		forged := *c.st
-		forged.Predicate.Proof.VerifyingKey = map[string]string{"sha256": keys.Digest(c.vk)}
-		_, err = verifier.Verify(&forged, c.vk, "vk", verifier.Options{})
-		require.ErrorIs(t, err, verifier.ErrInvalid)
-		require.Contains(t, err.Error(), "does not verify")
 	}
 
 	// A transcript vouches only for its own key and attestations.
-	_, err := CheckKeyProvenance(w.dirA, stB.Predicate.Circuit.Public, w.benchA, stB.Predicate.Setup, vkB, Options{})
+	_, err := CheckKeyProvenance(w.dirA, stB, w.benchA, vkB, VerifyOptions{})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "sealed verifying key")
-	_, err = CheckKeyProvenance(w.dirA, stB.Predicate.Circuit.Public, w.benchA, stB.Predicate.Setup, vkA, Options{})
+	_, err = CheckKeyProvenance(w.dirA, stB, w.benchA, vkA, VerifyOptions{})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "names transcript")
+}
+
+// verifyProof checks an attestation's Groth16 proof against vk with the
+// public inputs rebuilt from its fields (package verifier does more, and is
+// tested with ceremonies in setup_status_test.go).
+func verifyProof(t *testing.T, w *world, st *attestation.Statement, vk []byte) error {
+	key, err := keys.ParseVerifyingKey(vk, "vk")
+	require.NoError(t, err)
+	proof, err := keys.ParseProof(st.Predicate.Proof.Bytes)
+	require.NoError(t, err)
+	pub, err := circuits.PublicAssignment(st.Predicate.Circuit.Public, w.cm, claimInputs(t, st))
+	require.NoError(t, err)
+	pw, err := frontend.NewWitness(pub, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	require.NoError(t, err)
+	return groth16.Verify(proof, key, pw)
 }
 
 // claimInputs rebuilds the public inputs of an attestation's claims.
@@ -387,8 +440,8 @@ func TestStaleContributionRejected(t *testing.T) {
 		require.NoError(t, err)
 		m := readM(t, dir)
 		m.Contributions[0].Participant = "someone else"
-		require.NoError(t, rewriteManifest(dir, data, m))
-		require.ErrorIs(t, rewriteManifest(dir, data, m), ErrState)
+		require.NoError(t, updateManifest(dir, data, m))
+		require.ErrorIs(t, updateManifest(dir, data, m), errChanged)
 	})
 }
 
@@ -407,7 +460,7 @@ func flip(t *testing.T, path string, off int64) {
 func restamp(t *testing.T, dir string, index int) {
 	edit(t, dir, func(m *Manifest) {
 		c := &m.Contributions[index-1]
-		sha, size, err := fileDigest(filepath.Join(dir, c.File))
+		sha, size, err := fileDigest(filepath.Join(dir, c.File), -1)
 		require.NoError(t, err)
 		c.SHA256, c.Bytes = sha, size
 	})
@@ -458,7 +511,7 @@ func TestAlteredContributionRejected(t *testing.T) {
 		dir := copyDir(t, w.stale2Dir, "")
 		c := readM(t, dir).Contributions[4]
 		flip(t, filepath.Join(dir, c.File), c.Bytes/2)
-		_, err := Contribute(dir, "careful", ContributeOptions{})
+		_, err := Contribute(dir, "careful", keyOf("careful"), ContributeOptions{})
 		requireContribErr(t, err, 5, "altered")
 	})
 	t.Run("a contribution computed on an altered file", func(t *testing.T) {
@@ -569,7 +622,7 @@ func TestUnenforceableDescriptionRefused(t *testing.T) {
 		id := pub.ID()
 		m.Circuit.Public, m.Circuit.ID, m.Seal = pub, hex.EncodeToString(id[:]), nil
 	})
-	_, err = Contribute(dir, "mallory", ContributeOptions{})
+	_, err = Contribute(dir, "mallory", keyOf("mallory"), ContributeOptions{})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "refuses")
 }
@@ -583,7 +636,7 @@ func TestWrongBeaconRejected(t *testing.T) {
 	})
 	t.Run("seal again", func(t *testing.T) {
 		dir := copyDir(t, w.dirA, "")
-		_, err := Seal(w.specA, dir, other, "", t.TempDir(), SealOptions{})
+		_, err := Seal(w.specA, dir, other, "test", t.TempDir(), SealOptions{})
 		require.ErrorIs(t, err, ErrInvalid)
 		require.Contains(t, err.Error(), "already sealed")
 	})
@@ -614,16 +667,18 @@ func TestWrongBeaconRejected(t *testing.T) {
 
 func TestStepsOutOfOrder(t *testing.T) {
 	w := get(t)
-	_, err := Contribute(w.dirA, "late", ContributeOptions{})
+	_, err := Contribute(w.dirA, "late", keyOf("late"), ContributeOptions{})
 	require.ErrorIs(t, err, ErrState)
 	_, err = StartPhase2(w.specA, w.dirA, beacon1, "", Phase2Options{})
 	require.ErrorIs(t, err, ErrState)
-	_, err = Contribute(w.stale2Dir, "confused", ContributeOptions{Phase: 1})
+	_, err = Contribute(w.stale2Dir, "confused", keyOf("confused"), ContributeOptions{Phase: 1})
 	require.ErrorIs(t, err, ErrState)
 	_, err = Init(w.specA, w.dirA, InitOptions{})
 	require.ErrorIs(t, err, ErrState)
-	_, err = Contribute(w.stale2Dir, " padded", ContributeOptions{})
+	_, err = Contribute(w.stale2Dir, " padded", keyOf("padded"), ContributeOptions{})
 	require.Error(t, err)
+	_, err = Contribute(w.stale2Dir, "keyless", nil, ContributeOptions{})
+	require.ErrorContains(t, err, "contributions are signed")
 
 	fresh := filepath.Join(t.TempDir(), "c")
 	_, err = Init(w.specA, fresh, InitOptions{})

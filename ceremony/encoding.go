@@ -13,6 +13,10 @@ import (
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
+	"github.com/consensys/gnark/constraint"
+	cs "github.com/consensys/gnark/constraint/bn254"
+
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // Sizes in gnark's compressed encodings (curve.Encoder) of BN254 points, of
@@ -185,19 +189,52 @@ func challengeOf(f io.ReaderAt, size int64) (string, error) {
 // contribution records.
 func hashOf(v io.WriterTo) (string, error) { return streamDigest(v.WriteTo) }
 
-// fileDigest returns the hex SHA-256 and the size of a file.
-func fileDigest(path string) (string, int64, error) {
-	f, err := os.Open(path)
+// openState opens dir/ref.File for reading: only a regular file (a
+// symbolic link, FIFO or device is refused without blocking), and only when
+// its size is the ref.Bytes the manifest records, checked before any byte
+// is read. The returned bool is true for errors reading the file, as
+// opposed to a file that is not the one the manifest records.
+func openState(dir string, ref FileRef) (*os.File, bool, error) {
+	path := filepath.Join(dir, ref.File)
+	f, size, err := safefile.Open(path, ref.Bytes, "")
+	var tl *safefile.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return nil, false, fmt.Errorf("%d bytes, but the manifest records %d (altered)", tl.Size, ref.Bytes)
+	case errors.Is(err, safefile.ErrNotRegular):
+		return nil, false, err
+	case err != nil:
+		return nil, true, err
+	}
+	if size != ref.Bytes {
+		f.Close()
+		return nil, false, fmt.Errorf("%d bytes, but the manifest records %d (truncated or altered)", size, ref.Bytes)
+	}
+	return f, false, nil
+}
+
+// digestOf returns the hex SHA-256 of an open file's whole content.
+func digestOf(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fileDigest returns the hex SHA-256 and the size of a regular file of at
+// most max bytes (see safefile.Open).
+func fileDigest(path string, max int64) (string, int64, error) {
+	f, size, err := safefile.Open(path, max, "")
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	sha, err := digestOf(f)
+	return sha, size, err
 }
 
 // fullReader makes every Read fill its buffer (gnark's ReadBytesShort reads
@@ -225,21 +262,14 @@ func (e *errDigest) Error() string {
 // match the manifest is reported as such even when it also fails to decode.
 // The returned bool is true for errors reading the file.
 func loadState(dir string, ref FileRef, v io.ReaderFrom, layout func(f *os.File, size int64) error) (bool, error) {
-	path := filepath.Join(dir, ref.File)
-	f, err := os.Open(path)
+	f, isIO, err := openState(dir, ref)
 	if err != nil {
-		return true, err
+		return isIO, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return true, err
-	}
-	if st.Size() != ref.Bytes {
-		return false, fmt.Errorf("%d bytes, but the manifest records %d (truncated or altered)", st.Size(), ref.Bytes)
-	}
+	size := ref.Bytes
 	if layout != nil {
-		if err := layout(f, st.Size()); err != nil {
+		if err := layout(f, size); err != nil {
 			return false, err
 		}
 	}
@@ -247,8 +277,8 @@ func loadState(dir string, ref FileRef, v io.ReaderFrom, layout func(f *os.File,
 	br := bufio.NewReaderSize(f, 1<<20)
 	tee := io.TeeReader(br, h)
 	n, derr := decode(v, fullReader{tee})
-	if derr == nil && n != st.Size() {
-		derr = fmt.Errorf("%d bytes left after the encoded state", st.Size()-n)
+	if derr == nil && n != size {
+		derr = fmt.Errorf("%d bytes left after the encoded state", size-n)
 	}
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return true, err
@@ -315,13 +345,87 @@ func writeState(dir, prefix string, v io.WriterTo) (FileRef, error) {
 
 // streamDigest returns the hex SHA-256 of what write writes.
 func streamDigest(write func(io.Writer) (int64, error)) (string, error) {
+	sha, _, err := streamDigestN(write)
+	return sha, err
+}
+
+// streamDigestN returns the hex SHA-256 and the length of what write writes.
+func streamDigestN(write func(io.Writer) (int64, error)) (string, int64, error) {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(h, 1<<20)
-	if _, err := write(bw); err != nil {
-		return "", err
+	n, err := write(bw)
+	if err != nil {
+		return "", 0, err
 	}
 	if err := bw.Flush(); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// constraintSystemDigest returns the SHA-256 and size of a compiled
+// constraint system's gnark encoding: the constraints.r1cs file of a keys
+// directory.
+func constraintSystemDigest(r1cs *cs.R1CS) (string, int64, error) {
+	return streamDigestN(r1cs.WriteTo)
+}
+
+// maxPhase2Bytes bounds the encoded size of a phase-2 state of r1cs with a
+// phase 1 of size n (gnark Phase2.WriteTo): at most one G1 point per wire
+// in its private-wire and commitment vectors together, n-1 quotient points,
+// [δ] in both groups, one σ and one update proof per commitment, the δ
+// proof and a 32-byte challenge.
+func maxPhase2Bytes(r1cs *cs.R1CS, n uint64) int64 {
+	internal, secret, public := r1cs.GetNbVariables()
+	w := int64(internal + secret + public)
+	nc := int64(0)
+	if c, ok := r1cs.CommitmentInfo.(constraint.Groth16Commitments); ok {
+		nc = int64(len(c))
+	}
+	return 2 + g1Size + 4 + 4 + (w+int64(n))*g1Size + g2Size + nc*(4+g2Size+proofSize) + proofSize + 1 + challengeSize
+}
+
+// emptyPhase1SHA256 returns the SHA-256 of the gnark encoding of the empty
+// phase-1 state of size n (mpcsetup.NewPhase1(n).WriteTo), streamed without
+// building the state: three zero update proofs (points at infinity), n,
+// [β]₂ = the G2 generator, then every power of τ, ατ and βτ equal to the
+// generator of its group, and an empty challenge. TestEmptyPhase1Digest
+// checks it against gnark's encoding.
+func emptyPhase1SHA256(n uint64) (string, error) {
+	return streamDigest(func(w io.Writer) (int64, error) {
+		enc := curve.NewEncoder(w)
+		var inf1 curve.G1Affine
+		var inf2 curve.G2Affine
+		_, _, g1, g2 := curve.Generators()
+		for range 3 {
+			if err := enc.Encode(&inf1); err != nil {
+				return 0, err
+			}
+			if err := enc.Encode(&inf2); err != nil {
+				return 0, err
+			}
+		}
+		if err := enc.Encode(n); err != nil {
+			return 0, err
+		}
+		if err := enc.Encode(&g2); err != nil {
+			return 0, err
+		}
+		written := enc.BytesWritten()
+		g1b, g2b := g1.Bytes(), g2.Bytes()
+		for _, run := range []struct {
+			b     []byte
+			count uint64
+		}{{g1b[:], 2*n - 2}, {g2b[:], n - 1}, {g1b[:], 2 * n}} {
+			for range run.count {
+				k, err := w.Write(run.b)
+				written += int64(k)
+				if err != nil {
+					return written, err
+				}
+			}
+		}
+		k, err := w.Write([]byte{0})
+		return written + int64(k), err
+	})
 }

@@ -7,32 +7,39 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/zkeval/zkeval/internal/jsonfile"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // ManifestFile is the name of the manifest inside a ceremony directory.
 const ManifestFile = "ceremony.json"
 
-// Format is the manifest format written and read by this version.
-const Format = "zkeval-ceremony/v1"
+// Format is the manifest format written and read by this version. Format
+// v1 had unsigned contributions and is refused.
+const Format = "zkeval-ceremony/v2"
 
 // MaxPhase1Size bounds the phase-1 size N: 2^28 is the largest FFT domain of
 // the BN254 scalar field (its 2-adicity).
 const MaxPhase1Size = 1 << 28
 
-// Limits on participant names and beacons.
+// Limits on participant names, beacons and the manifest itself.
 const (
 	MaxNameLen     = 100
 	MinBeaconBytes = 16
 	MaxBeaconBytes = 1024
+	// MaxManifestBytes bounds ceremony.json, which is read whole: a
+	// contribution takes about 700 bytes of it.
+	MaxManifestBytes = 16 << 20
+	// MaxContributions bounds the contributions of one transcript.
+	MaxContributions = 10000
 )
 
 // Manifest is the ceremony transcript's index, ceremony.json. Every file it
@@ -47,11 +54,16 @@ type Manifest struct {
 }
 
 // Circuit names the circuit of phase 2: its id, the public description the
-// id hashes (circuits.Public), and its number of constraints.
+// id hashes (circuits.Public), its number of constraints, and the SHA-256 of
+// its compiled constraint system in gnark's encoding (the constraints.r1cs
+// of a keys directory). The id binds the description and the circuit
+// version; the constraint-system digest binds what the compiler made of
+// them, which Verify recompiles and compares.
 type Circuit struct {
-	ID          string          `json:"id"`
-	Public      circuits.Public `json:"public"`
-	Constraints int             `json:"constraints"`
+	ID                     string          `json:"id"`
+	Public                 circuits.Public `json:"public"`
+	Constraints            int             `json:"constraints"`
+	ConstraintSystemSHA256 string          `json:"constraintSystemSha256"`
 }
 
 // Phase1Info describes phase 1 ("powers of tau"). Size is the FFT domain
@@ -59,8 +71,9 @@ type Circuit struct {
 // phase-1 contribution file is 192·N + 265 bytes. InitialSHA256 is the
 // SHA-256 of the gnark encoding of the empty phase-1 state of size N, on
 // which the first contribution is computed. Once phase 1 is closed, Beacon
-// (hex) is the public random beacon applied to it, and ResultSHA256 the
-// SHA-256 of the gnark encoding of the resulting SRS commons.
+// (hex) is the public random beacon applied to it, BeaconSource where that
+// value comes from (see DescribeBeacon), and ResultSHA256 the SHA-256 of the
+// gnark encoding of the resulting SRS commons.
 type Phase1Info struct {
 	Size          uint64     `json:"size"`
 	InitialSHA256 string     `json:"initialSha256"`
@@ -88,7 +101,10 @@ type FileRef struct {
 // the whole transcript (phase 1, then phase 2). SHA256 is the digest of the
 // contribution file, which is also the gnark hash of the state it holds;
 // PreviousSHA256 is the digest of the state it was computed on, which gnark
-// records in the file as the contribution's challenge.
+// records in the file as the contribution's challenge. Signature is the
+// participant's Ed25519 signature over the contribution (see
+// ContributionStatement): the name is the participant's own claim, the key
+// is what a verifier can trust.
 type Contribution struct {
 	Index          int       `json:"index"`
 	Phase          int       `json:"phase"`
@@ -98,18 +114,20 @@ type Contribution struct {
 	Bytes          int64     `json:"bytes"`
 	PreviousSHA256 string    `json:"previousSha256"`
 	Time           time.Time `json:"time"`
+	Signature      Signature `json:"signature"`
 }
 
-// SealInfo records the final step: the beacon applied to phase 2 and the
-// SHA-256 of the keys it yields, the verifying key in gnark's compressed
-// encoding (WriteTo) and the proving key in its raw encoding (WriteRawTo),
-// as in a keys directory.
+// SealInfo records the final step: the beacon applied to phase 2, where it
+// comes from, and the SHA-256 and size of the keys it yields, the verifying
+// key in gnark's compressed encoding (WriteTo) and the proving key in its
+// raw encoding (WriteRawTo), as in a keys directory.
 type SealInfo struct {
 	Beacon             string    `json:"beacon"`
 	BeaconSource       string    `json:"beaconSource,omitempty"`
 	SealedAt           time.Time `json:"sealedAt"`
 	VerifyingKeySHA256 string    `json:"verifyingKeySha256"`
 	ProvingKeySHA256   string    `json:"provingKeySha256"`
+	ProvingKeyBytes    int64     `json:"provingKeyBytes"`
 	// FromSealState records that the seal was computed from a seal state
 	// (SealOptions.SealState) rather than from the transcript alone.
 	FromSealState bool `json:"fromSealState,omitempty"`
@@ -198,11 +216,15 @@ func contribErr(c *Contribution, err error) *ContributionError {
 	return &ContributionError{Index: c.Index, Phase: c.Phase, Participant: c.Participant, File: c.File, Err: err}
 }
 
-// ReadManifest reads and checks dir/ceremony.json. It also returns the
-// file's bytes, whose SHA-256 is the transcript digest once sealed.
+// ReadManifest reads and checks dir/ceremony.json, a regular file of at
+// most MaxManifestBytes. It also returns the file's bytes, whose SHA-256 is
+// the transcript digest once sealed.
 func ReadManifest(dir string) (*Manifest, []byte, error) {
 	path := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxManifestBytes, "ceremony manifest")
+	if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) {
+		return nil, nil, invalid("ceremony directory %s: %v", dir, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("ceremony directory %s: %w", dir, err)
 	}
@@ -214,26 +236,61 @@ func ReadManifest(dir string) (*Manifest, []byte, error) {
 }
 
 // ParseManifest decodes a manifest strictly and checks its consistency
-// (format, circuit id, sizes, names, order of contributions and stages).
-// Errors wrap ErrInvalid.
+// (format, circuit id, sizes, names, signatures, order of contributions and
+// stages). It applies the attestation parsers' rules: UTF-8, no unknown
+// field, no trailing data, every key exactly once and in its own case; and
+// the bytes must be the manifest's canonical encoding (as Seal writes it),
+// so that one ceremony has one transcript digest. Errors wrap ErrInvalid.
 func ParseManifest(data []byte) (*Manifest, error) {
+	if len(data) > MaxManifestBytes {
+		return nil, invalid("a manifest of %d bytes; a ceremony manifest has at most %d", len(data), MaxManifestBytes)
+	}
+	if !utf8.Valid(data) {
+		return nil, invalid("not a ceremony manifest: not UTF-8 text")
+	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, invalid("not a ceremony manifest: %v", err)
+		if k := jsonfile.Kind(data); strings.HasPrefix(k, "zkeval-ceremony/") && k != Format {
+			return nil, invalid("format %q; this zkeval reads %q (format v1 transcripts have unsigned contributions: run the ceremony again with this zkeval)", k, Format)
+		}
+		return nil, invalid("not a ceremony manifest: %s", jsonfile.Describe(err))
 	}
 	if dec.More() {
 		return nil, invalid("trailing data after the manifest")
 	}
+	if err := jsonfile.ExactKeys(data, &m); err != nil {
+		return nil, invalid("not a ceremony manifest: %v", err)
+	}
 	if err := m.check(); err != nil {
 		return nil, err
+	}
+	canon, err := m.encode()
+	if err != nil {
+		return nil, invalid("manifest: %v", err)
+	}
+	if !bytes.Equal(canon, data) {
+		return nil, invalid("the manifest is not in its canonical form (first difference at byte %d): a transcript has one encoding, so that its SHA-256 names one ceremony; zkeval writes it so, and a manifest edited by hand or re-indented is refused", firstDiff(canon, data))
 	}
 	return &m, nil
 }
 
+func firstDiff(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
 func (m *Manifest) check() error {
 	if m.Format != Format {
+		if m.Format == "zkeval-ceremony/v1" {
+			return invalid("format %q; this zkeval reads %q (format v1 transcripts have unsigned contributions: run the ceremony again with this zkeval)", m.Format, Format)
+		}
 		return invalid("format %q; this zkeval reads %q", m.Format, Format)
 	}
 	id := m.Circuit.Public.ID()
@@ -247,6 +304,12 @@ func (m *Manifest) check() error {
 	if m.Circuit.Constraints < 1 || uint64(m.Circuit.Constraints) > n {
 		return invalid("the circuit has %d constraints but phase 1 has size %d", m.Circuit.Constraints, n)
 	}
+	if !isDigest(m.Circuit.ConstraintSystemSHA256) {
+		return invalid("circuit.constraintSystemSha256 is not a SHA-256 digest")
+	}
+	if len(m.Contributions) > MaxContributions {
+		return invalid("%d contributions; a transcript has at most %d", len(m.Contributions), MaxContributions)
+	}
 	if !isDigest(m.Phase1.InitialSHA256) {
 		return invalid("phase1.initialSha256 is not a SHA-256 digest")
 	}
@@ -255,7 +318,7 @@ func (m *Manifest) check() error {
 		return invalid("phase 1 must record its beacon, closing time and result together")
 	}
 	if closed {
-		if _, err := ParseBeacon(m.Phase1.Beacon); err != nil {
+		if err := checkRecordedBeacon(m.Phase1.Beacon, m.Phase1.BeaconSource); err != nil {
 			return invalid("phase-1 beacon: %v", err)
 		}
 		if !isDigest(m.Phase1.ResultSHA256) {
@@ -274,11 +337,14 @@ func (m *Manifest) check() error {
 		if m.Phase2 == nil {
 			return invalid("sealed without phase 2")
 		}
-		if _, err := ParseBeacon(m.Seal.Beacon); err != nil {
+		if err := checkRecordedBeacon(m.Seal.Beacon, m.Seal.BeaconSource); err != nil {
 			return invalid("seal beacon: %v", err)
 		}
 		if !isDigest(m.Seal.VerifyingKeySHA256) || !isDigest(m.Seal.ProvingKeySHA256) {
 			return invalid("seal: key digests must be SHA-256 hex")
+		}
+		if m.Seal.ProvingKeyBytes <= 0 {
+			return invalid("seal: proving key size %d", m.Seal.ProvingKeyBytes)
 		}
 		if m.Count(1) == 0 || m.Count(2) == 0 {
 			return invalid("sealed with no contribution to phase 1 or phase 2")
@@ -316,6 +382,9 @@ func (m *Manifest) check() error {
 			return invalid("contribution %d: file %s is named twice", c.Index, c.File)
 		}
 		files[c.File] = true
+		if err := c.verifySignature(m); err != nil {
+			return &ContributionError{Index: c.Index, Phase: c.Phase, Participant: c.Participant, File: c.File, Err: err}
+		}
 	}
 	return nil
 }
@@ -375,27 +444,14 @@ func CheckName(name string) error {
 	return nil
 }
 
-// ParseBeacon decodes a beacon given in hex (an optional 0x prefix
-// allowed): 16 to 1,024 bytes, for instance a drand round's 32-byte
-// randomness.
-func ParseBeacon(s string) ([]byte, error) {
-	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	b, err := hex.DecodeString(h)
-	if err != nil {
-		return nil, fmt.Errorf("beacon %q is not hex: %v", s, err)
-	}
-	if len(b) < MinBeaconBytes || len(b) > MaxBeaconBytes {
-		return nil, fmt.Errorf("beacon of %d bytes; give %d to %d bytes of public randomness in hex", len(b), MinBeaconBytes, MaxBeaconBytes)
-	}
-	return b, nil
-}
-
 // encode returns the manifest's file bytes: indented JSON and a newline.
 func (m *Manifest) encode() ([]byte, error) {
 	return jsonfile.Indent(m)
 }
 
 // writeManifest writes dir/ceremony.json atomically and returns its bytes.
+// Steps that change an existing manifest go through updateManifest, which
+// holds the directory's lock.
 func writeManifest(dir string, m *Manifest) ([]byte, error) {
 	data, err := m.encode()
 	if err != nil {

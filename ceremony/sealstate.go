@@ -22,6 +22,7 @@ import (
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/progress"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // SealStateFormat names the format of a seal-state file.
@@ -160,30 +161,24 @@ func writeSealState(path string, h sealStateHeader, commons *mpcsetup.SrsCommons
 	return nil
 }
 
-// readSealState reads a seal-state file and checks its SHA-256 trailer and
-// that its header is want. Points are decoded without subgroup checks: the
-// file is local and digest-checked.
 func notSealState(path string) error {
 	return fmt.Errorf("%s is not a seal-state file (%s): give the file that phase 2 wrote with --save-seal-state, or seal without --seal-state", path, SealStateFormat)
 }
 
+// readSealState reads a seal-state file and checks its SHA-256 trailer,
+// that its header is want, and that every point is on its curve and in its
+// prime-order subgroup.
 func readSealState(path string, want sealStateHeader) (*sealState, error) {
-	// A FIFO or device would block or never end: only regular files.
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
+	// A FIFO or device would block or never end: only a regular file (or
+	// a link to one: the path is the user's), of bounded size.
+	f, size, err := safefile.OpenFollow(path, DefaultMaxStateBytes, "seal-state file")
+	if errors.Is(err, safefile.ErrNotRegular) {
 		return nil, notSealState(path)
 	}
-	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := fi.Size()
 	if size < int64(len(SealStateFormat))+1+4+sha256.Size {
 		return nil, fmt.Errorf("seal state %s: %d bytes, too short to be a seal-state file: seal without --seal-state", path, size)
 	}
@@ -248,8 +243,9 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 		return nil, fmt.Errorf("seal state %s was made for another transcript than this one: %s. Give the state saved when this transcript's phase 2 opened, or seal without --seal-state (if the transcript itself was altered, ceremony verify names the altered file)", path, d)
 	}
 	// Points are decoded without gnark-crypto's subgroup checks, which
-	// also skip the curve equation; the loop below checks that every point
-	// is on its curve (for G1 of BN254 that is the subgroup too).
+	// also skip the curve equation; the loops below check that every point
+	// is on its curve (for G1 of BN254 that is the subgroup too) and that
+	// every G2 point is in the subgroup.
 	cd := curve.NewDecoder(r, curve.NoSubgroupChecks())
 	// Every slice's declared length is checked against the bytes left
 	// before gnark's decoder allocates it, so that a bad length is an
@@ -296,6 +292,13 @@ func readSealState(path string, want sealStateHeader) (*sealState, error) {
 				return nil, damaged("points", errors.New("a G2 point is not on the curve"))
 			}
 		}
+	}
+	// On the curve is not enough in G2, whose cofactor is large: a point
+	// outside the prime-order subgroup would give keys outside it. The
+	// check is gnark-crypto's, as gnark's key decoder runs it: batched, with
+	// an error probability below 2^-64.
+	if !curve.IsInSubGroupBatchG2(append([]curve.G2Affine{s.beta2}, ev.G2.B...)) {
+		return nil, damaged("points", errors.New("a G2 point is not in the prime-order subgroup"))
 	}
 	return s, nil
 }

@@ -212,3 +212,24 @@ func TestSealStateHugeLength(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "does not fit")
 }
+
+// A G2 point on the curve but outside its prime-order subgroup (the
+// cofactor of BN254's G2 is large) is refused, as gnark refuses it in keys.
+func TestSealStateG2OutsideSubgroup(t *testing.T) {
+	w := get(t)
+	want := mustHeader(t, w.unsealedA)
+	st, err := readSealState(w.sealStateA, want)
+	require.NoError(t, err)
+	var u curve.E2
+	u.A0.SetUint64(7)
+	u.A1.SetUint64(11)
+	bad := curve.MapToCurve2(&u) // on the twist, before the cofactor is cleared
+	require.True(t, bad.IsOnCurve())
+	require.False(t, bad.IsInSubGroup())
+	st.evals.G2.B[len(st.evals.G2.B)/2] = bad
+	path := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, writeSealState(path, st.header, st.commons(), &st.evals))
+	_, err = readSealState(path, want)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not in the prime-order subgroup")
+}

@@ -22,12 +22,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // PayloadType is the DSSE payload type of an in-toto statement.
@@ -92,14 +92,12 @@ func GenerateKey(privPath, pubPath string) (keyID string, err error) {
 	return dsse.SHA256KeyID(pub)
 }
 
+// maxKeyFile bounds a key file: an Ed25519 key in PEM is about 120 bytes.
+const maxKeyFile = 64 << 10
+
 func readPEM(path, want string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// An Ed25519 key in PEM is about 120 bytes; read a little more at most.
-	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	// Only a regular file: a FIFO would block, a device never end.
+	data, err := safefile.ReadFileFollow(path, maxKeyFile, "key file")
 	if err != nil {
 		return nil, err
 	}
@@ -211,3 +209,16 @@ func Open(data []byte, source string, pub ed25519.PublicKey) (payload []byte, ke
 
 // KeyID returns the key id of a public key.
 func KeyID(pub ed25519.PublicKey) (string, error) { return dsse.SHA256KeyID(pub) }
+
+// SignDetached returns the DSSE signature of payload with payloadType: the
+// Ed25519 signature of its pre-authentication encoding (DSSE PAE), the bytes
+// a DSSE envelope's signature covers. A record that keeps the payload, its
+// type and this signature can be checked by any DSSE verifier.
+func SignDetached(priv ed25519.PrivateKey, payloadType string, payload []byte) []byte {
+	return ed25519.Sign(priv, dsse.PAE(payloadType, payload))
+}
+
+// VerifyDetached checks a signature made by SignDetached.
+func VerifyDetached(pub ed25519.PublicKey, payloadType string, payload, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, dsse.PAE(payloadType, payload), sig)
+}

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ import (
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/internal/progress"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // File names inside a keys directory.
@@ -167,22 +169,63 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 	return meta, nil
 }
 
-// ReadMeta reads dir/circuit.json.
+// MaxMetaBytes bounds circuit.json, which is read whole.
+const MaxMetaBytes = 16 << 20
+
+// ReadMeta reads dir/circuit.json (at most MaxMetaBytes, a regular file or
+// a symbolic link to one).
 func ReadMeta(dir string) (*Meta, error) {
 	path := filepath.Join(dir, MetaFile)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFileFollow(path, MaxMetaBytes, "keys description")
 	if err != nil {
 		return nil, fmt.Errorf("keys directory %s: %w (run `zkeval setup` first)", dir, err)
 	}
+	return ParseMeta(data, path)
+}
+
+// ParseMeta decodes a circuit.json strictly; path names it in errors.
+func ParseMeta(data []byte, path string) (*Meta, error) {
 	const hint = "the keys directory is damaged: run `zkeval setup` again (or fetch the ceremony's keys again)"
 	var m Meta
 	if err := jsonfile.Decode(data, path, MetaFormat, hint, &m); err != nil {
 		return nil, err
 	}
+	if err := jsonfile.ExactKeys(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v; %s", path, err, hint)
+	}
 	if m.Format != MetaFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q; %s", path, m.Format, MetaFormat, hint)
 	}
 	return &m, nil
+}
+
+// MetaDiff names the first field in which got differs from want, or
+// returns "".
+func MetaDiff(got, want *Meta) string {
+	type field struct {
+		name      string
+		got, want any
+	}
+	gp, _ := json.Marshal(got.Public)
+	wp, _ := json.Marshal(want.Public)
+	for _, f := range []field{
+		{"format", got.Format, want.Format},
+		{"circuitId", got.CircuitID, want.CircuitID},
+		{"public", string(gp), string(wp)},
+		{"constraints", got.Constraints, want.Constraints},
+		{"publicInputs", got.PublicInputs, want.PublicInputs},
+		{"setupKind", got.SetupKind, want.SetupKind},
+		{"transcript", fmt.Sprint(got.Transcript), fmt.Sprint(want.Transcript)},
+		{"files", fmt.Sprint(got.Files), fmt.Sprint(want.Files)},
+	} {
+		if f.got != f.want {
+			if f.name == "public" {
+				return "public: the circuit description differs"
+			}
+			return fmt.Sprintf("%s is %v, want %v", f.name, f.got, f.want)
+		}
+	}
+	return ""
 }
 
 // readStream checks dir/name's SHA-256 against meta, then decodes it with

@@ -42,6 +42,19 @@ func TestNonCanonicalAttestationsFail(t *testing.T) {
 		"forged public inputs list":    func(st *attestation.Statement) { st.Predicate.Proof.PublicInputs[4] = "0x01" },
 		"public inputs list shortened": func(st *attestation.Statement) { st.Predicate.Proof.PublicInputs = st.Predicate.Proof.PublicInputs[:5] },
 		"public input count":           func(st *attestation.Statement) { st.Predicate.Circuit.PublicCount++ },
+		"constraint system in capitals": func(st *attestation.Statement) {
+			st.Predicate.Circuit.ConstraintSystem["sha256"] = strings.ToUpper(st.Predicate.Circuit.ConstraintSystem["sha256"])
+		},
+		"extra constraint-system digest": func(st *attestation.Statement) {
+			st.Predicate.Circuit.ConstraintSystem["md5"] = strings.Repeat("ab", 16)
+		},
+		"single-party naming a transcript": func(st *attestation.Statement) {
+			st.Predicate.Setup.Transcript = map[string]string{"sha256": strings.Repeat("ab", 32)}
+		},
+		"ceremony without a transcript": func(st *attestation.Statement) { st.Predicate.Setup.Kind = "ceremony" },
+		"ceremony, transcript short": func(st *attestation.Statement) {
+			st.Predicate.Setup.Kind, st.Predicate.Setup.Transcript = "ceremony", map[string]string{"sha256": "ab"}
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -126,6 +139,15 @@ func TestUnprintableTextFails(t *testing.T) {
 		}},
 		"tab in a count name": {"predicate.claims[0].counts[0].name", func(st *attestation.Statement) {
 			st.Predicate.Claims[0].Counts[0].Name = "tp\t= 24"
+		}},
+		"escape in the subject name": {"subject[0].name", func(st *attestation.Statement) {
+			st.Subject[0].Name = "model\x1b[2K\rVALID"
+		}},
+		"newline in the model name": {"predicate.model.name", func(st *attestation.Statement) {
+			st.Predicate.Model.Name = "m\n  setup             ceremony, checked"
+		}},
+		"escape in the producer": {"predicate.producer.version", func(st *attestation.Statement) {
+			st.Predicate.Producer.Version = "1\x1b[8m"
 		}},
 	}
 	for name, c := range cases {

@@ -1,6 +1,10 @@
 // Package verifier checks zkeval attestations: it recomputes every public
 // input from the attestation's own fields (never trusting its list of public
-// inputs), checks the digests it names, and verifies the Groth16 proof.
+// inputs), checks the digests it names, and verifies the Groth16 proof. It
+// opens DSSE envelopes and checks their signer (Open), and says how far the
+// attestation's setup was checked (Setup: single-party, a ceremony claimed
+// but not checked, or a ceremony checked against its transcript with
+// contributors the verifier trusts; TranscriptChecker).
 package verifier
 
 import (
@@ -8,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 	"unicode"
 
@@ -64,9 +69,13 @@ type Result struct {
 	Claims             []ClaimResult
 	VerifyingKeySHA256 string
 	BenchmarkChecked   bool
-	Warnings           []string
-	Elapsed            time.Duration // time of the whole check
-	PairingTime        time.Duration // time of groth16.Verify alone
+	// Setup says where the keys come from, as far as it was checked: by
+	// Verify from the attestation alone, by TranscriptChecker.Check from a
+	// ceremony transcript.
+	Setup       *Setup
+	Warnings    []string
+	Elapsed     time.Duration // time of the whole check
+	PairingTime time.Duration // time of groth16.Verify alone
 	// Target is the proof's target (attestation.TargetGo or
 	// TargetSolidity), which the proof was checked with.
 	Target string
@@ -240,13 +249,37 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		return nil, err
 	}
 
-	if p.Setup.Kind == keys.SingleParty {
-		res.Warnings = append(res.Warnings, keys.SinglePartyWarning)
-	} else if p.Setup.Kind != keys.Ceremony {
+	if err := checkDigestField("predicate.circuit.constraintSystem", p.Circuit.ConstraintSystem); err != nil {
+		return nil, err
+	}
+	switch p.Setup.Kind {
+	case keys.SingleParty:
+		if len(p.Setup.Transcript) != 0 {
+			return nil, invalid("predicate.setup: a single-party setup has no ceremony transcript, but one is named")
+		}
+	case keys.Ceremony:
+		if err := checkDigestField("predicate.setup.transcript", p.Setup.Transcript); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, invalid("unknown setup kind %q", p.Setup.Kind)
 	}
+	res.setSetup(statedSetup(st))
 	res.Elapsed = time.Since(t0)
 	return res, nil
+}
+
+// checkDigestField checks a digest set that must name its object by its
+// SHA-256 alone, in lowercase hex.
+func checkDigestField(name string, d map[string]string) error {
+	v, ok := d["sha256"]
+	if len(d) != 1 || !ok || len(v) != 64 || strings.ToLower(v) != v {
+		return invalid("%s must be {\"sha256\": 64 lowercase hex digits}, not %v", name, d)
+	}
+	if _, err := hex.DecodeString(v); err != nil {
+		return invalid("%s.sha256 %q is not hex", name, v)
+	}
+	return nil
 }
 
 // checkClaim checks attestation claim k against the circuit's claim shape
@@ -369,9 +402,15 @@ func checkPrintable(st *attestation.Statement) error {
 	}
 	type field struct{ name, value string }
 	fields := []field{
+		{"predicate.model.name", p.Model.Name},
+		{"predicate.producer.name", p.Producer.Name},
+		{"predicate.producer.version", p.Producer.Version},
 		{"predicate.benchmark.name", p.Benchmark.Name},
 		{"predicate.benchmark.split", p.Benchmark.Split},
 		{"predicate.circuit.public.groupAttribute", p.Circuit.Public.GroupAttribute},
+	}
+	for i, s := range st.Subject {
+		fields = append(fields, field{fmt.Sprintf("subject[%d].name", i), s.Name})
 	}
 	for i, c := range p.Circuit.Public.Classes {
 		fields = append(fields, field{fmt.Sprintf("predicate.circuit.public.classes[%d]", i), c})

@@ -105,6 +105,7 @@ func TestValidAttestationVerifies(t *testing.T) {
 	require.Equal(t, w.count, res.Claims[0].Counts[0].Value)
 	require.Equal(t, "correct", res.Claims[0].Counts[0].Name)
 	require.Contains(t, res.Warnings[0], "single-party")
+	require.Equal(t, verifier.SetupSingleParty, res.Setup.Status)
 	// The attestation survives its own file encoding.
 	res, err = verifier.Verify(clone(t, w.st), w.vk, "vk", verifier.Options{})
 	require.NoError(t, err)

@@ -3,21 +3,18 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
-	"github.com/zkeval/zkeval/verifier"
+	"github.com/zkeval/zkeval/envelope"
 )
 
 func newCeremonyCmd() *cobra.Command {
@@ -29,20 +26,33 @@ their secret: the keys are sound if one participant of phase 1 and one of
 phase 2 destroyed their randomness. Every participant should contribute to
 both phases.
 
+  zkeval keygen -o lab                                   # each participant, once
   zkeval ceremony init --model M.zkm --benchmark B.bench -o DIR
-  zkeval ceremony contribute DIR --name "lab"            # each participant, in turn
-  zkeval ceremony phase2 DIR --beacon HEX --benchmark B.bench --save-seal-state S.bin
-  zkeval ceremony contribute DIR --name "lab"            # each participant again
-  zkeval ceremony seal DIR --beacon HEX --benchmark B.bench -o KEYS_DIR --seal-state S.bin
-  zkeval ceremony verify DIR --benchmark B.bench         # anyone, at any stage
+  zkeval ceremony contribute DIR --name lab --key lab.key  # each participant, in turn
+  zkeval ceremony phase2 DIR --beacon HEX --beacon-source drand:CHAIN:ROUND --benchmark B.bench --save-seal-state S.bin
+  zkeval ceremony contribute DIR --name lab --key lab.key  # each participant again
+  zkeval ceremony seal DIR --beacon HEX --beacon-source drand:CHAIN:ROUND --benchmark B.bench -o KEYS_DIR --seal-state S.bin
+  zkeval ceremony verify DIR --benchmark B.bench --participant lab=lab.pub   # anyone, at any stage
+
+Every contribution is signed with its participant's Ed25519 key (zkeval
+keygen). A name in the transcript is only what whoever wrote it typed; a
+verifier names the participants it trusts with --participant NAME=KEY.pub,
+and the ceremony counts as checked for that verifier only when a phase-1 and
+a phase-2 contribution are signed by keys it trusts: the keys are sound if
+one participant of each phase destroyed their randomness. A contribution
+that multiplies by a public value (1, or any small integer) adds no secret
+and is refused.
 
 phase2 is the slow step (gnark's Phase2.Initialize: group FFTs of size N);
 --save-seal-state keeps its result in a local file so that seal, run by the
 same party, need not repeat it. verify always recomputes everything.
 
-A beacon is public randomness fixed in advance and unknown until after the
-last contribution of its phase (for instance a drand round announced
-beforehand); record where it comes from with --beacon-source.
+Beacons: each phase ends with a public random value that nobody could know
+before the last contribution of the phase, announced in advance: a named
+drand round (--beacon-source drand:CHAIN_HASH:ROUND, the round's 32-byte
+randomness) or the hash of a future block (ethereum:block:HEIGHT,
+bitcoin:block:HEIGHT). The source is recorded and verify prints it with how
+to check it; a free-text source is recorded too, but marked not checkable.
 
 The circuit depends on the benchmark and on the model's public shape and
 accumulator widths only, never on its weights; phase2, seal and verify take
@@ -51,10 +61,32 @@ ceremony.json and one file per contribution. The transcript digest, which
 attestations made with the sealed keys record, is the SHA-256 of
 DIR/ceremony.json once sealed.
 
+Files of a transcript are read only if they are regular files (a symbolic
+link, FIFO or device is refused) of the size the manifest records, and a
+transcript whose phase 1 is larger than --max-phase1-size (default 2^24) is
+refused before anything of that size is allocated.
+
 Exit codes: 0 success; 1 the transcript, a contribution or a beacon does not
 check (the error names the contribution); 2 usage error, or a step out of
 order; 3 a file is missing or unreadable.`
 	return c
+}
+
+// addMaxPhase1Flag adds --max-phase1-size to a ceremony step.
+func addMaxPhase1Flag(c *cobra.Command, v *uint64) {
+	c.Flags().Uint64Var(v, "max-phase1-size", ceremony.DefaultMaxPhase1Size, "refuse a transcript whose phase 1 is larger than this (a phase-1 state of size N takes about 384·N bytes of memory)")
+}
+
+// requireBeaconSource makes --beacon-source mandatory: a beacon is only as
+// good as the public source it can be checked against.
+func requireBeaconSource(source string) error {
+	if source == "" {
+		return usageErr("missing --beacon-source: say where the beacon comes from (drand:CHAIN_HASH:ROUND, ethereum:block:HEIGHT, bitcoin:block:HEIGHT, or free text, which verify marks as not checkable)")
+	}
+	if err := ceremony.CheckBeaconSource(source); err != nil {
+		return usageErr("--beacon-source: %v", err)
+	}
+	return nil
 }
 
 // ceremonyErr maps the ceremony package's errors to exit codes.
@@ -193,11 +225,11 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 			fmt.Fprintf(w, "constraints   %d\n", m.Circuit.Constraints)
 			if m.Phase2 == nil {
 				fmt.Fprintf(w, "phase 1       open, size %d (2^%d), %d bytes per contribution\n", m.Phase1.Size, log2(m.Phase1.Size), int64(m.Phase1.Size)*192+265)
-				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", out)
 			} else {
 				fmt.Fprintf(w, "phase 1       reused from %s: size %d (2^%d), %d contributions, closed with beacon %s\n", phase1From, m.Phase1.Size, log2(m.Phase1.Size), m.Count(1), m.Phase1.Beacon)
 				fmt.Fprintf(w, "phase 2       open\n")
-				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", out)
+				fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", out)
 			}
 			return nil
 		},
@@ -212,16 +244,22 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 }
 
 func newCeremonyContributeCmd() *cobra.Command {
-	var name string
+	var name, keyPath string
 	var phase int
+	var maxPhase1 uint64
 	c := &cobra.Command{
-		Use:   "contribute DIR --name NAME",
+		Use:   "contribute DIR --name NAME --key NAME.key",
 		Short: "Add your contribution to the open phase; prints the hash to publish",
 		Long: `Reads the latest state of the open phase in DIR (checking it against the
 manifest), draws fresh randomness from the operating system, updates the
 state with gnark's mpcsetup and proves knowledge of the update, then writes
-the new state and records it in DIR/ceremony.json. The randomness is never
-written anywhere and is gone when the command exits.
+the new state and records it in DIR/ceremony.json, signed with your Ed25519
+key (--key, from zkeval keygen): the signature covers the contribution's
+SHA-256, the SHA-256 of the state it extends, its phase and time, your name,
+and the circuit id (phase 2) or the phase-1 size (phase 1). Publish your
+public key: verifiers who trust you pass it to verify with --participant
+NAME=KEY.pub. The randomness is never written anywhere and is gone when the
+command exits.
 
 Publish the SHA-256 it prints: anyone can then find your contribution in
 ` + "`zkeval ceremony verify`" + `'s list. Participants contribute one at a time;
@@ -230,7 +268,7 @@ contribute again on the new state.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "name"); err != nil {
+			if err := requireFlags(cmd, "name", "key"); err != nil {
 				return err
 			}
 			if err := ceremony.CheckName(name); err != nil {
@@ -239,7 +277,11 @@ contribute again on the new state.`,
 			if phase != 0 && phase != 1 && phase != 2 {
 				return usageErr("--phase %d: give 1 or 2", phase)
 			}
-			ct, err := ceremony.Contribute(args[0], name, ceremony.ContributeOptions{Phase: phase, Options: ceremony.Options{Progress: reporter(cmd)}})
+			key, err := envelope.ReadPrivateKey(keyPath)
+			if err != nil {
+				return ioErr(fmt.Errorf("--key: %w", err))
+			}
+			ct, err := ceremony.Contribute(args[0], name, key, ceremony.ContributeOptions{Phase: phase, Options: ceremony.Options{Progress: reporter(cmd), MaxPhase1Size: maxPhase1}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -251,12 +293,15 @@ contribute again on the new state.`,
 			fmt.Fprintf(w, "sha256        %s\n", ct.SHA256)
 			fmt.Fprintf(w, "extends       %s\n", ct.PreviousSHA256)
 			fmt.Fprintf(w, "file          %s (%d bytes)\n", filepath.Join(args[0], ct.File), ct.Bytes)
+			fmt.Fprintf(w, "signed by     key %s\n", ct.Signature.KeyID)
 			fmt.Fprintf(w, "publish the sha256 above so that you can find your contribution in the transcript\n")
 			return nil
 		},
 	}
 	c.Flags().StringVar(&name, "name", "", "your name as it will appear in the transcript")
+	c.Flags().StringVar(&keyPath, "key", "", "your Ed25519 private key (zkeval keygen): it signs the contribution")
 	c.Flags().IntVar(&phase, "phase", 0, "refuse unless this phase (1 or 2) is open")
+	addMaxPhase1Flag(c, &maxPhase1)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
@@ -265,8 +310,9 @@ contribute again on the new state.`,
 func newCeremonyPhase2Cmd() *cobra.Command {
 	var modelPath, benchPath, beaconHex, source, saveState string
 	var cf claimFlags
+	var maxPhase1 uint64
 	c := &cobra.Command{
-		Use:   "phase2 DIR --beacon HEX --benchmark FILE.bench [--model MODEL.zkm]",
+		Use:   "phase2 DIR --beacon HEX --beacon-source SOURCE --benchmark FILE.bench [--model MODEL.zkm]",
 		Short: "Close phase 1 with a public random beacon and open phase 2 for the circuit",
 		Long: `Verifies every phase-1 contribution, closes phase 1 with the beacon (public
 randomness announced after the last phase-1 contribution), recompiles the
@@ -292,6 +338,9 @@ everything, rejects them.`,
 			if err != nil {
 				return err
 			}
+			if err := requireBeaconSource(source); err != nil {
+				return err
+			}
 			if err := checkSealStateOutput(saveState, args[0]); err != nil {
 				return err
 			}
@@ -299,7 +348,7 @@ everything, rejects them.`,
 			if err != nil {
 				return err
 			}
-			m, err := ceremony.StartPhase2(spec, args[0], beacon, source, ceremony.Phase2Options{SaveSealState: saveState, Options: ceremony.Options{Progress: reporter(cmd)}})
+			m, err := ceremony.StartPhase2(spec, args[0], beacon, source, ceremony.Phase2Options{SaveSealState: saveState, Options: ceremony.Options{Progress: reporter(cmd), MaxPhase1Size: maxPhase1}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -308,173 +357,33 @@ everything, rejects them.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "phase 1       closed after %d contributions with beacon %s\n", m.Count(1), m.Phase1.Beacon)
+			b1, _ := ceremony.Beacons(m)
+			fmt.Fprintf(w, "beacon source %s\n", beaconLine(*b1))
 			fmt.Fprintf(w, "phase-1 SRS   sha256 %s\n", m.Phase1.ResultSHA256)
 			fmt.Fprintf(w, "phase 2       open: initial state %s, sha256 %s (%d bytes)\n", m.Phase2.Initial.File, m.Phase2.Initial.SHA256, m.Phase2.Initial.Bytes)
 			if saveState != "" {
 				fmt.Fprintf(w, "seal state    %s (keep it for: zkeval ceremony seal %s --seal-state %s ...)\n", saveState, args[0], saveState)
 			}
-			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME\n", args[0])
+			fmt.Fprintf(w, "next          each participant in turn: zkeval ceremony contribute %s --name NAME --key NAME.key\n", args[0])
 			return nil
 		},
 	}
 	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
-	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript (e.g. \"drand quicknet round 123456\")")
+	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript: drand:CHAIN_HASH:ROUND, ethereum:block:HEIGHT, bitcoin:block:HEIGHT, or free text (not checkable)")
 	c.Flags().StringVar(&saveState, "save-seal-state", "", "also write the seal state to this file, for ceremony seal --seal-state (local, not part of the transcript)")
+	addMaxPhase1Flag(c, &maxPhase1)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
-}
-
-type ceremonyJSON struct {
-	Valid              bool                    `json:"valid"`
-	Dir                string                  `json:"dir"`
-	Error              string                  `json:"error,omitempty"`
-	FailedContribution *int                    `json:"failedContribution,omitempty"`
-	Stage              ceremony.Stage          `json:"stage,omitempty"`
-	CircuitID          string                  `json:"circuitId,omitempty"`
-	Phase1Size         uint64                  `json:"phase1Size,omitempty"`
-	Contributions      []ceremony.Contribution `json:"contributions,omitempty"`
-	TranscriptSHA256   string                  `json:"transcriptSha256,omitempty"`
-	VerifyingKeySHA256 string                  `json:"verifyingKeySha256,omitempty"`
-	KeysChecked        bool                    `json:"keysChecked,omitempty"`
-	Seconds            float64                 `json:"seconds,omitempty"`
-}
-
-func newCeremonyVerifyCmd() *cobra.Command {
-	var modelPath, benchPath, beaconHex, keysDir string
-	var cf claimFlags
-	c := &cobra.Command{
-		Use:   "verify DIR --benchmark FILE.bench [--model MODEL.zkm] [--beacon HEX] [--keys KEYS_DIR]",
-		Short: "Check a ceremony transcript and list its contributions",
-		Long: `Recompiles the circuit from the benchmark and the model's public shape and
-accumulator widths, then checks the transcript in DIR at whatever stage it is:
-the manifest, the size and SHA-256 of every file, that each contribution was
-computed on the state before it, gnark's proof of every contribution in
-order, the phase-1 beacon, that the phase-2 initial state is this circuit's,
-and that the seal beacon yields the sealed keys. It lists the contributions
-with their SHA-256, so that each participant can find their own.
-
---beacon checks the seal beacon against the one announced; --keys checks
-that a keys directory holds the sealed keys and names this transcript.
-
-Exit codes: 0 valid; 1 invalid (the error names the failing contribution,
-its participant and the reason); 2 usage error; 3 a file cannot be read.`,
-		Args: positional("DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "benchmark"); err != nil {
-				return err
-			}
-			asJSON, _ := cmd.Flags().GetBool("json")
-			dir := args[0]
-			fail := func(err error) error {
-				err = ceremonyErr(err)
-				if asJSON {
-					j := ceremonyJSON{Valid: false, Dir: dir, Error: err.Error()}
-					var ce *ceremony.ContributionError
-					if errors.As(err, &ce) {
-						j.FailedContribution = &ce.Index
-					}
-					_ = writeJSON(cmd.OutOrStdout(), j)
-				} else if errors.Is(err, ceremony.ErrInvalid) {
-					fmt.Fprintf(cmd.OutOrStdout(), "INVALID  ceremony %s\n", dir)
-				}
-				return err
-			}
-			var opt ceremony.VerifyOptions
-			if beaconHex != "" {
-				b, err := parseBeaconFlag(beaconHex)
-				if err != nil {
-					return err
-				}
-				opt.Beacon = b
-			}
-			opt.KeysDir, opt.Progress = keysDir, reporter(cmd)
-			spec, err := ceremonySpec(cmd, dir, modelPath, benchPath, &cf)
-			if err != nil {
-				return fail(err)
-			}
-			rep, err := ceremony.Verify(spec, dir, opt)
-			if err != nil {
-				return fail(err)
-			}
-			m := rep.Manifest
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), ceremonyJSON{Valid: true, Dir: dir, Stage: rep.Stage, CircuitID: m.Circuit.ID, Phase1Size: m.Phase1.Size,
-					Contributions: m.Contributions, TranscriptSHA256: rep.TranscriptSHA256(), VerifyingKeySHA256: rep.VerifyingKeySHA256,
-					KeysChecked: rep.KeysChecked, Seconds: rep.Elapsed.Seconds()})
-			}
-			printCeremony(cmd.OutOrStdout(), dir, rep)
-			return nil
-		},
-	}
-	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
-	c.Flags().StringVar(&beaconHex, "beacon", "", "the announced seal beacon, hex: check that the transcript was sealed with it")
-	c.Flags().StringVar(&keysDir, "keys", "", "keys directory: check that it holds the sealed keys")
-	addJSONFlag(c)
-	addQuietFlag(c)
-	return c
-}
-
-func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
-	m := rep.Manifest
-	fmt.Fprintf(w, "VALID  ceremony %s (%s)\n", dir, rep.Stage)
-	pub := m.Circuit.Public
-	fmt.Fprintf(w, "  circuit         %s (%d constraints)\n", m.Circuit.ID, m.Circuit.Constraints)
-	fmt.Fprintf(w, "  model shape     %s\n", pub.Shape.String())
-	fmt.Fprintf(w, "  benchmark       %d samples, sha256 %s\n", pub.Samples, pub.BenchmarkDigest)
-	p1 := fmt.Sprintf("size %d (2^%d), %d contributions", m.Phase1.Size, log2(m.Phase1.Size), m.Count(1))
-	if m.Phase1.Beacon != "" {
-		p1 += ", closed with beacon " + beaconText(m.Phase1.Beacon, m.Phase1.BeaconSource)
-	} else {
-		p1 += ", open"
-	}
-	fmt.Fprintf(w, "  phase 1         %s\n", p1)
-	if m.Phase2 != nil {
-		p2 := fmt.Sprintf("%d contributions", m.Count(2))
-		if m.Seal != nil {
-			p2 += ", sealed with beacon " + beaconText(m.Seal.Beacon, m.Seal.BeaconSource)
-		} else {
-			p2 += ", open"
-		}
-		fmt.Fprintf(w, "  phase 2         %s\n", p2)
-	}
-	fmt.Fprintf(w, "  contributions:\n")
-	fmt.Fprintf(w, "    %-3s %-5s %-64s  %-20s  %s\n", "#", "phase", "sha256", "time", "participant")
-	for _, c := range m.Contributions {
-		fmt.Fprintf(w, "    %-3d %-5d %-64s  %-20s  %s\n", c.Index, c.Phase, c.SHA256, c.Time.Format("2006-01-02T15:04:05Z"), c.Participant)
-	}
-	if rep.Stage == ceremony.StageSealed {
-		fmt.Fprintf(w, "  verifying key   sha256 %s\n", rep.VerifyingKeySHA256)
-		fmt.Fprintf(w, "  transcript      sha256 %s (recorded by attestations made with these keys)\n", rep.TranscriptSHA256())
-		if rep.KeysChecked {
-			fmt.Fprintf(w, "  keys            checked: they are the sealed keys and name this transcript\n")
-		}
-	} else {
-		fmt.Fprintf(w, "  manifest        sha256 %s (not sealed yet)\n", rep.ManifestSHA256)
-	}
-	fmt.Fprintf(w, "  verified in     %.1f s\n", rep.Elapsed.Seconds())
-}
-
-// beaconText writes a beacon and where it comes from. Both are read from
-// the transcript, which whoever ran the ceremony wrote: their unprintable
-// runes are escaped, so that they cannot rewrite what verify prints.
-func beaconText(hex, source string) string {
-	if len(hex) > 24 {
-		hex = hex[:24] + "…"
-	}
-	if source != "" {
-		return fmt.Sprintf("%s (%s)", printable(hex), printable(source))
-	}
-	return printable(hex)
 }
 
 func newCeremonySealCmd() *cobra.Command {
 	var modelPath, benchPath, beaconHex, source, out, state string
 	var cf claimFlags
+	var maxPhase1 uint64
 	c := &cobra.Command{
-		Use:   "seal DIR --beacon HEX --benchmark FILE.bench -o KEYS_DIR [--model MODEL.zkm]",
+		Use:   "seal DIR --beacon HEX --beacon-source SOURCE --benchmark FILE.bench -o KEYS_DIR [--model MODEL.zkm]",
 		Short: "Verify the transcript, apply the final beacon and write the keys",
 		Long: `Verifies the whole transcript (as verify does), applies the beacon (public
 randomness announced after the last phase-2 contribution) with gnark's
@@ -513,11 +422,14 @@ the transcript yields.`,
 			if err != nil {
 				return err
 			}
+			if err := requireBeaconSource(source); err != nil {
+				return err
+			}
 			spec, err := ceremonySpec(cmd, args[0], modelPath, benchPath, &cf)
 			if err != nil {
 				return err
 			}
-			res, err := ceremony.Seal(spec, args[0], beacon, source, out, ceremony.SealOptions{SealState: state, Options: ceremony.Options{Progress: reporter(cmd)}})
+			res, err := ceremony.Seal(spec, args[0], beacon, source, out, ceremony.SealOptions{SealState: state, Options: ceremony.Options{Progress: reporter(cmd), MaxPhase1Size: maxPhase1}})
 			if err != nil {
 				return ceremonyErr(err)
 			}
@@ -533,7 +445,8 @@ the transcript yields.`,
 			if r := res.Resealed; r != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "resealed: the earlier seal, made from a seal state, recorded verifying key %s and proving key %s, which this transcript does not yield; the seal now records the keys it yields, and the transcript digest changes\n", r.VerifyingKeySHA256, r.ProvingKeySHA256)
 			}
-			fmt.Fprintf(w, "sealed        %s: %d phase-1 and %d phase-2 contributions, beacon %s\n", args[0], m.Count(1), m.Count(2), beaconText(m.Seal.Beacon, m.Seal.BeaconSource))
+			_, b2 := ceremony.Beacons(m)
+			fmt.Fprintf(w, "sealed        %s: %d phase-1 and %d phase-2 contributions, beacon %s\n", args[0], m.Count(1), m.Count(2), beaconLine(*b2))
 			fmt.Fprintf(w, "transcript    sha256 %s\n", res.Report.TranscriptSHA256())
 			fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files["verifying.key"])
 			fmt.Fprintf(w, "keys          %s (setup kind %s)\n", out, res.Meta.SetupKind)
@@ -545,37 +458,13 @@ the transcript yields.`,
 	}
 	addSpecFlags(c, &modelPath, &benchPath, &cf, true)
 	c.Flags().StringVar(&beaconHex, "beacon", "", "public random beacon, hex (16 to 1024 bytes)")
-	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript")
+	c.Flags().StringVar(&source, "beacon-source", "", "where the beacon comes from, recorded in the transcript: drand:CHAIN_HASH:ROUND, ethereum:block:HEIGHT, bitcoin:block:HEIGHT, or free text (not checkable)")
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
+	addMaxPhase1Flag(c, &maxPhase1)
 	c.Flags().StringVar(&state, "seal-state", "", "seal from the seal state in this file, which ceremony phase2 --save-seal-state wrote (skips the slow phase-2 initialisation)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
-}
-
-// checkTranscript checks, for `zkeval verify --transcript DIR`, that the
-// verifying key vk of attestation st was sealed by the ceremony in dir and
-// that the attestation names that transcript. b is the benchmark, needed to
-// recompile the circuit.
-func checkTranscript(cmd *cobra.Command, dir string, st *attestation.Statement, b *benchmark.Benchmark, vk []byte) error {
-	if b == nil {
-		return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
-	}
-	pr := reporter(cmd)
-	rep, err := ceremony.CheckKeyProvenance(dir, st.Predicate.Circuit.Public, b, st.Predicate.Setup, vk, ceremony.Options{Progress: pr})
-	if err != nil {
-		if errors.Is(err, ceremony.ErrInvalid) {
-			return fmt.Errorf("%w: setup provenance: %w", verifier.ErrInvalid, err)
-		}
-		return ceremonyErr(err)
-	}
-	var names []string
-	for _, c := range rep.Manifest.Contributions {
-		names = append(names, fmt.Sprintf("%s (phase %d)", c.Participant, c.Phase))
-	}
-	pr.Printf("transcript %s verified: the verifying key was sealed by a ceremony of %d contributions [%s]; transcript sha256 %s\n",
-		dir, len(names), strings.Join(names, ", "), rep.TranscriptSHA256())
-	return nil
 }
 
 // checkSealStateOutput checks the path of --save-seal-state: a new file

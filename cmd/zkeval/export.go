@@ -144,10 +144,11 @@ made for the contract; 2 usage error; 3 a file cannot be read.`,
 			}
 			in.init(cmd)
 			file := args[0]
-			res, _, err := in.check(file)
+			cf, err := in.check(file)
 			if err != nil {
 				return err
 			}
+			res := cf.res
 			for _, wr := range res.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
 			}

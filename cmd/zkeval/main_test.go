@@ -13,9 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/zkeval/zkeval/ceremony"
+	"github.com/zkeval/zkeval/internal/jsonfile"
 )
 
 // The scripts in testdata/script run the real zkeval binary (this test
@@ -43,6 +47,11 @@ import (
 //	notemp [DIR]           no temporary file (.NAME.tmp-*) is left in DIR (default .)
 //	envjson NAME FILE PATH set $NAME to the string at PATH (a/b/0) in the JSON FILE
 //	                       (FILE may be stdout)
+//	mkfifo PATH            make a named pipe
+//	replace FILE OLD NEW   replace the first OLD in FILE by NEW, failing if
+//	                       OLD is absent
+//	setmanifest FILE PATH JSON  set a field of a ceremony manifest and write it
+//	                       back in its canonical encoding (signatures untouched)
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"zkeval": main})
 }
@@ -64,15 +73,18 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"zk":        cmdZK,
-			"json":      cmdJSON,
-			"flip":      cmdFlip,
-			"truncate":  cmdTruncate,
-			"flipproof": cmdFlipProof,
-			"setjson":   cmdSetJSON,
-			"idx":       cmdIDX,
-			"notemp":    cmdNoTemp,
-			"envjson":   cmdEnvJSON,
+			"zk":          cmdZK,
+			"json":        cmdJSON,
+			"flip":        cmdFlip,
+			"truncate":    cmdTruncate,
+			"flipproof":   cmdFlipProof,
+			"setjson":     cmdSetJSON,
+			"idx":         cmdIDX,
+			"notemp":      cmdNoTemp,
+			"envjson":     cmdEnvJSON,
+			"mkfifo":      cmdMkfifo,
+			"replace":     cmdReplace,
+			"setmanifest": cmdSetManifest,
 		},
 	})
 }
@@ -368,4 +380,39 @@ func cmdEnvJSON(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("envjson: %s is %v, not a string", args[2], cur)
 	}
 	ts.Setenv(args[0], s)
+}
+
+func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: mkfifo PATH")
+	}
+	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
+}
+
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !strings.Contains(string(data), args[1]) {
+		ts.Fatalf("replace: %q not in %s", args[1], args[0])
+	}
+	ts.Check(os.WriteFile(path, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o644))
+}
+
+func cmdSetManifest(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: setmanifest FILE PATH JSON")
+	}
+	cmdSetJSON(ts, false, args)
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	var m ceremony.Manifest
+	ts.Check(json.Unmarshal(data, &m))
+	out, err := jsonfile.Indent(&m)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, out, 0o644))
 }

@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/zkeval/zkeval/ceremony"
+)
 
 // TestPrintable: errors quote text from hostile files; printable escapes
 // what would drive the terminal and leaves the rest as it is.
@@ -19,11 +24,13 @@ func TestPrintable(t *testing.T) {
 	}
 }
 
-// TestBeaconTextEscapes: a beacon's source is free text in the transcript.
-func TestBeaconTextEscapes(t *testing.T) {
-	got := beaconText("00112233445566778899aabbccddeeff", "drand\n  keys            checked\x1b[8m")
-	want := `00112233445566778899aabb… (drand\n  keys            checked\x1b[8m)`
+// TestBeaconLineEscapes: a beacon's source is free text in the transcript
+// (the manifest parser refuses unprintable ones; printing escapes them too).
+func TestBeaconLineEscapes(t *testing.T) {
+	b := ceremony.DescribeBeacon("00112233445566778899aabbccddeeff", "drand\n  keys            checked\x1b[8m", time.Time{})
+	got := beaconLine(b)
+	want := `00112233445566778899aabb…, source drand\n  keys            checked\x1b[8m (NOT CHECKABLE: source stated in free text: not checkable by a rule; give drand:CHAIN:ROUND, ethereum:block:HEIGHT or bitcoin:block:HEIGHT)`
 	if got != want {
-		t.Errorf("beaconText = %q, want %q", got, want)
+		t.Errorf("beaconLine = %q, want %q", got, want)
 	}
 }

@@ -2,74 +2,20 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
-	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/envelope"
-	"github.com/zkeval/zkeval/internal/jsonfile"
-	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/verifier"
 )
-
-type verifyJSON struct {
-	Valid            bool        `json:"valid"`
-	File             string      `json:"file"`
-	Error            string      `json:"error,omitempty"`
-	Unreadable       bool        `json:"unreadable,omitempty"` // several files only: exit status 3 for this one
-	ModelCommitment  string      `json:"modelCommitment,omitempty"`
-	Benchmark        any         `json:"benchmark,omitempty"`
-	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
-	OfficialData     string      `json:"officialData,omitempty"`
-	Claims           []claimJSON `json:"claims,omitempty"`
-	ProofSystem      string      `json:"proofSystem,omitempty"`
-	ProofTarget      string      `json:"proofTarget,omitempty"` // "go" or "solidity"
-	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
-	SetupKind        string      `json:"setupKind,omitempty"`
-	Warnings         []string    `json:"warnings,omitempty"`
-	Seconds          float64     `json:"seconds,omitempty"`
-}
-
-// verifyManyJSON is the --json result for several attestations.
-type verifyManyJSON struct {
-	Checked    int `json:"checked"`
-	Valid      int `json:"valid"`
-	Invalid    int `json:"invalid"`
-	Unreadable int `json:"unreadable"`
-	// SingleParty and Unchecked count valid attestations whose keys come
-	// from a single-party setup, and those whose benchmark digest was not
-	// recomputed (no --benchmark): valid proofs that prove less.
-	SingleParty int          `json:"validWithSinglePartyKeys"`
-	Unchecked   int          `json:"validWithBenchmarkNotRecomputed"`
-	Results     []verifyJSON `json:"results"`
-}
-
-type claimJSON struct {
-	Claim   string `json:"claim"`
-	Holds   bool   `json:"holds"`
-	Value   string `json:"value"`             // reduced fraction, or "hidden"
-	Decimal string `json:"decimal,omitempty"` // the value with 4 places, rounded to the nearest
-	// DecimalExact says whether Decimal is the exact value (else Value is).
-	DecimalExact bool                `json:"decimalExact,omitempty"`
-	Counts       []attestation.Count `json:"counts,omitempty"`
-	Hidden       bool                `json:"hidden,omitempty"`
-	Meaning      string              `json:"meaning"`
-	// DeterminedByRevealed: a hidden claim whose value the counts revealed
-	// by the other claims determine.
-	DeterminedByRevealed bool `json:"determinedByRevealed,omitempty"`
-	// GroupRates: each group's rates, for a revealed fairness claim.
-	GroupRates string `json:"groupRates,omitempty"`
-}
 
 func newVerifyCmd() *cobra.Command {
 	var in verifyInputs
@@ -82,7 +28,17 @@ circuit description, the claim's count bound), checks that the verifying key
 is the one the attestation names, and verifies the Groth16 proof. With
 --benchmark it also recomputes the benchmark digest from the file. With
 --transcript it also checks the key's provenance: the ceremony transcript
-verifies, sealed this verifying key, and is the one the attestation names.
+verifies, names the constraint system the attestation names, sealed this
+verifying key, and is the one the attestation names.
+
+The setup is reported as one of three, never more than was checked:
+single-party (development only); ceremony claimed, NOT CHECKED (the
+attestation says so, but no transcript was checked, or the transcript has
+no phase-1 or no phase-2 contribution signed by a key you trust: as far as
+this check goes, whoever made the keys could forge proofs, as with
+single-party keys); ceremony checked (--transcript, and --participant
+NAME=KEY.pub or --participants FILE name keys that signed a contribution of
+each phase). --json gives it as setupStatus, with the detail in setup.
 
 Several attestations (statements or DSSE envelopes) are checked one by one,
 each on its own: a bad file never stops the others. --vk, --benchmark,
@@ -122,8 +78,12 @@ checked.`,
 				return usageErr("--benchmark and --benchmark-dir exclude each other: give one")
 			case in.transcriptDir != "" && in.benchPath == "" && in.benchDir == "" && len(args) > 1:
 				return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
+			case in.trust.given() && in.transcriptDir == "":
+				return usageErr("--participant and --participants need --transcript CEREMONY_DIR: trusted keys are checked against the transcript's signed contributions")
 			}
-			in.init(cmd)
+			if err := in.init(cmd); err != nil {
+				return err
+			}
 			asJSON, _ := cmd.Flags().GetBool("json")
 			if len(args) == 1 {
 				return verifySingle(cmd, &in, args[0], asJSON)
@@ -137,6 +97,7 @@ checked.`,
 	c.Flags().StringVar(&in.benchDir, "benchmark-dir", "", "directory of benchmark files: each attestation's benchmark is the file whose SHA-256 is its digest, recomputed from the samples")
 	c.Flags().StringVar(&in.transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
 	c.Flags().StringVar(&in.signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
+	in.trust.add(c)
 	addJSONFlag(c)
 	return c
 }
@@ -146,6 +107,7 @@ checked.`,
 // attestation alone reads its inputs in the order it always has.
 type verifyInputs struct {
 	vkPath, vkDir, benchPath, benchDir, transcriptDir, signerPath string
+	trust                                                         trustFlags
 
 	cmd          *cobra.Command
 	readVK       func() ([]byte, error)
@@ -154,10 +116,11 @@ type verifyInputs struct {
 	readBenchDir func() (*verifier.KeyDir, error)
 	benches      map[string]*benchmark.Benchmark // by digest, from --benchmark-dir
 	readSigner   func() (ed25519.PublicKey, error)
-	transcripts  map[string]error // checkTranscript's result by its inputs
+	transcript   *verifier.TranscriptChecker
+	reported     map[*ceremony.Report]bool // transcripts whose check was reported
 }
 
-func (in *verifyInputs) init(cmd *cobra.Command) {
+func (in *verifyInputs) init(cmd *cobra.Command) error {
 	in.cmd = cmd
 	in.readVK = sync.OnceValues(func() ([]byte, error) { return readBounded(in.vkPath, "verifying key") })
 	in.readKeyDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.vkDir) })
@@ -165,7 +128,15 @@ func (in *verifyInputs) init(cmd *cobra.Command) {
 	in.readBenchDir = sync.OnceValues(func() (*verifier.KeyDir, error) { return verifier.IndexKeys(in.benchDir) })
 	in.benches = map[string]*benchmark.Benchmark{}
 	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
-	in.transcripts = map[string]error{}
+	in.reported = map[*ceremony.Report]bool{}
+	if in.transcriptDir != "" {
+		trusted, err := in.trust.read()
+		if err != nil {
+			return err
+		}
+		in.transcript = &verifier.TranscriptChecker{Dir: in.transcriptDir, Trusted: trusted, Options: in.trust.options(cmd)}
+	}
+	return nil
 }
 
 // verifyingKey returns the verifying key for st, and the name of its file.
@@ -194,118 +165,83 @@ func (in *verifyInputs) verifyingKey(file string, st *attestation.Statement) ([]
 	return vk, path, err
 }
 
-// transcript runs checkTranscript once per distinct circuit, setup and key.
-func (in *verifyInputs) transcript(st *attestation.Statement, b *benchmark.Benchmark, vk []byte) error {
-	pub, err := json.Marshal(st.Predicate.Circuit.Public)
-	if err != nil {
-		return checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
-	}
-	setup, err := json.Marshal(st.Predicate.Setup)
-	if err != nil {
-		return checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
-	}
-	key := keys.Digest(vk) + "\x00" + string(pub) + "\x00" + string(setup)
-	if err, ok := in.transcripts[key]; ok {
-		return err
-	}
-	err = checkTranscript(in.cmd, in.transcriptDir, st, b, vk)
-	in.transcripts[key] = err
-	return err
+// checkedFile is a valid attestation and how it was opened.
+type checkedFile struct {
+	res *verifier.Result
+	// signedBy is the --signer key id whose signature verified, or "".
+	signedBy string
 }
 
-// check verifies one attestation file. It returns the result and how the
-// setup was checked, or an error: one wrapping verifier.ErrInvalid when the
-// attestation does not hold, an I/O error (exit status 3) otherwise.
-func (in *verifyInputs) check(file string) (*verifier.Result, string, error) {
+// check verifies one attestation file. It returns the result, or an error:
+// one wrapping verifier.ErrInvalid when the attestation does not hold, an
+// I/O error (exit status 3) otherwise.
+func (in *verifyInputs) check(file string) (*checkedFile, error) {
 	data, err := readBounded(file, "attestation")
 	if errors.Is(err, verifier.ErrInvalid) {
-		return nil, "", err
+		return nil, err
 	}
 	if err != nil {
-		return nil, "", ioErr(err) // missing or unreadable
+		return nil, ioErr(err) // missing or unreadable
 	}
-	var signer string
-	var envWarning string
-	if envelope.IsEnvelope(data) {
-		// encoding/json keeps the last of repeated keys and matches keys
-		// without regard to case; other readers of the envelope do not.
-		// Refuse both, as for the statement, so that the payload checked
-		// here is the one every reader of the envelope sees.
-		if err := jsonfile.ExactKeys(data, &dsse.Envelope{}); err != nil {
-			return nil, "", fmt.Errorf("%w: %s: not a DSSE envelope: %v", verifier.ErrInvalid, file, err)
-		}
-		var pub ed25519.PublicKey
-		if in.signerPath != "" {
-			if pub, err = in.readSigner(); err != nil {
-				return nil, "", ioErr(err)
-			}
-		}
-		payload, _, err := envelope.Open(data, file, pub)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
-		}
-		data = payload
-		if pub != nil {
-			signer, _ = envelope.KeyID(pub)
-		} else {
-			envWarning = "the DSSE envelope's signature was not checked: pass --signer LAB.pub"
-		}
-	} else if in.signerPath != "" {
+	var signer ed25519.PublicKey
+	if in.signerPath != "" {
 		// A --signer key that cannot be read is an I/O error (3) whatever
 		// the attestation is.
-		if _, err := in.readSigner(); err != nil {
-			return nil, "", ioErr(err)
+		if signer, err = in.readSigner(); err != nil {
+			return nil, ioErr(err)
 		}
-		return nil, "", fmt.Errorf("%w: %s is a bare statement, not a DSSE envelope, so it carries no signature by %s", verifier.ErrInvalid, file, in.signerPath)
 	}
-	st, err := attestation.Parse(data, file)
+	opened, err := verifier.Open(data, file, signer)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
+		return nil, err
+	}
+	st, err := attestation.Parse(opened.Statement, file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
 	}
 	vk, vkSource, err := in.verifyingKey(file, st)
 	if errors.Is(err, verifier.ErrInvalid) {
-		return nil, "", err // a verifying key too large to be one
+		return nil, err // a verifying key too large to be one
 	}
 	if err != nil {
-		return nil, "", ioErr(err)
+		return nil, ioErr(err)
 	}
 	opt := verifier.Options{BenchmarkFile: in.benchPath, AttestationFile: file}
 	if in.benchPath != "" {
 		if opt.Benchmark, err = in.readBench(); err != nil {
-			return nil, "", ioErr(err)
+			return nil, ioErr(err)
 		}
 	}
 	if in.benchDir != "" {
 		if opt.Benchmark, opt.BenchmarkFile, err = in.benchmarkFor(file, st); err != nil {
-			return nil, "", ioErr(err)
+			return nil, ioErr(err)
 		}
 	}
 	res, err := verifier.Verify(st, vk, vkSource, opt)
 	if err != nil {
 		if errors.Is(err, verifier.ErrInvalid) {
-			return nil, "", err
+			return nil, err
 		}
-		return nil, "", ioErr(err)
+		return nil, ioErr(err)
 	}
-	if envWarning != "" {
-		res.Warnings = append(res.Warnings, envWarning)
+	if opened.Warning != "" {
+		res.Warnings = append(res.Warnings, opened.Warning)
 	}
-	setupHow := "stated by the attestation, not checked: pass --transcript CEREMONY_DIR to check it"
-	if in.transcriptDir != "" {
-		if err := in.transcript(st, opt.Benchmark, vk); err != nil {
-			return nil, "", err
+	if in.transcript != nil {
+		if opt.Benchmark == nil {
+			return nil, usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
 		}
-		setupHow = "transcript checked"
-	} else if st.Predicate.Setup.Kind == keys.Ceremony {
-		res.Warnings = append(res.Warnings, "the attestation says its keys come from a ceremony, but nothing checked that: whoever made single-party keys could write the same; pass --transcript CEREMONY_DIR")
+		rep, err := in.transcript.Check(res, opt.Benchmark, vk)
+		if err != nil {
+			return nil, ceremonyErr(err)
+		}
+		if !in.reported[rep] {
+			in.reported[rep] = true
+			reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
+				in.transcriptDir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+		}
 	}
-	if st.Predicate.Setup.Kind == keys.SingleParty {
-		setupHow = "development only"
-	}
-	if signer != "" {
-		setupHow += "; statement signed by key " + signer
-	}
-	return res, setupHow, nil
+	return &checkedFile{res: res, signedBy: opened.SignedBy}, nil
 }
 
 // benchmarkFor returns the benchmark of --benchmark-dir whose file has the
@@ -339,7 +275,7 @@ func (in *verifyInputs) benchmarkFor(file string, st *attestation.Statement) (*b
 // verifySingle checks one attestation; its output is the one verify has
 // always printed.
 func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool) error {
-	res, setupHow, err := in.check(file)
+	cf, err := in.check(file)
 	if err != nil {
 		if asJSON {
 			_ = writeJSON(cmd.OutOrStdout(), verifyJSON{Valid: false, File: file, Error: err.Error()})
@@ -348,13 +284,13 @@ func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool
 		}
 		return err
 	}
-	for _, wr := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
+	for _, wr := range cf.res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", printable(wr))
 	}
 	if asJSON {
-		return writeJSON(cmd.OutOrStdout(), validJSON(file, res))
+		return writeJSON(cmd.OutOrStdout(), validJSON(file, cf))
 	}
-	printVerify(cmd.OutOrStdout(), file, res, setupHow)
+	printVerify(cmd.OutOrStdout(), file, cf)
 	return nil
 }
 
@@ -371,7 +307,7 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 	var failures []failure
 	worst := exitOK
 	for i, file := range files {
-		res, setupHow, err := in.check(file)
+		cf, err := in.check(file)
 		if !asJSON && i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -392,19 +328,25 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 			}
 			continue
 		}
+		res := cf.res
 		sum.Valid++
-		if res.Statement.Predicate.Setup.Kind == keys.SingleParty {
+		switch res.Setup.Status {
+		case verifier.SetupSingleParty:
 			sum.SingleParty++
+		case verifier.SetupCeremonyClaimed:
+			sum.CeremonyNotChecked++
+		case verifier.SetupCeremonyChecked:
+			sum.CeremonyChecked++
 		}
 		if !res.BenchmarkChecked {
 			sum.Unchecked++
 		}
 		for _, wr := range res.Warnings {
-			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", printable(file), wr)
+			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s: %s\n", printable(file), printable(wr))
 		}
-		sum.Results = append(sum.Results, validJSON(file, res))
+		sum.Results = append(sum.Results, validJSON(file, cf))
 		if !asJSON {
-			printVerify(w, file, res, setupHow)
+			printVerify(w, file, cf)
 		}
 	}
 	if asJSON {
@@ -421,95 +363,6 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 		return nil
 	}
 	return &exitError{code: worst, err: errors.New(manySummary(sum))}
-}
-
-// manySummary is "checked 5 attestations: 4 valid, 1 invalid", with the
-// unreadable ones when there are any.
-func manySummary(s verifyManyJSON) string {
-	line := fmt.Sprintf("checked %d attestations: %d valid, %d invalid", s.Checked, s.Valid, s.Invalid)
-	if s.Unreadable > 0 {
-		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
-	}
-	var caveats []string
-	if s.SingleParty > 0 {
-		caveats = append(caveats, fmt.Sprintf("%d with single-party keys (forgeable by whoever made them)", s.SingleParty))
-	}
-	if s.Unchecked > 0 {
-		caveats = append(caveats, fmt.Sprintf("%d whose benchmark was not recomputed", s.Unchecked))
-	}
-	if len(caveats) > 0 {
-		line += "; of the valid: " + strings.Join(caveats, ", ")
-	}
-	return line
-}
-
-// failureReason is err's message without the "invalid attestation: FILE: "
-// that the summary line already says.
-func failureReason(file string, err error) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, verifier.ErrInvalid.Error()+": ")
-	msg = strings.TrimPrefix(msg, file+": ")
-	return msg
-}
-
-func validJSON(file string, res *verifier.Result) verifyJSON {
-	p := res.Statement.Predicate
-	var claims []claimJSON
-	for _, c := range res.Claims {
-		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words, DeterminedByRevealed: c.Determined}
-		if !c.Hidden {
-			d := claim.FormatRat(c.Value)
-			cj.Value, cj.Decimal, cj.DecimalExact, cj.Counts, cj.GroupRates = c.Value.RatString(), strings.TrimPrefix(d, "≈"), !strings.HasPrefix(d, "≈"), c.Counts, c.Rates
-		}
-		claims = append(claims, cj)
-	}
-	return verifyJSON{
-		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
-		OfficialData: verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]),
-		Claims:       claims, ProofSystem: "groth16/bn254", ProofTarget: res.Target, VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
-		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
-	}
-}
-
-func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string) {
-	p := res.Statement.Predicate
-	// File names may come from a glob over a directory someone else fills.
-	fmt.Fprintf(w, "VALID  %s\n", printable(file))
-	fmt.Fprintf(w, "  model commitment  %s (%s)\n", p.Model.Commitment, p.Model.CommitmentScheme)
-	sh := p.Circuit.Public.Shape
-	fmt.Fprintf(w, "  model shape       %s\n", sh.String())
-	how := "name and split as stated by the attestation; digest not recomputed: pass --benchmark FILE to check it"
-	if res.BenchmarkChecked {
-		how = "recomputed from the file given"
-	}
-	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
-	if od := verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]); od != "" {
-		fmt.Fprintf(w, "  official data     %s\n", od)
-	}
-	for _, c := range res.Claims {
-		if c.Hidden {
-			if c.Determined {
-				fmt.Fprintf(w, "  claim             %s: holds; value not published, but the counts the other claims reveal determine it\n", c.Text)
-			} else {
-				fmt.Fprintf(w, "  claim             %s: holds; exact value hidden\n", c.Text)
-			}
-		} else {
-			var counts []string
-			for _, n := range c.Counts {
-				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
-			}
-			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
-		}
-		fmt.Fprintf(w, "                    %s\n", c.Words)
-		if c.Rates != "" {
-			fmt.Fprintf(w, "                    %s\n", c.Rates)
-		}
-	}
-	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
-	fmt.Fprintf(w, "  proof target      %s\n", targetWords(res.Target))
-	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
-	fmt.Fprintf(w, "  setup             %s (%s)\n", p.Setup.Kind, setupHow)
-	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
 }
 
 // maxVerifyInput bounds what verify reads from an attestation or a

@@ -1,0 +1,213 @@
+package verifier
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/ceremony"
+	"github.com/zkeval/zkeval/keys"
+)
+
+// SetupStatus is what a verifier knows of where an attestation's keys come
+// from. Whoever knows a Groth16 setup's secrets can forge proofs, so a
+// valid proof is only as good as its setup, and the status never says more
+// than was checked.
+type SetupStatus string
+
+// The three setup statuses.
+const (
+	// SetupSingleParty: the attestation says its keys come from a
+	// single-party setup (zkeval setup), whose author can forge proofs.
+	SetupSingleParty SetupStatus = "single-party"
+	// SetupCeremonyClaimed: the attestation says its keys come from a
+	// multi-party ceremony, but this verification did not establish that
+	// one participant it trusts took part in each phase: no transcript was
+	// checked, or the transcript checked but no contribution of a phase is
+	// signed by a trusted key. As far as this check goes, whoever made the
+	// keys may know their secrets, as with single-party keys.
+	SetupCeremonyClaimed SetupStatus = "ceremony-claimed-not-checked"
+	// SetupCeremonyChecked: the ceremony transcript verifies, sealed this
+	// verifying key, is the one the attestation names, and each phase has
+	// a contribution signed by a key the verifier trusts.
+	SetupCeremonyChecked SetupStatus = "ceremony-checked"
+)
+
+// Setup is the setup of a verified attestation, as far as it was checked.
+type Setup struct {
+	Status SetupStatus `json:"status"`
+	// Kind and TranscriptSHA256 are what the attestation states.
+	Kind             string `json:"kind"`
+	TranscriptSHA256 string `json:"transcriptSha256,omitempty"`
+	// TranscriptChecked: a transcript was given, verifies, sealed this
+	// verifying key and is the one the attestation names.
+	TranscriptChecked bool `json:"transcriptChecked"`
+	// TrustedContributors names the contributions signed by trusted keys,
+	// "alice (phase 1)", with the verifier's names.
+	TrustedContributors []string `json:"trustedContributors,omitempty"`
+	// Contributions says, for a checked transcript, who signed each
+	// contribution and whether the verifier trusts that key.
+	Contributions []ceremony.ContributionTrust `json:"contributions,omitempty"`
+	// Beacons describes the transcript's two beacons and their sources.
+	Beacons []ceremony.BeaconInfo `json:"beacons,omitempty"`
+	// Reason says what the status rests on.
+	Reason string `json:"reason"`
+	// Warning is the caveat printed for this status ("" when checked).
+	Warning string `json:"-"`
+}
+
+// ClaimedWarning starts the caveat of SetupCeremonyClaimed; it says at least
+// what the single-party caveat says.
+const ClaimedWarning = "ceremony claimed, not checked: as far as this verification goes, whoever made these keys may know the setup's secrets and forge proofs for this circuit, as with single-party keys"
+
+// statedSetup is the status of an attestation's setup before any
+// transcript is checked.
+func statedSetup(st *attestation.Statement) *Setup {
+	s := &Setup{Kind: st.Predicate.Setup.Kind, TranscriptSHA256: st.Predicate.Setup.Transcript["sha256"]}
+	switch s.Kind {
+	case keys.SingleParty:
+		s.Status = SetupSingleParty
+		s.Reason = "single-party setup: development only"
+		s.Warning = keys.SinglePartyWarning
+	default:
+		s.Status = SetupCeremonyClaimed
+		s.Reason = "stated by the attestation, not checked: pass --transcript CEREMONY_DIR and --participant NAME=KEY.pub for the participants you trust"
+		s.Warning = ClaimedWarning + "; the attestation's word is all there is (pass --transcript CEREMONY_DIR and --participant NAME=KEY.pub)"
+	}
+	return s
+}
+
+// setSetup replaces res's setup, and its caveat among res.Warnings.
+func (res *Result) setSetup(s *Setup) {
+	if res.Setup != nil && res.Setup.Warning != "" {
+		if i := slices.Index(res.Warnings, res.Setup.Warning); i >= 0 {
+			res.Warnings = slices.Delete(res.Warnings, i, i+1)
+		}
+	}
+	res.Setup = s
+	if s.Warning != "" {
+		res.Warnings = append(res.Warnings, s.Warning)
+	}
+}
+
+// TranscriptChecker checks attestations' key provenance against one
+// ceremony transcript (as ceremony.CheckKeyProvenance does). Verifying the
+// transcript recompiles the circuit and redoes the ceremony's
+// cryptography, so it is done once per circuit and benchmark; each
+// attestation is then compared with the verified transcript
+// (ceremony.Report.Vouches), which costs nothing.
+type TranscriptChecker struct {
+	Dir     string
+	Trusted []ceremony.Participant
+	Options ceremony.Options
+	done    map[string]checked
+}
+
+type checked struct {
+	rep *ceremony.Report
+	err error
+}
+
+// Check checks res's key provenance against the transcript, b being the
+// benchmark (needed to recompile the circuit) and vk the verifying key res
+// was verified with, and sets res.Setup: SetupCeremonyChecked when each
+// phase has a contribution signed by a trusted key, else
+// SetupCeremonyClaimed with the reason. An error wraps ErrInvalid when the
+// transcript does not verify, is for another key or circuit, or is not the
+// one the attestation names; other errors are I/O errors.
+func (tc *TranscriptChecker) Check(res *Result, b *benchmark.Benchmark, vk []byte) (*ceremony.Report, error) {
+	st := res.Statement
+	if b == nil {
+		return nil, errors.New("--transcript needs the benchmark: checking the ceremony recompiles the circuit")
+	}
+	invalid := func(err error) error {
+		if errors.Is(err, ceremony.ErrInvalid) {
+			return &ProvenanceError{Dir: tc.Dir, Err: err}
+		}
+		return err
+	}
+	if err := ceremony.CheckSetupRecord(st); err != nil {
+		return nil, invalid(err)
+	}
+	pub, _ := json.Marshal(st.Predicate.Circuit.Public)
+	d, err := b.Digest()
+	if err != nil {
+		return nil, err
+	}
+	key := string(pub) + "\x00" + fmt.Sprintf("%x", d)
+	if tc.done == nil {
+		tc.done = map[string]checked{}
+	}
+	c, ok := tc.done[key]
+	if !ok {
+		c.rep, c.err = ceremony.VerifyPublic(tc.Dir, st.Predicate.Circuit.Public, b, ceremony.VerifyOptions{Options: tc.Options, Trusted: tc.Trusted})
+		tc.done[key] = c
+	}
+	if c.err != nil {
+		return nil, invalid(c.err)
+	}
+	if err := c.rep.Vouches(st, vk); err != nil {
+		return nil, invalid(err)
+	}
+	res.setSetup(SetupFromReport(st, c.rep))
+	return c.rep, nil
+}
+
+// ProvenanceError: the transcript does not vouch for the attestation's
+// keys. It wraps ErrInvalid and the ceremony package's error, which names
+// the failing contribution or digest.
+type ProvenanceError struct {
+	Dir string
+	Err error
+}
+
+func (e *ProvenanceError) Error() string {
+	return fmt.Sprintf("%s: setup provenance (transcript %s): %v", ErrInvalid.Error(), e.Dir, e.Err)
+}
+
+// Unwrap returns ErrInvalid and the cause.
+func (e *ProvenanceError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
+
+// SetupFromReport is the setup status of attestation st whose key
+// provenance rep checked.
+func SetupFromReport(st *attestation.Statement, rep *ceremony.Report) *Setup {
+	s := &Setup{Kind: st.Predicate.Setup.Kind, TranscriptSHA256: rep.TranscriptSHA256(), TranscriptChecked: true}
+	t := rep.Trust
+	s.TrustedContributors, s.Contributions = t.Trusted, t.Contributions
+	for _, b := range []*ceremony.BeaconInfo{rep.Phase1Beacon, rep.SealBeacon} {
+		if b != nil {
+			s.Beacons = append(s.Beacons, *b)
+		}
+	}
+	if t.Checked {
+		s.Status = SetupCeremonyChecked
+		s.Reason = "transcript checked; " + t.Reason
+		return s
+	}
+	s.Status = SetupCeremonyClaimed
+	s.Reason = "the transcript verifies and sealed this key, but " + t.Reason
+	s.Warning = ClaimedWarning + "; " + s.Reason
+	return s
+}
+
+// DescribeContributors lists a transcript's contributions for a reader:
+// "alice (phase 1, trusted as alice)", "mallory (phase 2, key SHA256:…, not
+// trusted: only named)".
+func DescribeContributors(cs []ceremony.ContributionTrust) string {
+	var out []string
+	for _, c := range cs {
+		switch {
+		case c.TrustedAs == c.Participant:
+			out = append(out, fmt.Sprintf("%q (phase %d): signed by a trusted key", c.Participant, c.Phase))
+		case c.TrustedAs != "":
+			out = append(out, fmt.Sprintf("%q (phase %d): signed by the trusted key of %q", c.Participant, c.Phase, c.TrustedAs))
+		default:
+			out = append(out, fmt.Sprintf("%q (phase %d): only named (key %s is not one you trust)", c.Participant, c.Phase, c.KeyID))
+		}
+	}
+	return strings.Join(out, "; ")
+}
