@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/quantize"
 )
 
@@ -57,7 +58,7 @@ inputs must have the benchmark's feature count and scale.`,
 			if err != nil {
 				return ioErr(err)
 			}
-			fm, err := model.ParseONNX(data, args[0])
+			fm, err := onnx.Parse(data, args[0])
 			if err != nil {
 				return ioErr(err)
 			}
