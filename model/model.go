@@ -72,7 +72,7 @@ type ImportStep struct {
 	Action string `json:"action"`
 	// Nodes names the source nodes, e.g. `node "/bn1/BatchNormalization"
 	// (op BatchNormalization)`.
-	Nodes []string `json:"nodes"`
+	Nodes []string `json:"nodes,omitempty"`
 	// Into names the layer the nodes were folded into or that was widened;
 	// empty for dropped nodes.
 	Into string `json:"into,omitempty"`

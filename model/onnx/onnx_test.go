@@ -251,6 +251,7 @@ func oxNode(op, name string, in, out []string, attrs ...*pb.AttributeProto) *pb.
 
 type oxGraph struct {
 	opset   int64
+	mlOpset int64 // 0: no ai.onnx.ml opset
 	inputs  []*pb.ValueInfoProto
 	inits   []*pb.TensorProto
 	nodes   []*pb.NodeProto
@@ -272,6 +273,9 @@ func (g oxGraph) bytes(t testing.TB) []byte {
 		gp.Output = append(gp.Output, &pb.ValueInfoProto{Name: o})
 	}
 	mp := &pb.ModelProto{IrVersion: 7, Graph: gp, OpsetImport: []*pb.OperatorSetIdProto{{Domain: "", Version: opset}}}
+	if g.mlOpset != 0 {
+		mp.OpsetImport = append(mp.OpsetImport, &pb.OperatorSetIdProto{Domain: "ai.onnx.ml", Version: g.mlOpset})
+	}
 	data, err := proto.Marshal(mp)
 	require.NoError(t, err)
 	return data
