@@ -42,16 +42,28 @@ type Unsupported struct {
 	Reason string `json:"reason"`
 }
 
-func (u Unsupported) String() string {
+// Label names the node and, where it differs from the op, what it computes:
+// `node "/act/Div" (op Div) starting GELU (nodes "/act/Div", "/act/Erf",
+// ...)`.
+func (u Unsupported) Label() string {
 	if u.What == u.Op {
-		return u.Node + " is not supported: " + u.Reason
+		return u.Node
 	}
-	s := u.Node + " is " + u.What
 	if len(u.Nodes) > 1 {
-		s = u.Node + " starts " + u.What + " (nodes " + strings.Join(u.Nodes, ", ") + ")"
+		short := make([]string, len(u.Nodes))
+		for i, n := range u.Nodes {
+			n = strings.TrimPrefix(n, "node ")
+			if k := strings.LastIndex(n, " (op "); k >= 0 {
+				n = n[:k]
+			}
+			short[i] = n
+		}
+		return u.Node + " starting " + u.What + " (nodes " + strings.Join(short, ", ") + ")"
 	}
-	return s + ", which is not supported: " + u.Reason
+	return u.Node + ", a " + u.What
 }
+
+func (u Unsupported) String() string { return u.Label() + " is not supported: " + u.Reason }
 
 // Error is the error type of Import and Parse. Msg holds the whole message
 // but the cause and the hint; Kind is ErrInvalid or ErrUnsupported.
@@ -101,20 +113,37 @@ type unsupportedErr struct{ u Unsupported }
 
 func (e *unsupportedErr) Error() string { return e.u.String() }
 
-// listError builds the error for a graph with unsupported nodes. then, when
+// listError builds the error for a graph with unsupported nodes: the nodes,
+// grouped by reason in the order found, each reason said once. then, when
 // not nil, is a further error met after them.
 func listError(src string, us []Unsupported, then error) *Error {
 	n := "1 unsupported node"
 	if len(us) > 1 {
 		n = fmt.Sprintf("%d unsupported nodes", len(us))
 	}
-	parts := make([]string, len(us))
-	for i, u := range us {
-		parts[i] = u.String()
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, u := range us {
+		if _, ok := byReason[u.Reason]; !ok {
+			reasons = append(reasons, u.Reason)
+		}
+		byReason[u.Reason] = append(byReason[u.Reason], u.Label())
+	}
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = joinAnd(byReason[r]) + ": " + r
 	}
 	msg := fmt.Sprintf("%s: %s: %s", src, n, strings.Join(parts, "; "))
 	if then != nil {
 		msg += "; and then: " + strings.TrimPrefix(then.Error(), src+": ")
 	}
 	return &Error{Kind: ErrUnsupported, Source: src, Msg: msg, Hint: supportedSummary, Unsupported: us}
+}
+
+// joinAnd writes "a", "a and b", "a, b and c".
+func joinAnd(list []string) string {
+	if len(list) == 1 {
+		return list[0]
+	}
+	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
 }

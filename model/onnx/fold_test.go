@@ -163,7 +163,7 @@ func TestFoldInputNormalisation(t *testing.T) {
 	// 1/x is not affine.
 	g.nodes[1].Input = []string{"std", "x1"}
 	_, err = g.parse(t)
-	assert.ErrorContains(t, err, `node "div" (op Div) is not supported: divides a constant by the activations`)
+	assert.ErrorContains(t, err, `1 unsupported node: node "div" (op Div): divides a constant by the activations`)
 }
 
 func TestFoldPerChannelImageNormalisation(t *testing.T) {

@@ -56,7 +56,7 @@ func TestSoftmaxErrors(t *testing.T) {
 	_, err = g.parse(t)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnsupported)
-	assert.Contains(t, err.Error(), `test.onnx: 1 unsupported node: node "hidden" (op Softmax) is not supported: a Softmax is supported only as the last node`)
+	assert.Contains(t, err.Error(), `test.onnx: 1 unsupported node: node "hidden" (op Softmax): a Softmax is supported only as the last node`)
 }
 
 // oxOneOutput returns a 4-3-1 model: one logit.

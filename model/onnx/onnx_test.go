@@ -28,8 +28,12 @@ type onnxFixture struct {
 	Layers     [][3]any    `json:"layers"` // [in, out, relu]
 	Inputs     [][]float64 `json:"inputs"`
 	Outputs    [][]float64 `json:"outputs"`
-	ErrorNode  string      `json:"error_node"`
-	ErrorOp    string      `json:"error_op"`
+	// Errors lists the unsupported nodes a rejected model's error names.
+	Errors []struct {
+		Node string `json:"node"`
+		Op   string `json:"op"`
+		What string `json:"what"`
+	} `json:"errors"`
 }
 
 func loadONNXFixtures(t testing.TB) map[string]onnxFixture {
@@ -51,12 +55,12 @@ func loadONNXFixtures(t testing.TB) map[string]onnxFixture {
 func TestImportONNXFixtures(t *testing.T) {
 	fixtures := loadONNXFixtures(t)
 	for _, name := range []string{"mlp_opset9", "mlp_opset11", "mlp_opset13", "mlp_opset14", "mlp_opset17",
-		"mlp_nofold_opset9", "mlp_nofold_opset13", "mlp_static_batch", "flatten", "matmul_add", "nobias"} {
+		"mlp_nofold_opset9", "mlp_nofold_opset13", "mlp_static_batch", "flatten", "matmul_add", "nobias", "two_class", "dropout_identity"} {
 		require.Contains(t, fixtures, name)
 	}
 	n := 0
 	for name, meta := range fixtures {
-		if meta.ErrorOp != "" {
+		if meta.Errors != nil {
 			continue
 		}
 		n++
@@ -93,7 +97,7 @@ func TestImportONNXFixtures(t *testing.T) {
 			}
 		})
 	}
-	assert.GreaterOrEqual(t, n, 11)
+	assert.GreaterOrEqual(t, n, 13)
 }
 
 func TestImportONNXLayerDetails(t *testing.T) {
@@ -122,7 +126,7 @@ func TestImportONNXUnsupportedFixtures(t *testing.T) {
 	fixtures := loadONNXFixtures(t)
 	n := 0
 	for name, meta := range fixtures {
-		if meta.ErrorOp == "" {
+		if meta.Errors == nil {
 			continue
 		}
 		n++
@@ -132,11 +136,21 @@ func TestImportONNXUnsupportedFixtures(t *testing.T) {
 			assert.ErrorIs(t, err, ErrUnsupported)
 			msg := err.Error()
 			assert.True(t, strings.HasPrefix(msg, name+".onnx: "), msg)
-			assert.Contains(t, msg, `node "`+meta.ErrorNode+`" (op `+meta.ErrorOp+`) is not supported`)
 			assert.Contains(t, msg, "`zkeval model ops` lists every supported operator")
+			var e *Error
+			require.True(t, errors.As(err, &e))
+			require.Len(t, e.Unsupported, len(meta.Errors), msg)
+			for k, want := range meta.Errors {
+				u := e.Unsupported[k]
+				assert.Equal(t, `node "`+want.Node+`" (op `+want.Op+`)`, u.Node)
+				assert.Equal(t, want.Op, u.Op)
+				assert.Equal(t, want.What, u.What)
+				assert.Contains(t, msg, u.Label())
+				assert.Contains(t, msg, u.Reason)
+			}
 		})
 	}
-	assert.Equal(t, 2, n)
+	assert.Equal(t, 4, n)
 }
 
 func TestImportONNXMissingFile(t *testing.T) {
@@ -535,15 +549,15 @@ func TestParseONNXErrors(t *testing.T) {
 		{"skip connection", func(g *oxGraph) {
 			g.nodes = append(g.nodes, oxNode("Add", "res", []string{"y", "y"}, []string{"z"}))
 			g.outputs = []string{"z"}
-		}, ErrUnsupported, []string{`node "res" (op Add) is not supported: combines two activations`}},
+		}, ErrUnsupported, []string{`1 unsupported node: node "res" (op Add): combines two activations`}},
 		{"relu first", func(g *oxGraph) {
 			g.nodes = append([]*pb.NodeProto{oxNode("Relu", "r0", []string{"x"}, []string{"x0"})}, g.nodes...)
 			g.nodes[1].Input[0] = "x0"
 		}, ErrUnsupported, []string{`node "r0" (op Relu) applies Relu to the graph input`}},
 		{"custom domain", func(g *oxGraph) { g.nodes[1].Domain = "com.example" },
-			ErrUnsupported, []string{`node "relu" (op com.example.Relu) is not supported`}},
+			ErrUnsupported, []string{`1 unsupported node: node "relu" (op com.example.Relu): zkeval does not import operators of domain com.example`}},
 		{"unnamed node", func(g *oxGraph) { g.nodes[1] = oxNode("Tanh", "", []string{"h"}, []string{"r"}) },
-			ErrUnsupported, []string{`test.onnx: 1 unsupported node: node #1 (op Tanh) is not supported: zkeval's only hidden activation is Relu`}},
+			ErrUnsupported, []string{`test.onnx: 1 unsupported node: node #1 (op Tanh): zkeval's only hidden activation is Relu`}},
 		{"unsorted", func(g *oxGraph) { g.nodes[0], g.nodes[1] = g.nodes[1], g.nodes[0] },
 			ErrInvalid, []string{`node "relu" (op Relu) reads "h", which is not produced`}},
 		{"weight from input", func(g *oxGraph) { g.nodes[0].Input[1] = "x" },

@@ -143,5 +143,5 @@ func TestLinearClassifierErrors(t *testing.T) {
 	g.nodes = append(g.nodes, oxNode("MatMul", "more", []string{"probability_tensor", "w"}, []string{"z"}))
 	g.outputs = []string{"label", "z"}
 	_, err := g.parse(t)
-	assert.ErrorContains(t, err, `node "lc" (op ai.onnx.ml.LinearClassifier) is LinearClassifier followed by more layers, which is not supported`)
+	assert.ErrorContains(t, err, `node "lc" (op ai.onnx.ml.LinearClassifier), a LinearClassifier followed by more layers: the scores of an ONNX-ML classifier must be a graph output`)
 }
