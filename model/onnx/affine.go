@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/zkeval/zkeval/model"
@@ -318,7 +319,7 @@ func (p *importer) opBatchNorm() error {
 		if !finite(last.W, last.B) {
 			return p.nodeFail(ErrInvalid, "overflows the weights of layer %q", last.Name)
 		}
-		p.note(model.ActionFolded, last.Name, fmt.Sprintf("BatchNormalization (inference, epsilon %g): folded into the weights and bias of layer %q", eps, last.Name))
+		p.note(model.ActionFolded, last.Name, fmt.Sprintf("BatchNormalization (inference, epsilon %s): folded into the weights and bias of layer %q", strconv.FormatFloat(eps, 'g', -1, 32), last.Name))
 		return p.dataOut(x.shape)
 	}
 	n := features(x.shape)
