@@ -20,7 +20,11 @@
 //     W[o][i] = alpha·B'[i][o] and B[o] = beta·C[o]); MatMul of the
 //     activations [batch, in] by a constant [in][out] matrix, so W = matrixᵀ
 //     (a MatMul alone is a layer without bias); ai.onnx.ml.LinearClassifier
-//     (see opLinearClassifier);
+//     (https://onnx.ai/onnx/operators/onnx_aionnxml_LinearClassifier.html),
+//     scores X·coefficientsᵀ + intercepts with coefficients row-major
+//     [classes][features], post_transform NONE, LOGISTIC or SOFTMAX (which
+//     do not change the largest score), the class labels in ClassLabels;
+//     one score row with two class labels is a binary classifier;
 //   - Relu after a dense layer (it sets that layer's ReLU flag, also after
 //     the last layer);
 //   - affine nodes folded, in float64 before quantization, into the
@@ -29,12 +33,15 @@
 //     (x − 0.1307) / 0.3081 written in forward), BatchNormalization in
 //     inference mode and ai.onnx.ml.Scaler. Right after a layer, before its
 //     activation, they fold into its outputs; on the graph input or after
-//     an activation, into the inputs of the next layer (see affine.go);
+//     an activation, into the inputs of the next layer: W[o][i] ← W[o][i]·s[i]
+//     and B[o] ← B[o] + Σ_i W[o][i]·t[i] for x ↦ s⊙x + t;
 //   - a final Softmax or LogSoftmax over the classes, or a final Sigmoid:
 //     dropped, as they do not change which output is largest;
 //   - a one-output model (one logit z, or a final Sigmoid of it): a binary
-//     classifier, widened to the two outputs [0, z] so that the prediction
-//     is class 1 exactly when z > 0 (see binaryHead);
+//     classifier, widened to the two outputs [0, z] (a zero row first) so
+//     that the prediction, the first index of the largest output, is class
+//     1 exactly when z > 0 and class 0 when z ≤ 0, as scikit-learn's
+//     predict and sigmoid(z) > 0.5 decide;
 //   - Identity, Dropout (inference), Flatten with axis 1, Reshape to
 //     [batch, features], a Cast of the activations to a float type;
 //   - constant computations, folded at import: Constant, Shape, Gather,

@@ -105,6 +105,21 @@ class TwoClass(nn.Module):
         return self.fc(x)
 
 
+class OneLogit(nn.Module):
+    """2-1 with fixed weights: the one logit z = x0 - x1, so every input
+    with x0 == x1 is a tie (z = 0), which zkeval decides as class 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.tensor([[1.0, -1.0]]))
+            self.fc.bias.zero_()
+
+    def forward(self, x):
+        return self.fc(x)
+
+
 class ManyUnsupported(nn.Module):
     """12-6-6-6-3 with GELU, LeakyReLU and Tanh between the layers: three
     unsupported activations in one model, GELU exported as Div, Erf, Add,
@@ -160,6 +175,7 @@ def dense_layers(model):
         MatMulMLP: [[12, 5, True], [5, 3, False]],
         NoBiasMLP: [[12, 6, True], [6, 5, True], [5, 3, True]],
         TwoClass: [[2, 2, False]],
+        OneLogit: [[2, 2, False]],
     }[type(model)]
 
 
@@ -237,6 +253,7 @@ def main():
     torch.manual_seed(5)
     export("conv", ConvNet(), (1, 4, 4), 13, expect_errors=[("/conv1/Conv", "Conv", "Conv")])
     export("two_class", TwoClass(), (2,), 13)
+    export("one_logit", OneLogit(), (2,), 13)
     torch.manual_seed(6)
     export("many_unsupported", ManyUnsupported(), (12,), 14, expect_errors=[
         ("/act1/Div", "Div", "GELU"), ("/act2/LeakyRelu", "LeakyRelu", "LeakyRelu"), ("/Tanh", "Tanh", "Tanh")])
