@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -199,12 +200,19 @@ func (p *importer) run(mp *pb.ModelProto) (*model.FloatModel, error) {
 			continue
 		}
 		if p.readsBad() {
-			// Computed from an unsupported node: only its op is checked.
-			if !known(n.GetDomain(), n.GetOpType()) {
-				var u *unsupportedErr
+			// Computed from an unsupported node: only its op is checked,
+			// and whether a final-only node (a Softmax, say) is read by
+			// later nodes, which makes it a hidden activation.
+			var u *unsupportedErr
+			switch op := n.GetOpType(); {
+			case !known(n.GetDomain(), op):
 				if errors.As(p.unsupportedOp(), &u) {
 					p.problems = append(p.problems, u.u)
 				}
+			case isDefaultDomain(n.GetDomain()) && (op == "Sigmoid" || op == "Softmax" || op == "LogSoftmax") &&
+				len(n.GetOutput()) > 0 && p.readByNode(n.GetOutput()[0]):
+				p.addProblem(Unsupported{Node: p.nodeLabel(), Op: op, What: op,
+					Reason: "a " + op + " is supported only as the last node, where it is dropped; " + hiddenReason})
 			}
 			p.poison()
 			continue
@@ -245,6 +253,16 @@ func (p *importer) addProblem(u Unsupported) {
 func (p *importer) readsBad() bool {
 	for _, in := range p.node.GetInput() {
 		if v, ok := p.vals[in]; ok && v.kind == kBad {
+			return true
+		}
+	}
+	return false
+}
+
+// readByNode reports whether a node after the current one reads name.
+func (p *importer) readByNode(name string) bool {
+	for _, n := range p.nodes[p.nodeIdx+1:] {
+		if slices.Contains(n.GetInput(), name) {
 			return true
 		}
 	}

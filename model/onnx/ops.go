@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"slices"
+
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 
 	"github.com/zkeval/zkeval/model"
@@ -303,17 +305,5 @@ func (p *importer) opDropout() error {
 // used reports whether a node after the current one, or a graph output,
 // reads name.
 func (p *importer) used(name string) bool {
-	for _, n := range p.nodes[p.nodeIdx+1:] {
-		for _, in := range n.GetInput() {
-			if in == name {
-				return true
-			}
-		}
-	}
-	for _, o := range p.outputs {
-		if o == name {
-			return true
-		}
-	}
-	return false
+	return p.readByNode(name) || slices.Contains(p.outputs, name)
 }

@@ -136,6 +136,23 @@ func TestActivationPatternsNamed(t *testing.T) {
 	}
 }
 
+func TestHiddenHeadsAfterAnUnsupportedNodeListed(t *testing.T) {
+	// LeakyRelu, then a hidden Sigmoid, then a final one: the first two
+	// are named, the final Sigmoid (read by no node) is not.
+	g := oxChain(single("LeakyRelu"), single("Sigmoid"))
+	g.nodes = append(g.nodes, oxNode("Sigmoid", "end", []string{"y"}, []string{"p"}))
+	g.outputs = []string{"p"}
+	_, err := g.parse(t)
+	require.Error(t, err)
+	var e *Error
+	require.True(t, errors.As(err, &e))
+	var nodes []string
+	for _, u := range e.Unsupported {
+		nodes = append(nodes, u.Node)
+	}
+	assert.Equal(t, []string{`node "/act2/LeakyRelu" (op LeakyRelu)`, `node "/act2/Sigmoid" (op Sigmoid)`}, nodes)
+}
+
 func TestUnsupportedDomains(t *testing.T) {
 	g := oxChain(relu, relu)
 	tree := oxNode("TreeEnsembleClassifier", "trees", []string{"y"}, []string{"z"})
