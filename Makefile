@@ -54,7 +54,7 @@ bench: build
 	bash bench/run.sh
 
 fuzz:
-	$(GO) test ./model -run '^$$' -fuzz FuzzParseONNX -fuzztime 30s
+	$(GO) test ./model/onnx -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./benchmark -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s
 	$(GO) test ./benchmark -run '^$$' -fuzz FuzzLoadCSV -fuzztime 30s
 

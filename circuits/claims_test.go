@@ -15,6 +15,7 @@ import (
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
 )
 
 // creditClaims are claims of every metric on the German credit test split
@@ -41,7 +42,7 @@ var creditClaims = []string{
 func credit(t *testing.T) (*model.Model, *benchmark.Benchmark) {
 	b, err := testfixture.Tabular("../testdata/tabular", "credit-g.arff", "credit-g.schema.json")
 	require.NoError(t, err)
-	fm, err := model.ImportONNX("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
+	fm, err := onnx.Import("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
 	require.NoError(t, err)
 	m, err := model.Quantize(fm, 10, b.InputScale)
 	require.NoError(t, err)

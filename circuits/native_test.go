@@ -19,13 +19,14 @@ import (
 	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
 )
 
 // mnistTiny returns the real 784-8-10 MLP quantized at scale 2^8 and the
 // first n official MNIST test images.
 func mnistTiny(t *testing.T, n int) (*model.Model, *benchmark.Benchmark) {
 	t.Helper()
-	fm, err := model.ImportONNX("../testdata/models/mnist_mlp_784_8_10.onnx")
+	fm, err := onnx.Import("../testdata/models/mnist_mlp_784_8_10.onnx")
 	require.NoError(t, err)
 	m, err := model.Quantize(fm, 8, 255)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
-// Package model holds neural network models: the float model read from ONNX,
-// its fixed-point quantization, and the native integer inference that the
-// circuits in package circuits reproduce bit for bit.
+// Package model holds neural network models: the float model (read from
+// ONNX by package model/onnx), its fixed-point quantization, and the native
+// integer inference that the circuits in package circuits reproduce bit for
+// bit. It does not parse any file format but its own .zkm files.
 package model
 
 // FloatLayer is one dense layer of a float model, y = W·x + b, optionally
@@ -38,4 +39,43 @@ type FloatModel struct {
 	Layers []FloatLayer
 	// Opset is the ONNX default-domain opset version the file declared.
 	Opset int64
+	// ClassLabels names the outputs, in output order, when the source file
+	// does (an ONNX-ML classifier's classlabels_strings or classlabels_ints,
+	// the latter in decimal); nil when it does not.
+	ClassLabels []string
+	// Steps lists what the importer did besides reading dense layers:
+	// nodes folded into a layer, nodes dropped, a one-output head widened
+	// to two outputs. Empty when the source held nothing of the kind.
+	Steps []ImportStep
+}
+
+// Actions of an ImportStep.
+const (
+	// ActionFolded: affine nodes (BatchNormalization, Sub/Div/Mul/Add by
+	// constants, Scaler) merged, in float64, into the weights and biases
+	// of the dense layer named by Into.
+	ActionFolded = "folded"
+	// ActionDropped: nodes that do not change the prediction (Identity,
+	// Dropout in inference, a final Softmax, LogSoftmax or Sigmoid, an
+	// ONNX-ML probability tail) left out.
+	ActionDropped = "dropped"
+	// ActionBinaryHead: a one-output model (one logit z) imported as the two
+	// outputs [0, z], so that its prediction (the first maximal output) is
+	// class 1 exactly when z > 0.
+	ActionBinaryHead = "binary head"
+)
+
+// ImportStep records how an importer treated source nodes that did not
+// become dense layers of their own.
+type ImportStep struct {
+	// Action is ActionFolded, ActionDropped or ActionBinaryHead.
+	Action string `json:"action"`
+	// Nodes names the source nodes, e.g. `node "/bn1/BatchNormalization"
+	// (op BatchNormalization)`.
+	Nodes []string `json:"nodes,omitempty"`
+	// Into names the layer the nodes were folded into or that was widened;
+	// empty for dropped nodes.
+	Into string `json:"into,omitempty"`
+	// Detail says what was done and why the prediction is unchanged.
+	Detail string `json:"detail"`
 }

@@ -4,9 +4,13 @@
 package quantize
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
@@ -25,6 +29,17 @@ const (
 	// decision moves accuracy by more than 0.1 percentage points, and equal
 	// accuracy counts can hide changed decisions that cancel out.
 	FullAgreementBelow = 1000
+)
+
+// Errors of Run about a model that does not fit the benchmark's classes;
+// test with errors.Is.
+var (
+	// ErrClassCount: the model's output count differs from the
+	// benchmark's class count.
+	ErrClassCount = errors.New("the model's outputs do not match the benchmark's classes")
+	// ErrClassNames: the model names its classes (an ONNX-ML classifier's
+	// class labels) and they are not the benchmark's, in its order.
+	ErrClassNames = errors.New("the model's class labels are not the benchmark's")
 )
 
 // Options for Run. Zero values mean automatic.
@@ -72,6 +87,19 @@ type Report struct {
 	Layers       []LayerReport `json:"layers"`
 	Trials       []Trial       `json:"trials,omitempty"`
 	Warning      string        `json:"warning,omitempty"`
+	// ClassNames are the benchmark's classes in class id order: output k of
+	// the model is scored as class k.
+	ClassNames []string `json:"classNames,omitempty"`
+	// MajorityCorrect is what always predicting the most frequent class
+	// (MajorityClass) would score; LabelWarning is set when float accuracy
+	// is below it, the usual sign that the model's class order or feature
+	// order is not the benchmark's.
+	MajorityClass   string `json:"majorityClass,omitempty"`
+	MajorityCorrect int64  `json:"majorityCorrect,omitempty"`
+	LabelWarning    string `json:"labelWarning,omitempty"`
+	// Import lists what the importer folded or dropped (set by the caller
+	// from the float model's Steps).
+	Import []model.ImportStep `json:"import,omitempty"`
 	// FullAgreement reports that the automatic scale was chosen to keep
 	// every prediction equal to float (benchmarks of fewer than
 	// FullAgreementBelow samples).
@@ -100,6 +128,11 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 	if b != nil && fm.InputSize != b.NumFeatures {
 		return nil, fmt.Errorf("the model takes %d input features but benchmark %s has %d", fm.InputSize, b, b.NumFeatures)
 	}
+	if b != nil {
+		if err := checkClasses(fm, b); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{InputScale: in}
 	if b == nil {
 		f := opt.ScaleBits
@@ -115,7 +148,7 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		return rep, rep.fillLayers(nil, 0, 255)
 	}
 
-	rep.Benchmark, rep.Samples = b.String(), b.Len()
+	rep.Benchmark, rep.Samples, rep.ClassNames = b.String(), b.Len(), b.ClassNames
 	floatPred := make([]int, b.Len())
 	x := make([]float64, b.NumFeatures)
 	for s, xs := range b.X {
@@ -131,6 +164,7 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 			rep.FloatCorrect++
 		}
 	}
+	rep.majority(b)
 	tol := int64(ToleranceCounts) * int64(b.Len()) // in units of 1/10000
 	within := func(c int64) bool {
 		d := (c - rep.FloatCorrect) * 10000
@@ -219,6 +253,66 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 	return rep, rep.fillLayers(acc, lo, hi)
 }
 
+// checkClasses refuses a model whose outputs cannot be the benchmark's
+// classes: another count, or class labels of its own in another order.
+func checkClasses(fm *model.FloatModel, b *benchmark.Benchmark) error {
+	if len(fm.Layers) == 0 {
+		return errors.New("quantize: the model has no dense layer")
+	}
+	n := len(fm.Layers[len(fm.Layers)-1].W)
+	if n != len(b.ClassNames) {
+		return fmt.Errorf("%w: the model has %d outputs but benchmark %s has %d classes (%s); a classifier for it needs one output per class, in this order, or a single logit for 2 classes",
+			ErrClassCount, n, b, len(b.ClassNames), ClassList(b.ClassNames))
+	}
+	if fm.ClassLabels == nil || slices.Equal(fm.ClassLabels, b.ClassNames) {
+		return nil
+	}
+	indices := true // labels 0..n-1 are class ids, not names
+	for k, l := range fm.ClassLabels {
+		if l != strconv.Itoa(k) {
+			indices = false
+		}
+	}
+	if indices {
+		return nil
+	}
+	hint := "retrain the model on labels in the benchmark's order"
+	if slices.Equal(slices.Sorted(slices.Values(fm.ClassLabels)), slices.Sorted(slices.Values(b.ClassNames))) {
+		hint = "import the benchmark with the model's order (for CSV: --classes " + strings.Join(fm.ClassLabels, ",") + "; with a schema, list its classes in that order)"
+	}
+	return fmt.Errorf("%w: the model's class labels are %s, in this order, but benchmark %s has classes %s; %s",
+		ErrClassNames, ClassList(fm.ClassLabels), b.Name+"/"+b.Split, ClassList(b.ClassNames), hint)
+}
+
+// ClassList writes class names with their ids: "0=good, 1=bad".
+func ClassList(names []string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d=%s", i, n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// majority sets the majority-class figures and, when float accuracy is
+// below them, LabelWarning.
+func (r *Report) majority(b *benchmark.Benchmark) {
+	counts := make([]int64, len(b.ClassNames))
+	for _, l := range b.Labels {
+		counts[l]++
+	}
+	best := 0
+	for k, c := range counts {
+		if c > counts[best] {
+			best = k
+		}
+	}
+	r.MajorityClass, r.MajorityCorrect = b.ClassNames[best], counts[best]
+	if r.FloatCorrect < r.MajorityCorrect {
+		r.LabelWarning = fmt.Sprintf("float accuracy %d/%d (%s) is below the majority-class rate %d/%d (%s, always predicting %q): the model's class order or feature order is probably not the benchmark's. The benchmark's classes are %s; output k of the model is scored as class k. Check the label order the model was trained with (for a CSV benchmark, fix it with --classes) and the feature order",
+			r.FloatCorrect, b.Len(), pct(r.FloatCorrect, b.Len()), r.MajorityCorrect, b.Len(), pct(r.MajorityCorrect, b.Len()), r.MajorityClass, ClassList(b.ClassNames))
+	}
+}
+
 func (r *Report) fillLayers(acc []int, lo, hi int64) error {
 	m := r.Model
 	worst, err := m.CheckBounds(lo, hi)
@@ -264,9 +358,14 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "scale        2^%d (%s); inputs at scale 1/%d\n", r.ScaleBits, how, r.InputScale)
 	if r.Samples > 0 {
 		fmt.Fprintf(w, "benchmark    %s\n", r.Benchmark)
+		fmt.Fprintf(w, "classes      %s (output k is class k)\n", ClassList(r.ClassNames))
 		fmt.Fprintf(w, "float        %d/%d correct (%s)\n", r.FloatCorrect, r.Samples, pct(r.FloatCorrect, r.Samples))
 		fmt.Fprintf(w, "quantized    %d/%d correct (%s)\n", r.QuantCorrect, r.Samples, pct(r.QuantCorrect, r.Samples))
 		fmt.Fprintf(w, "agreement    %d/%d predictions equal to float (%s)\n", r.Agree, r.Samples, pct(r.Agree, r.Samples))
+		fmt.Fprintf(w, "majority     %d/%d (%s) by always predicting %q\n", r.MajorityCorrect, r.Samples, pct(r.MajorityCorrect, r.Samples), r.MajorityClass)
+		if r.LabelWarning != "" {
+			fmt.Fprintf(w, "WARNING      %s\n", r.LabelWarning)
+		}
 		if len(r.Trials) > 1 {
 			fmt.Fprintf(w, "scales tried")
 			for _, t := range r.Trials {

@@ -10,10 +10,11 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
 )
 
 func mnist(t *testing.T, n int) (*model.FloatModel, *benchmark.Benchmark) {
-	fm, err := model.ImportONNX("../testdata/models/mnist_mlp_784_8_10.onnx")
+	fm, err := onnx.Import("../testdata/models/mnist_mlp_784_8_10.onnx")
 	require.NoError(t, err)
 	full, err := benchmark.MNISTTest()
 	require.NoError(t, err)
@@ -109,7 +110,7 @@ func tabular(t *testing.T, data, schema string) *benchmark.Benchmark {
 func TestSmallBenchmarkNeedsFullAgreement(t *testing.T) {
 	b := tabular(t, "credit-g.arff", "credit-g.schema.json")
 	require.Less(t, b.Len(), FullAgreementBelow)
-	fm, err := model.ImportONNX("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
+	fm, err := onnx.Import("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
 	require.NoError(t, err)
 	rep, err := Run(fm, b, Options{})
 	require.NoError(t, err)
@@ -145,7 +146,7 @@ func TestSmallBenchmarkNeedsFullAgreement(t *testing.T) {
 		{"breast_cancer_logreg_30_2.onnx", bc},
 		{"breast_cancer_mlp_30_16_2.onnx", bc},
 	} {
-		fm, err := model.ImportONNX("../testdata/tabular/" + c.onnx)
+		fm, err := onnx.Import("../testdata/tabular/" + c.onnx)
 		require.NoError(t, err)
 		rep, err := Run(fm, c.b, Options{})
 		require.NoError(t, err)

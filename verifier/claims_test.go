@@ -15,6 +15,7 @@ import (
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/prover"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -26,7 +27,7 @@ import (
 func TestCreditClaims(t *testing.T) {
 	b, err := testfixture.Tabular("../testdata/tabular", "credit-g.arff", "credit-g.schema.json")
 	require.NoError(t, err)
-	fm, err := model.ImportONNX("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
+	fm, err := onnx.Import("../testdata/tabular/credit_g_mlp_58_16_2.onnx")
 	require.NoError(t, err)
 	m, err := model.Quantize(fm, 10, b.InputScale)
 	require.NoError(t, err)

@@ -22,10 +22,12 @@ type benchInfo struct {
 	Samples  int    `json:"samples"`
 	Features int    `json:"features"`
 	Classes  int    `json:"classes"`
-	Scale    int64  `json:"inputScale"`
-	SHA256   string `json:"sha256"`
+	// ClassNames are the classes in class id order.
+	ClassNames  []string     `json:"classNames"`
+	Scale       int64        `json:"inputScale"`
+	SHA256      string       `json:"sha256"`
+	ClassCounts []namedCount `json:"classCounts"`
 	// Tabular benchmarks only.
-	ClassCounts    []namedCount `json:"classCounts,omitempty"`
 	GroupAttribute string       `json:"groupAttribute,omitempty"`
 	Groups         []namedCount `json:"groups,omitempty"`
 	Encoding       *specInfo    `json:"encoding,omitempty"`
@@ -50,10 +52,9 @@ func describe(b *benchmark.Benchmark, file string) (*benchInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := &benchInfo{File: file, Name: b.Name, Split: b.Split, Samples: b.Len(), Features: b.NumFeatures, Classes: len(b.ClassNames), Scale: b.InputScale, SHA256: hex.EncodeToString(d[:])}
-	if b.HasGroups() || b.Spec != nil {
-		info.ClassCounts = counts(b.ClassNames, b.Labels)
-	}
+	info := &benchInfo{File: file, Name: b.Name, Split: b.Split, Samples: b.Len(), Features: b.NumFeatures, Classes: len(b.ClassNames),
+		ClassNames: b.ClassNames, Scale: b.InputScale, SHA256: hex.EncodeToString(d[:])}
+	info.ClassCounts = counts(b.ClassNames, b.Labels)
 	if b.HasGroups() {
 		info.GroupAttribute = b.GroupAttribute
 		info.Groups = counts(b.GroupNames, b.Groups)
@@ -86,6 +87,16 @@ func joinCounts(cs []namedCount) string {
 	return strings.Join(parts, ", ")
 }
 
+// joinClasses writes the classes in id order with their sample counts:
+// "0=good 213, 1=bad 87".
+func joinClasses(cs []namedCount) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%d=%s %d", i, printable(c.Name), c.Samples)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func printBench(cmd *cobra.Command, info *benchInfo) error {
 	if j, _ := cmd.Flags().GetBool("json"); j {
 		return writeJSON(cmd.OutOrStdout(), info)
@@ -96,9 +107,7 @@ func printBench(cmd *cobra.Command, info *benchInfo) error {
 	}
 	fmt.Fprintf(w, "benchmark  %s/%s\n", printable(info.Name), printable(info.Split))
 	fmt.Fprintf(w, "samples    %d (%d features at scale 1/%d, %d classes)\n", info.Samples, info.Features, info.Scale, info.Classes)
-	if info.ClassCounts != nil {
-		fmt.Fprintf(w, "classes    %s\n", joinCounts(info.ClassCounts))
-	}
+	fmt.Fprintf(w, "classes    %s\n", joinClasses(info.ClassCounts))
 	if info.GroupAttribute != "" {
 		fmt.Fprintf(w, "groups     %s: %s\n", printable(info.GroupAttribute), joinCounts(info.Groups))
 	}
@@ -114,7 +123,7 @@ func printBench(cmd *cobra.Command, info *benchInfo) error {
 }
 
 func newBenchmarkImportCmd() *cobra.Command {
-	var out, split, images, labels, name, labelCol, schemaPath string
+	var out, split, images, labels, name, labelCol, schemaPath, classes string
 	var limit, scaleBits int
 	c := &cobra.Command{
 		Use:   "import (mnist | csv FILE.csv | arff FILE.arff) -o FILE.bench",
@@ -125,7 +134,11 @@ Fashion-MNIST).
 
 csv: one sample per row: feature columns, then a label column (or
 --label-column N); an optional header row is detected. Features are exact
-decimals, stored as round(v·2^bits) with --feature-scale-bits.
+decimals, stored as round(v·2^bits) with --feature-scale-bits. Class ids
+follow the labels sorted (numerically when all are integers, else byte-wise)
+unless --classes NAME,NAME,... gives the order: the model's output k is
+scored as class k, so give the order the model was trained with. The
+classes are printed with their ids.
 
 csv or arff with --schema S.json: a tabular file (CSV, or ARFF, Weka's
 format) read as the schema declares: the label column and its classes, an
@@ -143,6 +156,7 @@ Examples:
   zkeval benchmark import mnist -o mnist-test.bench
   zkeval benchmark import mnist --limit 1000 -o mnist-test-1000.bench
   zkeval benchmark import csv iris.csv --name iris -o iris.bench
+  zkeval benchmark import csv credit.csv --classes good,bad -o credit.bench
   zkeval benchmark import arff credit-g.arff --schema credit-g.schema.json -o credit-g-test.bench
   zkeval benchmark import csv breast_cancer.csv --schema breast_cancer.schema.json --split train -o bc-train.bench`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -178,6 +192,8 @@ Examples:
 				}
 			case schemaPath != "":
 				return usageErr("--schema applies to csv and arff only")
+			case classes != "" && source != "csv":
+				return usageErr("--classes applies to csv only: MNIST's classes are 0 to 9 and a schema lists its own")
 			case source == "mnist":
 				if len(args) != 1 {
 					return usageErr("mnist takes no file argument; use --images and --labels for other IDX files")
@@ -203,6 +219,11 @@ Examples:
 				}
 				defer f.Close()
 				opt := benchmark.CSVOptions{Name: name, Split: split, FeatureScaleBits: scaleBits}
+				if classes != "" {
+					if opt.ClassNames, err = parseClasses(classes); err != nil {
+						return err
+					}
+				}
 				if opt.Name == "" {
 					opt.Name = strings.TrimSuffix(baseName(args[1]), ".csv")
 				}
@@ -212,6 +233,9 @@ Examples:
 					}
 				}
 				b, err = benchmark.LoadCSV(f, args[1], opt)
+				if err == nil && classes == "" && !quiet(cmd) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: class ids follow the sorted labels: %s; if the model was trained with another order, import again with --classes NAME,NAME,...\n", joinNames(b.ClassNames))
+				}
 			default:
 				return usageErr("unknown source %q: use mnist or csv FILE.csv or arff FILE.arff", args[0])
 			}
@@ -244,6 +268,7 @@ Examples:
 	c.Flags().StringVar(&name, "name", "", "csv, arff: benchmark name (default: the schema's name, else the file name)")
 	c.Flags().IntVar(&scaleBits, "feature-scale-bits", 0, "csv: features are stored as round(v·2^bits); 0 = 12")
 	c.Flags().StringVar(&labelCol, "label-column", "", "csv: 1-based label column (default: the last)")
+	c.Flags().StringVar(&classes, "classes", "", "csv: the class names in class id order, comma-separated (default: the labels sorted); every label must be one of them")
 	c.Flags().StringVar(&schemaPath, "schema", "", "csv, arff: JSON schema naming the label, group and feature columns, their encoding and the split")
 	addJSONFlag(c)
 	return c
@@ -260,6 +285,9 @@ func importTabular(cmd *cobra.Command, source string, args []string, schemaPath,
 	}
 	if labelCol != "" || cmd.Flags().Changed("feature-scale-bits") {
 		return nil, usageErr("--label-column and --feature-scale-bits do not apply with --schema: the schema gives the label column and featureScaleBits")
+	}
+	if cmd.Flags().Changed("classes") {
+		return nil, usageErr("--classes does not apply with --schema: the schema lists the classes in class id order (label.classes)")
 	}
 	schema, err := benchmark.ReadSchema(schemaPath)
 	if err != nil {
@@ -286,6 +314,34 @@ func importTabular(cmd *cobra.Command, source string, args []string, schemaPath,
 		return nil, ioErr(err)
 	}
 	return b, nil
+}
+
+// parseClasses reads --classes: names separated by commas, spaces around
+// them ignored.
+func parseClasses(list string) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			return nil, usageErr("--classes %q: a class name is empty; give NAME,NAME,... in class id order", list)
+		}
+		if seen[n] {
+			return nil, usageErr("--classes %q: %q appears twice", list, n)
+		}
+		seen[n] = true
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// joinNames writes "0=good, 1=bad".
+func joinNames(names []string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d=%s", i, printable(n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func baseName(p string) string {

@@ -31,6 +31,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/prover"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -129,11 +130,48 @@ func main() {
 	// gnark logs to stdout by default; keep stdout for results.
 	logger.SetOutput(os.Stderr)
 	root := newRootCmd()
-	if err := root.Execute(); err != nil {
+	stdout := &countingWriter{w: os.Stdout}
+	root.SetOut(stdout)
+	if cmd, err := root.ExecuteC(); err != nil {
 		endCPUProfile(false)
 		fmt.Fprintf(os.Stderr, "zkeval: %s\n", printable(err.Error()))
+		if j, _ := cmd.Flags().GetBool("json"); j && stdout.n == 0 {
+			// The command wrote no result of its own: the error is the
+			// result.
+			_ = writeJSON(os.Stdout, newErrorJSON(err))
+		}
 		os.Exit(exitCode(err))
 	}
+}
+
+// errorJSON is the --json result of a command that fails without writing
+// one of its own.
+type errorJSON struct {
+	Error    string `json:"error"`
+	ExitCode int    `json:"exitCode"`
+	// Unsupported lists the unsupported nodes of an ONNX model.
+	Unsupported []onnx.Unsupported `json:"unsupported,omitempty"`
+}
+
+func newErrorJSON(err error) errorJSON {
+	j := errorJSON{Error: err.Error(), ExitCode: exitCode(err)}
+	var oe *onnx.Error
+	if errors.As(err, &oe) {
+		j.Unsupported = oe.Unsupported
+	}
+	return j
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // stopProfile, when a CPU profile runs, stops it; keep says whether to keep

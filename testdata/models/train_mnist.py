@@ -15,6 +15,14 @@ normalisation is applied.
 Architecture: x.view(x.size(0), -1), then Linear layers with ReLU between
 them and no activation after the last one (the outputs are logits).
 
+Variants, as MNIST tutorials write them: --normalize computes
+(x - 0.1307) / 0.3081 inside forward (the input stays pixel / 255);
+--batchnorm puts a BatchNorm1d after each hidden Linear, before its ReLU;
+--dropout P a Dropout after each hidden ReLU (a no-op in the exported eval
+graph); --head softmax or logsoftmax ends forward with F.softmax or
+F.log_softmax (logsoftmax trains with NLLLoss on it, softmax trains on the
+logits and applies it in eval mode only).
+
 Example:
     /usr/bin/python3 testdata/models/train_mnist.py --hidden 56 --epochs 5 \\
         --seed 1 --out testdata/models/mnist_mlp_784_56_10.onnx \\
@@ -22,6 +30,7 @@ Example:
 """
 
 import argparse
+import copy
 import gzip
 import hashlib
 import json
@@ -115,19 +124,49 @@ def load_split(data_dir, images_name, labels_name, expect_count):
 
 
 class MLP(nn.Module):
-    def __init__(self, widths):
+    def __init__(self, widths, normalize=False, batchnorm=False, dropout=0.0, head="logits"):
         super().__init__()
         self.n = len(widths) - 1
+        self.normalize, self.batchnorm, self.dropout, self.head = normalize, batchnorm, dropout, head
         for i in range(self.n):
             setattr(self, "fc%d" % (i + 1), nn.Linear(widths[i], widths[i + 1]))
+            if batchnorm and i < self.n - 1:
+                setattr(self, "bn%d" % (i + 1), nn.BatchNorm1d(widths[i + 1]))
+        if dropout:
+            self.drop = nn.Dropout(dropout)
 
     def forward(self, x):
+        if self.normalize:
+            x = (x - 0.1307) / 0.3081
         x = x.view(x.size(0), -1)
         for i in range(self.n):
             x = getattr(self, "fc%d" % (i + 1))(x)
             if i < self.n - 1:
+                if self.batchnorm:
+                    x = getattr(self, "bn%d" % (i + 1))(x)
                 x = torch.relu(x)
+                if self.dropout:
+                    x = self.drop(x)
+        if self.head == "logsoftmax":
+            return torch.log_softmax(x, dim=1)
+        if self.head == "softmax" and not self.training:
+            return torch.softmax(x, dim=1)
         return x
+
+    def plain(self):
+        return not (self.normalize or self.batchnorm or self.head != "logits")
+
+
+def evaluate64(model, x, y, batch=1000):
+    """Accuracy of a float64 copy of the model, the reference for zkeval's
+    float64 import of a variant."""
+    m = copy.deepcopy(model).double().eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            out = m(torch.from_numpy(x[i : i + batch]).double())
+            correct += int((out.argmax(dim=1).numpy() == y[i : i + batch]).sum())
+    return correct
 
 
 def evaluate(model, x, y, batch=1000):
@@ -234,6 +273,10 @@ def main():
     p.add_argument("--out", required=True, help="output .onnx path; the sidecar is the same path with .json")
     p.add_argument("--data-dir", default=default_data_dir(),
                    help="folder holding the four original MNIST .gz IDX files")
+    p.add_argument("--normalize", action="store_true", help="(x - 0.1307) / 0.3081 inside forward")
+    p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear, before its ReLU")
+    p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each hidden ReLU")
+    p.add_argument("--head", choices=["logits", "softmax", "logsoftmax"], default="logits")
     p.add_argument("--input-size-check", action="store_true",
                    help="after export, re-read the ONNX file and check input size, layer widths and accuracy")
     args = p.parse_args()
@@ -251,9 +294,9 @@ def main():
     x_train, y_train = load_split(args.data_dir, TRAIN_IMAGES, TRAIN_LABELS, 60000)
     x_test, y_test = load_split(args.data_dir, TEST_IMAGES, TEST_LABELS, 10000)
 
-    model = MLP(widths)
+    model = MLP(widths, args.normalize, args.batchnorm, args.dropout, args.head)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.NLLLoss() if args.head == "logsoftmax" else nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(args.seed)
     xt = torch.from_numpy(x_train)
     yt = torch.from_numpy(y_train)
@@ -289,8 +332,14 @@ def main():
     print("exported %s (%d bytes), ops: %s" % (args.out, os.path.getsize(args.out), " ".join(ops)))
 
     np_correct = None
-    if args.input_size_check:
+    if args.input_size_check and model.plain():
         np_correct = input_size_check(args.out, x_test, y_test, correct, widths)
+    f64_correct = None
+    if not model.plain():
+        f64_correct = evaluate64(model, x_test, y_test)
+        print("float64 copy: %d/%d" % (f64_correct, len(y_test)))
+        if abs(f64_correct - correct) > 2:
+            raise SystemExit("float32 and float64 accuracies differ: %d vs %d" % (correct, f64_correct))
 
     argv0 = sys.argv[0]
     cmd = " ".join(shlex.quote(a) for a in [sys.executable, argv0] + sys.argv[1:])
@@ -298,10 +347,12 @@ def main():
         "file": os.path.basename(args.out),
         "sha256": sha256_file(args.out),
         "architecture": arch,
-        "layers": ["Linear(%d,%d)%s" % (widths[i], widths[i + 1], "+ReLU" if i < len(widths) - 2 else "")
+        "layers": ["Linear(%d,%d)%s" % (widths[i], widths[i + 1],
+                                        ("+BatchNorm1d" if args.batchnorm else "") + "+ReLU" + ("+Dropout(%g)" % args.dropout if args.dropout else "")
+                                        if i < len(widths) - 2 else "")
                    for i in range(len(widths) - 1)],
-        "input": "float32 [batch,1,28,28] = raw pixel / 255 (no mean/std normalisation)",
-        "output": "float32 [batch,10] logits (no softmax)",
+        "input": "float32 [batch,1,28,28] = raw pixel / 255" + (", normalised inside forward as (x - 0.1307) / 0.3081" if args.normalize else " (no mean/std normalisation)"),
+        "output": "float32 [batch,10] " + {"logits": "logits (no softmax)", "softmax": "Softmax of the logits", "logsoftmax": "LogSoftmax of the logits"}[args.head],
         "opset": args.opset,
         "onnx_ops": ops,
         "seed": args.seed,
@@ -318,6 +369,8 @@ def main():
     }
     if np_correct is not None:
         side["input_size_check_numpy_float64_correct"] = "%d/%d" % (np_correct, len(y_test))
+    if f64_correct is not None:
+        side["float64_copy_correct"] = "%d/%d" % (f64_correct, len(y_test))
     side_path = os.path.splitext(args.out)[0] + ".json"
     text = json.dumps(side, indent=2) + "\n"
     with open(side_path, "w") as f:

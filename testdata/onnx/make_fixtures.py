@@ -5,11 +5,13 @@ Run with a Python that has torch (1.13) and onnx (1.12):
 
     /usr/bin/python3 testdata/onnx/make_fixtures.py
 
-Every model is tiny, seeded and untrained. For each importable model NAME.onnx
-the script also writes NAME.json with the expected layer shapes and a few
-inputs (flattened row-major per sample) with torch's float32 outputs, so that
-the Go tests can check the import numerically without Python. For the models
-that must be rejected, NAME.json names the offending node and op.
+Every model is tiny, seeded and untrained (two_class has fixed weights). For
+each importable model NAME.onnx the script also writes NAME.json with the
+expected layer shapes and a few inputs (flattened row-major per sample) with
+torch's float32 outputs, so that the Go tests can check the import
+numerically without Python. For the models that must be rejected, NAME.json
+lists every unsupported node the error must name: its node label, op type
+and what zkeval calls it (GELU for the Div that starts GELU's Erf form).
 """
 
 import json
@@ -88,6 +90,72 @@ class SigmoidMLP(nn.Module):
         return self.fc2(torch.sigmoid(self.fc1(x)))
 
 
+class TwoClass(nn.Module):
+    """2-2 with fixed weights: output 0 wins when x0 > x1, output 1 when
+    x1 > x0 (the classes "good" and "bad" of the labels CLI test)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
+            self.fc.bias.zero_()
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class OneLogit(nn.Module):
+    """2-1 with fixed weights: the one logit z = x0 - x1, so every input
+    with x0 == x1 is a tie (z = 0), which zkeval decides as class 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.tensor([[1.0, -1.0]]))
+            self.fc.bias.zero_()
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class ManyUnsupported(nn.Module):
+    """12-6-6-6-3 with GELU, LeakyReLU and Tanh between the layers: three
+    unsupported activations in one model, GELU exported as Div, Erf, Add,
+    Mul, Mul below opset 20."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 6)
+        self.act1 = nn.GELU()
+        self.fc2 = nn.Linear(6, 6)
+        self.act2 = nn.LeakyReLU(0.1)
+        self.fc3 = nn.Linear(6, 6)
+        self.fc4 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = self.act1(self.fc1(x))
+        x = self.act2(self.fc2(x))
+        return self.fc4(torch.tanh(self.fc3(x)))
+
+
+class Gated(nn.Module):
+    """12-6-6-3 with SiLU and HardSwish, which torch exports at opset 13 as
+    Sigmoid·x and HardSigmoid·x."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 6)
+        self.fc2 = nn.Linear(6, 6)
+        self.fc3 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = F.silu(self.fc1(x))
+        x = F.hardswish(self.fc2(x))
+        return self.fc3(x)
+
+
 class ConvNet(nn.Module):
     def __init__(self):
         super().__init__()
@@ -106,10 +174,12 @@ def dense_layers(model):
         FlattenMLP: [[12, 5, True], [5, 3, False]],
         MatMulMLP: [[12, 5, True], [5, 3, False]],
         NoBiasMLP: [[12, 6, True], [6, 5, True], [5, 3, True]],
+        TwoClass: [[2, 2, False]],
+        OneLogit: [[2, 2, False]],
     }[type(model)]
 
 
-def export(name, model, in_shape, opset, dynamic=True, expect_error=None, **kwargs):
+def export(name, model, in_shape, opset, dynamic=True, expect_errors=None, edit=None, **kwargs):
     model.eval()
     path = os.path.join(HERE, name + ".onnx")
     dummy = torch.zeros(1, *in_shape)
@@ -117,11 +187,15 @@ def export(name, model, in_shape, opset, dynamic=True, expect_error=None, **kwar
         kwargs["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
     torch.onnx.export(model, dummy, path, opset_version=opset,
                       input_names=["input"], output_names=["output"], **kwargs)
+    if edit is not None:
+        m = onnx.load(path)
+        edit(m.graph)
+        onnx.save(m, path)
     onnx.checker.check_model(onnx.load(path))
 
     meta = {"opset": opset, "input_shape": list(in_shape)}
-    if expect_error is not None:
-        meta["error_node"], meta["error_op"] = expect_error
+    if expect_errors is not None:
+        meta["errors"] = [{"node": n, "op": op, "what": what} for n, op, what in expect_errors]
     else:
         g = torch.Generator().manual_seed(1234)
         x = torch.randn(N_SAMPLES, *in_shape, generator=g)
@@ -134,6 +208,25 @@ def export(name, model, in_shape, opset, dynamic=True, expect_error=None, **kwar
         json.dump(meta, f, indent=1)
         f.write("\n")
     print(name, os.path.getsize(path), "bytes")
+
+
+def insert_dropout_identity(g):
+    """Puts a Dropout (ratio 0.5, its mask unused) and an Identity after the
+    first Relu, as an export in training-preserving mode or another tool
+    leaves them; both are no-ops in inference."""
+    k = next(i for i, n in enumerate(g.node) if n.op_type == "Relu")
+    relu = g.node[k]
+    out = relu.output[0]
+    ratio = onnx.helper.make_tensor("dropout_ratio", onnx.TensorProto.FLOAT, [], [0.5])
+    g.initializer.append(ratio)
+    drop = onnx.helper.make_node("Dropout", [out, "dropout_ratio"], ["dropped", "dropout_mask"], name="/dropout/Dropout")
+    ident = onnx.helper.make_node("Identity", ["dropped"], ["kept"], name="/Identity")
+    for n in g.node[k + 1:]:
+        for j, name in enumerate(n.input):
+            if name == out:
+                n.input[j] = "kept"
+    g.node.insert(k + 1, ident)
+    g.node.insert(k + 1, drop)
 
 
 def main():
@@ -156,9 +249,19 @@ def main():
     torch.manual_seed(3)
     export("nobias", NoBiasMLP(), (12,), 11)
     torch.manual_seed(4)
-    export("sigmoid", SigmoidMLP(), (12,), 13, expect_error=("/Sigmoid", "Sigmoid"))
+    export("sigmoid", SigmoidMLP(), (12,), 13, expect_errors=[("/Sigmoid", "Sigmoid", "Sigmoid")])
     torch.manual_seed(5)
-    export("conv", ConvNet(), (1, 4, 4), 13, expect_error=("/conv1/Conv", "Conv"))
+    export("conv", ConvNet(), (1, 4, 4), 13, expect_errors=[("/conv1/Conv", "Conv", "Conv")])
+    export("two_class", TwoClass(), (2,), 13)
+    export("one_logit", OneLogit(), (2,), 13)
+    torch.manual_seed(6)
+    export("many_unsupported", ManyUnsupported(), (12,), 14, expect_errors=[
+        ("/act1/Div", "Div", "GELU"), ("/act2/LeakyRelu", "LeakyRelu", "LeakyRelu"), ("/Tanh", "Tanh", "Tanh")])
+    torch.manual_seed(7)
+    export("gated_unsupported", Gated(), (12,), 13, expect_errors=[
+        ("/Sigmoid", "Sigmoid", "SiLU (Swish)"), ("/HardSigmoid", "HardSigmoid", "HardSwish")])
+    torch.manual_seed(0)
+    export("dropout_identity", ViewMLP(), (3, 4), 13, edit=insert_dropout_identity)
 
 
 if __name__ == "__main__":

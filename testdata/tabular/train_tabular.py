@@ -24,12 +24,21 @@ logistic regression; for two classes, logistic regression with two logits);
 "mlp" is Linear layers with ReLU between them, e.g. --hidden 16 gives
 features-16-classes. The outputs are logits; the prediction is the argmax.
 
+Heads (--head): "logits" (the default) exports the logits; "softmax" and
+"logsoftmax" end the exported graph with F.softmax / F.log_softmax over the
+classes (training uses the logits); "logit" has one output z, the logit of
+class 1, trained with BCEWithLogitsLoss, and predicts class 1 when z > 0;
+"sigmoid" is "logit" exported with a final torch.sigmoid (class 1 when
+sigmoid(z) > 0.5). --batchnorm before|after puts a BatchNorm1d after each
+hidden Linear, before or after its ReLU (mlp only).
+
 Example (from the repository root):
     /usr/bin/python3 testdata/tabular/train_tabular.py --data credit-g \\
         --arch mlp --hidden 16 --out testdata/tabular/credit_g_mlp_58_16_2.onnx
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -173,16 +182,41 @@ def import_split(zkeval, dataset, split, outdir):
 
 
 class MLP(nn.Module):
-    def __init__(self, widths):
+    def __init__(self, widths, head="logits", batchnorm="none"):
         super().__init__()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
+        self.head, self.batchnorm = head, batchnorm
+        if batchnorm != "none":
+            self.norms = nn.ModuleList(nn.BatchNorm1d(w) for w in widths[1:-1])
 
     def forward(self, x):
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1:
+                if self.batchnorm == "before":
+                    x = self.norms[i](x)
                 x = torch.relu(x)
+                if self.batchnorm == "after":
+                    x = self.norms[i](x)
+        if self.training:
+            return x
+        if self.head == "softmax":
+            return torch.softmax(x, dim=1)
+        if self.head == "logsoftmax":
+            return torch.log_softmax(x, dim=1)
+        if self.head == "sigmoid":
+            return torch.sigmoid(x)
         return x
+
+
+def predict(head, out):
+    """The prediction: class 1 when the one output is > 0 (logit) or > 0.5
+    (sigmoid), else the first index of the largest output."""
+    if head == "logit":
+        return (out[:, 0] > 0).astype(np.int64)
+    if head == "sigmoid":
+        return (out[:, 0] > 0.5).astype(np.int64)
+    return out.argmax(1)
 
 
 def numpy_forward(layers, x):
@@ -199,6 +233,8 @@ def main():
     ap.add_argument("--data", choices=sorted(DATASETS), required=True)
     ap.add_argument("--arch", choices=["logreg", "mlp"], required=True)
     ap.add_argument("--hidden", default="16", help="mlp: comma-separated hidden widths")
+    ap.add_argument("--head", choices=["logits", "softmax", "logsoftmax", "logit", "sigmoid"], default="logits")
+    ap.add_argument("--batchnorm", choices=["none", "before", "after"], default="none")
     ap.add_argument("--epochs", type=int, default=300, help="full-batch Adam steps")
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--weight-decay", type=float, default=1e-3)
@@ -228,14 +264,24 @@ def main():
     ttr = torch.tensor(ytr, dtype=torch.long)
 
     hidden = [int(h) for h in args.hidden.split(",")] if args.arch == "mlp" else []
-    widths = [nfeat] + hidden + [nclass]
-    net = MLP(widths)
+    binary = args.head in ("logit", "sigmoid")
+    if binary and nclass != 2:
+        sys.exit("--head %s needs 2 classes" % args.head)
+    if args.batchnorm != "none" and not hidden:
+        sys.exit("--batchnorm needs --arch mlp")
+    widths = [nfeat] + hidden + [1 if binary else nclass]
+    net = MLP(widths, args.head, args.batchnorm)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     lossf = nn.CrossEntropyLoss()
+    target = ttr
+    if binary:
+        lossf = nn.BCEWithLogitsLoss()
+        target = ttr.to(torch.float32).unsqueeze(1)
     history = []
     for epoch in range(args.epochs):
+        net.train()
         opt.zero_grad()
-        loss = lossf(net(ztr), ttr)
+        loss = lossf(net(ztr), target)
         loss.backward()
         opt.step()
         if (epoch + 1) % 50 == 0 or epoch + 1 == args.epochs:
@@ -248,18 +294,25 @@ def main():
                       opset_version=args.opset, do_constant_folding=True)
     m = onnx.load(args.out)
     onnx.checker.check_model(m, full_check=True)
-    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in m.graph.initializer}
-    layers = [(inits["layers.%d.weight" % i], inits["layers.%d.bias" % i]) for i in range(len(widths) - 1)]
+    plain = args.head == "logits" and args.batchnorm == "none"
+    if plain:
+        inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in m.graph.initializer}
+        layers = [(inits["layers.%d.weight" % i], inits["layers.%d.bias" % i]) for i in range(len(widths) - 1)]
+    net64 = copy.deepcopy(net).double().eval()
 
     def accuracy(x, y):
-        torch_pred = net(torch.tensor(x, dtype=torch.float32)).argmax(1).numpy()
-        np_pred = numpy_forward(layers, x).argmax(1)
+        with torch.no_grad():
+            torch_pred = predict(args.head, net(torch.tensor(x, dtype=torch.float32)).numpy())
+            if plain:
+                np_pred = numpy_forward(layers, x).argmax(1)
+            else:
+                np_pred = predict(args.head, net64(torch.tensor(x, dtype=torch.float64)).numpy())
         return int((torch_pred == y).sum()), int((np_pred == y).sum())
 
     tr_t, tr_n = accuracy(xtr, ytr)
     te_t, te_n = accuracy(xte, yte)
     if abs(te_t - te_n) > 1:
-        sys.exit("float32 (torch) and float64 (numpy) test counts differ: %d vs %d" % (te_t, te_n))
+        sys.exit("float32 (torch) and float64 test counts differ: %d vs %d" % (te_t, te_n))
 
     with open(args.out, "rb") as f:
         onnx_sha = hashlib.sha256(f.read()).hexdigest()
@@ -273,6 +326,9 @@ def main():
         "testBenchmarkSha256": test["sha256"],
         "architecture": "-".join(str(x) for x in widths),
         "kind": args.arch,
+        "head": args.head,
+        "batchnorm": args.batchnorm,
+        "onnxOps": [n.op_type for n in m.graph.node],
         "opset": args.opset,
         "seed": args.seed,
         "steps": args.epochs,
