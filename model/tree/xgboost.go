@@ -47,7 +47,7 @@ type xgbTree struct {
 	LeftChildren    []int         `json:"left_children"`
 	RightChildren   []int         `json:"right_children"`
 	SplitIndices    []int         `json:"split_indices"`
-	SplitConditions []json.Number `json:"split_conditions"`
+	SplitConditions []json.RawMessage `json:"split_conditions"`
 	SplitType       []int         `json:"split_type"`
 	Param           struct {
 		NumNodes       string `json:"num_nodes"`
@@ -222,7 +222,8 @@ func xgbConvert(tr *xgbTree, t, class int, fe *FloatEnsemble) (*FloatTree, error
 	}
 	ft := &FloatTree{Output: out, Nodes: make([]FloatNode, n), ID: int64(t)}
 	for i := range n {
-		c, err := strconv.ParseFloat(string(tr.SplitConditions[i]), 32)
+		// A number, or a string such as "NaN" (JSON has no NaN).
+		c, err := strconv.ParseFloat(strings.Trim(string(tr.SplitConditions[i]), `"`), 32)
 		if err != nil {
 			return nil, fmt.Errorf("tree %d node %d: split_condition %q is not a float32 number", t, i, tr.SplitConditions[i])
 		}

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Train the tree-ensemble fixtures of this folder and write them in the
+formats zkeval imports: XGBoost's own JSON model format
+(Booster.save_model("model.json")) and ONNX-ML TreeEnsembleClassifier graphs.
+
+The Go code never runs this script: its outputs are committed. Run it from
+the repository root with Debian's Python (python3-sklearn, python3-xgboost,
+python3-onnx):
+
+    /usr/bin/python3 testdata/trees/make_trees.py
+
+Data: the German credit and breast cancer splits of testdata/tabular, made
+by `zkeval benchmark import` (see testdata/tabular/train_tabular.py, whose
+reader of the canonical benchmark encoding this script reuses). Models read
+the features as float32(X / InputScale), which is what zkeval's tree import
+assumes for float32 models.
+
+ONNX-ML graphs are written with onnx.helper against the operator spec
+(https://onnx.ai/onnx/operators/onnx_aionnxml_TreeEnsembleClassifier.html),
+not with skl2onnx or onnxmltools (not installable here), in the layouts those
+converters use:
+  * random forests: BRANCH_LEQ nodes, every leaf voting for every class with
+    its class probability divided by the number of trees, post_transform
+    NONE, then ZipMap on the probabilities. scikit-learn compares float32
+    features with float64 thresholds; each threshold is written as the
+    largest float32 not above it, which gives the same branch for every
+    float32 feature;
+  * XGBoost: BRANCH_LT nodes with XGBoost's float32 split conditions, leaf
+    weights for class id 0 only (one margin), base_values [margin of
+    base_score], post_transform LOGISTIC.
+
+Each model gets a sidecar X.meta.json with the data's digests, the
+hyperparameters, the train and test counts, the library versions, and the
+float model's prediction on every test sample (testPredictions), which
+model/tree's tests compare with zkeval's float semantics.
+"""
+
+import hashlib
+import json
+import os
+import shlex
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import helper, TensorProto
+import sklearn
+from sklearn.ensemble import RandomForestClassifier
+import xgboost as xgb
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tabular"))
+import train_tabular as tt  # noqa: E402  (reuses the benchmark reader)
+
+ML_OPSET = 3
+OPSET = 14
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def features32(b):
+    return (b["X"].astype(np.float64) / float(b["scale"])).astype(np.float32)
+
+
+def f32_floor(v):
+    """The largest float32 not above v."""
+    t = np.float32(v)
+    if float(t) > v:
+        t = np.nextafter(t, np.float32(-np.inf))
+    return float(t)
+
+
+def tec_graph(name, nfeat, nodes, classes, post, base_values, zipmap):
+    """A TreeEnsembleClassifier graph: input [N, nfeat] float, outputs
+    label and probabilities (through ZipMap when zipmap)."""
+    attrs = dict(
+        nodes_treeids=nodes["treeids"], nodes_nodeids=nodes["nodeids"],
+        nodes_featureids=nodes["featureids"], nodes_values=nodes["values"],
+        nodes_modes=nodes["modes"], nodes_truenodeids=nodes["true"],
+        nodes_falsenodeids=nodes["false"],
+        nodes_missing_value_tracks_true=[0] * len(nodes["treeids"]),
+        nodes_hitrates=[1.0] * len(nodes["treeids"]),
+        class_treeids=nodes["c_tree"], class_nodeids=nodes["c_node"],
+        class_ids=nodes["c_id"], class_weights=nodes["c_w"],
+        classlabels_int64s=list(range(classes)), post_transform=post,
+    )
+    if base_values is not None:
+        attrs["base_values"] = base_values
+    tec = helper.make_node("TreeEnsembleClassifier", ["input"], ["label", "probabilities"],
+                           name="TreeEnsembleClassifier", domain="ai.onnx.ml", **attrs)
+    nodes_out = [tec]
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, [None])]
+    if zipmap:
+        nodes_out.append(helper.make_node("ZipMap", ["probabilities"], ["output_probability"],
+                                          name="ZipMap", domain="ai.onnx.ml",
+                                          classlabels_int64s=list(range(classes))))
+        seq = onnx.TypeProto()  # seq(map(int64, float)), as ZipMap returns
+        seq.sequence_type.elem_type.map_type.key_type = TensorProto.INT64
+        seq.sequence_type.elem_type.map_type.value_type.tensor_type.elem_type = TensorProto.FLOAT
+        outputs.append(helper.make_value_info("output_probability", seq))
+    else:
+        outputs.append(helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, classes]))
+    g = helper.make_graph(nodes_out, name,
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, nfeat])], outputs)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)],
+                          producer_name="zkeval testdata/trees/make_trees.py")
+    onnx.checker.check_model(m)
+    return m
+
+
+def forest_nodes(rf):
+    n = {k: [] for k in ["treeids", "nodeids", "featureids", "values", "modes", "true", "false",
+                         "c_tree", "c_node", "c_id", "c_w"]}
+    ntrees = len(rf.estimators_)
+    for t, est in enumerate(rf.estimators_):
+        tr = est.tree_
+        for i in range(tr.node_count):
+            n["treeids"].append(t)
+            n["nodeids"].append(i)
+            if tr.children_left[i] == -1:
+                n["featureids"].append(0)
+                n["values"].append(0.0)
+                n["modes"].append("LEAF")
+                n["true"].append(0)
+                n["false"].append(0)
+                v = tr.value[i][0]
+                p = v / v.sum()
+                for c in range(len(p)):
+                    n["c_tree"].append(t)
+                    n["c_node"].append(i)
+                    n["c_id"].append(c)
+                    n["c_w"].append(float(p[c]) / ntrees)
+            else:
+                n["featureids"].append(int(tr.feature[i]))
+                n["values"].append(f32_floor(float(tr.threshold[i])))
+                n["modes"].append("BRANCH_LEQ")
+                n["true"].append(int(tr.children_left[i]))
+                n["false"].append(int(tr.children_right[i]))
+    return n
+
+
+def xgb_nodes(booster):
+    """The onnxmltools layout of a binary:logistic booster."""
+    d = json.loads(booster.save_raw("json"))
+    n = {k: [] for k in ["treeids", "nodeids", "featureids", "values", "modes", "true", "false",
+                         "c_tree", "c_node", "c_id", "c_w"]}
+    for t, tr in enumerate(d["learner"]["gradient_booster"]["model"]["trees"]):
+        for i in range(len(tr["left_children"])):
+            n["treeids"].append(t)
+            n["nodeids"].append(i)
+            if tr["left_children"][i] == -1:
+                n["featureids"].append(0)
+                n["values"].append(0.0)
+                n["modes"].append("LEAF")
+                n["true"].append(0)
+                n["false"].append(0)
+                n["c_tree"].append(t)
+                n["c_node"].append(i)
+                n["c_id"].append(0)
+                n["c_w"].append(float(np.float32(tr["split_conditions"][i])))
+            else:
+                n["featureids"].append(tr["split_indices"][i])
+                n["values"].append(float(np.float32(tr["split_conditions"][i])))
+                n["modes"].append("BRANCH_LT")
+                n["true"].append(tr["left_children"][i])
+                n["false"].append(tr["right_children"][i])
+    base = float(d["learner"]["learner_model_param"]["base_score"])
+    return n, float(np.log(base / (1 - base)))
+
+
+def write_meta(path, data, train, test, model_path, extra, preds):
+    src, kind, schema, want = tt.DATASETS[data]
+    meta = {
+        "data": data, "source": src, "sourceSha256": want, "schema": schema,
+        "schemaSha256": sha256_file(os.path.join(HERE, "..", "tabular", schema)),
+        "trainBenchmarkSha256": train["sha256"], "testBenchmarkSha256": test["sha256"],
+        "inputs": "float32(X / InputScale), shape [N, %d]" % train["X"].shape[1],
+        "modelSha256": sha256_file(model_path),
+        "sklearn": sklearn.__version__, "xgboost": xgb.__version__, "onnx": onnx.__version__, "numpy": np.__version__,
+        "command": " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv),
+    }
+    meta.update(extra)
+    meta["testSamples"] = int(len(test["labels"]))
+    meta["testCorrect"] = int((preds == test["labels"]).sum())
+    meta["testPredictions"] = [int(p) for p in preds]
+    with open(path, "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    print("%s: test %d/%d" % (model_path, meta["testCorrect"], meta["testSamples"]))
+
+
+def main():
+    zk = shlex.split(os.environ.get("ZKEVAL", "go run ./cmd/zkeval"))
+    with tempfile.TemporaryDirectory() as tmp:
+        splits = {d: (tt.import_split(zk, d, "train", tmp), tt.import_split(zk, d, "test", tmp))
+                  for d in ["credit-g", "breast-cancer"]}
+    stem = {"credit-g": "credit_g", "breast-cancer": "breast_cancer"}
+    for data, (train, test) in splits.items():
+        xtr, xte = features32(train), features32(test)
+        ytr = train["labels"]
+        nfeat = xtr.shape[1]
+
+        # XGBoost, binary:logistic, saved in its JSON format.
+        trees, depth = (100, 4) if data == "credit-g" else (50, 3)
+        clf = xgb.XGBClassifier(n_estimators=trees, max_depth=depth, learning_rate=0.1,
+                                objective="binary:logistic", tree_method="exact", random_state=1, n_jobs=2)
+        clf.fit(xtr, ytr)
+        booster = clf.get_booster()
+        path = os.path.join(HERE, "%s_xgb_%dx%d.json" % (stem[data], trees, depth))
+        booster.save_model(path)
+        margin = booster.predict(xgb.DMatrix(xte), output_margin=True)
+        preds = (margin > 0).astype(np.int64)
+        params = {"model": "XGBClassifier", "n_estimators": trees, "max_depth": depth, "learning_rate": 0.1,
+                  "objective": "binary:logistic", "tree_method": "exact", "random_state": 1}
+        write_meta(os.path.splitext(path)[0] + ".meta.json", data, train, test, path, {"params": params}, preds)
+
+        # The same booster in the onnxmltools layout.
+        if data == "breast-cancer":
+            nodes, base = xgb_nodes(booster)
+            m = tec_graph("xgboost", nfeat, nodes, 2, "LOGISTIC", [base], zipmap=True)
+            opath = os.path.join(HERE, "%s_xgb_%dx%d.onnx" % (stem[data], trees, depth))
+            onnx.save(m, opath)
+            write_meta(os.path.splitext(opath)[0] + ".meta.json", data, train, test, opath,
+                       {"params": params, "layout": "onnxmltools (BRANCH_LT, class id 0, base_values, LOGISTIC)"}, preds)
+
+        # Random forest, as ONNX-ML.
+        rtrees, rdepth = (50, 6) if data == "credit-g" else (30, 5)
+        rf = RandomForestClassifier(n_estimators=rtrees, max_depth=rdepth, random_state=1, n_jobs=2)
+        rf.fit(xtr, ytr)
+        m = tec_graph("random_forest", nfeat, forest_nodes(rf), 2, "NONE", None, zipmap=True)
+        path = os.path.join(HERE, "%s_rf_%dx%d.onnx" % (stem[data], rtrees, rdepth))
+        onnx.save(m, path)
+        preds = rf.predict_proba(xte).argmax(1)
+        params = {"model": "RandomForestClassifier", "n_estimators": rtrees, "max_depth": rdepth, "random_state": 1,
+                  "layout": "skl2onnx-like (BRANCH_LEQ, leaf class probabilities / trees, NONE, ZipMap)"}
+        write_meta(os.path.splitext(path)[0] + ".meta.json", data, train, test, path, {"params": params}, preds)
+
+
+if __name__ == "__main__":
+    main()
