@@ -44,11 +44,11 @@ type xgbModel struct {
 }
 
 type xgbTree struct {
-	LeftChildren    []int         `json:"left_children"`
-	RightChildren   []int         `json:"right_children"`
-	SplitIndices    []int         `json:"split_indices"`
+	LeftChildren    []int             `json:"left_children"`
+	RightChildren   []int             `json:"right_children"`
+	SplitIndices    []int             `json:"split_indices"`
 	SplitConditions []json.RawMessage `json:"split_conditions"`
-	SplitType       []int         `json:"split_type"`
+	SplitType       []int             `json:"split_type"`
 	Param           struct {
 		NumNodes       string `json:"num_nodes"`
 		SizeLeafVector string `json:"size_leaf_vector"`
