@@ -10,9 +10,9 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/stretchr/testify/require"
 
-	ctree "github.com/zkeval/zkeval/circuits/tree"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
+	ctree "github.com/zkeval/zkeval/circuits/tree"
 	"github.com/zkeval/zkeval/model/tree"
 )
 
