@@ -33,8 +33,7 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 	sp := c.spec
 	labels := sp.labels
 	G, K := labels.Groups(), labels.Classes()
-	last := len(sp.Shape.Layers) - 1
-	bits := ArgmaxBits(sp.AccBits[last], sp.RangeBase)
+	bits := ArgmaxBits(sp.outputBits(), sp.RangeBase)
 	full := sp.NeedsPredictions()
 
 	tpTerms := make([][][]frontend.Variable, G)

@@ -26,6 +26,7 @@ const (
 	GadgetBound      = "accumulator bounds (signed)"
 	GadgetRange      = "log-derivative arguments (range checks and lookups)"
 	GadgetClaim      = "claim"
+	GadgetTree       = "tree paths (lookups and branches)"
 	GadgetOther      = "other"
 )
 
@@ -88,7 +89,7 @@ func Profile(spec *Spec) (*Breakdown, error) {
 		b.PerGadget[GadgetOther] += d
 	}
 	b.RangeChecks = map[string]int{}
-	for _, c := range rangeChecks(spec.Shape, spec.AccBits, spec.ReLU, spec.Bench.Len(), spec.NeedsPredictions()) {
+	for _, c := range spec.rangeCheckList() {
 		w := c.bits
 		if !c.exact {
 			w = widen(w, spec.RangeBase)
@@ -122,6 +123,10 @@ func classify(locs []*pprof.Location) string {
 				return GadgetReLU
 			case strings.HasPrefix(fn, "relu."):
 				return GadgetLookup
+			case strings.HasPrefix(fn, "tree."):
+				return GadgetTree
+			case strings.HasSuffix(fn, "checkTreeCommitment"):
+				return GadgetPacking
 			case strings.HasPrefix(fn, "argmax."):
 				return GadgetArgmax
 			case strings.HasPrefix(fn, "signed."):

@@ -96,6 +96,9 @@ type Spec struct {
 // model.CheckBounds, or a claim does not fit the benchmark (a *ClaimError;
 // see claim.Resolve).
 func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
+	if m.Trees != nil {
+		return newTreeSpec(m, b, claims)
+	}
 	// The claims first: they need only the benchmark's labels, and a claim
 	// that does not fit should not wait for the model's native inference.
 	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}
@@ -291,7 +294,7 @@ func (s *Spec) Validate() error {
 	if s.Bench == nil || s.Bench.Len() == 0 {
 		return fmt.Errorf("spec: empty benchmark")
 	}
-	if len(s.Shape.Layers) == 0 {
+	if len(s.Shape.Layers) == 0 && s.Shape.Trees == nil {
 		return fmt.Errorf("spec: no layer")
 	}
 	if s.Bench.NumFeatures != s.Shape.InputSize || s.Bench.InputScale != s.Shape.InputScale || len(s.Bench.ClassNames) != s.Shape.NumClasses() {
