@@ -24,7 +24,7 @@ func newModelImportCmd() *cobra.Command {
 	var scaleBits int
 	var inputScale int64
 	c := &cobra.Command{
-		Use:   "import MODEL.onnx -o MODEL.zkm [--benchmark FILE.bench]",
+		Use:   "import MODEL.onnx|MODEL.json -o MODEL.zkm [--benchmark FILE.bench]",
 		Short: "Quantize an ONNX MLP to fixed point and report its accuracy",
 		Long: `Reads a feed-forward MLP exported by torch.onnx.export (opsets 9 to 17: Gemm,
 MatMul+Add, Relu, Flatten and constant shape ops), quantizes its weights to
@@ -37,7 +37,15 @@ default picks the smallest f in [4, 16] whose quantized accuracy is within
 0.05 percentage points of float (on benchmarks of fewer than 1,000 samples,
 whose every prediction must then equal float's). Without it, f defaults to 8 and inputs to
 scale 1/255 (8-bit pixels). Use the benchmark you will prove on: the model's
-inputs must have the benchmark's feature count and scale.`,
+inputs must have the benchmark's feature count and scale.
+
+Tree ensembles: an XGBoost model saved with Booster.save_model("model.json"),
+or an ONNX-ML TreeEnsembleClassifier (as skl2onnx or onnxmltools write
+them), needs --benchmark. Each threshold becomes the integer threshold that
+gives the float model's branch for every feature value the benchmark's
+scale can represent within its range (every comparison is checked against
+float on the whole benchmark), and leaf values become integers at scale
+2^f, f chosen as above (--scale-bits up to 24).`,
 		Args: positional("MODEL.onnx"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
@@ -56,6 +64,9 @@ inputs must have the benchmark's feature count and scale.`,
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return ioErr(err)
+			}
+			if isTreeModel(args[0], data) {
+				return importTrees(cmd, args[0], data, benchPath, out, scaleBits, inputScale)
 			}
 			fm, err := model.ParseONNX(data, args[0])
 			if err != nil {
