@@ -54,6 +54,8 @@ fuzz:
 	$(GO) test ./model -run '^$$' -fuzz FuzzParseONNX -fuzztime 30s
 	$(GO) test ./benchmark -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s
 	$(GO) test ./benchmark -run '^$$' -fuzz FuzzLoadCSV -fuzztime 30s
+	$(GO) test ./model/tree -run '^$$' -fuzz FuzzParseXGBoost -fuzztime 30s
+	$(GO) test ./model/tree -run '^$$' -fuzz FuzzParseONNXML -fuzztime 30s
 
 clean:
 	rm -rf bin $(DEMO)
