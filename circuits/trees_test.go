@@ -25,7 +25,13 @@ import (
 // returns it with the first n samples.
 func treeModel(t testing.TB, file, data, schema string, n int) (*model.Model, *benchmark.Benchmark) {
 	t.Helper()
-	b, err := testfixture.Tabular("../testdata/tabular", data, schema)
+	var b *benchmark.Benchmark
+	var err error
+	if data == "mnist" {
+		b, err = benchmark.MNISTTest()
+	} else {
+		b, err = testfixture.Tabular("../testdata/tabular", data, schema)
+	}
 	require.NoError(t, err)
 	raw, err := os.ReadFile("../testdata/trees/" + file)
 	require.NoError(t, err)
@@ -90,6 +96,8 @@ func TestTreeCircuitMatchesNative(t *testing.T) {
 		{"credit_g_xgb_100x4.json", "credit-g.arff", "credit-g.schema.json",
 			[]string{"accuracy >= 0", "demographic_parity_ratio[group=sex,positive=good] >= 0"}},
 		{"breast_cancer_rf_30x5.onnx", "breast_cancer.csv", "breast_cancer.schema.json", []string{"accuracy >= 0", "recall[class=malignant] >= 0"}},
+		// Ten classes, tree t adding to class t mod 10.
+		{"mnist_xgb_30x3.json", "mnist", "", []string{"accuracy >= 0", "precision[class=7] >= 0"}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			m, b := treeModel(t, c.file, c.data, c.schema, 12)

@@ -5,16 +5,10 @@ import (
 	"io"
 )
 
-// Automatic leaf scale search range and tolerance (as for networks: package
-// quantize).
+// Automatic leaf scale search range.
 const (
 	MinAutoBits = 4
 	MaxAutoBits = 24
-	// FullAgreementBelow: below this many samples, the automatic scale must
-	// keep every decision equal to the float model's.
-	FullAgreementBelow = 1000
-	// ToleranceCounts per 10,000 samples: 0.05 percentage points.
-	ToleranceCounts = 5
 )
 
 // Trial is the result at one leaf scale.
@@ -50,9 +44,9 @@ type Report struct {
 // Choose quantizes fe for the integer samples xs (labels their classes) at
 // scale 1/s, with thresholds exact within [-2^inputBits, 2^inputBits). With
 // scaleBits 0 it picks the least leaf scale in [MinAutoBits, MaxAutoBits]
-// whose predictions all equal the float model's (fewer than
-// FullAgreementBelow samples) or whose accuracy is within 0.05 percentage
-// points of float; when none qualifies, the one that agrees most, with a
+// whose predictions all equal the float model's, whatever the benchmark's
+// size (a wider leaf scale costs a tree circuit only wider leaf values, not
+// more steps); when none qualifies, the one that agrees most, with a
 // Warning. It also compares, for every sample and every inner node, the
 // float comparison with the integer one, and fails if any differs (which
 // would be a bug of IntThreshold).
@@ -96,17 +90,7 @@ func Choose(fe *FloatEnsemble, xs [][]int64, labels []int, s int64, inputBits, s
 		}
 		return e, t
 	}
-	full := len(xs) < FullAgreementBelow
-	good := func(t Trial) bool {
-		if t.Err != "" {
-			return false
-		}
-		if full {
-			return t.Agree == int64(len(xs))
-		}
-		d := (t.Correct - rep.FloatCorrect) * 10000
-		return max(d, -d) <= int64(ToleranceCounts)*int64(len(xs))
-	}
+	good := func(t Trial) bool { return t.Err == "" && t.Agree == int64(len(xs)) }
 	var e *Ensemble
 	var chosen Trial
 	if scaleBits > 0 {

