@@ -28,7 +28,11 @@ type TreeVars struct {
 
 func newTreeVars(s *mtree.Shape) TreeVars {
 	n := s.Nodes()
-	v := TreeVars{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, n),
+	nl := n
+	if s.Heap {
+		nl = 0
+	}
+	v := TreeVars{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, nl),
 		Value: make([][]frontend.Variable, n), Base: make([]frontend.Variable, s.Outputs)}
 	for i := range v.Value {
 		v.Value[i] = make([]frontend.Variable, s.LeafWidth)
@@ -37,8 +41,11 @@ func newTreeVars(s *mtree.Shape) TreeVars {
 }
 
 func (v *TreeVars) assign(e *mtree.Ensemble) {
+	for i, l := range e.Left {
+		v.Left[i] = l
+	}
 	for i := range e.Feature {
-		v.Feature[i], v.Threshold[i], v.Left[i] = e.Feature[i], e.Threshold[i], e.Left[i]
+		v.Feature[i], v.Threshold[i] = e.Feature[i], e.Threshold[i]
 		for j, x := range e.Value[i] {
 			v.Value[i][j] = x
 		}

@@ -42,18 +42,24 @@ type TreeSegment struct {
 
 // TreeLayout returns the packing segments of a tree ensemble, in hash
 // order: every node's feature (FeatureBits, unsigned), threshold
-// (ThresholdBits, signed), left child (ChildBits, unsigned), the leaf
+// (ThresholdBits, signed), left child (ChildBits, unsigned; absent in the
+// heap layout), the leaf
 // values node by node (ValueBits, signed, LeafWidth per node), then the
 // base scores (BaseBits, signed).
 func TreeLayout(s *tree.Shape) []TreeSegment {
 	n := s.Nodes()
-	return []TreeSegment{
+	segs := []TreeSegment{
 		{TreeFeature, s.FeatureBits, false, n},
 		{TreeThreshold, s.ThresholdBits, true, n},
 		{TreeLeft, s.ChildBits, false, n},
 		{TreeValue, s.ValueBits, true, n * s.LeafWidth},
 		{TreeBase, s.BaseBits, true, s.Outputs},
 	}
+	if s.Heap {
+		// No child column; the header's child bits (0) say so.
+		segs = append(segs[:2], segs[3:]...)
+	}
+	return segs
 }
 
 // TreeHeaderElements encodes a tree ensemble's public shape in three

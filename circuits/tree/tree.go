@@ -28,8 +28,9 @@
 // path, and the leaf reached, are the native walk's.
 //
 // Cost per tree and sample, for depth D and w leaf values: D feature
-// lookups, 3(D-1) node lookups, D range checks, 2D constraints for the
-// branch, w value lookups; each lookup about 2 constraints. The tables add
+// lookups, 3(D-1) node lookups (2(D-1) in the heap layout, whose next node
+// 2i+2-b is linear), D range checks, 2D constraints for the branch, w
+// value lookups; each lookup about 2 constraints. The tables add
 // about 2 constraints per node and column and 1 per feature entry.
 package tree
 
@@ -51,7 +52,8 @@ import (
 func Hints() []solver.Hint { return []solver.Hint{BranchHint} }
 
 // Nodes is a node table: Feature, Threshold and Left [nodes] and Value
-// [nodes][LeafWidth], as in model/tree.Ensemble.
+// [nodes][LeafWidth], as in model/tree.Ensemble. An empty Left selects the
+// heap layout: the children of a tree's local node i are 2i+1 and 2i+2.
 type Nodes struct {
 	Feature, Threshold, Left []frontend.Variable
 	Value                    [][]frontend.Variable
@@ -60,6 +62,7 @@ type Nodes struct {
 // Table is a node table in lookup tables, one per column.
 type Table struct {
 	nodes                    Nodes
+	heap                     bool
 	feature, threshold, left logderivlookup.Table
 	value                    []logderivlookup.Table
 }
@@ -71,14 +74,18 @@ type Table struct {
 // the circuit's single commitment.
 func NewTable(api frontend.API, rc frontend.Rangechecker, nodes Nodes, features, featureBits int) (*Table, error) {
 	n := len(nodes.Feature)
-	if n == 0 || len(nodes.Threshold) != n || len(nodes.Left) != n || len(nodes.Value) != n {
+	heap := len(nodes.Left) == 0
+	if n == 0 || len(nodes.Threshold) != n || (!heap && len(nodes.Left) != n) || len(nodes.Value) != n {
 		return nil, fmt.Errorf("tree gadget: node table columns of %d, %d, %d and %d entries", len(nodes.Feature), len(nodes.Threshold), len(nodes.Left), len(nodes.Value))
 	}
 	if features < 1 || features > 1<<featureBits {
 		return nil, fmt.Errorf("tree gadget: %d features do not fit %d bits", features, featureBits)
 	}
 	w := len(nodes.Value[0])
-	t := &Table{nodes: nodes, feature: logderivlookup.New(api), threshold: logderivlookup.New(api), left: logderivlookup.New(api)}
+	t := &Table{nodes: nodes, heap: heap, feature: logderivlookup.New(api), threshold: logderivlookup.New(api)}
+	if !heap {
+		t.left = logderivlookup.New(api)
+	}
 	for range w {
 		t.value = append(t.value, logderivlookup.New(api))
 	}
@@ -90,7 +97,9 @@ func NewTable(api frontend.API, rc frontend.Rangechecker, nodes Nodes, features,
 		rc.Check(api.Sub(features-1, nodes.Feature[i]), featureBits)
 		t.feature.Insert(nodes.Feature[i])
 		t.threshold.Insert(nodes.Threshold[i])
-		t.left.Insert(nodes.Left[i])
+		if !heap {
+			t.left.Insert(nodes.Left[i])
+		}
 		for j := range w {
 			t.value[j].Insert(nodes.Value[i][j])
 		}
@@ -117,18 +126,31 @@ func NewFeatures(api frontend.API, x [][]int64) logderivlookup.Table {
 // bound |T - x| + 1 for every threshold and feature and stay far below the
 // field's size.
 func (t *Table) Walk(api frontend.API, rc frontend.Rangechecker, feats logderivlookup.Table, s, features, root, depth, cmpBits int) []frontend.Variable {
-	var n frontend.Variable = root
+	var n, local frontend.Variable = root, 0
 	for step := range depth {
 		var f, th, l frontend.Variable
-		if step == 0 {
-			f, th, l = t.nodes.Feature[root], t.nodes.Threshold[root], t.nodes.Left[root]
-		} else {
-			f, th, l = t.feature.Lookup(n)[0], t.threshold.Lookup(n)[0], t.left.Lookup(n)[0]
+		switch {
+		case step == 0:
+			f, th = t.nodes.Feature[root], t.nodes.Threshold[root]
+			if !t.heap {
+				l = t.nodes.Left[root]
+			}
+		default:
+			f, th = t.feature.Lookup(n)[0], t.threshold.Lookup(n)[0]
+			if !t.heap {
+				l = t.left.Lookup(n)[0]
+			}
 		}
 		x := feats.Lookup(api.Add(s*features, f))[0]
 		d := api.Sub(th, x)
 		b := Branch(api, rc, d, cmpBits)
-		n = api.Sub(api.Add(l, 1), b)
+		if t.heap {
+			// Children 2i+1 (left) and 2i+2: a linear step, no lookup.
+			local = api.Sub(api.Add(api.Mul(local, 2), 2), b)
+			n = api.Add(root, local)
+		} else {
+			n = api.Sub(api.Add(l, 1), b)
+		}
 	}
 	vals := make([]frontend.Variable, len(t.value))
 	for j := range t.value {

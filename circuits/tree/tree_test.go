@@ -82,7 +82,7 @@ func circuit(t *testing.T, e *tree.Ensemble, x [][]int64) (*walkCircuit, *walkCi
 	n := e.Nodes()
 	shape := func() *walkCircuit {
 		c := &walkCircuit{x: x, npt: e.NodesPerTree, depth: e.Depth, feature: e.Features}
-		c.Nodes = ctree.Nodes{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, n), Value: make([][]frontend.Variable, n)}
+		c.Nodes = ctree.Nodes{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, len(e.Left)), Value: make([][]frontend.Variable, n)}
 		for i := range n {
 			c.Nodes.Value[i] = make([]frontend.Variable, 1)
 		}
@@ -94,7 +94,10 @@ func circuit(t *testing.T, e *tree.Ensemble, x [][]int64) (*walkCircuit, *walkCi
 	}
 	a := shape()
 	for i := range n {
-		a.Nodes.Feature[i], a.Nodes.Threshold[i], a.Nodes.Left[i] = fe(int64(e.Feature[i])), fe(e.Threshold[i]), fe(int64(e.Left[i]))
+		a.Nodes.Feature[i], a.Nodes.Threshold[i] = fe(int64(e.Feature[i])), fe(e.Threshold[i])
+		if !e.Heap {
+			a.Nodes.Left[i] = fe(int64(e.Left[i]))
+		}
 		a.Nodes.Value[i][0] = fe(e.Value[i][0])
 	}
 	for s, xs := range x {
@@ -205,4 +208,42 @@ func TestTableFeatureBound(t *testing.T) {
 	_, a = circuit(t, e, samples)
 	a.Nodes.Feature[8] = fe(-1)
 	gadgettest.Invalid(t, c, a)
+}
+
+// heapEnsemble is ensemble in the heap layout: 7 nodes per tree, children
+// 2i+1 and 2i+2, leaves above the last level copied into their subtrees.
+func heapEnsemble(t *testing.T) *tree.Ensemble {
+	top := tree.MaxThreshold(inputBits)
+	e := &tree.Ensemble{Features: 3}
+	e.Shape = tree.Shape{Trees: 2, Depth: 2, NodesPerTree: 7, Classes: 2, Outputs: 2, LeafWidth: 1, InputBits: inputBits,
+		FeatureBits: 2, ThresholdBits: 5, ChildBits: 0, Heap: true, ValueBits: 6, BaseBits: 2}
+	e.Feature = []int{0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+	e.Threshold = []int64{2, top, -3, top, top, top, top, 0, top, top, top, top, top, top}
+	e.Value = [][]int64{{0}, {10}, {0}, {10}, {10}, {20}, {20}, {0}, {1}, {2}, {1}, {1}, {2}, {2}}
+	e.Base = []int64{0, 0}
+	require.NoError(t, e.Validate())
+	return e
+}
+
+// TestWalkHeap: the heap layout computes the same leaves as the linked one,
+// and its branches are checked the same way.
+func TestWalkHeap(t *testing.T) {
+	e, h := ensemble(t), heapEnsemble(t)
+	for _, x := range samples {
+		a, err := e.Eval(x)
+		require.NoError(t, err)
+		b, err := h.Eval(x)
+		require.NoError(t, err)
+		require.Equal(t, a, b)
+	}
+	c, a := circuit(t, h, samples)
+	gadgettest.Valid(t, c, a)
+	_, bad := circuit(t, h, samples)
+	bad.Want[1][0] = fe(10)
+	gadgettest.Invalid(t, c, bad)
+	c, a = circuit(t, h, [][]int64{{3, -3, 0}})
+	require.Equal(t, fe(20), a.Want[0][0])
+	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAtZero})
+	c, a = circuit(t, h, samples)
+	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAll})
 }

@@ -91,8 +91,12 @@ func printTreeBounds(w io.Writer, pub desc.Public) error {
 	}
 	t := pub.Shape.Trees
 	fmt.Fprintf(w, "trees             %s; every sample walks %d steps in each tree\n", t.String(), t.Depth)
-	fmt.Fprintf(w, "node table        %d nodes: %d-bit feature indices (checked below %d), %d-bit thresholds, %d-bit child indices, %d leaf value(s) of %d bits, %d base score(s) of %d bits\n",
-		t.Nodes(), t.FeatureBits, pub.Shape.InputSize, t.ThresholdBits, t.ChildBits, t.LeafWidth, t.ValueBits, t.Outputs, t.BaseBits)
+	children := fmt.Sprintf("%d-bit child indices", t.ChildBits)
+	if t.Heap {
+		children = "heap layout (children 2i+1 and 2i+2, no child column)"
+	}
+	fmt.Fprintf(w, "node table        %d nodes: %d-bit feature indices (checked below %d), %d-bit thresholds, %s, %d leaf value(s) of %d bits, %d base score(s) of %d bits\n",
+		t.Nodes(), t.FeatureBits, pub.Shape.InputSize, t.ThresholdBits, children, t.LeafWidth, t.ValueBits, t.Outputs, t.BaseBits)
 	fmt.Fprintf(w, "branches          hinted, range check of T - x or x - T - 1 on %d bits\n", tb.CompareBits)
 	fmt.Fprintf(w, "scores            within [-2^%d, 2^%d) by construction (sums of bounded values)\n", tb.LogitBits, tb.LogitBits)
 	return nil

@@ -24,6 +24,14 @@
 // function computed by Trees decision trees of depth Depth, which is what the
 // public shape says.
 //
+// Heap layout: when Heap is set, each tree is a complete binary tree of
+// depth Depth (NodesPerTree = 2^(Depth+1) - 1) stored level by level, the
+// children of local node i being 2i+1 (taken when x <= T) and 2i+2; there is
+// no Left column, and a leaf above the last level is copied into its whole
+// subtree (the copies compare anything and hold its values), so a walk
+// reads leaf values on the last level only. It saves the child lookup at
+// every step, for trees that are (nearly) complete.
+//
 // Scores: with LeafWidth = Outputs, leaf vectors add to every output; with
 // LeafWidth = 1 and several outputs, tree t adds to output t mod Outputs (the
 // layout XGBoost uses for multi-class models). Output k's score is
@@ -61,6 +69,8 @@ const (
 	MaxBits      = 48      // ThresholdBits, ValueBits, BaseBits
 	MaxInputBits = 60
 	MaxClasses   = 1 << 16
+	// MaxHeapDepth bounds the depth of a heap layout.
+	MaxHeapDepth = 16
 )
 
 // ErrInvalid marks a node table or shape that breaks a rule of Validate.
@@ -84,8 +94,11 @@ type Shape struct {
 	FeatureBits   int `json:"featureBits"`
 	ThresholdBits int `json:"thresholdBits"`
 	ChildBits     int `json:"childBits"`
-	ValueBits     int `json:"valueBits"`
-	BaseBits      int `json:"baseBits"`
+	// Heap selects the heap layout (see the package documentation):
+	// implicit children, no child column, ChildBits 0.
+	Heap      bool `json:"heap,omitempty"`
+	ValueBits int  `json:"valueBits"`
+	BaseBits  int  `json:"baseBits"`
 }
 
 // Nodes returns the size of the node table, Trees·NodesPerTree.
@@ -147,7 +160,9 @@ func (s *Shape) Validate(features int) error {
 		return fmt.Errorf("%w: threshold domain bits %d outside [1, %d]", ErrInvalid, s.InputBits, MaxInputBits)
 	case s.FeatureBits != UBits(int64(features-1)):
 		return fmt.Errorf("%w: feature bits %d; %d features need %d", ErrInvalid, s.FeatureBits, features, UBits(int64(features-1)))
-	case s.ChildBits != UBits(int64(s.Nodes()-1)):
+	case s.Heap && (s.Depth > MaxHeapDepth || s.NodesPerTree != 1<<(s.Depth+1)-1 || s.ChildBits != 0):
+		return fmt.Errorf("%w: a heap layout of depth %d (at most %d) has 2^%d - 1 nodes per tree and no child column; got %d nodes and child bits %d", ErrInvalid, s.Depth, MaxHeapDepth, s.Depth+1, s.NodesPerTree, s.ChildBits)
+	case !s.Heap && s.ChildBits != UBits(int64(s.Nodes()-1)):
 		return fmt.Errorf("%w: child bits %d; a table of %d nodes needs %d", ErrInvalid, s.ChildBits, s.Nodes(), UBits(int64(s.Nodes()-1)))
 	case s.ThresholdBits < 2 || s.ThresholdBits > s.InputBits+2:
 		return fmt.Errorf("%w: threshold bits %d outside [2, %d] (the domain's thresholds lie within [-2^%d - 1, 2^%d - 1])", ErrInvalid, s.ThresholdBits, s.InputBits+2, s.InputBits, s.InputBits)
@@ -206,7 +221,8 @@ type Ensemble struct {
 func (e *Ensemble) Root(t int) int { return t * e.NodesPerTree }
 
 // Step returns the node after n for sample x: Left[n] when
-// x[Feature[n]] <= Threshold[n], else Left[n]+1, and whether it went left.
+// x[Feature[n]] <= Threshold[n], else Left[n]+1 (with the heap layout, the
+// node's children 2i+1 and 2i+2 within its tree), and whether it went left.
 // It returns an error when the feature or the next node is outside the
 // sample or the table.
 func (e *Ensemble) Step(n int, x []int64) (next int, left bool, err error) {
@@ -218,7 +234,12 @@ func (e *Ensemble) Step(n int, x []int64) (next int, left bool, err error) {
 		return 0, false, fmt.Errorf("node %d reads feature %d of a sample of %d", n, f, len(x))
 	}
 	left = x[f] <= e.Threshold[n]
-	next = e.Left[n]
+	if e.Heap {
+		root := n / e.NodesPerTree * e.NodesPerTree
+		next = root + 2*(n-root) + 1
+	} else {
+		next = e.Left[n]
+	}
 	if !left {
 		next++
 	}
@@ -290,7 +311,11 @@ func (e *Ensemble) Validate() error {
 		return err
 	}
 	N := e.Nodes()
-	if len(e.Feature) != N || len(e.Threshold) != N || len(e.Left) != N || len(e.Value) != N {
+	nl := N
+	if e.Heap {
+		nl = 0
+	}
+	if len(e.Feature) != N || len(e.Threshold) != N || len(e.Left) != nl || len(e.Value) != N {
 		return fmt.Errorf("%w: %d trees of %d nodes need %d entries, but the table has %d features, %d thresholds, %d children and %d leaf vectors",
 			ErrInvalid, e.Trees, e.NodesPerTree, N, len(e.Feature), len(e.Threshold), len(e.Left), len(e.Value))
 	}
@@ -321,6 +346,9 @@ func (e *Ensemble) Validate() error {
 		if v < blo || v >= bhi {
 			return fmt.Errorf("%w: base score %d = %d outside its %d-bit width", ErrInvalid, k, v, e.BaseBits)
 		}
+	}
+	if e.Heap {
+		return nil // every walk of Depth steps stays in its tree
 	}
 	for t := range e.Trees {
 		if err := e.checkTree(t); err != nil {

@@ -121,7 +121,11 @@ func TestExactOnBenchmark(t *testing.T) {
 				leaves, err := e.Leaves(x)
 				require.NoError(t, err)
 				for tn, n := range leaves {
-					require.Equal(t, n, e.Left[n], "sample %d tree %d: the walk ends on a leaf", i, tn)
+					if e.Heap {
+						require.GreaterOrEqual(t, n-e.Root(tn), 1<<e.Depth-1, "sample %d tree %d: the walk ends on the last level", i, tn)
+					} else {
+						require.Equal(t, n, e.Left[n], "sample %d tree %d: the walk ends on a leaf", i, tn)
+					}
 				}
 			}
 		})
@@ -199,9 +203,11 @@ func TestEvalRules(t *testing.T) {
 // TestValidateRefuses: a table that breaks the structure is refused naming
 // the tree and node.
 func TestValidateRefuses(t *testing.T) {
-	fe, b := load(t, fixtures[2])
-	e, err := tree.Quantize(fe, b.InputScale, 14, 10)
+	// The deep MNIST tree, in the linked layout (too deep for a heap).
+	fe, b := load(t, fixtures[6])
+	e, err := tree.Quantize(fe, b.InputScale, 9, 10)
 	require.NoError(t, err)
+	require.False(t, e.Heap)
 	require.NoError(t, e.Validate())
 	leaves, err := e.Leaves(b.X[0])
 	require.NoError(t, err)
@@ -210,12 +216,13 @@ func TestValidateRefuses(t *testing.T) {
 		edit func(e *tree.Ensemble)
 		want string
 	}{
-		"feature past the width": {func(e *tree.Ensemble) { e.Feature[0] = e.Features }, "tree 0 node 0: feature 30 outside"},
-		"cycle":                  {func(e *tree.Ensemble) { e.Left[e.Left[0]] = 0 }, "tree 0 node 1: an inner node at depth 3, but the ensemble's depth is 3 (or the tree has a cycle)"},
-		"child out of range":     {func(e *tree.Ensemble) { e.Left[e.Root(1)] = e.Root(2) }, "tree 1 node 0: children"},
+		"feature past the width": {func(e *tree.Ensemble) { e.Feature[0] = e.Features }, "tree 0 node 0: feature 784 outside"},
+		"cycle":                  {func(e *tree.Ensemble) { e.Left[e.Left[0]] = 0 }, "(or the tree has a cycle)"},
+		"child out of range":     {func(e *tree.Ensemble) { e.Left[0] = e.NodesPerTree - 1 }, "tree 0 node 0: children 972 and 973 outside the tree's nodes [0, 973)"},
 		"leaf that moves":        {func(e *tree.Ensemble) { e.Threshold[leaf] = 0 }, "a leaf (its own left child) must have threshold"},
 		"value past its width":   {func(e *tree.Ensemble) { e.Value[leaf][0] = 1 << 40 }, "outside its"},
 		"short table":            {func(e *tree.Ensemble) { e.Left = e.Left[:3] }, "children"},
+		"heap without its shape": {func(e *tree.Ensemble) { e.Heap = true }, "a heap layout of depth 24"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c2 := *e
@@ -232,4 +239,23 @@ func TestValidateRefuses(t *testing.T) {
 			require.ErrorContains(t, err, c.want)
 		})
 	}
+}
+
+// TestHeapLayout: nearly complete trees take the heap layout (no child
+// column); its shape is checked.
+func TestHeapLayout(t *testing.T) {
+	fe, b := load(t, fixtures[0])
+	e, err := tree.Quantize(fe, b.InputScale, 13, 7)
+	require.NoError(t, err)
+	require.True(t, e.Heap)
+	require.Equal(t, 31, e.NodesPerTree)
+	require.Equal(t, 0, e.ChildBits)
+	require.Empty(t, e.Left)
+	require.NoError(t, e.Validate())
+	bad := *e
+	bad.Left = make([]int, e.Nodes())
+	require.ErrorContains(t, bad.Validate(), "children")
+	bad = *e
+	bad.ChildBits = 12
+	require.ErrorContains(t, bad.Validate(), "a heap layout of depth 4")
 }
