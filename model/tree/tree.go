@@ -189,13 +189,18 @@ func (s *Shape) OutputOf(t, j int) int {
 	return t % s.Outputs
 }
 
-// String describes the shape, e.g. "100 trees of depth 4 (31 nodes each), 2 classes".
+// String describes the shape, e.g. "100 trees of depth 4 (31 nodes each,
+// heap layout), 2 classes".
 func (s *Shape) String() string {
 	out := fmt.Sprintf("%d classes", s.Classes)
 	if s.Outputs == 1 {
 		out = "2 classes (one margin)"
 	}
-	return fmt.Sprintf("%d trees of depth %d (%d nodes each), %s", s.Trees, s.Depth, s.NodesPerTree, out)
+	layout := ""
+	if s.Heap {
+		layout = ", heap layout"
+	}
+	return fmt.Sprintf("%d trees of depth %d (%d nodes each%s), %s", s.Trees, s.Depth, s.NodesPerTree, layout, out)
 }
 
 // Ensemble is a fixed-point tree ensemble (see the package documentation).
