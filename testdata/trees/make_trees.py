@@ -261,6 +261,8 @@ def mnist(modcache):
 def main():
     if "--mnist-only" not in sys.argv:
         tabular()
+    if "--tabular-only" in sys.argv:
+        return
     modcache = subprocess.run(["go", "env", "GOMODCACHE"], check=True, capture_output=True, text=True).stdout.strip()
     mnist(modcache)
 
