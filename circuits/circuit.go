@@ -26,16 +26,18 @@ import (
 // of Spec.Claims, its threshold p/q (reduced, 0 <= p, 1 <= q <= 2^64) and,
 // when the claim is revealed, the counts it reads (metric.Counts).
 //
-// Secret inputs: W [layer][out][in], B [layer][out] and Salt.
+// Secret inputs: W [layer][out][in], B [layer][out] and Salt; for a tree
+// ensemble (Spec.Shape.Trees), Salt and Trees instead of W and B.
 type EvalCircuit struct {
 	Commitment      frontend.Variable    `gnark:",public"`
 	BenchmarkDigest [2]frontend.Variable `gnark:",public"`
 	CircuitID       frontend.Variable    `gnark:",public"`
 	Claims          []ClaimVars
 
-	W    [][][]frontend.Variable
-	B    [][]frontend.Variable
-	Salt frontend.Variable
+	W     [][][]frontend.Variable
+	B     [][]frontend.Variable
+	Salt  frontend.Variable
+	Trees TreeVars
 
 	spec *Spec
 }
@@ -67,6 +69,9 @@ func New(spec *Spec) *EvalCircuit {
 		c.W = append(c.W, w)
 		c.B = append(c.B, make([]frontend.Variable, ls.Out))
 	}
+	if spec.Shape.Trees != nil {
+		c.Trees = newTreeVars(spec.Shape.Trees)
+	}
 	c.Claims = claimVars(spec)
 	return c
 }
@@ -94,6 +99,9 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	// compile nothing else, whoever the caller.
 	if err := sp.Validate(); err != nil {
 		return err
+	}
+	if sp.Shape.Trees != nil {
+		return c.defineTrees(api)
 	}
 	// The range checker must be created before the first multicommit call:
 	// its deferred commitment then runs first and joins the single
@@ -246,6 +254,9 @@ func denseConstant(api frontend.API, w [][]frontend.Variable, b []frontend.Varia
 func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, claims []ClaimInput) (*EvalCircuit, error) {
 	c := New(spec)
 	c.Salt = salt
+	if m.Trees != nil {
+		c.Trees.assign(m.Trees)
+	}
 	for l := range m.Layers {
 		for o, row := range m.Layers[l].W {
 			for i, v := range row {

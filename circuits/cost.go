@@ -84,6 +84,11 @@ func ChooseRangeBase(sh model.Shape, accBits []int, relu []string, n int, full b
 // specRangeChecks lists the range checks the circuit of spec makes, at the
 // widths its published bounds give.
 func specRangeChecks(spec *Spec) []rangeCheck {
+	if spec.Shape.Trees != nil {
+		cs := spec.treeRangeChecks()
+		cs[len(cs)-1].bits = spec.ArgmaxBound() - 1
+		return cs
+	}
 	var cs []rangeCheck
 	for _, seg := range commitment.Layout(spec.Shape) {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})

@@ -55,6 +55,27 @@ func TestConstraintCountsGolden(t *testing.T) {
 	require.NoError(t, err)
 	got["credit-58-16-2/f=10/n=300/claims=5"] = bd
 
+	// Tree ensembles: XGBoost's 100 trees of depth 4 (one margin) and a
+	// random forest's 30 trees of depth 5 (vector leaves), on slices of
+	// their benchmarks; the cost per sample grows with trees·depth.
+	for _, c := range []struct{ key, file, data, schema string }{
+		{"credit-xgb-100x4/n=12/claims=2", "credit_g_xgb_100x4.json", "credit-g.arff", "credit-g.schema.json"},
+		{"breast-cancer-rf-30x5/n=12/claims=2", "breast_cancer_rf_30x5.onnx", "breast_cancer.csv", "breast_cancer.schema.json"},
+	} {
+		tm, tb := treeModel(t, c.file, c.data, c.schema, 12)
+		var shapes []claim.Shape
+		for _, txt := range []string{"accuracy >= 0", "recall[class=" + tb.ClassNames[1] + "] >= 0"} {
+			cl, err := claim.Parse(txt)
+			require.NoError(t, err)
+			shapes = append(shapes, cl.Shape(true))
+		}
+		spec, err = NewSpec(tm, tb, shapes)
+		require.NoError(t, err)
+		bd, err = Profile(spec)
+		require.NoError(t, err)
+		got[c.key] = bd
+	}
+
 	path := filepath.Join("testdata", "constraints.golden.json")
 	if *update {
 		data, err := json.MarshalIndent(got, "", "  ")

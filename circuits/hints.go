@@ -6,6 +6,7 @@ import (
 	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/freivalds"
 	"github.com/zkeval/zkeval/circuits/relu"
+	ctree "github.com/zkeval/zkeval/circuits/tree"
 )
 
 func init() {
@@ -24,5 +25,6 @@ func RegisterHints() {
 	hs = append(hs, freivalds.Hints()...)
 	hs = append(hs, relu.Hints()...)
 	hs = append(hs, argmax.Hints()...)
+	hs = append(hs, ctree.Hints()...)
 	solver.RegisterHint(hs...)
 }

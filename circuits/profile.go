@@ -26,6 +26,7 @@ const (
 	GadgetBound      = "accumulator bounds (signed)"
 	GadgetRange      = "log-derivative arguments (range checks and lookups)"
 	GadgetClaim      = "claim"
+	GadgetTree       = "tree paths (lookups and branches)"
 	GadgetOther      = "other"
 )
 
@@ -118,6 +119,10 @@ func classify(locs []*pprof.Location) string {
 				return GadgetReLU
 			case strings.HasPrefix(fn, "relu."):
 				return GadgetLookup
+			case strings.HasPrefix(fn, "tree."):
+				return GadgetTree
+			case strings.HasSuffix(fn, "checkTreeCommitment"):
+				return GadgetPacking
 			case strings.HasPrefix(fn, "argmax."):
 				return GadgetArgmax
 			case strings.HasPrefix(fn, "signed."):

@@ -96,6 +96,9 @@ type Spec struct {
 // model.CheckBounds, or a claim does not fit the benchmark (a *ClaimError;
 // see claim.Resolve).
 func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
+	if m.Trees != nil {
+		return newTreeSpec(m, b, claims)
+	}
 	// The claims first: they need only the benchmark's labels, and a claim
 	// that does not fit should not wait for the model's native inference.
 	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}
@@ -166,9 +169,14 @@ func publishBits(measured []int, gadgets []string, tables []Range, base int) []i
 
 // ArgmaxBound returns the bound k the argmax gadget enforces on the logits
 // it compares (see package argmax): the last layer's AccBits when it has no
-// ReLU; when it has one (its outputs already within [0, 2^AccBits)), the
-// least k >= AccBits+2 with k-1 a multiple of base.
+// ReLU; when it has one (its outputs already within [0, 2^AccBits)), or
+// for a tree ensemble (leaf sums within [-2^LogitBits, 2^LogitBits)), the
+// least k >= that width + 2 with k-1 a multiple of base.
 func (s *Spec) ArgmaxBound() int {
+	if s.Shape.Trees != nil {
+		// Leaf sums within [-2^L, 2^L) by the description's worst case.
+		return widen(s.Shape.Trees.LogitBits()+1, s.RangeBase) + 1
+	}
 	last := len(s.Shape.Layers) - 1
 	k := s.AccBits[last]
 	if s.ReLU[last] == "" {
@@ -308,7 +316,7 @@ func (s *Spec) Validate() error {
 	if s.Bench == nil || s.Bench.Len() == 0 {
 		return fmt.Errorf("spec: empty benchmark")
 	}
-	if len(s.Shape.Layers) == 0 {
+	if len(s.Shape.Layers) == 0 && s.Shape.Trees == nil {
 		return fmt.Errorf("spec: no layer")
 	}
 	if s.Bench.NumFeatures != s.Shape.InputSize || s.Bench.InputScale != s.Shape.InputScale || len(s.Bench.ClassNames) != s.Shape.NumClasses() {

@@ -116,6 +116,9 @@ func SegmentValues(m *model.Model, seg Segment) []int64 {
 
 // Elements returns the full hash input for m and salt.
 func Elements(m *model.Model, salt *big.Int) ([]*big.Int, error) {
+	if m.Trees != nil {
+		return treeElements(m, salt)
+	}
 	s := m.Shape()
 	if err := s.Validate(); err != nil {
 		return nil, err

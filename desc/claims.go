@@ -62,7 +62,7 @@ func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
 	if K < 1 || K > benchmark.MaxClasses {
 		return l, nil, fmt.Errorf("classes: %d; want between 1 and %d", K, benchmark.MaxClasses)
 	}
-	if len(p.Shape.Layers) == 0 || K != p.Shape.NumClasses() {
+	if (len(p.Shape.Layers) == 0 && !p.IsTrees()) || K != p.Shape.NumClasses() {
 		return l, nil, fmt.Errorf("classes: %d names for a model of %d outputs", K, shapeClasses(p))
 	}
 	G := max(len(p.Groups), 1)
@@ -96,7 +96,7 @@ func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
 }
 
 func shapeClasses(p Public) int {
-	if len(p.Shape.Layers) == 0 {
+	if len(p.Shape.Layers) == 0 && !p.IsTrees() {
 		return 0
 	}
 	return p.Shape.NumClasses()

@@ -11,6 +11,9 @@ func (p Public) Validate() error {
 	if p.Version != Version {
 		return fmt.Errorf("circuit version %q; this zkeval builds and verifies %q", p.Version, Version)
 	}
+	if p.IsTrees() {
+		return p.validateTrees()
+	}
 	if err := p.Shape.Validate(); err != nil {
 		return err
 	}

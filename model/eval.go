@@ -30,6 +30,13 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 	if len(x) != m.InputSize {
 		return nil, fmt.Errorf("model: input has %d features, the model takes %d", len(x), m.InputSize)
 	}
+	if m.Trees != nil {
+		out, err := m.Trees.Eval(x)
+		if err != nil {
+			return nil, err
+		}
+		return &Trace{Out: out}, nil
+	}
 	t := &Trace{Acc: make([][]int64, len(m.Layers))}
 	a := x
 	for l := range m.Layers {

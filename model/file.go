@@ -29,6 +29,8 @@ type fileModel struct {
 	ScaleBits  int         `json:"scaleBits"`
 	Source     *Source     `json:"source,omitempty"`
 	Layers     []fileLayer `json:"layers"`
+	// Trees holds a tree ensemble's table (no layers then).
+	Trees *treeFile `json:"trees,omitempty"`
 }
 
 // Source records where a quantized model came from.
@@ -42,6 +44,9 @@ type Source struct {
 // The file holds the secret weights; keep it private.
 func WriteFile(path string, m *Model, src *Source) error {
 	fm := fileModel{Format: FileFormat, Name: m.Name, InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits, Source: src}
+	if m.Trees != nil {
+		fm.Trees = toTreeFile(m.Trees)
+	}
 	for _, l := range m.Layers {
 		fm.Layers = append(fm.Layers, fileLayer{Name: l.Name, In: l.In(), Out: l.Out(), ReLU: l.ReLU, Weights: l.W, Biases: l.B})
 	}
@@ -74,6 +79,9 @@ func Parse(data []byte, source string) (*Model, error) {
 	}
 	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: fm.InputScale, ScaleBits: fm.ScaleBits}
 	const damaged = "the file is damaged: create it again with `zkeval model import`"
+	if fm.Trees != nil {
+		m.Trees = fm.Trees.ensemble(fm.InputSize)
+	}
 	for i, l := range fm.Layers {
 		if len(l.Weights) != l.Out {
 			return nil, fmt.Errorf("%s: layer %d (%s): %d weight rows, but out = %d; %s", source, i, l.Name, len(l.Weights), l.Out, damaged)

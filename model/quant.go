@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+
+	"github.com/zkeval/zkeval/model/tree"
 )
 
 // MaxAccumulatorBits bounds the magnitude of every accumulator, |W·a + b| <
@@ -46,6 +48,10 @@ type Model struct {
 	InputScale int64
 	ScaleBits  int
 	Layers     []Layer
+	// Trees, when set, makes the model a tree ensemble (see package
+	// model/tree): it has no layers, InputSize is its feature count and
+	// ScaleBits the scale of its leaf values.
+	Trees *tree.Ensemble
 }
 
 // LayerScale returns the fixed-point scale of layer l's accumulator,
@@ -123,6 +129,9 @@ func roundToInt64(v float64) (int64, error) {
 // stays below 2^MaxAccumulatorBits for any input in [0, 2^(8·?)...]. It checks
 // shapes only; CheckBounds checks magnitudes for a given input range.
 func (m *Model) Validate() error {
+	if m.Trees != nil {
+		return m.validateTrees()
+	}
 	if m.InputSize < 1 {
 		return fmt.Errorf("model: input size %d must be positive", m.InputSize)
 	}
@@ -158,7 +167,12 @@ func (m *Model) Validate() error {
 }
 
 // NumClasses returns the width of the last layer.
-func (m *Model) NumClasses() int { return m.Layers[len(m.Layers)-1].Out() }
+func (m *Model) NumClasses() int {
+	if m.Trees != nil {
+		return m.Trees.Classes
+	}
+	return m.Layers[len(m.Layers)-1].Out()
+}
 
 // BitsOf returns the number of bits of |v|: the least k with |v| < 2^k.
 func BitsOf(v int64) int {

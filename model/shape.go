@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zkeval/zkeval/model/tree"
+)
 
 // LayerShape is the public description of one quantized dense layer: its
 // dimensions, activation and the two's complement bit widths of its weights
@@ -19,6 +23,9 @@ type Shape struct {
 	InputScale int64        `json:"inputScale"`
 	ScaleBits  int          `json:"scaleBits"`
 	Layers     []LayerShape `json:"layers"`
+	// Trees is the shape of a tree ensemble (package model/tree), which has
+	// no layers; nil for a network.
+	Trees *tree.Shape `json:"trees,omitempty"`
 }
 
 // MaxWeightBits bounds LayerShape.WeightBits and BiasBits so that packed
@@ -34,6 +41,11 @@ const MaxShapeField = 1<<40 - 1
 // Shape returns the model's public architecture.
 func (m *Model) Shape() Shape {
 	s := Shape{InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits}
+	if m.Trees != nil {
+		ts := m.Trees.Shape
+		s.Trees = &ts
+		return s
+	}
 	for l := range m.Layers {
 		s.Layers = append(s.Layers, LayerShape{
 			In: m.Layers[l].In(), Out: m.Layers[l].Out(), ReLU: m.Layers[l].ReLU,
@@ -51,6 +63,9 @@ func (s *Shape) Validate() error {
 	}
 	if int64(s.InputSize) > MaxShapeField || s.InputScale > MaxShapeField {
 		return fmt.Errorf("shape: input size %d and input scale %d must be below 2^40", s.InputSize, s.InputScale)
+	}
+	if s.Trees != nil {
+		return s.validateTrees()
 	}
 	if len(s.Layers) == 0 {
 		return fmt.Errorf("shape: no layer")
@@ -75,7 +90,12 @@ func (s *Shape) Validate() error {
 }
 
 // NumClasses returns the width of the last layer.
-func (s *Shape) NumClasses() int { return s.Layers[len(s.Layers)-1].Out }
+func (s *Shape) NumClasses() int {
+	if s.Trees != nil {
+		return s.Trees.Classes
+	}
+	return s.Layers[len(s.Layers)-1].Out
+}
 
 // NumWeights returns the number of weights and biases.
 func (s *Shape) NumWeights() int {
@@ -88,6 +108,9 @@ func (s *Shape) NumWeights() int {
 
 // String describes the shape as e.g. "784-56-10 (relu), scale 2^8, input /255".
 func (s *Shape) String() string {
+	if s.Trees != nil {
+		return fmt.Sprintf("tree ensemble: %s, %d features at scale 1/%d, leaves at scale 2^%d", s.Trees.String(), s.InputSize, s.InputScale, s.ScaleBits)
+	}
 	str := fmt.Sprint(s.InputSize)
 	for _, l := range s.Layers {
 		str += fmt.Sprintf("-%d", l.Out)

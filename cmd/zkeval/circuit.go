@@ -52,6 +52,11 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				return err
 			}
 			fmt.Fprintf(w, "inputs            every feature within [-2^%d, 2^%d) (constants of the circuit)\n", spec.InputBits, spec.InputBits)
+			if pub.IsTrees() {
+				if err := printTreeBounds(w, pub); err != nil {
+					return err
+				}
+			}
 			for l, ls := range spec.Shape.Layers {
 				var gadget string
 				switch spec.ReLU[l] {
@@ -70,7 +75,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the bounds: |acc| < 2^%d)\n",
 					l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, spec.AccBits[l], spec.AccBits[l], gadget, bounds[l].WorstBits)
 			}
-			fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
+			if !pub.IsTrees() {
+				fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])
+			}
 			for _, cl := range spec.Claims {
 				fmt.Fprintf(w, "claim             %s\n", cl)
 			}

@@ -99,7 +99,7 @@ func newModelImportCmd() *cobra.Command {
 	var out string
 	var f modelFlags
 	c := &cobra.Command{
-		Use:   "import MODEL.onnx -o MODEL.zkm [--benchmark FILE.bench]",
+		Use:   "import MODEL.onnx|MODEL.json -o MODEL.zkm [--benchmark FILE.bench]",
 		Short: "Quantize an ONNX classifier to fixed point and report its accuracy",
 		Long: importHelp + `
 
@@ -119,8 +119,16 @@ loud warning (the usual sign of a class or feature order mismatch). Without
 the benchmark you will prove on: the model's inputs must have the
 benchmark's feature count and scale.
 
-"zkeval model check" does the same without writing anything.`,
-		Args: positional("MODEL.onnx"),
+"zkeval model check" does the same without writing anything.
+
+Tree ensembles: an XGBoost model saved with Booster.save_model("model.json"),
+or an ONNX-ML TreeEnsembleClassifier (as skl2onnx or onnxmltools write
+them), needs --benchmark. Each threshold becomes the integer threshold that
+gives the float model's branch for every feature value the benchmark's
+scale can represent within its range (every comparison is checked against
+float on the whole benchmark), and leaf values become integers at scale
+2^f, f chosen as above (--scale-bits up to 24).`,
+		Args: positional("MODEL.onnx|MODEL.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
 			if err := requireFlags(cmd, "output"); err != nil {
@@ -131,6 +139,9 @@ benchmark's feature count and scale.
 			}
 			if err := checkOutputs([]string{args[0], f.benchPath}, "-o", out); err != nil {
 				return err
+			}
+			if data, err := os.ReadFile(args[0]); err == nil && isTreeModel(args[0], data) {
+				return importTrees(cmd, args[0], data, f.benchPath, out, f.scaleBits, f.inputScale)
 			}
 			l, err := f.importAndQuantize(args[0])
 			if err != nil {

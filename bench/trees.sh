@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Tree-ensemble benchmark (issue target): the XGBoost model of 100 trees of
+# depth 4 on the 300 German credit test applicants, with the four claims of
+# the credit demo (accuracy, recall of bad, demographic parity ratio and
+# equalized odds difference between the sexes). Records wall time and peak
+# RSS of import, setup, prove (RUNS times) and verify with GNU time, and
+# prints a Markdown table. Targets: prove <= 30 s, setup <= 5 min.
+#
+#   make bench-trees
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-2}
+OUT=${OUT:-bench/out-trees}
+BIN=bin/zkeval
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "bench: GNU time is needed at /usr/bin/time (Debian package: time)" >&2; exit 3; }
+rm -rf "$OUT"; mkdir -p "$OUT"
+go build -o "$BIN" ./cmd/zkeval
+CLAIMS=(--claim 'accuracy>=0.74' --claim 'recall[class=bad]>=0.5'
+        --claim 'demographic_parity_ratio[group=sex,positive=good]>=0.8'
+        --claim 'equalized_odds_difference[group=sex]<=0.15')
+
+timed() {
+  local name=$1; shift
+  "$TIME" -f "%e %M" -o "$OUT/.t" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || { echo "bench: $name failed, see $OUT/$name.err" >&2; cat "$OUT/$name.err" >&2; exit 1; }
+  echo "$name $(cat "$OUT/.t")" >> "$OUT/times.txt"
+}
+
+: > "$OUT/times.txt"
+$BIN benchmark import arff testdata/tabular/credit-g.arff --schema testdata/tabular/credit-g.schema.json -o "$OUT/credit-test.bench" > /dev/null
+timed import $BIN model import testdata/trees/credit_g_xgb_100x4.json --benchmark "$OUT/credit-test.bench" -o "$OUT/xgb.zkm"
+$BIN commit "$OUT/xgb.zkm" -o "$OUT/xgb.commitment.json" --opening "$OUT/xgb.opening.json" > /dev/null
+timed setup $BIN setup --model "$OUT/xgb.zkm" --benchmark "$OUT/credit-test.bench" "${CLAIMS[@]}" -o "$OUT/keys"
+for r in $(seq 1 "$RUNS"); do
+  timed "prove-$r" $BIN prove --model "$OUT/xgb.zkm" --opening "$OUT/xgb.opening.json" --benchmark "$OUT/credit-test.bench" \
+    --keys "$OUT/keys" "${CLAIMS[@]}" -o "$OUT/attestation.json"
+done
+timed verify $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --benchmark "$OUT/credit-test.bench"
+constraints=$(grep -o '[0-9]* constraints (' "$OUT/setup.err" | head -1 | cut -d' ' -f1)
+echo "| step | wall | peak RSS |"
+echo "|---|---:|---:|"
+while read -r name wall rss; do
+  printf '| %s | %s s | %s MiB |\n' "$name" "$wall" "$((rss / 1024))"
+done < "$OUT/times.txt"
+echo
+echo "constraints: $constraints; proof: $(grep -o '[0-9]* bytes' "$OUT/prove-1.out" | head -1)"
+grep -h '^claim' "$OUT/prove-1.out"

@@ -1,0 +1,244 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkeval/zkeval/benchmark"
+	ctree "github.com/zkeval/zkeval/circuits/tree"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/desc"
+	"github.com/zkeval/zkeval/model"
+	mtree "github.com/zkeval/zkeval/model/tree"
+)
+
+// TreeVars are a tree ensemble's secret inputs, as in model/tree.Ensemble:
+// Feature, Threshold and Left [nodes], Value [nodes][LeafWidth] and Base
+// [Outputs]. A network's circuit leaves them empty.
+type TreeVars struct {
+	Feature, Threshold, Left []frontend.Variable
+	Value                    [][]frontend.Variable
+	Base                     []frontend.Variable
+}
+
+func newTreeVars(s *mtree.Shape) TreeVars {
+	n := s.Nodes()
+	nl := n
+	if s.Heap {
+		nl = 0
+	}
+	v := TreeVars{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, nl),
+		Value: make([][]frontend.Variable, n), Base: make([]frontend.Variable, s.Outputs)}
+	for i := range v.Value {
+		v.Value[i] = make([]frontend.Variable, s.LeafWidth)
+	}
+	return v
+}
+
+func (v *TreeVars) assign(e *mtree.Ensemble) {
+	for i, l := range e.Left {
+		v.Left[i] = l
+	}
+	for i := range e.Feature {
+		v.Feature[i], v.Threshold[i] = e.Feature[i], e.Threshold[i]
+		for j, x := range e.Value[i] {
+			v.Value[i][j] = x
+		}
+	}
+	for k, b := range e.Base {
+		v.Base[k] = b
+	}
+}
+
+// defineTrees is Define for a tree ensemble: the commitment to the whole
+// node table, then for every sample and tree the path gadget
+// (circuits/tree.Table.Walk), each output the sum of its base and the leaf
+// values reached, then the claims on the outputs' argmax (for a one-margin
+// model, of (0, margin): class 1 exactly when the margin is above 0).
+//
+// Bounds: thresholds, leaf values and base scores are range-checked to
+// their published widths where they are packed for the commitment, feature
+// indices into [0, features) by the gadget, features are constants within
+// inputBits; each comparison is range-checked to desc's CompareBits
+// (widened to the range-check base), and the scores are sums of bounded
+// values, within [-2^LogitBits, 2^LogitBits) by construction, so the
+// argmax's checks on LogitBits+1 bits are sound (desc.Public.TreeBounds
+// keeps all of it below 2^desc.MaxValueBits).
+func (c *EvalCircuit) defineTrees(api frontend.API) error {
+	sp := c.spec
+	ts := sp.Shape.Trees
+	bounds, err := sp.Public().TreeBounds()
+	if err != nil {
+		return err
+	}
+	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
+	tv := &c.Trees
+	tbl, err := ctree.NewTable(api, rc, ctree.Nodes{Feature: tv.Feature, Threshold: tv.Threshold, Left: tv.Left, Value: tv.Value}, sp.Shape.InputSize, ts.FeatureBits)
+	if err != nil {
+		return err
+	}
+	feats := ctree.NewFeatures(api, sp.Bench.X)
+
+	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
+	dg := DigestElements(sp.Digest)
+	api.AssertIsEqual(c.BenchmarkDigest[0], dg[0])
+	api.AssertIsEqual(c.BenchmarkDigest[1], dg[1])
+	if err := c.checkTreeCommitment(api, rc); err != nil {
+		return err
+	}
+
+	cmp := widen(bounds.CompareBits, sp.RangeBase)
+	F := sp.Shape.InputSize
+	out := make([][]frontend.Variable, sp.Bench.Len())
+	for s := range out {
+		terms := make([][]frontend.Variable, ts.Outputs)
+		for k := range terms {
+			terms[k] = []frontend.Variable{tv.Base[k]}
+		}
+		for t := range ts.Trees {
+			vals := tbl.Walk(api, rc, feats, s, F, t*ts.NodesPerTree, ts.Depth, cmp)
+			for j, v := range vals {
+				k := ts.OutputOf(t, j)
+				terms[k] = append(terms[k], v)
+			}
+		}
+		scores := make([]frontend.Variable, ts.Outputs)
+		for k := range scores {
+			scores[k] = sum(api, terms[k])
+		}
+		if ts.Outputs == 1 {
+			out[s] = []frontend.Variable{0, scores[0]}
+		} else {
+			out[s] = scores
+		}
+	}
+	c.checkClaims(api, rc, out)
+	return nil
+}
+
+// checkTreeCommitment range-checks every value of the node table to its
+// published width, packs them as package commitment does
+// (commitment.TreeLayout) and asserts that the Poseidon2 hash of the tag,
+// the length, the salt, the header and the packed values equals the public
+// commitment.
+func (c *EvalCircuit) checkTreeCommitment(api frontend.API, rc frontend.Rangechecker) error {
+	sh := c.spec.Shape
+	tv := &c.Trees
+	body := []frontend.Variable{c.Salt}
+	for _, h := range commitment.TreeHeaderElements(sh) {
+		body = append(body, h)
+	}
+	for _, seg := range commitment.TreeLayout(sh.Trees) {
+		var vals []frontend.Variable
+		switch seg.Name {
+		case commitment.TreeFeature:
+			vals = tv.Feature
+		case commitment.TreeThreshold:
+			vals = tv.Threshold
+		case commitment.TreeLeft:
+			vals = tv.Left
+		case commitment.TreeValue:
+			for _, v := range tv.Value {
+				vals = append(vals, v...)
+			}
+		case commitment.TreeBase:
+			vals = tv.Base
+		}
+		if len(vals) != seg.Count {
+			return fmt.Errorf("tree segment %s: %d values, want %d", seg.Name, len(vals), seg.Count)
+		}
+		var off frontend.Variable = 0
+		if seg.Signed {
+			off = new(big.Int).Lsh(big.NewInt(1), uint(seg.Width-1))
+		}
+		p := commitment.PerElement(seg.Width)
+		for start := 0; start < len(vals); start += p {
+			end := min(start+p, len(vals))
+			var e frontend.Variable = 0
+			for j := start; j < end; j++ {
+				u := api.Add(vals[j], off)
+				rc.Check(u, seg.Width)
+				e = api.Add(e, api.Mul(u, new(big.Int).Lsh(big.NewInt(1), uint(seg.Width*(j-start)))))
+			}
+			body = append(body, e)
+		}
+	}
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return err
+	}
+	h.Write(commitment.TreeTag(), len(body))
+	h.Write(body...)
+	api.AssertIsEqual(h.Sum(), c.Commitment)
+	return nil
+}
+
+// newTreeSpec is NewSpec for a tree ensemble: the claims, the benchmark's
+// digest and feature width (InputBits, which must lie within the model's
+// threshold domain), and the range-check base that minimises the cost.
+func newTreeSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spec, error) {
+	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}
+	if err := claim.Sort(s.Claims); err != nil {
+		return nil, err
+	}
+	if err := s.resolveClaims(); err != nil {
+		return nil, err
+	}
+	if err := CheckCompatible(m, b); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.Digest, err = b.Digest(); err != nil {
+		return nil, err
+	}
+	flo, fhi := b.FeatureRange()
+	s.InputBits = desc.SignedBits(flo, fhi)
+	if s.InputBits > m.Trees.InputBits {
+		return nil, fmt.Errorf("benchmark %s has features in [%d, %d], beyond the ±2^%d within which the model's thresholds were made exact; import the model again with this benchmark (zkeval model import --benchmark)", b.Name, flo, fhi, m.Trees.InputBits)
+	}
+	checks := s.treeRangeChecks()
+	s.RangeBase = MinRangeBase
+	best := rangeCost(checks, MinRangeBase)
+	for base := MinRangeBase + 1; base <= MaxRangeBase; base++ {
+		if c := rangeCost(checks, base); c < best {
+			s.RangeBase, best = base, c
+		}
+	}
+	return s, s.Validate()
+}
+
+// treeRangeChecks lists the range checks of a tree ensemble's circuit: the
+// packed table, the feature-index bounds, one comparison per tree, step and
+// sample, and the argmax.
+func (s *Spec) treeRangeChecks() []rangeCheck {
+	ts := s.Shape.Trees
+	var cs []rangeCheck
+	for _, seg := range commitment.TreeLayout(ts) {
+		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
+	}
+	cs = append(cs, rangeCheck{bits: ts.FeatureBits, count: 2 * int64(ts.Nodes()), exact: true})
+	p := s.Public()
+	if b, err := p.TreeBounds(); err == nil {
+		cs = append(cs, rangeCheck{bits: b.CompareBits, count: int64(s.Bench.Len()) * int64(ts.Trees) * int64(ts.Depth)})
+	}
+	// The argmax: the reference logit and one check per difference.
+	k := int64(ts.Classes)
+	if s.NeedsPredictions() {
+		k++
+	}
+	cs = append(cs, rangeCheck{bits: ts.LogitBits() + 1, count: int64(s.Bench.Len()) * k})
+	return cs
+}
+
+// rangeCheckList lists the range checks of the spec's circuit.
+func (s *Spec) rangeCheckList() []rangeCheck {
+	if s.Shape.Trees != nil {
+		return s.treeRangeChecks()
+	}
+	return rangeChecks(s.Shape, s.AccBits, s.ReLU, s.Bench.Len(), s.NeedsPredictions())
+}
