@@ -120,25 +120,15 @@ func (s Shard) ExposedCounts() (revealed, hidden []metric.Count, err error) {
 		return nil, nil, err
 	}
 	l := metric.Labels{Pos: s.public().LabelCounts}
-	add := func(list []metric.Count, cs []metric.Count) []metric.Count {
-	next:
-		for _, c := range cs {
-			for _, d := range list {
-				if c == d {
-					continue next
-				}
-			}
-			list = append(list, c)
-		}
-		return list
-	}
+	var rt, ht []metric.Target
 	for k, sh := range s.Claims {
 		if sh.Reveal {
-			revealed = add(revealed, metric.Counts(ts[k], l))
+			rt = append(rt, ts[k])
 		} else {
-			hidden = add(hidden, metric.Counts(ts[k], l))
+			ht = append(ht, ts[k])
 		}
 	}
+	revealed, hidden = unionCounts(rt, l), unionCounts(ht, l)
 	return revealed, hidden, nil
 }
 
@@ -150,4 +140,22 @@ func (s Shard) NeedsPredictions() bool {
 		return true
 	}
 	return metric.NeedsPredictions(r) || metric.NeedsPredictions(h)
+}
+
+// unionCounts returns the counts the targets read, without repeats, in the
+// order they first read them.
+func unionCounts(ts []metric.Target, l metric.Labels) []metric.Count {
+	var list []metric.Count
+	for _, t := range ts {
+	next:
+		for _, c := range metric.Counts(t, l) {
+			for _, d := range list {
+				if c == d {
+					continue next
+				}
+			}
+			list = append(list, c)
+		}
+	}
+	return list
 }
