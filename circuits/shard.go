@@ -14,7 +14,6 @@ import (
 	"github.com/zkeval/zkeval/circuits/freivalds"
 	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/circuits/signed"
-	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
@@ -183,10 +182,10 @@ func (c *ShardCircuit) checkDigest(api frontend.API, rc frontend.Rangechecker) e
 	return nil
 }
 
-// packVars packs values of width w little-endian, commitment.PerElement(w)
+// packVars packs values of width w little-endian, shard.PerElement(w)
 // to an element, as package shard does.
 func packVars(api frontend.API, vals []frontend.Variable, w int) []frontend.Variable {
-	p := commitment.PerElement(w)
+	p := shard.PerElement(w)
 	var out []frontend.Variable
 	for start := 0; start < len(vals); start += p {
 		end := min(start+p, len(vals))

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"reflect"
 
+	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
@@ -22,7 +23,7 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 		return nil, fmt.Errorf("the model's shape %s is not the shard circuit's %s", sh.String(), d.Shape.String())
 	}
 	lay := d.Layout()
-	dg, err := lay.Digest(index, slots)
+	dg, err := commitment.ShardDigest(lay, index, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 	if len(spec.hidden) > 0 {
 		in.Hidden = tab.Values(spec.hidden)
 		in.CountsSalt = countsSalt
-		if in.CountsCm, err = shard.CountsCommitment(countsSalt, in.Hidden); err != nil {
+		if in.CountsCm, err = commitment.CountsCommitment(countsSalt, in.Hidden); err != nil {
 			return nil, err
 		}
 	}

@@ -154,7 +154,7 @@ func TestShardRejects(t *testing.T) {
 		require.Error(t, f.solve(t, in))
 		in = copyInput(first)
 		in.Hidden[0]++
-		cm, err := shard.CountsCommitment(in.CountsSalt, in.Hidden)
+		cm, err := commitment.CountsCommitment(in.CountsSalt, in.Hidden)
 		require.NoError(t, err)
 		in.CountsCm = cm
 		require.Error(t, f.solve(t, in), "a commitment to counts the shard does not have")
@@ -180,12 +180,12 @@ func TestShardRejects(t *testing.T) {
 		// fails.
 		in := copyInput(first)
 		in.Slots.X[0][0] = int64(1) << lay.InputBits
-		d, err := lay.Digest(0, in.Slots)
+		d, err := commitment.ShardDigest(lay, 0, in.Slots)
 		require.NoError(t, err)
 		in.Digest = d
 		require.Error(t, f.solve(t, in))
 		in.Slots.X[0][0] = -(int64(1) << lay.InputBits) - 1
-		in.Digest, err = lay.Digest(0, in.Slots)
+		in.Digest, err = commitment.ShardDigest(lay, 0, in.Slots)
 		require.NoError(t, err)
 		require.Error(t, f.solve(t, in))
 	})
@@ -270,7 +270,7 @@ func TestShardDigestGadget(t *testing.T) {
 	lay := f.spec.Desc.Layout()
 	s, err := lay.Of(b, 0)
 	require.NoError(t, err)
-	dg, err := lay.Digest(0, s)
+	dg, err := commitment.ShardDigest(lay, 0, s)
 	require.NoError(t, err)
 	mk := func() *digestCircuit {
 		d := &digestCircuit{spec: f.spec, X: make([][]frontend.Variable, lay.Size), Cell: make([][]frontend.Variable, lay.Size)}
@@ -314,7 +314,7 @@ func TestShardDigestGadget(t *testing.T) {
 	x[0][0] += int64(1) << (lay.InputBits + 1) // one past the bound and beyond
 	x[0][1]--
 	require.GreaterOrEqual(t, x[0][0], int64(1)<<lay.InputBits)
-	same, err := lay.Digest(0, &shard.Slots{X: x, Cell: s.Cell})
+	same, err := commitment.ShardDigest(lay, 0, &shard.Slots{X: x, Cell: s.Cell})
 	require.NoError(t, err)
 	require.Equal(t, dg, same, "the tampered features pack to the same element")
 	require.Error(t, run(assign(x, s.Cell, 0, dg)))
@@ -327,7 +327,7 @@ func TestShardDigestGadget(t *testing.T) {
 	}
 	cells := append([]int(nil), s.Cell...)
 	cells[0] = 3
-	dg3, err := lay.Digest(0, &shard.Slots{X: s.X, Cell: cells})
+	dg3, err := commitment.ShardDigest(lay, 0, &shard.Slots{X: s.X, Cell: cells})
 	require.NoError(t, err)
 	c3.Digest = dg3
 	c3.Cell[0][0], c3.Cell[0][1] = 1, 1

@@ -1,8 +1,10 @@
-// Package shard splits a benchmark into shards of equal size and computes,
-// natively, the public digest that names a shard's samples and the hiding
-// commitment to a shard's hidden counts. The shard circuit
-// (circuits.ShardCircuit) recomputes both with the same layout, so the two
-// sides agree bit for bit.
+// Package shard splits a benchmark into shards of equal size and lays out
+// the elements of the public digest that names a shard's samples. It is
+// plain Go: package commitment hashes the elements natively
+// (commitment.ShardDigest) and the shard circuit (circuits.ShardCircuit)
+// recomputes the hash with the same layout, so the two sides agree bit for
+// bit; the commitment to a shard's hidden counts is
+// commitment.CountsCommitment.
 //
 // # Shards
 //
@@ -35,8 +37,6 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
-
-	"github.com/zkeval/zkeval/commitment"
 )
 
 // TagString is the domain separation tag of a shard digest.
@@ -45,6 +45,13 @@ const TagString = "zkeval/shard-samples/v1"
 // CountsTagString is the domain separation tag of a commitment to a shard's
 // hidden counts.
 const CountsTagString = "zkeval/shard-counts/v1"
+
+// PackBits is the number of bits each packed element may use (the same
+// packing as the model commitment's, package commitment).
+const PackBits = 250
+
+// PerElement returns how many values of width w fit one element.
+func PerElement(w int) int { return PackBits / w }
 
 // MaxSize bounds the shard size.
 const MaxSize = 1 << 20
@@ -87,13 +94,13 @@ func (l Layout) CellWidth() int { return max(1, bits.Len(uint(l.Cells))) }
 
 // FeatureElements is the number of elements holding one slot's features.
 func (l Layout) FeatureElements() int {
-	p := commitment.PerElement(l.FeatureWidth())
+	p := PerElement(l.FeatureWidth())
 	return (l.Features + p - 1) / p
 }
 
 // CellElements is the number of elements holding the cells of all slots.
 func (l Layout) CellElements() int {
-	p := commitment.PerElement(l.CellWidth())
+	p := PerElement(l.CellWidth())
 	return (l.Size + p - 1) / p
 }
 
@@ -107,7 +114,7 @@ func (l Layout) Validate() error {
 		return fmt.Errorf("shard size %d outside [1, %d]", l.Size, MaxSize)
 	case l.Features < 1:
 		return fmt.Errorf("shard layout: %d features", l.Features)
-	case l.InputBits < 1 || l.InputBits+1 > commitment.PackBits:
+	case l.InputBits < 1 || l.InputBits+1 > PackBits:
 		return fmt.Errorf("shard layout: inputBits %d", l.InputBits)
 	case l.Cells < 1 || l.Cells >= 1<<32:
 		return fmt.Errorf("shard layout: %d cells", l.Cells)
@@ -152,7 +159,7 @@ func (l Layout) Fill(x [][]int64, cells []int) (*Slots, error) {
 	return s, nil
 }
 
-// Elements returns the full hash input of shard index with these slots:
+// ElementsOf returns the full hash input of shard index with these slots:
 // [Tag, L, index, features..., cells...].
 func (l Layout) ElementsOf(index int, s *Slots) []*big.Int {
 	out := []*big.Int{Tag(), big.NewInt(int64(l.Elements())), big.NewInt(int64(index))}
@@ -168,7 +175,7 @@ func (l Layout) ElementsOf(index int, s *Slots) []*big.Int {
 // pack packs n values of width w, PerElement(w) to an element,
 // little-endian.
 func pack(n, w int, val func(int) *big.Int) []*big.Int {
-	p := commitment.PerElement(w)
+	p := PerElement(w)
 	var out []*big.Int
 	for start := 0; start < n; start += p {
 		e := new(big.Int)
@@ -179,27 +186,6 @@ func pack(n, w int, val func(int) *big.Int) []*big.Int {
 		out = append(out, e)
 	}
 	return out
-}
-
-// Digest returns the digest of shard index with these slots.
-func (l Layout) Digest(index int, s *Slots) (*big.Int, error) {
-	if len(s.X) != l.Size || len(s.Cell) != l.Size {
-		return nil, fmt.Errorf("shard: %d slots, want %d", len(s.X), l.Size)
-	}
-	return commitment.Hash(l.ElementsOf(index, s))
-}
-
-// CountsCommitment returns Poseidon2(CountsTag, L, salt, counts...), L =
-// 1 + len(counts): the hiding commitment to a shard's hidden counts.
-func CountsCommitment(salt *big.Int, counts []int64) (*big.Int, error) {
-	elems := []*big.Int{CountsTag(), big.NewInt(int64(1 + len(counts))), salt}
-	for i, c := range counts {
-		if c < 0 {
-			return nil, fmt.Errorf("shard: count %d is negative", i)
-		}
-		elems = append(elems, big.NewInt(c))
-	}
-	return commitment.Hash(elems)
 }
 
 // Cells returns each sample's cell, 1 + g·K + y for group g (0 without a
