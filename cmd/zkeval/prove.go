@@ -15,6 +15,7 @@ import (
 func newProveCmd() *cobra.Command {
 	var modelPath, openingPath, commitPath, benchPath, keysDir, out string
 	var cf claimFlags
+	var sf shardFlags
 	c := &cobra.Command{
 		Use:   "prove --model MODEL.zkm --opening OPENING.json --benchmark FILE.bench --keys KEYS_DIR --claim \"accuracy >= 0.95\" -o ATTESTATION.json",
 		Short: "Prove claims about the committed model on the whole benchmark",
@@ -38,6 +39,9 @@ A false claim exits with status 1 and writes no attestation.`,
 			lowerGCTarget()
 			if err := requireFlags(cmd, "model", "opening", "benchmark", "keys", "output"); err != nil {
 				return err
+			}
+			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
+				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
 			}
 			claims, err := cf.parse(false)
 			if err != nil {
@@ -108,7 +112,8 @@ A false claim exits with status 1 and writes no attestation.`,
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVar(&keysDir, "keys", "", "keys directory written by \"zkeval setup\" (or a ceremony) for this model, benchmark and claim shape")
 	cf.add(c, false)
-	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write")
+	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write (with --shard or --shards: the directory of shard proof files)")
+	sf.add(c)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

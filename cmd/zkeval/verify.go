@@ -124,6 +124,9 @@ checked.`,
 			}
 			in.init(cmd)
 			asJSON, _ := cmd.Flags().GetBool("json")
+			if handled, err := verifyShardedFiles(cmd, &in, args, asJSON); handled {
+				return err
+			}
 			if len(args) == 1 {
 				return verifySingle(cmd, &in, args[0], asJSON)
 			}
