@@ -84,9 +84,9 @@ func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir stri
 	meta := &ShardMeta{Format: ShardMetaFormat, CircuitID: hex.EncodeToString(id[:]), Shard: spec.Desc, Constraints: cs.GetNbConstraints(),
 		PublicInputs: cs.GetNbPublicVariables() - 1, SetupKind: SingleParty, Files: map[string]string{}}
 	type set struct {
-		cs         constraint.ConstraintSystem
-		pk         groth16.ProvingKey
-		vk         groth16.VerifyingKey
+		cs            constraint.ConstraintSystem
+		pk            groth16.ProvingKey
+		vk            groth16.VerifyingKey
 		csF, pkF, vkF string
 	}
 	sets := []set{{cs, pk, vk, ConstraintsFile, ProvingKeyFile, VerifyingKeyFile}}

@@ -204,7 +204,6 @@ func rows(v []int64, G, K int) [][]int64 {
 	return out
 }
 
-
 // readFileDigest reads dir/name and checks its SHA-256.
 func readFileDigest(dir, name, want string) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(dir, name))

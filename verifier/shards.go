@@ -428,4 +428,3 @@ func checkPrintableSharded(st *attestation.ShardedStatement) error {
 	}
 	return nil
 }
-
