@@ -63,7 +63,7 @@ func NewTotals(s Shard, shards int, labels metric.Labels) (Totals, error) {
 	}
 	id := s.ID()
 	t := Totals{Version: TotalsVersion, ShardID: hex.EncodeToString(id[:]), Shards: shards, ShardSize: s.ShardSize, CountBits: CountBits(s.ShardSize),
-		RangeBase: 16, Classes: s.Classes, GroupAttribute: s.GroupAttribute, Groups: s.Groups, LabelCounts: labels.Pos, Claims: hc, HiddenCounts: len(hidden)}
+		RangeBase: 8, Classes: s.Classes, GroupAttribute: s.GroupAttribute, Groups: s.Groups, LabelCounts: labels.Pos, Claims: hc, HiddenCounts: len(hidden)}
 	return t, t.Validate()
 }
 
