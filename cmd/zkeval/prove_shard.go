@@ -201,7 +201,7 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	self, err := os.Executable()
+	self, err := selfPath()
 	if err != nil {
 		return ioErr(err)
 	}
@@ -252,4 +252,16 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
 	return nil
+}
+
+// selfPath returns the program to run for a shard: this one, as it was
+// invoked (os.Args[0], looked up in PATH when it is a bare name), else the
+// running executable.
+func selfPath() (string, error) {
+	if a := os.Args[0]; strings.ContainsRune(a, filepath.Separator) {
+		return filepath.Abs(a)
+	} else if p, err := exec.LookPath(a); err == nil {
+		return p, nil
+	}
+	return os.Executable()
 }
