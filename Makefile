@@ -9,7 +9,7 @@ CLAIM   ?= accuracy >= 0.95
 # that make can iterate over them.
 CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
-.PHONY: all build test demo bench bench-trees fuzz vet clean
+.PHONY: all build test demo bench bench-trees bench-shards shards fuzz vet clean
 
 all: build
 
@@ -49,9 +49,28 @@ demo: build
 		--keys $(DEMO)/credit-keys $(foreach c,$(CREDIT_CLAIMS),--claim "$(c)") -o $(DEMO)/credit-attestation.json
 	$(BIN) verify $(DEMO)/credit-attestation.json --vk $(DEMO)/credit-keys/verifying.key --benchmark $(DEMO)/credit-test.bench
 
-# Speed and memory: writes BENCHMARKS.md (see bench/run.sh).
+# Speed and memory: writes BENCHMARKS.md (see bench/run.sh), then the
+# sharded run (bench/shards.sh: N images in shards of SHARD_SIZE).
 bench: build
 	bash bench/run.sh
+	N=$(BENCH_SHARDS_N) SIZE=$(BENCH_SHARD_SIZE) bash bench/shards.sh
+
+BENCH_SHARDS_N    ?= 10000
+BENCH_SHARD_SIZE  ?= 1000
+bench-shards: build
+	N=$(BENCH_SHARDS_N) SIZE=$(BENCH_SHARD_SIZE) bash bench/shards.sh
+
+# The first $(N) MNIST images proven in shards of $(SHARD_SIZE) on this
+# machine, $(P) at a time, with the same per-shard command as the
+# Kubernetes Job of deploy/ (run `make demo` first for its files).
+SHARD_SIZE ?= 100
+P          ?= 2
+shards: build
+	$(BIN) setup --model $(DEMO)/mlp.zkm --benchmark $(DEMO)/mnist-test-$(N).bench --shard-size $(SHARD_SIZE) -o $(DEMO)/shard-keys
+	$(BIN) prove --model $(DEMO)/mlp.zkm --opening $(DEMO)/mlp.opening.json --benchmark $(DEMO)/mnist-test-$(N).bench \
+		--keys $(DEMO)/shard-keys --claim "$(CLAIM)" --shards all --parallel $(P) -o $(DEMO)/shards
+	$(BIN) combine $(DEMO)/shards --benchmark $(DEMO)/mnist-test-$(N).bench -o $(DEMO)/sharded-attestation.json
+	$(BIN) verify $(DEMO)/sharded-attestation.json --vk $(DEMO)/shard-keys/verifying.key --benchmark $(DEMO)/mnist-test-$(N).bench
 
 # The tree-ensemble target: XGBoost, 100 trees of depth 4, on the 300 German
 # credit test applicants with 4 claims (see bench/trees.sh).

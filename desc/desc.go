@@ -11,9 +11,12 @@
 // Every bound the circuit's soundness relies on is stated here and enforced
 // inside the circuit (see README, "What the proof enforces"):
 //
-//   - InputBits n: every benchmark feature x satisfies -2^n <= x < 2^n. The
-//     features are constants of the circuit, so setup and every ceremony
-//     step check this against the benchmark itself.
+//   - InputBits n: every benchmark feature x satisfies -2^n <= x < 2^n. In
+//     the evaluation circuit the features are constants, so setup and every
+//     ceremony step check this against the benchmark itself. In a shard
+//     circuit (Shard) they are secret inputs, and the circuit enforces the
+//     bound: a range check of x + 2^n on n+1 bits, where it packs them for
+//     the shard's digest (which the check also makes injective).
 //   - WeightBits and BiasBits (model.LayerShape): two's complement widths,
 //     range-checked in the circuit where the weights are packed for the
 //     commitment.
@@ -26,6 +29,10 @@
 //     reference logit (the label's, or the predicted class's) is checked
 //     within [-2^(k-2), 2^(k-2)) and each compared difference within
 //     [0, 2^(k-1)).
+//
+// The same bounds, with the same meaning, describe a shard circuit (Shard),
+// whose Validate runs the same checks; the totals circuit (Totals) bounds
+// each opened count by CountBits.
 //
 // Validate then computes, from these bounds alone, the worst case of every
 // integer the circuit forms (Bounds) and refuses a description in which any

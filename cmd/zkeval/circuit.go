@@ -13,8 +13,9 @@ import (
 func newCircuitCmd() *cobra.Command {
 	var modelPath, benchPath string
 	var cf claimFlags
+	var shardSize int
 	c := &cobra.Command{
-		Use:   "circuit --model MODEL.zkm --benchmark FILE.bench",
+		Use:   "circuit --model MODEL.zkm --benchmark FILE.bench [--shard-size N]",
 		Short: "Compile the circuit and print its size, gadget choices and constraints per gadget",
 		Long: `Compiles the evaluation circuit that setup would make, without making keys,
 and prints the circuit id, the accumulator widths, the ReLU gadget and
@@ -26,6 +27,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 			claims, err := cf.parse(true)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("shard-size") {
+				return runShardCircuit(cmd, modelPath, benchPath, claims, shardSize)
 			}
 			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
@@ -101,6 +105,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 	c.Flags().StringVar(&modelPath, "model", "", "quantized model file (.zkm)")
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	cf.add(c, true)
+	c.Flags().IntVar(&shardSize, "shard-size", 0, "profile the shard circuit for shards of this many samples instead (see setup --shard-size)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

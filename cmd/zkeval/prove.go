@@ -17,6 +17,7 @@ import (
 func newProveCmd() *cobra.Command {
 	var modelPath, openingPath, commitPath, benchPath, keysDir, out, target string
 	var cf claimFlags
+	var sf shardFlags
 	c := &cobra.Command{
 		Use:   "prove --model MODEL.zkm --opening OPENING.json --benchmark FILE.bench --keys KEYS_DIR --claim \"accuracy >= 0.95\" -o ATTESTATION.json",
 		Short: "Prove claims about the committed model on the whole benchmark",
@@ -50,6 +51,9 @@ A false claim exits with status 1 and writes no attestation.`,
 			}
 			if _, err := evm.ProverOptions(target); err != nil {
 				return usageErr("--target: %v", err)
+			}
+			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
+				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
 			}
 			claims, err := cf.parse(false)
 			if err != nil {
@@ -122,6 +126,7 @@ A false claim exits with status 1 and writes no attestation.`,
 	cf.add(c, false)
 	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write")
 	c.Flags().StringVar(&target, "target", attestation.TargetGo, "verifiers the proof is for: \"go\" (zkeval verify) or \"solidity\" (zkeval verify and the contract of \"zkeval export solidity\")")
+	sf.add(c)
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

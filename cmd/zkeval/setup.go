@@ -54,8 +54,9 @@ func newSetupCmd() *cobra.Command {
 	var modelPath, benchPath, out string
 	var cf claimFlags
 	var force bool
+	var shardSize int
 	c := &cobra.Command{
-		Use:   "setup --model MODEL.zkm --benchmark FILE.bench -o KEYS_DIR",
+		Use:   "setup --model MODEL.zkm --benchmark FILE.bench [--shard-size N] -o KEYS_DIR",
 		Short: "Compile the circuit and make single-party Groth16 keys (development only)",
 		Long: `Compiles the evaluation circuit for the model's public shape, the benchmark
 (whose samples become circuit constants) and the claim shape, then runs a
@@ -96,6 +97,9 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("shard-size") {
+				return runShardSetup(cmd, modelPath, benchPath, out, claims, shardSize, force)
+			}
 			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
 			if err != nil {
 				return err
@@ -130,6 +134,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 	c.Flags().StringVarP(&out, "output", "o", "", "keys directory to write")
 	cf.add(c, true)
 	c.Flags().BoolVar(&force, "force", false, "replace the keys already in the directory")
+	c.Flags().IntVar(&shardSize, "shard-size", 0, "make the keys of the shard circuit for shards of N samples instead: one key pair proves every shard (prove --shard, combine; see docs/shards.md)")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

@@ -85,6 +85,9 @@ checked.`,
 				return err
 			}
 			asJSON, _ := cmd.Flags().GetBool("json")
+			if handled, err := verifyShardedFiles(cmd, &in, args, asJSON); handled {
+				return err
+			}
 			if len(args) == 1 {
 				return verifySingle(cmd, &in, args[0], asJSON)
 			}

@@ -1,0 +1,204 @@
+package attestation
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zkeval/zkeval/desc"
+	"github.com/zkeval/zkeval/internal/jsonfile"
+)
+
+// ShardedPredicateType is the URI of zkeval's predicate for an evaluation
+// proven in shards: one Groth16 proof per shard of the benchmark, all made
+// with the keys of one shard circuit, and, when a claim hides its value,
+// one proof of the totals circuit.
+const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
+
+// ShardFileFormat names a shard proof file: what `zkeval prove --shard`
+// writes and `zkeval combine` reads.
+const ShardFileFormat = "zkeval-shard-proof/v1"
+
+// ShardedStatement is an in-toto Statement v1 with the sharded predicate.
+type ShardedStatement struct {
+	Type          string           `json:"_type"`
+	Subject       []Subject        `json:"subject"`
+	PredicateType string           `json:"predicateType"`
+	Predicate     ShardedPredicate `json:"predicate"`
+}
+
+// ShardedPredicate is an evaluation proven in shards. Claims are over the
+// whole benchmark: a revealed claim's counts are the sums of the shards'
+// counts. LabelCounts are the benchmark's label counts per group and class
+// (the sums of the shards' label counts, which their proofs state).
+type ShardedPredicate struct {
+	Model       ModelInfo      `json:"model"`
+	Benchmark   BenchmarkInfo  `json:"benchmark"`
+	Claims      []Claim        `json:"claims"`
+	LabelCounts [][]int64      `json:"labelCounts"`
+	Shards      ShardSet       `json:"shards"`
+	Totals      *TotalsProof   `json:"totals,omitempty"`
+	Producer    ProducerInfo   `json:"producer"`
+	ProvedAt    time.Time      `json:"provedAt"`
+	Notes       map[string]any `json:"notes,omitempty"`
+}
+
+// ShardSet is the shards' proofs and the circuit and keys they share.
+type ShardSet struct {
+	// Size is the number of slots of every shard, Count the number of
+	// shards: ceil(samples / Size).
+	Size         int               `json:"size"`
+	Count        int               `json:"count"`
+	Circuit      ShardCircuitInfo  `json:"circuit"`
+	Setup        SetupInfo         `json:"setup"`
+	VerifyingKey map[string]string `json:"verifyingKey"` // {"sha256": hex}
+	Proofs       []ShardProof      `json:"proofs"`
+}
+
+// ShardCircuitInfo describes the shard circuit: its id (SHA-256 of Public)
+// and public description.
+type ShardCircuitInfo struct {
+	ID          string     `json:"id"`
+	Public      desc.Shard `json:"public"`
+	Constraints int        `json:"constraints"`
+	PublicCount int        `json:"publicInputs"`
+}
+
+// ShardProof is one shard's proof and the public values it proves:
+// Index, the shard Digest (0x hex field element, package shard), the real
+// Samples (the sum of LabelCounts), LabelCounts [group][class], the
+// revealed Counts and, when claims hide values, CountsCommitment.
+type ShardProof struct {
+	Index            int       `json:"index"`
+	Samples          int       `json:"samples"`
+	Digest           string    `json:"digest"`
+	LabelCounts      [][]int64 `json:"labelCounts"`
+	Counts           []Count   `json:"counts,omitempty"`
+	CountsCommitment string    `json:"countsCommitment,omitempty"`
+	Bytes            []byte    `json:"bytes"`
+}
+
+// TotalsProof is the proof of the totals circuit, which shows, without
+// revealing them, that the counts the shards committed to sum to totals
+// meeting every hidden claim.
+type TotalsProof struct {
+	ID           string            `json:"id"`
+	Public       desc.Totals       `json:"public"`
+	Constraints  int               `json:"constraints"`
+	VerifyingKey map[string]string `json:"verifyingKey"`
+	Bytes        []byte            `json:"bytes"`
+}
+
+// ShardFile is one shard's proof as `zkeval prove --shard` writes it, with
+// everything `zkeval combine` checks it against: the model, the whole
+// benchmark, the claims (with their thresholds), the circuit, the setup and
+// the verifying key (whose bytes it carries, so that combine can check the
+// proof). Secret holds the opening of the commitment to the hidden counts:
+// a shard file is the lab's, not for publication.
+type ShardFile struct {
+	Format          string            `json:"format"`
+	Model           ModelInfo         `json:"model"`
+	Benchmark       BenchmarkInfo     `json:"benchmark"`
+	Claims          []Claim           `json:"claims"`
+	Count           int               `json:"count"`
+	Circuit         ShardCircuitInfo  `json:"circuit"`
+	Setup           SetupInfo         `json:"setup"`
+	VerifyingKey    map[string]string `json:"verifyingKey"`
+	VerifyingKeyRaw []byte            `json:"verifyingKeyBytes"`
+	Proof           ShardProof        `json:"proof"`
+	Secret          *ShardSecret      `json:"secret,omitempty"`
+	Producer        ProducerInfo      `json:"producer"`
+	ProvedAt        time.Time         `json:"provedAt"`
+}
+
+// ShardSecret opens a shard's commitment to its hidden counts.
+type ShardSecret struct {
+	HiddenCounts []int64 `json:"hiddenCounts"`
+	Salt         string  `json:"salt"` // 0x hex field element
+}
+
+// Marshal encodes the statement as indented JSON.
+func (s *ShardedStatement) Marshal() ([]byte, error) { return jsonfile.Indent(s) }
+
+// IsSharded reports whether data is a statement with the sharded
+// predicate type.
+func IsSharded(data []byte) bool {
+	var head struct {
+		PredicateType string `json:"predicateType"`
+	}
+	return json.Unmarshal(data, &head) == nil && head.PredicateType == ShardedPredicateType
+}
+
+// strictDecode decodes data into v as Parse does: UTF-8, no unknown or
+// repeated or case-folded keys, no trailing data.
+func strictDecode(data []byte, source, what string, v any) error {
+	if !utf8.Valid(data) {
+		return fmt.Errorf("%s: not a %s: the file is not UTF-8", source, what)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if k := jsonfile.Kind(data); strings.HasPrefix(k, "zkeval-") {
+			return fmt.Errorf("%s: this file is %s, not a %s", source, k, what)
+		}
+		return fmt.Errorf("%s: not a %s: %s", source, what, jsonfile.Describe(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: trailing data after the %s", source, what)
+	}
+	if err := jsonfile.ExactKeys(data, v); err != nil {
+		return fmt.Errorf("%s: not a %s: %v", source, what, err)
+	}
+	return nil
+}
+
+// ParseSharded decodes a sharded statement strictly (see Parse).
+func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
+	var s ShardedStatement
+	if err := strictDecode(data, source, "zkeval sharded attestation", &s); err != nil {
+		return nil, err
+	}
+	if s.Type != StatementType {
+		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
+	}
+	if s.PredicateType != ShardedPredicateType {
+		return nil, fmt.Errorf("%s: predicateType is %q, want %q", source, s.PredicateType, ShardedPredicateType)
+	}
+	if len(s.Subject) != 1 || s.Subject[0].Digest[SubjectDigestAlg] == "" {
+		return nil, fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
+	}
+	p := &s.Predicate
+	switch {
+	case p.Model.Commitment == "":
+		return nil, fmt.Errorf("%s: predicate.model.commitment is missing", source)
+	case p.Benchmark.Digest["sha256"] == "":
+		return nil, fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
+	case len(p.Claims) == 0:
+		return nil, fmt.Errorf("%s: predicate.claims is empty", source)
+	case len(p.Shards.Proofs) == 0:
+		return nil, fmt.Errorf("%s: predicate.shards.proofs is empty", source)
+	case p.Shards.VerifyingKey["sha256"] == "":
+		return nil, fmt.Errorf("%s: predicate.shards.verifyingKey.sha256 is missing", source)
+	}
+	return &s, nil
+}
+
+// ReadShardFile reads and parses a shard proof file strictly.
+func ReadShardFile(path string) (*ShardFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f ShardFile
+	if err := strictDecode(data, path, "zkeval shard proof", &f); err != nil {
+		return nil, err
+	}
+	if f.Format != ShardFileFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, ShardFileFormat)
+	}
+	return &f, nil
+}

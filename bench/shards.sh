@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Sharded proving benchmark on the 784-56-10 MNIST MLP: the first N images
+# of the official test set (default all 10,000) in shards of SIZE (default
+# 1,000). Records, with GNU time: setup --shard-size once (wall, peak RSS,
+# CPU), each shard's prove (wall, peak RSS, CPU), the local runner with 1 and
+# 2 workers (wall), combine, and verify of the combined attestation (the
+# in-process time verify reports and the whole command), then writes
+# bench/out-shards/report.md. Heavy at the defaults; for a smaller run:
+#
+#   N=100 SIZE=10 bash bench/shards.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-10000}
+SIZE=${SIZE:-1000}
+VRUNS=${VRUNS:-5}
+WORKERS=${WORKERS:-"1 2"}
+OUT=${OUT:-bench/out-shards}
+MODEL=${MODEL:-testdata/models/mnist_mlp_784_56_10.onnx}
+CLAIM=${CLAIM:-accuracy >= 0.95}
+BIN=bin/zkeval
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "bench: GNU time is needed at /usr/bin/time (Debian package: time)" >&2; exit 3; }
+rm -rf "$OUT"; mkdir -p "$OUT"
+go build -o "$BIN" ./cmd/zkeval
+
+# timed NAME CMD...: runs CMD under GNU time; appends "NAME wall_s rss_kib cpu_s".
+timed() {
+  local name=$1; shift
+  "$TIME" -f "%e %M %U %S" -o "$OUT/.t" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || { echo "bench: $name failed, see $OUT/$name.err" >&2; tail "$OUT/$name.err" >&2; exit 1; }
+  read -r wall rss usr sys < "$OUT/.t"
+  echo "$name $wall $rss $(echo "$usr + $sys" | bc)" >> "$OUT/times.txt"
+}
+
+: > "$OUT/times.txt"
+b="$OUT/mnist-test-$N.bench"
+$BIN benchmark import mnist --split test --limit "$N" -o "$b" > /dev/null
+$BIN model import "$MODEL" --benchmark "$b" -o "$OUT/mlp.zkm" > /dev/null 2>&1
+$BIN commit "$OUT/mlp.zkm" -o "$OUT/mlp.commitment.json" --opening "$OUT/mlp.opening.json" > /dev/null
+timed setup $BIN setup --model "$OUT/mlp.zkm" --benchmark "$b" --shard-size "$SIZE" -o "$OUT/keys" --json
+shards=$(( (N + SIZE - 1) / SIZE ))
+prove=($BIN prove --model "$OUT/mlp.zkm" --opening "$OUT/mlp.opening.json" --benchmark "$b" --keys "$OUT/keys" --claim "$CLAIM")
+for i in $(seq 0 $((shards - 1))); do
+  timed "prove-$i" "${prove[@]}" --shard "$i" -o "$OUT/shards"
+done
+for w in $WORKERS; do
+  timed "runner-$w" "${prove[@]}" --shards all --parallel "$w" -o "$OUT/shards-runner-$w"
+done
+timed combine $BIN combine "$OUT/shards" --benchmark "$b" -o "$OUT/attestation.json"
+for r in $(seq 1 "$VRUNS"); do
+  timed "verify-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --json
+  timed "verify-bench-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --benchmark "$b" --json
+done
+
+{
+  echo "# Sharded proving: 784-56-10 MLP, first $N MNIST test images, $shards shards of $SIZE"
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uptime | sed 's/.*load average/load average/')), commit $(git rev-parse --short HEAD)."
+  echo
+  cons=$(grep -o '"constraints": [0-9]*' "$OUT/setup.out" | head -1 | grep -o '[0-9]*')
+  echo "Shard circuit: $cons constraints ($(echo "scale=1; $cons / $SIZE" | bc) per slot)."
+  echo
+  echo "| step | wall s | peak RSS MiB | CPU s |"
+  echo "|---|---:|---:|---:|"
+  total=0
+  while read -r name wall rss cpu; do
+    printf '| %s | %s | %d | %s |\n' "$name" "$wall" $((rss / 1024)) "$cpu"
+    case $name in prove-*) total=$(echo "$total + $cpu" | bc) ;; esac
+  done < "$OUT/times.txt"
+  echo
+  echo "Total CPU of the $shards shard proofs: $total s."
+  echo
+  echo "verify in process (the seconds verify --json reports), without and with --benchmark:"
+  for r in $(seq 1 "$VRUNS"); do
+    printf '%s ' "$(grep -o '"seconds": [0-9.e-]*' "$OUT/verify-$r.out" | grep -o '[0-9.e-]*$')"
+  done
+  echo
+  for r in $(seq 1 "$VRUNS"); do
+    printf '%s ' "$(grep -o '"seconds": [0-9.e-]*' "$OUT/verify-bench-$r.out" | grep -o '[0-9.e-]*$')"
+  done
+  echo
+} > "$OUT/report.md"
+cat "$OUT/report.md"

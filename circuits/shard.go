@@ -1,0 +1,379 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
+	"github.com/consensys/gnark/std/multicommit"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/relu"
+	"github.com/zkeval/zkeval/circuits/signed"
+	"github.com/zkeval/zkeval/metric"
+	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/shard"
+)
+
+// ShardCircuit evaluates a committed model on one shard of a benchmark
+// whose samples are secret inputs, bound by a public digest.
+//
+// Public inputs, in witness order: Commitment (the model commitment),
+// CircuitID (IDElement of the shard description's id), Index (the shard's
+// index), Digest (the shard digest of package shard over Index and the
+// slots), LabelCounts ([groups·classes], group-major: the real samples of
+// each cell), Counts (the values of ShardSpec.Revealed in order) and
+// CountsCommitment (one element when ShardSpec.Hidden is not empty: the
+// Poseidon2 commitment of package shard to the hidden counts, none
+// otherwise).
+//
+// Secret inputs: X [size][in] the slots' features, Cell [size][cells] each
+// slot's cell as booleans (all zero for padding), W, B and Salt as in
+// EvalCircuit, CountsSalt (one element when there are hidden counts).
+//
+// What it enforces: the model commitment as EvalCircuit does; every feature
+// within [-2^n, 2^n) (n = InputBits, a range check of x + 2^n on n+1 bits,
+// which also makes the packing injective); every Cell row boolean with a
+// boolean sum (so the cell value Σ (c+1)·Cell[s][c] is in [0, cells]
+// and determines the row); the digest over Index, the packed features and
+// the cell values; every layer as EvalCircuit does, the first by the
+// Freivalds check over variable inputs (with X in the commitment that
+// draws its randomness); the prediction of every slot (argmax.OneHot);
+// and the counts: TP[g][k] = Σ_s Cell[s][gK+k]·o[s][k], Pred[g][k] =
+// Σ_s (Σ_k' Cell[s][gK+k'])·o[s][k], LabelCounts[gK+k] = Σ_s Cell[s][gK+k].
+// A padding slot has a zero Cell row, so it counts nowhere.
+type ShardCircuit struct {
+	Commitment       frontend.Variable   `gnark:",public"`
+	CircuitID        frontend.Variable   `gnark:",public"`
+	Index            frontend.Variable   `gnark:",public"`
+	Digest           frontend.Variable   `gnark:",public"`
+	LabelCounts      []frontend.Variable `gnark:",public"`
+	Counts           []frontend.Variable `gnark:",public"`
+	CountsCommitment []frontend.Variable `gnark:",public"`
+
+	X          [][]frontend.Variable
+	Cell       [][]frontend.Variable
+	W          [][][]frontend.Variable
+	B          [][]frontend.Variable
+	Salt       frontend.Variable
+	CountsSalt []frontend.Variable
+
+	spec *ShardSpec
+}
+
+// NewShard returns a shard circuit for spec with its variables allocated.
+func NewShard(spec *ShardSpec) *ShardCircuit {
+	d := spec.Desc
+	c := &ShardCircuit{spec: spec}
+	for _, ls := range d.Shape.Layers {
+		w := make([][]frontend.Variable, ls.Out)
+		for o := range w {
+			w[o] = make([]frontend.Variable, ls.In)
+		}
+		c.W = append(c.W, w)
+		c.B = append(c.B, make([]frontend.Variable, ls.Out))
+	}
+	c.X = make([][]frontend.Variable, d.ShardSize)
+	c.Cell = make([][]frontend.Variable, d.ShardSize)
+	for s := range c.X {
+		c.X[s] = make([]frontend.Variable, d.Shape.InputSize)
+		c.Cell[s] = make([]frontend.Variable, spec.Cells())
+	}
+	c.allocPublic(spec)
+	return c
+}
+
+func (c *ShardCircuit) allocPublic(spec *ShardSpec) {
+	c.LabelCounts = make([]frontend.Variable, spec.Cells())
+	c.Counts = make([]frontend.Variable, len(spec.revealed))
+	if len(spec.hidden) > 0 {
+		c.CountsCommitment = make([]frontend.Variable, 1)
+		c.CountsSalt = make([]frontend.Variable, 1)
+	}
+}
+
+// Define implements frontend.Circuit.
+func (c *ShardCircuit) Define(api frontend.API) error {
+	sp := c.spec
+	if sp == nil {
+		return fmt.Errorf("shard circuit has no spec; build it with circuits.NewShard")
+	}
+	d := sp.Desc
+	// As in EvalCircuit: the range checker and the lookup tables first, so
+	// that their deferred arguments join the single commitment.
+	rc := rangecheck.New(api, rangecheck.WithBaseLength(d.RangeBase))
+	tables := make([]logderivlookup.Table, len(d.Shape.Layers))
+	for l := range d.Shape.Layers {
+		if d.ReLU[l] == ReLULookup {
+			tables[l] = relu.NewTable(api, d.ReLUTable[l])
+		}
+	}
+	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
+
+	ev := &EvalCircuit{Commitment: c.Commitment, W: c.W, B: c.B, Salt: c.Salt, spec: &Spec{Shape: d.Shape}}
+	if err := ev.checkCommitment(api, rc); err != nil {
+		return err
+	}
+	if err := c.checkDigest(api, rc); err != nil {
+		return err
+	}
+	// The first layer's inputs are variables: put them in the commitment
+	// that draws the Freivalds randomness, so that they are fixed before it.
+	var flatX []frontend.Variable
+	for _, xs := range c.X {
+		flatX = append(flatX, xs...)
+	}
+	multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil }, flatX...)
+
+	act := c.X
+	for l := range d.Shape.Layers {
+		acc := freivalds.Dense(api, c.W[l], c.B[l], act)
+		switch d.ReLU[l] {
+		case ReLULookup:
+			act = relu.Lookup(api, tables[l], acc, d.ReLUTable[l])
+		case ReLURange:
+			act = relu.Range(api, rc, acc, d.AccBits[l])
+		default:
+			signed.CheckAll(api, rc, acc, d.AccBits[l])
+			act = acc
+		}
+	}
+	return c.checkCounts(api, rc, act)
+}
+
+// checkDigest range-checks every feature, makes every Cell row one-hot or
+// zero, and asserts the Poseidon2 digest of package shard.
+func (c *ShardCircuit) checkDigest(api frontend.API, rc frontend.Rangechecker) error {
+	lay := c.spec.Desc.Layout()
+	fw, cw := lay.FeatureWidth(), lay.CellWidth()
+	off := new(big.Int).Lsh(big.NewInt(1), uint(lay.InputBits))
+	elems := []frontend.Variable{shard.Tag(), lay.Elements(), c.Index}
+	for _, xs := range c.X {
+		u := make([]frontend.Variable, len(xs))
+		for j, x := range xs {
+			u[j] = api.Add(x, off)
+			rc.Check(u[j], fw)
+		}
+		elems = append(elems, packVars(api, u, fw)...)
+	}
+	cells := make([]frontend.Variable, len(c.Cell))
+	for s, row := range c.Cell {
+		terms := make([]frontend.Variable, len(row))
+		var real frontend.Variable = 0
+		for k, b := range row {
+			api.AssertIsBoolean(b)
+			real = api.Add(real, b)
+			terms[k] = api.Mul(b, k+1)
+		}
+		api.AssertIsBoolean(real)
+		cells[s] = sum(api, terms)
+	}
+	elems = append(elems, packVars(api, cells, cw)...)
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return err
+	}
+	h.Write(elems...)
+	api.AssertIsEqual(h.Sum(), c.Digest)
+	return nil
+}
+
+// packVars packs values of width w little-endian, shard.PerElement(w)
+// to an element, as package shard does.
+func packVars(api frontend.API, vals []frontend.Variable, w int) []frontend.Variable {
+	p := shard.PerElement(w)
+	var out []frontend.Variable
+	for start := 0; start < len(vals); start += p {
+		end := min(start+p, len(vals))
+		terms := make([]frontend.Variable, 0, end-start)
+		for j := start; j < end; j++ {
+			terms = append(terms, api.Mul(vals[j], new(big.Int).Lsh(big.NewInt(1), uint(w*(j-start)))))
+		}
+		out = append(out, sum(api, terms))
+	}
+	return out
+}
+
+// checkCounts proves every slot's prediction and the shard's counts.
+func (c *ShardCircuit) checkCounts(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable) error {
+	sp := c.spec
+	d := sp.Desc
+	G, K := d.NumGroups(), len(d.Classes)
+	last := len(d.Shape.Layers) - 1
+	// Every logit is already within [-2^k, 2^k) (package signed, above);
+	// the argmax's bound is then any K >= k+2 (package argmax).
+	bound := widen(d.AccBits[last]+1, d.RangeBase) + 1
+	exposed := append(append([]metric.Count(nil), sp.revealed...), sp.hidden...)
+	needTP, needPred := needCells(exposed, G, K)
+
+	tp := make([][]frontend.Variable, G)
+	pred := make([][]frontend.Variable, G)
+	tpTerms := make([][][]frontend.Variable, G)
+	predTerms := make([][][]frontend.Variable, G)
+	posTerms := make([][][]frontend.Variable, G)
+	for g := range G {
+		tp[g], pred[g] = make([]frontend.Variable, K), make([]frontend.Variable, K)
+		tpTerms[g], predTerms[g], posTerms[g] = make([][]frontend.Variable, K), make([][]frontend.Variable, K), make([][]frontend.Variable, K)
+	}
+	for s := range out {
+		o := argmax.OneHot(api, rc, out[s], bound)
+		for g := range G {
+			row := c.Cell[s][g*K : (g+1)*K]
+			inGroup := sum(api, row)
+			for k := range K {
+				posTerms[g][k] = append(posTerms[g][k], row[k])
+				if needTP[g][k] {
+					tpTerms[g][k] = append(tpTerms[g][k], api.Mul(row[k], o[k]))
+				}
+				if needPred[g][k] {
+					predTerms[g][k] = append(predTerms[g][k], api.Mul(inGroup, o[k]))
+				}
+			}
+		}
+	}
+	for g := range G {
+		for k := range K {
+			tp[g][k], pred[g][k] = sum(api, tpTerms[g][k]), sum(api, predTerms[g][k])
+			api.AssertIsEqual(c.LabelCounts[g*K+k], sum(api, posTerms[g][k]))
+		}
+	}
+	count := func(ct metric.Count) frontend.Variable {
+		src := tp
+		if ct.Kind == metric.Pred {
+			src = pred
+		}
+		var terms []frontend.Variable
+		for g := range G {
+			for k := range K {
+				if (ct.Group < 0 || g == ct.Group) && (ct.Class < 0 || k == ct.Class) {
+					terms = append(terms, src[g][k])
+				}
+			}
+		}
+		return sum(api, terms)
+	}
+	for j, ct := range sp.revealed {
+		api.AssertIsEqual(c.Counts[j], count(ct))
+	}
+	if len(sp.hidden) > 0 {
+		h, err := poseidon2.New(api)
+		if err != nil {
+			return err
+		}
+		h.Write(shard.CountsTag(), 1+len(sp.hidden), c.CountsSalt[0])
+		for _, ct := range sp.hidden {
+			h.Write(count(ct))
+		}
+		api.AssertIsEqual(h.Sum(), c.CountsCommitment[0])
+	}
+	return nil
+}
+
+// needCells returns which TP and Pred cells the counts read.
+func needCells(cs []metric.Count, G, K int) (tp, pred [][]bool) {
+	tp, pred = make([][]bool, G), make([][]bool, G)
+	for g := range G {
+		tp[g], pred[g] = make([]bool, K), make([]bool, K)
+	}
+	for _, ct := range cs {
+		dst := tp
+		if ct.Kind == metric.Pred {
+			dst = pred
+		}
+		for g := range G {
+			for k := range K {
+				if (ct.Group < 0 || g == ct.Group) && (ct.Class < 0 || k == ct.Class) {
+					dst[g][k] = true
+				}
+			}
+		}
+	}
+	return tp, pred
+}
+
+// ShardInput is one shard's values: its index, slots, the counts it
+// reveals (ShardSpec.Revealed), and, when there are hidden counts, their
+// values and the commitment's salt.
+type ShardInput struct {
+	Index       int
+	Slots       *shard.Slots
+	Digest      *big.Int
+	LabelCounts []int64
+	Revealed    []int64
+	Hidden      []int64
+	CountsSalt  *big.Int
+	CountsCm    *big.Int
+}
+
+// ShardAssignment returns a full witness assignment of the shard circuit.
+func ShardAssignment(spec *ShardSpec, m *model.Model, salt, commit *big.Int, in *ShardInput) (*ShardCircuit, error) {
+	c := NewShard(spec)
+	c.Salt = salt
+	for l := range m.Layers {
+		for o, row := range m.Layers[l].W {
+			for i, v := range row {
+				c.W[l][o][i] = v
+			}
+			c.B[l][o] = m.Layers[l].B[o]
+		}
+	}
+	if len(in.Slots.X) != spec.Desc.ShardSize {
+		return nil, fmt.Errorf("shard %d: %d slots, want %d", in.Index, len(in.Slots.X), spec.Desc.ShardSize)
+	}
+	for s, xs := range in.Slots.X {
+		for j, v := range xs {
+			c.X[s][j] = v
+		}
+		for k := range c.Cell[s] {
+			c.Cell[s][k] = 0
+			if in.Slots.Cell[s] == k+1 {
+				c.Cell[s][k] = 1
+			}
+		}
+	}
+	if len(spec.hidden) > 0 {
+		c.CountsSalt[0] = in.CountsSalt
+	}
+	if err := c.setPublic(spec, commit, in); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ShardPublicAssignment returns an assignment of the public inputs only.
+func ShardPublicAssignment(spec *ShardSpec, commit *big.Int, in *ShardInput) (*ShardCircuit, error) {
+	c := &ShardCircuit{}
+	c.allocPublic(spec)
+	c.CountsSalt = nil
+	if err := c.setPublic(spec, commit, in); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *ShardCircuit) setPublic(spec *ShardSpec, commit *big.Int, in *ShardInput) error {
+	c.Commitment = commit
+	c.CircuitID = IDElement(spec.ID())
+	c.Index = in.Index
+	c.Digest = in.Digest
+	if len(in.LabelCounts) != len(c.LabelCounts) || len(in.Revealed) != len(c.Counts) {
+		return fmt.Errorf("shard %d: %d label counts and %d revealed counts; the circuit has %d and %d", in.Index, len(in.LabelCounts), len(in.Revealed), len(c.LabelCounts), len(c.Counts))
+	}
+	for i, v := range in.LabelCounts {
+		c.LabelCounts[i] = v
+	}
+	for i, v := range in.Revealed {
+		c.Counts[i] = v
+	}
+	if len(c.CountsCommitment) > 0 {
+		if in.CountsCm == nil {
+			return fmt.Errorf("shard %d: the circuit commits to hidden counts, but no commitment was given", in.Index)
+		}
+		c.CountsCommitment[0] = in.CountsCm
+	}
+	return nil
+}

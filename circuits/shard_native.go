@@ -1,0 +1,87 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+	"reflect"
+
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/metric"
+	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/shard"
+)
+
+// EvalShard runs m natively on every slot of a shard, as the shard circuit
+// does, and returns the shard's public values (digest, label counts,
+// revealed counts) and its hidden counts, with the commitment to them for
+// countsSalt. It returns an error naming the slot when a value leaves the
+// bounds of the description (the keys were measured on another benchmark
+// or model), so that no proof is attempted that cannot succeed.
+func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, countsSalt *big.Int) (*ShardInput, error) {
+	d := spec.Desc
+	if sh := m.Shape(); !reflect.DeepEqual(sh, d.Shape) {
+		return nil, fmt.Errorf("the model's shape %s is not the shard circuit's %s", sh.String(), d.Shape.String())
+	}
+	lay := d.Layout()
+	dg, err := commitment.ShardDigest(lay, index, slots)
+	if err != nil {
+		return nil, err
+	}
+	G, K := d.NumGroups(), len(d.Classes)
+	var pred, labels, groups []int
+	for s, x := range slots.X {
+		t, err := m.EvalTrace(x)
+		if err != nil {
+			return nil, fmt.Errorf("slot %d: %w", s, err)
+		}
+		if err := withinBounds(d.AccBits, d.ReLU, d.ReLUTable, t); err != nil {
+			return nil, fmt.Errorf("slot %d of shard %d: %w; the keys were made for bounds measured on another benchmark or model: make keys with this one", s, index, err)
+		}
+		if slots.Cell[s] == 0 {
+			continue
+		}
+		c := slots.Cell[s] - 1
+		pred = append(pred, model.Argmax(t.Out))
+		labels = append(labels, c%K)
+		groups = append(groups, c/K)
+	}
+	tab := metric.Tally(pred, labels, groups, K, G)
+	l := metric.NewLabels(labels, groups, K, G)
+	in := &ShardInput{Index: index, Slots: slots, Digest: dg}
+	for g := range G {
+		in.LabelCounts = append(in.LabelCounts, l.Pos[g]...)
+	}
+	in.Revealed = tab.Values(spec.revealed)
+	if len(spec.hidden) > 0 {
+		in.Hidden = tab.Values(spec.hidden)
+		in.CountsSalt = countsSalt
+		if in.CountsCm, err = commitment.CountsCommitment(countsSalt, in.Hidden); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// withinBounds checks a trace against the bounds the circuit enforces.
+func withinBounds(accBits []int, gadgets []string, tables []Range, t *model.Trace) error {
+	for l, acc := range t.Acc {
+		k := int64(1) << accBits[l]
+		for o, v := range acc {
+			switch gadgets[l] {
+			case ReLULookup:
+				if v < tables[l].Lo || v > tables[l].Hi {
+					return fmt.Errorf("layer %d output %d: accumulator %d outside the lookup table's [%d, %d]", l, o, v, tables[l].Lo, tables[l].Hi)
+				}
+			case ReLURange:
+				if v <= -k || v >= k {
+					return fmt.Errorf("layer %d output %d: accumulator %d outside (-2^%d, 2^%d)", l, o, v, accBits[l], accBits[l])
+				}
+			default:
+				if v < -k || v >= k {
+					return fmt.Errorf("layer %d output %d: accumulator %d outside [-2^%d, 2^%d)", l, o, v, accBits[l], accBits[l])
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/internal/atomicfile"
+	"github.com/zkeval/zkeval/internal/jsonfile"
+	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/prover"
+	"github.com/zkeval/zkeval/shard"
+)
+
+// shardFlags are prove's shard flags.
+type shardFlags struct {
+	index    int
+	shards   string
+	parallel int
+}
+
+func (f *shardFlags) add(c *cobra.Command) {
+	c.Flags().IntVar(&f.index, "shard", -1, "prove only shard I (0-based) with shard keys (setup --shard-size); -o is then a directory, which receives shard-IIIII.json")
+	c.Flags().StringVar(&f.shards, "shards", "", "prove several shards on this machine, each by running this same command with --shard I: \"all\" or a list such as 0,3,5-7")
+	c.Flags().IntVar(&f.parallel, "parallel", 1, "with --shards: how many shard commands run at once")
+}
+
+func (f *shardFlags) set(cmd *cobra.Command) bool {
+	return cmd.Flags().Changed("shard") || cmd.Flags().Changed("shards")
+}
+
+type shardProveArgs struct {
+	modelPath, openingPath, commitPath, benchPath, keysDir, out string
+}
+
+// runShardProve proves one shard (--shard I) or runs one child process per
+// shard (--shards).
+func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *claimFlags) error {
+	switch {
+	case !keys.IsShardKeys(a.keysDir):
+		return usageErr("--shard and --shards need shard keys (setup --shard-size N); %s holds none (%s missing)", a.keysDir, keys.ShardMetaFile)
+	case !sf.set(cmd):
+		return usageErr("%s holds shard keys: pass --shard I to prove one shard, or --shards all [--parallel P] to prove them all here; then zkeval combine", a.keysDir)
+	case cmd.Flags().Changed("shard") && cmd.Flags().Changed("shards"):
+		return usageErr("--shard and --shards exclude each other")
+	case cmd.Flags().Changed("parallel") && !cmd.Flags().Changed("shards"):
+		return usageErr("--parallel goes with --shards")
+	case sf.parallel < 1:
+		return usageErr("--parallel %d: want at least 1", sf.parallel)
+	case cmd.Flags().Changed("shard") && sf.index < 0:
+		return usageErr("--shard %d: shards are numbered from 0", sf.index)
+	}
+	if st, err := os.Stat(a.out); err == nil && !st.IsDir() {
+		return usageErr("-o %s: with --shard or --shards, -o names a directory of shard proofs, and this is a file", a.out)
+	}
+	claims, err := cf.parse(false)
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("shards") {
+		return runShards(cmd, sf, a)
+	}
+	m, err := model.ReadFile(a.modelPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	b, err := benchmark.ReadFile(a.benchPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	salt, cm, err := commitment.ReadOpening(a.openingPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	if a.commitPath != "" {
+		_, pub, err := commitment.ReadPublic(a.commitPath)
+		if err != nil {
+			return ioErr(err)
+		}
+		if pub.Cmp(cm) != 0 {
+			return ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
+		}
+	}
+	if err := os.MkdirAll(a.out, 0o755); err != nil {
+		return ioErr(err)
+	}
+	f, err := prover.ProveShard(&prover.ShardRequest{Request: prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}, Index: sf.index}, cm)
+	if err != nil {
+		if errors.Is(err, prover.ErrOpening) {
+			return ioErr(fmt.Errorf("--opening %s does not fit --model %s: %w", a.openingPath, a.modelPath, err))
+		}
+		return ioErr(err)
+	}
+	data, err := jsonfile.Indent(f)
+	if err != nil {
+		return ioErr(err)
+	}
+	// The file appears complete or not at all: a temporary file in the
+	// directory (whose name combine never takes), renamed into place.
+	path := filepath.Join(a.out, prover.ShardFileName(sf.index))
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return ioErr(err)
+	}
+	if j, _ := cmd.Flags().GetBool("json"); j {
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "digest": f.Proof.Digest, "counts": f.Proof.Counts})
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "wrote       %s\n", path)
+	fmt.Fprintf(w, "shard       %d of %d (%d samples), digest %s\n", sf.index, f.Count, f.Proof.Samples, f.Proof.Digest)
+	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
+	for _, c := range f.Proof.Counts {
+		fmt.Fprintf(w, "count       %s = %d\n", c.Name, c.Value)
+	}
+	if f.Secret != nil {
+		fmt.Fprintf(w, "hidden      %d counts committed (%s); the file holds their opening: keep it private\n", len(f.Secret.HiddenCounts), f.Proof.CountsCommitment)
+	}
+	return nil
+}
+
+// parseShardList parses "all" or "0,3,5-7" for n shards.
+func parseShardList(s string, n int) ([]int, error) {
+	if s == "all" {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	var out []int
+	seen := map[int]bool{}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b >= n {
+			return nil, fmt.Errorf("--shards %q: %q is not a shard or range of shards within 0 to %d", s, part, n-1)
+		}
+		for i := a; i <= b; i++ {
+			if !seen[i] {
+				seen[i] = true
+				out = append(out, i)
+			}
+		}
+	}
+	return out, nil
+}
+
+// childArgs returns the command line of this prove command for one shard:
+// every flag given, except --shards and --parallel (and those that name an
+// output of this process), with --shard I.
+func childArgs(cmd *cobra.Command, i int) []string {
+	args := []string{"prove"}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "shards", "parallel", "shard", "cpuprofile", "json":
+			return
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				args = append(args, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+f.Name+"="+f.Value.String())
+	})
+	return append(args, "--shard="+strconv.Itoa(i))
+}
+
+// runShards is the local runner: it runs `zkeval prove ... --shard I`,
+// the same command a cluster's pod runs (deploy/), for every shard asked,
+// P at a time, and reports each.
+func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
+	meta, err := keys.ReadShardMeta(a.keysDir)
+	if err != nil {
+		return ioErr(err)
+	}
+	b, err := benchmark.ReadFile(a.benchPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	n := shard.Count(b.Len(), meta.Shard.ShardSize)
+	list, err := parseShardList(sf.shards, n)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	self, err := selfPath()
+	if err != nil {
+		return ioErr(err)
+	}
+	ew := cmd.ErrOrStderr()
+	fmt.Fprintf(ew, "proving %d of %d shards, %d at a time, each with: %s %s\n", len(list), n, sf.parallel, filepath.Base(self), strings.Join(childArgs(cmd, 0)[:len(childArgs(cmd, 0))-1], " ")+" --shard=I")
+	type result struct {
+		i   int
+		err error
+		out []byte
+		dur time.Duration
+	}
+	jobs := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range sf.parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				t0 := time.Now()
+				c := exec.CommandContext(context.Background(), self, childArgs(cmd, i)...)
+				var buf bytes.Buffer
+				c.Stdout, c.Stderr = &buf, &buf
+				err := c.Run()
+				results <- result{i, err, buf.Bytes(), time.Since(t0)}
+			}
+		}()
+	}
+	go func() {
+		for _, i := range list {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	var failed []string
+	for r := range results {
+		if r.err != nil {
+			failed = append(failed, strconv.Itoa(r.i))
+			fmt.Fprintf(ew, "shard %d FAILED after %.1f s (%v):\n%s\n", r.i, r.dur.Seconds(), r.err, strings.TrimSpace(string(r.out)))
+			continue
+		}
+		fmt.Fprintf(ew, "shard %d done in %.1f s: %s\n", r.i, r.dur.Seconds(), filepath.Join(a.out, prover.ShardFileName(r.i)))
+	}
+	if len(failed) > 0 {
+		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
+	return nil
+}
+
+// selfPath returns the program to run for a shard: this one, as it was
+// invoked (os.Args[0], looked up in PATH when it is a bare name), else the
+// running executable.
+func selfPath() (string, error) {
+	if a := os.Args[0]; strings.ContainsRune(a, filepath.Separator) {
+		return filepath.Abs(a)
+	} else if p, err := exec.LookPath(a); err == nil {
+		return p, nil
+	}
+	return os.Executable()
+}

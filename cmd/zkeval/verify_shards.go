@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/verifier"
+)
+
+// shardedJSON is verify's --json result for a sharded attestation.
+type shardedJSON struct {
+	Valid            bool        `json:"valid"`
+	File             string      `json:"file"`
+	Error            string      `json:"error,omitempty"`
+	ModelCommitment  string      `json:"modelCommitment,omitempty"`
+	Benchmark        any         `json:"benchmark,omitempty"`
+	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
+	Shards           int         `json:"shards,omitempty"`
+	ShardSize        int         `json:"shardSize,omitempty"`
+	Claims           []claimJSON `json:"claims,omitempty"`
+	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
+	TotalsKey        string      `json:"totalsVerifyingKeySha256,omitempty"`
+	SetupKind        string      `json:"setupKind,omitempty"`
+	Warnings         []string    `json:"warnings,omitempty"`
+	Seconds          float64     `json:"seconds,omitempty"`
+}
+
+// verifyShardedFiles handles verify when the attestations are sharded
+// ones (bare statements): all of them, or none (then it returns false).
+func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, asJSON bool) (bool, error) {
+	datas := make([][]byte, len(files))
+	sharded := 0
+	for i, f := range files {
+		data, err := readBounded(f, "attestation")
+		if err != nil {
+			continue // the single-proof path reports it
+		}
+		datas[i] = data
+		if attestation.IsSharded(data) {
+			sharded++
+		}
+	}
+	switch {
+	case sharded == 0:
+		return false, nil
+	case sharded < len(files):
+		return true, usageErr("verify sharded attestations apart from single-proof ones (one command for each kind)")
+	case in.transcriptDir != "":
+		return true, usageErr("--transcript does not apply to sharded attestations: the shard circuit's keys come from setup --shard-size")
+	case in.signerPath != "":
+		return true, usageErr("--signer: sharded attestations are verified as bare statements")
+	}
+	worst := exitOK
+	var results []shardedJSON
+	w := cmd.OutOrStdout()
+	for i, file := range files {
+		res, err := checkSharded(in, file, datas[i])
+		if err != nil {
+			worst = max(worst, exitCode(err))
+			results = append(results, shardedJSON{File: file, Error: err.Error()})
+			if !asJSON {
+				fmt.Fprintf(w, "INVALID  %s\n  %s\n", printable(file), printable(err.Error()))
+			}
+			continue
+		}
+		for _, wr := range res.Warnings {
+			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
+		}
+		results = append(results, shardedValidJSON(file, res))
+		if !asJSON {
+			printSharded(w, file, res)
+		}
+	}
+	if asJSON {
+		var v any = results
+		if len(results) == 1 {
+			v = results[0]
+		}
+		if err := writeJSON(w, v); err != nil {
+			return true, ioErr(err)
+		}
+	}
+	if worst == exitOK {
+		return true, nil
+	}
+	if len(files) == 1 {
+		return true, &exitError{code: worst, err: errors.New(results[0].Error)}
+	}
+	return true, &exitError{code: worst, err: fmt.Errorf("%d sharded attestations checked, not all valid", len(files))}
+}
+
+// checkSharded verifies one sharded attestation.
+func checkSharded(in *verifyInputs, file string, data []byte) (*verifier.ShardedResult, error) {
+	st, err := attestation.ParseSharded(data, file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
+	}
+	// The shard circuit's verifying key, and the totals circuit's when a
+	// claim hides its value: with --vk, the totals key is the file
+	// totals-verifying.key beside it (setup --shard-size writes both in the
+	// keys directory); with --vk-dir, each is found by its digest.
+	var vk, tvk []byte
+	vkSource, tvkSource := in.vkPath, ""
+	want := st.Predicate.Shards.VerifyingKey["sha256"]
+	if in.vkDir == "" {
+		if vk, err = in.readVK(); err != nil {
+			return nil, ioErr(err)
+		}
+		if st.Predicate.Totals != nil {
+			tvkSource = filepath.Join(filepath.Dir(in.vkPath), keys.TotalsVerifyingKeyFile)
+			if tvk, err = readBounded(tvkSource, "verifying key"); err != nil {
+				return nil, ioErr(fmt.Errorf("claims hide their values, so the totals proof needs its verifying key beside --vk: %w", err))
+			}
+		}
+	} else {
+		kd, err := in.readKeyDir()
+		if err != nil {
+			return nil, ioErr(fmt.Errorf("--vk-dir: %w", err))
+		}
+		if vkSource, vk, err = kd.Lookup(want); err != nil {
+			return nil, ioErr(fmt.Errorf("%s: --vk-dir %s: %w", file, in.vkDir, err))
+		}
+		if tp := st.Predicate.Totals; tp != nil {
+			if tvkSource, tvk, err = kd.Lookup(tp.VerifyingKey["sha256"]); err != nil {
+				return nil, ioErr(fmt.Errorf("%s: the totals verifying key: --vk-dir %s: %w", file, in.vkDir, err))
+			}
+		}
+	}
+	opt := verifier.ShardOptions{AttestationFile: file, BenchmarkFile: in.benchPath, TotalsVK: tvk, TotalsVKSource: tvkSource}
+	if in.benchPath != "" {
+		if opt.Benchmark, err = in.readBench(); err != nil {
+			return nil, ioErr(err)
+		}
+	}
+	res, err := verifier.VerifySharded(st, vk, vkSource, opt)
+	if err != nil && !errors.Is(err, verifier.ErrInvalid) {
+		return nil, ioErr(err)
+	}
+	return res, err
+}
+
+func shardedValidJSON(file string, res *verifier.ShardedResult) shardedJSON {
+	p := res.Statement.Predicate
+	var claims []claimJSON
+	for _, c := range res.Claims {
+		cj := claimJSON{Claim: c.Text, Holds: true, Hidden: c.Hidden, Value: "hidden", Meaning: c.Words, DeterminedByRevealed: c.Determined}
+		if !c.Hidden {
+			d := claim.FormatRat(c.Value)
+			cj.Value, cj.Decimal, cj.DecimalExact, cj.Counts, cj.GroupRates = c.Value.RatString(), strings.TrimPrefix(d, "≈"), !strings.HasPrefix(d, "≈"), c.Counts, c.Rates
+		}
+		claims = append(claims, cj)
+	}
+	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
+		Shards: p.Shards.Count, ShardSize: p.Shards.Size, Claims: claims, VerifyingKey: res.VerifyingKeySHA256, TotalsKey: res.TotalsKeySHA256,
+		SetupKind: p.Shards.Setup.Kind, Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
+}
+
+func printSharded(w io.Writer, file string, res *verifier.ShardedResult) {
+	p := res.Statement.Predicate
+	set := p.Shards
+	fmt.Fprintf(w, "VALID  %s\n", printable(file))
+	fmt.Fprintf(w, "  model commitment  %s (%s), the same in every shard proof\n", p.Model.Commitment, p.Model.CommitmentScheme)
+	fmt.Fprintf(w, "  model shape       %s\n", set.Circuit.Public.Shape.String())
+	how := "name and split as stated by the attestation; digest not recomputed: pass --benchmark FILE to check it"
+	if res.BenchmarkChecked {
+		how = "recomputed from the file given"
+	}
+	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
+	last := p.Benchmark.Samples - (set.Count-1)*set.Size
+	fmt.Fprintf(w, "  shards            %d of %d samples (the last %d), one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", set.Count, set.Size, last, set.Count-1)
+	if res.BenchmarkChecked {
+		fmt.Fprintf(w, "  coverage          every shard digest recomputed from the benchmark file: the proofs cover exactly its samples, each once, in order\n")
+	} else {
+		fmt.Fprintf(w, "  coverage          shard digests NOT recomputed: that they are this benchmark's shards is the attestation's statement; pass --benchmark FILE to check it\n")
+	}
+	for _, c := range res.Claims {
+		if c.Hidden {
+			how := "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)"
+			if c.Determined {
+				how = "value not published, but the counts the other claims reveal determine it"
+			}
+			fmt.Fprintf(w, "  claim             %s: holds; %s\n", c.Text, how)
+		} else {
+			var counts []string
+			for _, n := range c.Counts {
+				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
+			}
+			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s, sums over the shards)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
+		}
+		fmt.Fprintf(w, "                    %s\n", c.Words)
+		if c.Rates != "" {
+			fmt.Fprintf(w, "                    %s\n", c.Rates)
+		}
+	}
+	totals := ""
+	if p.Totals != nil {
+		totals = fmt.Sprintf(", and one totals proof (circuit %s…, %d constraints)", p.Totals.ID[:16], p.Totals.Constraints)
+	}
+	fmt.Fprintf(w, "  proof system      Groth16 over BN254: %d shard proofs, shard circuit %s… (%d constraints each, as stated)%s\n", set.Count, set.Circuit.ID[:16], set.Circuit.Constraints, totals)
+	fmt.Fprintf(w, "  verifying key     sha256 %s", res.VerifyingKeySHA256)
+	if res.TotalsKeySHA256 != "" {
+		fmt.Fprintf(w, "; totals sha256 %s", res.TotalsKeySHA256)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  setup             %s\n", set.Setup.Kind)
+	fmt.Fprintf(w, "  verified in       %.2f ms (Groth16 checks %.2f ms for %d proofs)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000, set.Count+btoi(p.Totals != nil))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,59 @@
+package desc
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/metric"
+)
+
+func shardDesc() Shard {
+	p := chain(8, 20, 20)
+	return Shard{Version: ShardVersion, Shape: p.Shape, InputBits: p.InputBits, AccBits: p.AccBits, ReLU: p.ReLU, ReLUTable: p.ReLUTable,
+		RangeBase: p.RangeBase, ShardSize: 3, Classes: p.Classes,
+		Claims: []claim.Shape{{Metric: "accuracy", Comparison: ">=", Reveal: true}, {Metric: "precision", Class: "b", Comparison: ">="}}}
+}
+
+func TestShardValidate(t *testing.T) {
+	require.NoError(t, shardDesc().Validate())
+	for name, c := range map[string]struct {
+		edit func(*Shard)
+		want string
+	}{
+		"another version":      {func(s *Shard) { s.Version = Version }, "shard circuit version"},
+		"no shard size":        {func(s *Shard) { s.ShardSize = 0 }, "shard size 0"},
+		"no input bound":       {func(s *Shard) { s.InputBits = 0 }, "inputBits: 0"},
+		"accumulator too wide": {func(s *Shard) { s.AccBits[1] = 63 }, "accumulatorBits[1]"},
+		"unknown class":        {func(s *Shard) { s.Claims[1].Class = "z" }, "z"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := shardDesc()
+			c.edit(&s)
+			require.ErrorContains(t, s.Validate(), c.want)
+		})
+	}
+}
+
+func TestExposedCounts(t *testing.T) {
+	r, h, err := shardDesc().ExposedCounts()
+	require.NoError(t, err)
+	require.Equal(t, []metric.Count{{Kind: metric.TP, Group: -1, Class: -1}}, r)
+	require.Equal(t, []metric.Count{{Kind: metric.TP, Group: -1, Class: 1}, {Kind: metric.Pred, Group: -1, Class: 1}}, h)
+}
+
+func TestTotalsValidate(t *testing.T) {
+	s := shardDesc()
+	tot, err := NewTotals(s, 2, metric.Labels{Pos: [][]int64{{2, 3}}})
+	require.NoError(t, err)
+	require.Len(t, tot.Claims, 1)
+	require.Equal(t, 2, tot.CountBits)
+	_, err = NewTotals(s, 2, metric.Labels{Pos: [][]int64{{1, 2}}})
+	require.ErrorContains(t, err, "do not hold", "3 samples are one shard, not two")
+	_, err = NewTotals(s, 2, metric.Labels{Pos: [][]int64{{7, 0}}})
+	require.Error(t, err)
+	bad := tot
+	bad.CountBits = 1
+	require.ErrorContains(t, bad.Validate(), "countBits")
+}

@@ -1,0 +1,217 @@
+package prover
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/shard"
+)
+
+// ShardFileName returns the name of shard i's proof file in a shards
+// directory: shard-00003.json. combine takes only files of this form.
+func ShardFileName(i int) string { return fmt.Sprintf("shard-%05d.json", i) }
+
+// ShardRequest is what one shard's proof needs: Request's fields and the
+// shard's index.
+type ShardRequest struct {
+	Request
+	Index int
+}
+
+// ShardSetup checks that the keys directory holds shard keys for this
+// model, benchmark and claims, and returns them with the shard spec.
+func ShardSetup(keysDir string, m *model.Model, b *benchmark.Benchmark, shapes []claim.Shape) (*keys.ShardMeta, *circuits.ShardSpec, error) {
+	meta, err := keys.ReadShardMeta(keysDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := circuits.NewShardSpecFrom(meta.Shard)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(keysDir, keys.ShardMetaFile), err)
+	}
+	d := spec.Desc
+	if id := spec.ID(); hex.EncodeToString(id[:]) != meta.CircuitID {
+		return nil, nil, fmt.Errorf("%s: circuitId %s is not the id of its shard description; the keys directory is damaged", filepath.Join(keysDir, keys.ShardMetaFile), meta.CircuitID)
+	}
+	if err := circuits.CheckCompatible(m, b); err != nil {
+		return nil, nil, err
+	}
+	if sh := m.Shape(); !reflect.DeepEqual(sh, d.Shape) {
+		return nil, nil, fmt.Errorf("the keys in %s are for models of shape %s; this model is %s: make shard keys for it", keysDir, d.Shape.String(), sh.String())
+	}
+	if !slices.Equal(b.ClassNames, d.Classes) || b.GroupAttribute != d.GroupAttribute || !slices.Equal(b.GroupNames, d.Groups) {
+		return nil, nil, fmt.Errorf("the keys in %s are for classes %q and groups %q; benchmark %s has %q and %q", keysDir, d.Classes, d.Groups, b.Name, b.ClassNames, b.GroupNames)
+	}
+	if !slices.Equal(shapes, d.Claims) {
+		return nil, nil, fmt.Errorf("the keys in %s prove the claims %s; this proof asks for %s. Make keys with the same claim shapes, or prove the claims the keys were made for", keysDir, shapeList(d.Claims), shapeList(shapes))
+	}
+	return meta, spec, nil
+}
+
+// ProveShard checks the opening, evaluates the model natively on shard
+// req.Index of the benchmark (refusing values outside the keys' bounds),
+// proves the shard with the keys of req.KeysDir, checks the proof with
+// their verifying key and returns the shard file. The claims are not
+// checked here: they hold or not over the whole benchmark (combine).
+func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.ShardFile, error) {
+	pr := req.Progress
+	m, b := req.Model, req.Benchmark
+	shapes, claims, err := Shapes(req.Claims)
+	if err != nil {
+		return nil, err
+	}
+	meta, spec, err := ShardSetup(req.KeysDir, m, b, shapes)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := commitment.Commit(m, req.Salt)
+	if err != nil {
+		return nil, err
+	}
+	if expectCommitment != nil && cm.Cmp(expectCommitment) != 0 {
+		return nil, fmt.Errorf("%w: Poseidon2(salt, model) = %s, but the opening names commitment %s", ErrOpening, commitment.FormatElement(cm), commitment.FormatElement(expectCommitment))
+	}
+	lay := spec.Desc.Layout()
+	n := shard.Count(b.Len(), lay.Size)
+	if req.Index < 0 || req.Index >= n {
+		return nil, fmt.Errorf("shard %d: benchmark %s has %d shards of %d samples, 0 to %d", req.Index, b.Name, n, lay.Size, n-1)
+	}
+	done := pr.Start(fmt.Sprintf("shard %d of %d: native evaluation and digest", req.Index, n))
+	slots, err := lay.Of(b, req.Index)
+	if err != nil {
+		return nil, err
+	}
+	var countsSalt *big.Int
+	if len(spec.Hidden()) > 0 {
+		if countsSalt, err = commitment.NewSalt(); err != nil {
+			return nil, err
+		}
+	}
+	in, err := circuits.EvalShard(spec, m, req.Index, slots, countsSalt)
+	if err != nil {
+		return nil, err
+	}
+	done("")
+	done = pr.Start("load keys")
+	cs, pk, err := keys.LoadShardProver(req.KeysDir, meta)
+	if err != nil {
+		return nil, err
+	}
+	vk, err := keys.LoadShardVerifyingKey(req.KeysDir, meta, keys.VerifyingKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	done("")
+	done = pr.Start("witness")
+	assign, err := circuits.ShardAssignment(spec, m, req.Salt, cm, in)
+	if err != nil {
+		return nil, err
+	}
+	full, err := frontend.NewWitness(assign, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("witness: %w", err)
+	}
+	pub, err := full.Public()
+	if err != nil {
+		return nil, err
+	}
+	done("")
+	done = pr.Start(fmt.Sprintf("prove shard %d (Groth16, BN254)", req.Index))
+	t0 := time.Now()
+	proof, err := groth16.Prove(cs, pk, full)
+	if err != nil {
+		return nil, fmt.Errorf("prove: %w", err)
+	}
+	done("")
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		return nil, fmt.Errorf("the shard proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together; make the keys again", filepath.Join(req.KeysDir, keys.VerifyingKeyFile), err, req.KeysDir)
+	}
+	var pbuf bytes.Buffer
+	if _, err := proof.WriteTo(&pbuf); err != nil {
+		return nil, err
+	}
+	vkRaw, err := os.ReadFile(filepath.Join(req.KeysDir, keys.VerifyingKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if keys.Digest(vkRaw) != meta.Files[keys.VerifyingKeyFile] {
+		return nil, fmt.Errorf("%s changed while proving", filepath.Join(req.KeysDir, keys.VerifyingKeyFile))
+	}
+
+	d := spec.Desc
+	names := d.Names()
+	sp := attestation.ShardProof{Index: req.Index, Digest: commitment.FormatElement(in.Digest), LabelCounts: rows(in.LabelCounts, d.NumGroups(), len(d.Classes)), Bytes: pbuf.Bytes()}
+	for _, v := range in.LabelCounts {
+		sp.Samples += int(v)
+	}
+	for j, ct := range spec.Revealed() {
+		sp.Counts = append(sp.Counts, attestation.Count{Name: ct.Name(names.Classes, names.Groups), Value: in.Revealed[j]})
+	}
+	f := &attestation.ShardFile{
+		Format:          attestation.ShardFileFormat,
+		Model:           attestation.ModelInfo{Name: m.Name, Commitment: commitment.FormatElement(cm), CommitmentScheme: commitment.Scheme},
+		Count:           n,
+		Circuit:         attestation.ShardCircuitInfo{ID: meta.CircuitID, Public: d, Constraints: cs.GetNbConstraints(), PublicCount: meta.PublicInputs},
+		Setup:           attestation.SetupInfo{Kind: meta.SetupKind, Transcript: meta.Transcript},
+		VerifyingKey:    map[string]string{"sha256": meta.Files[keys.VerifyingKeyFile]},
+		VerifyingKeyRaw: vkRaw,
+		Proof:           sp,
+		Producer:        attestation.ProducerInfo{Name: "zkeval", Version: Version},
+		ProvedAt:        time.Now().UTC().Truncate(time.Second),
+	}
+	digest, err := b.Digest()
+	if err != nil {
+		return nil, err
+	}
+	f.Benchmark = attestation.BenchmarkInfo{Name: b.Name, Split: b.Split, Samples: b.Len(), Digest: map[string]string{"sha256": hex.EncodeToString(digest[:])}}
+	if len(spec.Hidden()) > 0 {
+		sp := &f.Proof
+		sp.CountsCommitment = commitment.FormatElement(in.CountsCm)
+		f.Secret = &attestation.ShardSecret{HiddenCounts: in.Hidden, Salt: commitment.FormatElement(countsSalt)}
+	}
+	for _, c := range claims {
+		cl := c.Claim
+		f.Claims = append(f.Claims, attestation.Claim{Metric: cl.Metric, Class: cl.Class, Group: cl.Group, Positive: cl.Positive, Comparison: cl.Comparison, Threshold: cl.Text, Hidden: !c.Reveal})
+	}
+	pr.Printf("shard %d: proof %d bytes, %d constraints, prove %.2f s\n", req.Index, pbuf.Len(), cs.GetNbConstraints(), time.Since(t0).Seconds())
+	return f, nil
+}
+
+// rows reshapes a group-major list into [groups][classes].
+func rows(v []int64, G, K int) [][]int64 {
+	out := make([][]int64, G)
+	for g := range out {
+		out[g] = append([]int64(nil), v[g*K:(g+1)*K]...)
+	}
+	return out
+}
+
+// readFileDigest reads dir/name and checks its SHA-256.
+func readFileDigest(dir, name, want string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	if got := keys.Digest(data); got != want {
+		return nil, fmt.Errorf("%s: SHA-256 %s does not match %s (%s); make the keys again", filepath.Join(dir, name), got, keys.ShardMetaFile, want)
+	}
+	return data, nil
+}
