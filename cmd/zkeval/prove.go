@@ -53,6 +53,9 @@ A false claim exits with status 1 and writes no attestation.`,
 				return usageErr("--target: %v", err)
 			}
 			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
+				if target != attestation.TargetGo {
+					return usageErr("--target %s: shard proofs are checked by zkeval verify only; the Solidity verifier takes single proofs", target)
+				}
 				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
 			}
 			claims, err := cf.parse(false)
