@@ -176,7 +176,7 @@ func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
 		case t.TrustedAs != "":
 			who = fmt.Sprintf("TRUSTED: signed by your key for %q (%s), under another name", t.TrustedAs, c.Signature.KeyID)
 		}
-		fmt.Fprintf(w, "    %-3d %-5d %-64s  %-20s  %s: %s\n", c.Index, c.Phase, c.SHA256, c.Time.Format("2006-01-02T15:04:05Z"), printable(c.Participant), who)
+		fmt.Fprintf(w, "    %-3d %-5d %-64s  %-20s  %q: %s\n", c.Index, c.Phase, c.SHA256, c.Time.Format("2006-01-02T15:04:05Z"), printable(c.Participant), who)
 	}
 	if rep.Trust.Checked {
 		fmt.Fprintf(w, "  trust           CHECKED: %s\n", printable(rep.Trust.Reason))
