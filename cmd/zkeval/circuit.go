@@ -71,9 +71,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				case "":
 					if l == len(spec.Shape.Layers)-1 {
 						k := spec.AccBits[l]
-						gadget = fmt.Sprintf("no ReLU; for the logits the argmax compares: the reference logit within [-2^%d, 2^%d), differences within [0, 2^%d)", k-2, k-2, k-1)
+						gadget = fmt.Sprintf("the argmax (no ReLU): on the logits it compares, the reference logit within [-2^%d, 2^%d) and differences within [0, 2^%d)", k-2, k-2, k-1)
 					} else {
-						gadget = fmt.Sprintf("no ReLU; range check of acc + 2^%d on %d bits", spec.AccBits[l], spec.AccBits[l]+1)
+						gadget = fmt.Sprintf("a range check of acc + 2^%d on %d bits (no ReLU)", spec.AccBits[l], spec.AccBits[l]+1)
 					}
 				}
 				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the bounds: |acc| < 2^%d)\n",
