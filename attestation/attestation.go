@@ -125,7 +125,26 @@ type ProofInfo struct {
 	VerifyingKey map[string]string `json:"verifyingKey"`
 	PublicInputs []string          `json:"publicInputs"`
 	Bytes        []byte            `json:"bytes"` // base64 in JSON
+	// Target names the verifiers the proof is made for: TargetGo or
+	// TargetSolidity. Attestations written before the field existed have
+	// none, which means TargetGo.
+	Target string `json:"target,omitempty"`
 }
+
+// Proof targets. The proof's in-circuit commitment (BSB22, as gnark
+// implements it) is hashed to a field element for its challenge; the target
+// fixes that hash, and a proof verifies only with the hash it was made
+// with.
+const (
+	// TargetGo proofs use gnark's default hash to field (RFC 9380
+	// expand_message_xmd with SHA-256, domain "bsb22-commitment"): zkeval
+	// verify accepts them, the Solidity verifier contract does not.
+	TargetGo = "go"
+	// TargetSolidity proofs use Keccak-256 reduced modulo the scalar field,
+	// as gnark's Solidity verifier contract computes it: both zkeval verify
+	// and the contract of `zkeval export solidity` accept them.
+	TargetSolidity = "solidity"
+)
 
 // ProducerInfo names the software that produced the attestation.
 type ProducerInfo struct {

@@ -247,8 +247,12 @@ func TestOnePastTheBoundFails(t *testing.T) {
 		require.Error(t, boundSolve(t, boundModel(0, -1), 4096, table), "one past Lo") // -x - 1 = -4097
 	})
 	t.Run("logits the argmax compares", func(t *testing.T) {
-		require.NoError(t, boundSolve(t, boundModel(0, 0), top-1, setK(2)))
-		require.Error(t, boundSolve(t, boundModel(0, 0), top, setK(2)))
+		// The label's logit (the reference) within [-2^(k-2), 2^(k-2)),
+		// the other compared logits within 2^(k-1) below it: every one
+		// within [-2^k, 2^k).
+		ref := int64(1) << (k - 2)
+		require.NoError(t, boundSolve(t, boundModel(0, 0), ref-1, setK(2)))
+		require.Error(t, boundSolve(t, boundModel(0, 0), ref, setK(2)))
 	})
 }
 
@@ -269,4 +273,37 @@ func TestWideChainDescriptionRefused(t *testing.T) {
 	_, err = NewSpec(evil, b, accuracy(">=", true))
 	require.ErrorContains(t, err, "layer 2")
 	require.Equal(t, desc.Version, pub.Version)
+}
+
+// TestDefineRefusesInvalidSpec: the circuit compiles only descriptions
+// Validate accepts, whoever calls it. Here a ReLU layer's gadget is
+// removed: compiled, the layer would be linear and prove accuracy 1/1 for
+// a model whose exact accuracy is 0/1.
+func TestDefineRefusesInvalidSpec(t *testing.T) {
+	m := &model.Model{Name: "relu-drop", InputSize: 1, InputScale: 1, ScaleBits: 1}
+	m.Layers = []model.Layer{
+		{W: [][]int64{{1}, {0}}, B: []int64{0, 0}, ReLU: true},
+		{W: [][]int64{{-1, 0}, {0, 0}}, B: []int64{0, 1}},
+	}
+	b := &benchmark.Benchmark{Name: "relu-drop", Split: "test", NumFeatures: 1, InputScale: 1,
+		ClassNames: []string{"a", "b"}, X: [][]int64{{-5}}, Labels: []int{0}}
+	out, err := m.Eval(b.X[0])
+	require.NoError(t, err)
+	require.Equal(t, 1, model.Argmax(out), "exact: the label is not predicted")
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	spec.ReLU[0], spec.ReLUTable[0] = "", Range{}
+	require.Error(t, spec.Validate())
+	_, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(spec))
+	require.Error(t, err, "the circuit compiled a spec that Validate refuses")
+}
+
+// TestSpecDigestMustMatchBenchmark: a spec naming one benchmark and
+// holding another is refused.
+func TestSpecDigestMustMatchBenchmark(t *testing.T) {
+	m, b := synth(t, 1, 20)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	spec.Digest[0] ^= 1
+	require.ErrorContains(t, spec.Validate(), "names benchmark")
 }

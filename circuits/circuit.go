@@ -90,6 +90,11 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	if sp == nil {
 		return fmt.Errorf("circuit has no spec; build it with circuits.New")
 	}
+	// The circuit is sound only for descriptions whose bounds it enforces;
+	// compile nothing else, whoever the caller.
+	if err := sp.Validate(); err != nil {
+		return err
+	}
 	// The range checker must be created before the first multicommit call:
 	// its deferred commitment then runs first and joins the single
 	// commitment of the circuit.
@@ -116,8 +121,8 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	// accumulators are bounded to the published -2^k <= acc < 2^k
 	// (k = AccBits[l]) by the gadget that consumes them: the lookup table
 	// (whose range lies within the bound), the ReLU range check (|acc| <
-	// 2^k), or package signed for a layer without ReLU, the last layer's
-	// logits included. With inputs bounded this way, the exact integer each
+	// 2^k), package signed for a layer without ReLU, and the argmax for the
+	// logits it compares. With inputs bounded this way, the exact integer each
 	// accumulator stands for is below 2^desc.MaxValueBits (Spec.Validate
 	// runs desc.Public.Bounds), so the checks modulo p hold for integers.
 	var act [][]frontend.Variable
@@ -140,14 +145,17 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 			act = relu.Lookup(api, tables[l], acc, sp.ReLUTable[l])
 		case ReLURange:
 			act = relu.Range(api, rc, acc, sp.AccBits[l])
-		default:
-			signed.CheckAll(api, rc, acc, sp.AccBits[l])
+		case "":
+			// The last layer's logits are bounded by the argmax gadget,
+			// on every logit it compares (checkClaims).
+			if l < len(sp.Shape.Layers)-1 {
+				signed.CheckAll(api, rc, acc, sp.AccBits[l])
+			}
 			act = acc
 		}
 	}
 
-	c.checkClaims(api, rc, act[:n])
-	return nil
+	return c.checkClaims(api, rc, act[:n])
 }
 
 // checkCommitment range-checks every weight and bias to its declared width,

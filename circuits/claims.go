@@ -1,6 +1,7 @@
 package circuits
 
 import (
+	"fmt"
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
@@ -29,12 +30,11 @@ import (
 // negative, would need a field element both below 2^w and equal to the
 // field modulus minus at most 2^w: impossible since 2^(w+1) is far below
 // the modulus (w <= MaxClaimBits).
-func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable) {
+func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable) error {
 	sp := c.spec
 	labels := sp.labels
 	G, K := labels.Groups(), labels.Classes()
-	last := len(sp.Shape.Layers) - 1
-	bits := ArgmaxBits(sp.AccBits[last], sp.RangeBase)
+	bound := sp.ArgmaxBound()
 	full := sp.NeedsPredictions()
 
 	tpTerms := make([][][]frontend.Variable, G)
@@ -49,13 +49,13 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 			g = sp.Bench.Groups[s]
 		}
 		if full {
-			o := argmax.OneHot(api, rc, out[s], bits)
+			o := argmax.OneHot(api, rc, out[s], bound)
 			tpTerms[g][y] = append(tpTerms[g][y], o[y])
 			for p := range o {
 				predTerms[g][p] = append(predTerms[g][p], o[p])
 			}
 		} else {
-			tpTerms[g][y] = append(tpTerms[g][y], argmax.Is(api, rc, out[s], y, bits))
+			tpTerms[g][y] = append(tpTerms[g][y], argmax.Is(api, rc, out[s], y, bound))
 		}
 	}
 	tp := make([][]frontend.Variable, G)
@@ -106,10 +106,16 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 		// 2^ThresholdBits); the width is sized for anything the range checks
 		// above let through, so the circuit is sound on its own.
 		w := widen(metric.DifferenceBits(t, labels, tb), sp.RangeBase)
+		if w > MaxClaimBits {
+			// desc.ResolveShapes leaves the margin that keeps this from
+			// happening; a check this wide could pass a negative value.
+			return fmt.Errorf("%s: its inequalities need %d-bit range checks, more than %d", sh.Key(), w, MaxClaimBits)
+		}
 		for _, pr := range metric.Pairs[frontend.Variable](ar, t, labels, vals) {
 			rc.Check(metric.Difference[frontend.Variable](ar, pr, sh.Comparison, p, q), w)
 		}
 	}
+	return nil
 }
 
 // sum returns the sum of xs (0 when empty) as one linear expression.

@@ -49,16 +49,19 @@ func rangeChecks(sh model.Shape, accBits []int, relu []string, n int, full bool)
 	for _, seg := range commitment.Layout(sh) {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
 	}
+	last := len(sh.Layers) - 1
 	for l, ls := range sh.Layers {
-		switch relu[l] {
-		case ReLURange:
+		switch {
+		case relu[l] == ReLURange:
 			cs = append(cs, rangeCheck{bits: accBits[l], count: int64(n) * int64(ls.Out)})
-		case "":
+		case relu[l] == "" && l < last:
 			cs = append(cs, rangeCheck{bits: accBits[l] + 1, count: int64(n) * int64(ls.Out)})
 		}
 	}
-	last := len(sh.Layers) - 1
-	perSample := int64(sh.Layers[last].Out - 1)
+	// The argmax: one check of the reference logit and one per difference
+	// (K-1, or K for whole predictions), of k-1 bits for its bound k
+	// (measured widths: the logits need m+1 bits).
+	perSample := int64(sh.Layers[last].Out)
 	if full {
 		perSample++
 	}
@@ -76,4 +79,29 @@ func ChooseRangeBase(sh model.Shape, accBits []int, relu []string, n int, full b
 		}
 	}
 	return best
+}
+
+// specRangeChecks lists the range checks the circuit of spec makes, at the
+// widths its published bounds give.
+func specRangeChecks(spec *Spec) []rangeCheck {
+	var cs []rangeCheck
+	for _, seg := range commitment.Layout(spec.Shape) {
+		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
+	}
+	n := int64(spec.Bench.Len())
+	last := len(spec.Shape.Layers) - 1
+	for l, ls := range spec.Shape.Layers {
+		switch {
+		case spec.ReLU[l] == ReLURange:
+			cs = append(cs, rangeCheck{bits: spec.AccBits[l], count: n * int64(ls.Out), exact: true})
+		case spec.ReLU[l] == "" && l < last:
+			cs = append(cs, rangeCheck{bits: spec.AccBits[l] + 1, count: n * int64(ls.Out), exact: true})
+		}
+	}
+	perSample := int64(spec.Shape.Layers[last].Out)
+	if spec.NeedsPredictions() {
+		perSample++
+	}
+	cs = append(cs, rangeCheck{bits: spec.ArgmaxBound() - 1, count: n * perSample, exact: true})
+	return cs
 }

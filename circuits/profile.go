@@ -88,12 +88,8 @@ func Profile(spec *Spec) (*Breakdown, error) {
 		b.PerGadget[GadgetOther] += d
 	}
 	b.RangeChecks = map[string]int{}
-	for _, c := range rangeChecks(spec.Shape, spec.AccBits, spec.ReLU, spec.Bench.Len(), spec.NeedsPredictions()) {
-		w := c.bits
-		if !c.exact {
-			w = widen(w, spec.RangeBase)
-		}
-		b.RangeChecks[fmt.Sprintf("%d bits", w)] += int(c.count)
+	for _, c := range specRangeChecks(spec) {
+		b.RangeChecks[fmt.Sprintf("%d bits", c.bits)] += int(c.count)
 	}
 	return b, nil
 }

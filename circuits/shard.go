@@ -138,7 +138,11 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 		case ReLURange:
 			act = relu.Range(api, rc, acc, d.AccBits[l])
 		default:
-			signed.CheckAll(api, rc, acc, d.AccBits[l])
+			// As in EvalCircuit: the last layer's logits are bounded by the
+			// argmax gadget, on every logit it compares (checkCounts).
+			if l < len(d.Shape.Layers)-1 {
+				signed.CheckAll(api, rc, acc, d.AccBits[l])
+			}
 			act = acc
 		}
 	}
@@ -203,8 +207,7 @@ func (c *ShardCircuit) checkCounts(api frontend.API, rc frontend.Rangechecker, o
 	sp := c.spec
 	d := sp.Desc
 	G, K := d.NumGroups(), len(d.Classes)
-	last := len(d.Shape.Layers) - 1
-	bits := ArgmaxBits(d.AccBits[last], d.RangeBase)
+	bound := sp.ArgmaxBound()
 	exposed := append(append([]metric.Count(nil), sp.revealed...), sp.hidden...)
 	needTP, needPred := needCells(exposed, G, K)
 
@@ -218,7 +221,7 @@ func (c *ShardCircuit) checkCounts(api frontend.API, rc frontend.Rangechecker, o
 		tpTerms[g], predTerms[g], posTerms[g] = make([][]frontend.Variable, K), make([][]frontend.Variable, K), make([][]frontend.Variable, K)
 	}
 	for s := range out {
-		o := argmax.OneHot(api, rc, out[s], bits)
+		o := argmax.OneHot(api, rc, out[s], bound)
 		for g := range G {
 			row := c.Cell[s][g*K : (g+1)*K]
 			inGroup := sum(api, row)

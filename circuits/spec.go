@@ -133,18 +133,27 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 //   - a lookup layer: the least k with its table range within [-2^k, 2^k);
 //   - a ReLU range layer: measured widened to a multiple of base (the check
 //     of |acc| costs the same up to that width);
-//   - a layer without ReLU: k with k+1, the width of its check, a multiple
-//     of base;
+//   - a layer without ReLU before the last: k with k+1, the width of its
+//     check (package signed), a multiple of base;
+//   - the last layer without ReLU: the argmax's bound k (package argmax:
+//     the reference logit within 2^(k-2), differences within 2^(k-1)), with
+//     k-1, the width of its checks, a multiple of base;
 //
 // each at most MaxAccBits.
 func publishBits(measured []int, gadgets []string, tables []Range, base int) []int {
 	k := make([]int, len(measured))
+	last := len(measured) - 1
 	for l, m := range measured {
-		switch gadgets[l] {
-		case ReLULookup:
+		switch {
+		case gadgets[l] == ReLULookup:
 			k[l] = max(m, desc.SignedBits(tables[l].Lo, tables[l].Hi))
-		case ReLURange:
+		case gadgets[l] == ReLURange:
 			k[l] = widen(m, base)
+		case l == last:
+			k[l] = widen(m+1, base) + 1
+			if k[l] > MaxAccBits {
+				k[l] = m + 2
+			}
 		default:
 			k[l] = widen(m+1, base) - 1
 		}
@@ -155,10 +164,18 @@ func publishBits(measured []int, gadgets []string, tables []Range, base int) []i
 	return k
 }
 
-// ArgmaxBits returns the width of the argmax's difference checks for a last
-// layer bounded by -2^k <= v < 2^k: at least k+1, widened to a multiple of
-// base. The differences it checks lie in (-2^(k+1) - K, 2^(k+1)).
-func ArgmaxBits(k, base int) int { return widen(k+1, base) }
+// ArgmaxBound returns the bound k the argmax gadget enforces on the logits
+// it compares (see package argmax): the last layer's AccBits when it has no
+// ReLU; when it has one (its outputs already within [0, 2^AccBits)), the
+// least k >= AccBits+2 with k-1 a multiple of base.
+func (s *Spec) ArgmaxBound() int {
+	last := len(s.Shape.Layers) - 1
+	k := s.AccBits[last]
+	if s.ReLU[last] == "" {
+		return k
+	}
+	return widen(k+1, s.RangeBase) + 1
+}
 
 // CheckCompatible reports whether model m can run on benchmark b.
 func CheckCompatible(m *model.Model, b *benchmark.Benchmark) error {
@@ -300,6 +317,11 @@ func (s *Spec) Validate() error {
 	}
 	if err := s.resolveClaims(); err != nil {
 		return err
+	}
+	if d, err := s.Bench.Digest(); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	} else if d != s.Digest {
+		return fmt.Errorf("spec: the benchmark given has SHA-256 %x, but the description names benchmark %x", d, s.Digest)
 	}
 	if err := s.Public().Validate(); err != nil {
 		return fmt.Errorf("spec: %w", err)

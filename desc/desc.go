@@ -21,9 +21,14 @@
 //     range-checked in the circuit where the weights are packed for the
 //     commitment.
 //   - AccBits[l] = k: every accumulator of layer l satisfies
-//     -2^k <= acc < 2^k, enforced by the layer's gadget (a lookup table over
+//     -2^k <= acc < 2^k, enforced by the layer's gadget: a lookup table over
 //     ReLUTable[l] ⊆ [-2^k, 2^k), a ReLU range check of |acc| < 2^k, or, for
-//     a layer without ReLU, a range check of acc + 2^k on k+1 bits).
+//     a layer without ReLU before the last, a range check of acc + 2^k on
+//     k+1 bits. For the last layer without ReLU the bound holds for every
+//     logit the argmax compares (the ones the statement depends on): the
+//     reference logit (the label's, or the predicted class's) is checked
+//     within [-2^(k-2), 2^(k-2)) and each compared difference within
+//     [0, 2^(k-1)).
 //
 // The same bounds, with the same meaning, describe a shard circuit (Shard),
 // whose Validate runs the same checks; the totals circuit (Totals) bounds
@@ -120,7 +125,8 @@ type Public struct {
 	// -2^n <= x < 2^n.
 	InputBits int `json:"inputBits"`
 	// AccBits[l] = k: the circuit enforces -2^k <= acc < 2^k for every
-	// accumulator of layer l (see the package documentation).
+	// accumulator of layer l (for the last layer without ReLU, every logit
+	// the argmax compares; see the package documentation).
 	AccBits []int `json:"accumulatorBits"`
 	// ReLU[l] names layer l's ReLU gadget (ReLURange or ReLULookup), ""
 	// for a layer without ReLU.

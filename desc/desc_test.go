@@ -111,3 +111,24 @@ func TestSignedBits(t *testing.T) {
 	require.Equal(t, 1, SignedBits(0, 0))
 	require.Equal(t, 13, SignedBits(-4096, 4096))
 }
+
+// TestValidateCapsSize: a description no setup can hold (a hidden layer
+// 2^40-1 wide) is refused before anything is allocated for it.
+func TestValidateCapsSize(t *testing.T) {
+	p := chain(8, 20, 20)
+	wide := int(model.MaxShapeField)
+	p.Shape.Layers[0].Out, p.Shape.Layers[1].In = wide, wide
+	require.NoError(t, p.Shape.Validate())
+	require.ErrorContains(t, p.Validate(), "2^28")
+	p = chain(8, 20, 20)
+	p.Samples, p.LabelCounts = 1<<27, [][]int64{{1 << 26, 1 << 26}}
+	require.ErrorContains(t, p.Validate(), "2^28")
+	p.Samples, p.LabelCounts = 1<<20, [][]int64{{1 << 19, 1 << 19}}
+	require.NoError(t, p.Validate())
+}
+
+func TestValidateDistinctNames(t *testing.T) {
+	p := chain(8, 20, 20)
+	p.Classes = []string{"a", "a"}
+	require.ErrorContains(t, p.Validate(), "names must be distinct")
+}

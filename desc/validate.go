@@ -62,11 +62,59 @@ func (p Public) Validate() error {
 	if p.Samples < 1 {
 		return fmt.Errorf("samples: %d; a benchmark has at least 1", p.Samples)
 	}
+	if n := p.MinConstraints(); n > MaxConstraints {
+		return fmt.Errorf("shape: its weights and %d samples make a circuit of at least %d constraints (one per weight and per activation of each sample), more than the 2^28 any setup holds", p.Samples, n)
+	}
+	if err := distinct("classes", p.Classes); err != nil {
+		return err
+	}
+	if err := distinct("groups", p.Groups); err != nil {
+		return err
+	}
 	if _, err := p.Bounds(); err != nil {
 		return err
 	}
 	if _, _, err := p.Resolve(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// MaxConstraints bounds a circuit's size: 2^28 constraints, the largest
+// Groth16 domain over BN254 that a phase 1 of zkeval's ceremony serves.
+const MaxConstraints = 1 << 28
+
+// MinConstraints returns a lower bound on the number of constraints of the
+// described circuit, computable before anything is allocated: every weight
+// and bias is range-checked, and every activation of every sample costs at
+// least one constraint. Validate refuses a description above
+// MaxConstraints, so that no step builds a circuit it cannot set up.
+func (p Public) MinConstraints() int64 {
+	const over = MaxConstraints + 1
+	var w, a int64
+	for _, l := range p.Shape.Layers {
+		if l.In > MaxConstraints || l.Out > MaxConstraints {
+			return over
+		}
+		w += int64(l.In)*int64(l.Out) + int64(l.Out)
+		a += int64(l.Out)
+		if w > MaxConstraints || a > MaxConstraints {
+			return over
+		}
+	}
+	if p.Samples > 0 && a > MaxConstraints/int64(p.Samples) {
+		return over
+	}
+	return w + a*int64(p.Samples)
+}
+
+func distinct(field string, names []string) error {
+	seen := map[string]int{}
+	for i, n := range names {
+		if j, ok := seen[n]; ok {
+			return fmt.Errorf("%s[%d] and %s[%d] are both %q; names must be distinct", field, j, field, i, n)
+		}
+		seen[n] = i
 	}
 	return nil
 }

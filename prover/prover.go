@@ -24,6 +24,7 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/evm"
 	"github.com/zkeval/zkeval/internal/progress"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/metric"
@@ -49,6 +50,10 @@ type Request struct {
 	Claims    []Claimed
 	KeysDir   string // written by setup or a ceremony
 	Progress  *progress.Reporter
+	// Target is the proof's target, attestation.TargetGo (also when empty)
+	// or attestation.TargetSolidity (a proof the Solidity verifier of
+	// `zkeval export solidity` accepts too).
+	Target string
 }
 
 // Claimed is one claim of a request and whether its value is revealed.
@@ -158,11 +163,16 @@ func Check(spec *circuits.Spec, cs []Claimed, ev *Evaluation) ([]Checked, error)
 // the attestation. Errors: a wrapped ErrClaimFalse when a claim is false
 // (naming each false claim with its true value), an error when the opening
 // does not open to the model's commitment, when a claim does not fit the
-// benchmark, when the keys were made for another circuit, or when proving
-// fails.
+// benchmark, when the keys were made for another circuit, when proving
+// fails, or an *evm.UnknownTargetError for a target zkeval does not make.
 func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, error) {
 	pr := req.Progress
 	m, b := req.Model, req.Benchmark
+	target := evm.Normalize(req.Target)
+	proveOpts, err := evm.ProverOptions(target)
+	if err != nil {
+		return nil, err
+	}
 	if err := circuits.CheckCompatible(m, b); err != nil {
 		return nil, err
 	}
@@ -241,7 +251,7 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	done("")
 	done = pr.Start("prove (Groth16, BN254)")
 	t0 := time.Now()
-	proof, err := groth16.Prove(cs, pk, full)
+	proof, err := groth16.Prove(cs, pk, full, proveOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}
@@ -251,7 +261,7 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	// Check the proof against the keys directory's verifying key before
 	// writing anything: keys that do not belong together (a damaged or
 	// forged setup) would otherwise give an attestation no one can verify.
-	if err := selfVerify(req.KeysDir, meta, proof, pub); err != nil {
+	if err := selfVerify(req.KeysDir, meta, proof, pub, target); err != nil {
 		return nil, err
 	}
 
@@ -292,7 +302,7 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 			Circuit:   attestation.CircuitInfo{ID: hex.EncodeToString(id[:]), Public: spec.Public(), Constraints: cs.GetNbConstraints(), PublicCount: len(pubInputs)},
 			Setup:     setup,
 			Proof: attestation.ProofInfo{System: "groth16", Curve: "bn254", VerifyingKey: map[string]string{"sha256": vkDigest},
-				PublicInputs: pubInputs, Bytes: pbuf.Bytes()},
+				PublicInputs: pubInputs, Bytes: pbuf.Bytes(), Target: target},
 			Producer: attestation.ProducerInfo{Name: "zkeval", Version: Version},
 			ProvedAt: time.Now().UTC().Truncate(time.Second),
 		},
@@ -373,13 +383,22 @@ func DeterminedHidden(spec *circuits.Spec) []string {
 }
 
 // selfVerify checks proof against the verifying key of keys directory dir,
-// whose SHA-256 must be the one meta records.
-func selfVerify(dir string, meta *keys.Meta, proof groth16.Proof, pub witness.Witness) error {
+// whose SHA-256 must be the one meta records, as a verifier of target does.
+func selfVerify(dir string, meta *keys.Meta, proof groth16.Proof, pub witness.Witness, target string) error {
 	vk, err := keys.LoadVerifyingKey(dir, meta)
 	if err != nil {
 		return err
 	}
-	if err := groth16.Verify(proof, vk, pub); err != nil {
+	if target == attestation.TargetSolidity {
+		if _, err := evm.LayoutOf(vk); err != nil {
+			return fmt.Errorf("target %s: %w", target, err)
+		}
+	}
+	opts, err := evm.VerifierOptions(target)
+	if err != nil {
+		return err
+	}
+	if err := groth16.Verify(proof, vk, pub, opts...); err != nil {
 		return fmt.Errorf("the proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together, so no attestation is written; make the keys again", filepath.Join(dir, keys.VerifyingKeyFile), err, dir)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
@@ -66,6 +67,9 @@ type Result struct {
 	Warnings           []string
 	Elapsed            time.Duration // time of the whole check
 	PairingTime        time.Duration // time of groth16.Verify alone
+	// Target is the proof's target (attestation.TargetGo or
+	// TargetSolidity), which the proof was checked with.
+	Target string
 }
 
 // invalidError is an ErrInvalid with its detail, so that Verify can name
@@ -228,8 +232,8 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		return nil, invalid("proof bytes do not decode as a BN254 Groth16 proof: %v", err)
 	}
 	tv := time.Now()
-	if err := groth16Verify(proof, vk, pw); err != nil {
-		return nil, invalid("the Groth16 proof does not verify against this verifying key and the attestation's public inputs: %v", err)
+	if res.Target, err = verifyProof(proof, vk, pw, p.Proof.Target); err != nil {
+		return nil, err
 	}
 	res.PairingTime = time.Since(tv)
 	if err := checkPublicInputs(p.Proof.PublicInputs, p.Circuit.PublicCount, pw); err != nil {
@@ -337,13 +341,13 @@ func checkPublicInputs(stated []string, count int, pw witness.Witness) error {
 
 // groth16Verify is groth16.Verify with a panic (gnark indexes the public
 // witness with the key's lists) turned into an error.
-func groth16Verify(proof groth16.Proof, vk groth16.VerifyingKey, pw witness.Witness) (err error) {
+func groth16Verify(proof groth16.Proof, vk groth16.VerifyingKey, pw witness.Witness, opts ...backend.VerifierOption) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("verification failed: %v", p)
 		}
 	}()
-	return groth16.Verify(proof, vk, pw)
+	return groth16.Verify(proof, vk, pw, opts...)
 }
 
 // checkPrintable refuses an attestation whose words, which verify prints,

@@ -269,6 +269,10 @@ func report(dir string, sizes []string, runs, vruns int, note string) error {
 	if data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "ceremony-results.md")); err == nil {
 		fmt.Fprintf(w, "%s", data)
 	}
+	// Written by bench/solidity.sh.
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "solidity-results.md")); err == nil {
+		fmt.Fprintf(w, "%s", data)
+	}
 	return nil
 }
 

@@ -2,11 +2,14 @@
 // index of a sample's logits (the tie rule of model.Argmax), from a hinted
 // one-hot vector and range-checked differences.
 //
-// Both forms compare logits through differences range-checked on bits
-// bits. They are sound when every logit is an exact integer with
-// -2^k <= v < 2^k (package signed enforces it) and bits >= k+1: then every
-// difference they check lies in (-2^(k+1) - K, 2^(k+1)), and a negative one
-// is a field element above p - 2^bits, which no check of bits bits passes.
+// Both forms take a bound k and enforce it on every logit they compare:
+// the reference logit (the label's for Is, the predicted class's for
+// OneHot) within [-2^(k-2), 2^(k-2)) (package signed), and each difference
+// they compare within [0, 2^(k-1)), so every compared logit lies in
+// (-3·2^(k-2), 2^(k-2)) ⊂ [-2^k, 2^k). The differences are read as the
+// exact integers they stand for when the logits are exact integers far
+// below the field (desc.Public.Bounds): a negative difference is then a
+// field element above p - 2^(k-1), which no check of k-1 bits passes.
 package argmax
 
 import (
@@ -18,26 +21,29 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
+	"github.com/zkeval/zkeval/circuits/signed"
 )
 
-func init() { solver.RegisterHint(Hints()...) }
-
 // Hints returns the gadget's hints, for registration with
-// solver.RegisterHint (done when the package is loaded; the circuit's
-// binaries also register every gadget's hints through
-// circuits.RegisterHints).
+// solver.RegisterHint; circuits.RegisterHints registers every gadget's
+// hints in one place.
 func Hints() []solver.Hint { return []solver.Hint{Hint} }
 
 // Is returns a variable equal to 1 when label is the first maximal index
 // of v, and 0 otherwise. The hint gives a one-hot o of the first maximal
 // index; with d_j = v[label] - v[j] - [j < label], each j ≠ label
-// range-checks q_j = (o[label] - o[j])·d_j - o[j] >= 0 on bits bits:
+// range-checks q_j = (o[label] - o[j])·d_j - o[j] >= 0 on k-1 bits:
 // when o[label] = 1 every other output is beaten (strictly below for j
 // before the label); when o[j] = 1 output j beats the label (d_j <= -1).
 // o[label] is not taken from the hint but set to 1 - Σ_{j≠label} o[j]: with
 // every o[j] boolean, o[label] boolean makes o one-hot, with no constraint
-// for the sum. Cost: K booleans, K-1 products and K-1 range checks.
-func Is(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, bits int) frontend.Variable {
+// for the sum. v[label] is bounded to [-2^(k-2), 2^(k-2)). The logits
+// compared are v[label] and every other one when the label is predicted,
+// v[label] and the predicted one otherwise (the statement needs no other).
+// Cost: K booleans, K-1 products and K range checks of k-1 bits.
+func Is(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label, k int) frontend.Variable {
+	bits := k - 1
+	signed.Check(api, rc, v[label], k-2)
 	o, err := api.Compiler().NewHint(Hint, len(v), v...)
 	if err != nil {
 		panic(err)
@@ -67,11 +73,13 @@ func Is(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, label
 
 // OneHot returns the one-hot o of the first maximal index of v. The hint
 // gives o; the circuit checks that o is one-hot (booleans summing to 1),
-// computes m = Σ_j o_j·v_j (the chosen output) and range-checks, for every
-// j, d_j = m - v_j - Σ_{i>j} o_i >= 0 on bits bits: with o at k, this says
-// v_k >= v_j for j >= k and v_k > v_j for j < k, so k is the first maximal
-// index. Cost: 2K+1 constraints and K range checks.
-func OneHot(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, bits int) []frontend.Variable {
+// computes m = Σ_j o_j·v_j (the chosen output), bounds it to
+// [-2^(k-2), 2^(k-2)) and range-checks, for every j,
+// d_j = m - v_j - Σ_{i>j} o_i >= 0 on k-1 bits: with o at c, this says
+// v_c >= v_j for j >= c and v_c > v_j for j < c, so c is the first maximal
+// index. Cost: 2K+1 constraints and K+1 range checks of k-1 bits.
+func OneHot(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, k int) []frontend.Variable {
+	bits := k - 1
 	o, err := api.Compiler().NewHint(Hint, len(v), v...)
 	if err != nil {
 		panic(err)
@@ -88,6 +96,7 @@ func OneHot(api frontend.API, rc frontend.Rangechecker, v []frontend.Variable, b
 	if len(terms) > 1 {
 		m = api.Add(terms[0], terms[1], terms[2:]...)
 	}
+	signed.Check(api, rc, m, k-2)
 	var after frontend.Variable = 0 // Σ_{i>j} o_i
 	for j := len(v) - 1; j >= 0; j-- {
 		rc.Check(api.Sub(api.Sub(m, v[j]), after), bits)

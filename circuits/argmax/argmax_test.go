@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/rangecheck"
 
@@ -13,7 +14,14 @@ import (
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
 )
 
-const bits = 8
+// k bounds every compared logit: the reference within [-2^(k-2), 2^(k-2)),
+// differences within [0, 2^(k-1)).
+const k = 10
+
+const (
+	refTop  = int64(1)<<(k-2) - 1 // the largest reference logit
+	diffTop = int64(1)<<(k-1) - 1 // the largest difference
+)
 
 func fe(v int64) *big.Int {
 	x := new(big.Int)
@@ -37,7 +45,7 @@ type isCircuit struct {
 }
 
 func (c *isCircuit) Define(api frontend.API) error {
-	api.AssertIsEqual(argmax.Is(api, rangecheck.New(api), c.V[:], c.label, bits), c.Want)
+	api.AssertIsEqual(argmax.Is(api, rangecheck.New(api), c.V[:], c.label, k), c.Want)
 	return nil
 }
 
@@ -52,13 +60,17 @@ func TestIs(t *testing.T) {
 		gadgettest.Valid(t, &isCircuit{label: label}, &isCircuit{V: v, Want: fe(want)})
 		gadgettest.Invalid(t, &isCircuit{label: label}, &isCircuit{V: v, Want: fe(1 - want)})
 	}
-	// The differences are checked on bits bits: a label ahead by 2^bits - 1
-	// is proven, one ahead by 2^bits (one past the bound) is not.
-	top := int64(1)<<bits - 1
-	gadgettest.Valid(t, &isCircuit{label: 0}, &isCircuit{V: vec(top, 0, 0, 0), Want: 1})
+	// Bounds: the label's logit within [-2^(k-2), 2^(k-2)), each difference
+	// within [0, 2^(k-1)); one past either fails.
+	gadgettest.Valid(t, &isCircuit{label: 0},
+		&isCircuit{V: vec(refTop, refTop-diffTop, 0, 0), Want: 1},
+		&isCircuit{V: vec(-refTop-1, -refTop-1, -refTop-1, -refTop-1), Want: 1},
+	)
 	gadgettest.Invalid(t, &isCircuit{label: 0},
-		&isCircuit{V: vec(top+1, 0, 0, 0), Want: 1},
-		&isCircuit{V: vec(top+1, 0, 0, 0), Want: 0},
+		&isCircuit{V: vec(refTop+1, 0, 0, 0), Want: 1},                // reference one past the top
+		&isCircuit{V: vec(refTop+1, 0, 0, 0), Want: 0},                // whatever the prediction
+		&isCircuit{V: vec(-refTop-2, -refTop-2, -600, -600), Want: 1}, // reference one past the bottom
+		&isCircuit{V: vec(refTop, refTop-diffTop-1, 0, 0), Want: 1},   // a difference one past
 	)
 }
 
@@ -118,7 +130,7 @@ type oneHotCircuit struct {
 }
 
 func (c *oneHotCircuit) Define(api frontend.API) error {
-	o := argmax.OneHot(api, rangecheck.New(api), c.V[:], bits)
+	o := argmax.OneHot(api, rangecheck.New(api), c.V[:], k)
 	for i := range o {
 		api.AssertIsEqual(o[i], c.Want[i])
 	}
@@ -126,17 +138,17 @@ func (c *oneHotCircuit) Define(api frontend.API) error {
 }
 
 func TestOneHot(t *testing.T) {
-	top := int64(1)<<bits - 1
 	gadgettest.Valid(t, &oneHotCircuit{},
 		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(0, 1, 0, 0)},
 		&oneHotCircuit{V: vec(-5, -5, -5, -5), Want: vec(1, 0, 0, 0)},
-		&oneHotCircuit{V: vec(top, 0, 0, 0), Want: vec(1, 0, 0, 0)},
+		&oneHotCircuit{V: vec(refTop, refTop-diffTop, 0, 0), Want: vec(1, 0, 0, 0)},
 	)
 	gadgettest.Invalid(t, &oneHotCircuit{},
-		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(0, 0, 1, 0)},    // the later of a tie
-		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(1, 0, 0, 0)},    // not maximal
-		&oneHotCircuit{V: vec(top+1, 0, 0, 0), Want: vec(1, 0, 0, 0)}, // a difference one past the bound
-		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(0, 1, 1, 0)},    // not one-hot
+		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(0, 0, 1, 0)},                    // the later of a tie
+		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(1, 0, 0, 0)},                    // not maximal
+		&oneHotCircuit{V: vec(refTop+1, 0, 0, 0), Want: vec(1, 0, 0, 0)},              // the predicted logit one past its bound
+		&oneHotCircuit{V: vec(refTop, refTop-diffTop-1, 0, 0), Want: vec(1, 0, 0, 0)}, // a difference one past
+		&oneHotCircuit{V: vec(3, 9, 9, -4), Want: vec(0, 1, 1, 0)},                    // not one-hot
 	)
 }
 
@@ -148,3 +160,5 @@ func TestOneHotTamperedHint(t *testing.T) {
 		})
 	}
 }
+
+func init() { solver.RegisterHint(argmax.Hints()...) }

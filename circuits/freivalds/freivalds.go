@@ -25,21 +25,19 @@ import (
 // HintChunk is the number of samples one DenseHint call computes.
 const HintChunk = 256
 
-func init() { solver.RegisterHint(Hints()...) }
-
 // Hints returns the gadget's hints, for registration with
-// solver.RegisterHint (done when the package is loaded; the circuit's
-// binaries also register every gadget's hints through
-// circuits.RegisterHints).
+// solver.RegisterHint; circuits.RegisterHints registers every gadget's
+// hints in one place.
 func Hints() []solver.Hint { return []solver.Hint{DenseHint, CopyHint} }
 
 // Dense returns acc[s] = W·a[s] + b for every sample s, with w of shape
 // [out][in], b [out] and a [n][in]. acc is computed by DenseHint and
 // checked: for r_o = ρ^o (r_0 = 1), with ρ derived from the commitment to
 // W, b and the hinted acc, Σ_o r_o·acc[s][o] = (rᵀW)·a[s] + rᵀb for every
-// sample s. A wrong acc passes with probability at most (out-1)·n/|F|
-// (Schwartz–Zippel: each sample's difference is a non-zero polynomial of
-// degree out-1 in ρ). When a[s] are constants, (rᵀW)·a[s] is a linear
+// sample s. A wrong acc passes with probability at most about
+// i·(out-1)·n/|F| for the circuit's i-th multicommit check, whose ρ is the
+// i-th power of the one committed value (Schwartz–Zippel: each sample's
+// difference is a non-zero polynomial of degree out-1 in ρ). When a[s] are constants, (rᵀW)·a[s] is a linear
 // combination and costs no constraint; per sample the check costs out
 // constraints (plus in when a[s] are variables), against in·out for the
 // plain product.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/circuits/freivalds"
@@ -141,3 +142,5 @@ func TestDenseTamperedHint(t *testing.T) {
 		t.Error("R1CS solver accepted a tampered copy")
 	}
 }
+
+func init() { solver.RegisterHint(freivalds.Hints()...) }

@@ -26,12 +26,9 @@ import (
 	"github.com/zkeval/zkeval/desc"
 )
 
-func init() { solver.RegisterHint(Hints()...) }
-
 // Hints returns the gadget's hints, for registration with
-// solver.RegisterHint (done when the package is loaded; the circuit's
-// binaries also register every gadget's hints through
-// circuits.RegisterHints).
+// solver.RegisterHint; circuits.RegisterHints registers every gadget's
+// hints in one place.
 func Hints() []solver.Hint { return []solver.Hint{SignHint} }
 
 // Range returns max(z, 0) for every value of z ([n][width]) and enforces

@@ -1,6 +1,7 @@
 package relu_test
 
 import (
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -165,4 +166,42 @@ func TestLookupTamperedMultiplicities(t *testing.T) {
 	if _, s := gadgettest.Solve(t, &lookupCircuit{}, honest, gadgettest.Override{Of: count, Evil: evil}); s == nil {
 		t.Fatal("R1CS solver accepted tampered multiplicities")
 	}
+}
+
+func init() { solver.RegisterHint(relu.Hints()...) }
+
+// spyTable records the indexes Lookup queries and returns them as the
+// looked-up values.
+type spyTable struct{ queried []frontend.Variable }
+
+func (s *spyTable) Insert(frontend.Variable) int { return 0 }
+func (s *spyTable) Lookup(inds ...frontend.Variable) []frontend.Variable {
+	s.queried = append(s.queried, inds...)
+	return inds
+}
+
+// spyCircuit checks that relu.Lookup queries the table at exactly z - Lo:
+// the lookup argument bounds z only through that index, so an index
+// computed any other way (a hint, say) would leave z unbounded.
+type spyCircuit struct {
+	Z [5]frontend.Variable
+}
+
+func (c *spyCircuit) Define(api frontend.API) error {
+	spy := &spyTable{}
+	h := relu.Lookup(api, spy, [][]frontend.Variable{c.Z[:]}, table)
+	if len(spy.queried) != len(c.Z) {
+		return fmt.Errorf("%d queries for %d values", len(spy.queried), len(c.Z))
+	}
+	for i := range c.Z {
+		api.AssertIsEqual(spy.queried[i], api.Sub(c.Z[i], table.Lo))
+		api.AssertIsEqual(h[0][i], spy.queried[i])
+	}
+	return nil
+}
+
+func TestLookupQueriesTheValue(t *testing.T) {
+	// 1000 lies far outside the table: only the table's argument, queried
+	// at z - Lo, refuses it in the real gadget.
+	gadgettest.Valid(t, &spyCircuit{}, &spyCircuit{Z: field(5, -7, 0, 1000, -16)})
 }

@@ -63,8 +63,13 @@ range-check table chosen for it, and the constraints attributed to each gadget
 					gadget = fmt.Sprintf("ReLU lookup table over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
 				case circuits.ReLURange:
 					gadget = fmt.Sprintf("ReLU range check of |acc| < 2^%d", spec.AccBits[l])
-				default:
-					gadget = fmt.Sprintf("no ReLU; range check of acc + 2^%d on %d bits", spec.AccBits[l], spec.AccBits[l]+1)
+				case "":
+					if l == len(spec.Shape.Layers)-1 {
+						k := spec.AccBits[l]
+						gadget = fmt.Sprintf("no ReLU; for the logits the argmax compares: the reference logit within [-2^%d, 2^%d), differences within [0, 2^%d)", k-2, k-2, k-1)
+					} else {
+						gadget = fmt.Sprintf("no ReLU; range check of acc + 2^%d on %d bits", spec.AccBits[l], spec.AccBits[l]+1)
+					}
 				}
 				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the bounds: |acc| < 2^%d)\n",
 					l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, spec.AccBits[l], spec.AccBits[l], gadget, bounds[l].WorstBits)

@@ -121,7 +121,7 @@ A command that fails leaves no output file behind.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newCombineCmd(), newVerifyCmd(), newCeremonyCmd(), newKeygenCmd(), newSignCmd())
+	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newCombineCmd(), newVerifyCmd(), newCeremonyCmd(), newKeygenCmd(), newSignCmd(), newExportCmd())
 	return root
 }
 

@@ -7,13 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/evm"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/prover"
 )
 
 func newProveCmd() *cobra.Command {
-	var modelPath, openingPath, commitPath, benchPath, keysDir, out string
+	var modelPath, openingPath, commitPath, benchPath, keysDir, out, target string
 	var cf claimFlags
 	var sf shardFlags
 	c := &cobra.Command{
@@ -32,6 +34,13 @@ The attestation names the commitment that the opening opens. With
 --commitment (the public file written by "zkeval commit -o"), prove also
 checks that this is the commitment you published.
 
+--target solidity makes a proof that the Solidity verifier contract of
+"zkeval export solidity" accepts as well as "zkeval verify": its in-circuit
+commitment is hashed to the field with Keccak-256 instead of gnark's default
+(SHA-256, RFC 9380), which the contract cannot compute cheaply. The keys are
+the same; the attestation records the target (predicate.proof.target), and
+"zkeval export calldata" turns it into the contract's calldata.
+
 A false claim exits with status 1 and writes no attestation.`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,6 +51,9 @@ A false claim exits with status 1 and writes no attestation.`,
 			}
 			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
 				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
+			}
+			if _, err := evm.ProverOptions(target); err != nil {
+				return usageErr("--target: %v", err)
 			}
 			claims, err := cf.parse(false)
 			if err != nil {
@@ -77,7 +89,7 @@ A false claim exits with status 1 and writes no attestation.`,
 						openingPath, commitment.FormatElement(cm), commitPath, commitment.FormatElement(pub), commitPath))
 				}
 			}
-			st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: keysDir, Progress: reporter(cmd)}, cm)
+			st, err := prover.Prove(&prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: keysDir, Progress: reporter(cmd), Target: target}, cm)
 			if err != nil {
 				switch {
 				case errors.Is(err, prover.ErrClaimFalse):
@@ -101,7 +113,7 @@ A false claim exits with status 1 and writes no attestation.`,
 			for _, c := range p.Claims {
 				fmt.Fprintf(w, "claim       %s: %s\n", claimText(c), claimValue(c))
 			}
-			fmt.Fprintf(w, "proof       groth16/bn254, %d bytes, %d constraints\n", len(p.Proof.Bytes), p.Circuit.Constraints)
+			fmt.Fprintf(w, "proof       groth16/bn254, %d bytes, %d constraints, target %s\n", len(p.Proof.Bytes), p.Circuit.Constraints, p.Proof.Target)
 			fmt.Fprintf(w, "setup       %s\n", p.Setup.Kind)
 			return nil
 		},
@@ -114,6 +126,7 @@ A false claim exits with status 1 and writes no attestation.`,
 	cf.add(c, false)
 	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write (with --shard or --shards: the directory of shard proof files)")
 	sf.add(c)
+	c.Flags().StringVar(&target, "target", attestation.TargetGo, "verifiers the proof is for: \"go\" (zkeval verify) or \"solidity\" (zkeval verify and the contract of \"zkeval export solidity\")")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

@@ -33,6 +33,7 @@ type verifyJSON struct {
 	OfficialData     string      `json:"officialData,omitempty"`
 	Claims           []claimJSON `json:"claims,omitempty"`
 	ProofSystem      string      `json:"proofSystem,omitempty"`
+	ProofTarget      string      `json:"proofTarget,omitempty"` // "go" or "solidity"
 	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
 	SetupKind        string      `json:"setupKind,omitempty"`
 	Warnings         []string    `json:"warnings,omitempty"`
@@ -468,7 +469,7 @@ func validJSON(file string, res *verifier.Result) verifyJSON {
 	return verifyJSON{
 		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
 		OfficialData: verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]),
-		Claims:       claims, ProofSystem: "groth16/bn254", VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
+		Claims:       claims, ProofSystem: "groth16/bn254", ProofTarget: res.Target, VerifyingKey: res.VerifyingKeySHA256, SetupKind: p.Setup.Kind,
 		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
 	}
 }
@@ -508,6 +509,7 @@ func printVerify(w io.Writer, file string, res *verifier.Result, setupHow string
 		}
 	}
 	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
+	fmt.Fprintf(w, "  proof target      %s\n", targetWords(res.Target))
 	fmt.Fprintf(w, "  verifying key     sha256 %s\n", res.VerifyingKeySHA256)
 	fmt.Fprintf(w, "  setup             %s (%s)\n", p.Setup.Kind, setupHow)
 	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
@@ -534,4 +536,15 @@ func readBounded(path, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d MiB, far more than any zkeval %s", verifier.ErrInvalid, path, maxVerifyInput>>20, what)
 	}
 	return data, nil
+}
+
+// targetWords says which verifiers accept a proof of target.
+func targetWords(target string) string {
+	switch target {
+	case attestation.TargetSolidity:
+		return target + " (commitment hashed with Keccak-256: the Solidity verifier of `zkeval export solidity` accepts it too)"
+	case attestation.TargetGo:
+		return target + " (gnark's default hash to field: zkeval verify accepts it, the Solidity verifier does not)"
+	}
+	return target
 }
