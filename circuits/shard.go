@@ -138,7 +138,11 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 		case ReLURange:
 			act = relu.Range(api, rc, acc, d.AccBits[l])
 		default:
-			signed.CheckAll(api, rc, acc, d.AccBits[l])
+			// As in EvalCircuit: the last layer's logits are bounded by the
+			// argmax gadget, on every logit it compares (checkCounts).
+			if l < len(d.Shape.Layers)-1 {
+				signed.CheckAll(api, rc, acc, d.AccBits[l])
+			}
 			act = acc
 		}
 	}
@@ -203,10 +207,7 @@ func (c *ShardCircuit) checkCounts(api frontend.API, rc frontend.Rangechecker, o
 	sp := c.spec
 	d := sp.Desc
 	G, K := d.NumGroups(), len(d.Classes)
-	last := len(d.Shape.Layers) - 1
-	// Every logit is already within [-2^k, 2^k) (package signed, above);
-	// the argmax's bound is then any K >= k+2 (package argmax).
-	bound := widen(d.AccBits[last]+1, d.RangeBase) + 1
+	bound := sp.ArgmaxBound()
 	exposed := append(append([]metric.Count(nil), sp.revealed...), sp.hidden...)
 	needTP, needPred := needCells(exposed, G, K)
 

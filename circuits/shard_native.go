@@ -67,14 +67,22 @@ func withinBounds(accBits []int, gadgets []string, tables []Range, t *model.Trac
 	for l, acc := range t.Acc {
 		k := int64(1) << accBits[l]
 		for o, v := range acc {
-			switch gadgets[l] {
-			case ReLULookup:
+			switch {
+			case gadgets[l] == ReLULookup:
 				if v < tables[l].Lo || v > tables[l].Hi {
 					return fmt.Errorf("layer %d output %d: accumulator %d outside the lookup table's [%d, %d]", l, o, v, tables[l].Lo, tables[l].Hi)
 				}
-			case ReLURange:
+			case gadgets[l] == ReLURange:
 				if v <= -k || v >= k {
 					return fmt.Errorf("layer %d output %d: accumulator %d outside (-2^%d, 2^%d)", l, o, v, accBits[l], accBits[l])
+				}
+			case l == len(t.Acc)-1:
+				// The argmax bounds the logits it compares: the
+				// predicted one within [-2^(k-2), 2^(k-2)), differences
+				// below 2^(k-1); every logit within 2^(k-2) suffices.
+				q := int64(1) << (accBits[l] - 2)
+				if v < -q || v >= q {
+					return fmt.Errorf("layer %d output %d: logit %d outside [-2^%d, 2^%d)", l, o, v, accBits[l]-2, accBits[l]-2)
 				}
 			default:
 				if v < -k || v >= k {

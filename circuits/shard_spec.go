@@ -116,3 +116,10 @@ func chooseShardRangeBase(sh model.Shape, accBits []int, relu []string, n, input
 	}
 	return best
 }
+
+// ArgmaxBound returns the bound the argmax gadget enforces on the logits it
+// compares, as Spec.ArgmaxBound does for the same description.
+func (s *ShardSpec) ArgmaxBound() int {
+	d := s.Desc
+	return (&Spec{Shape: d.Shape, AccBits: d.AccBits, ReLU: d.ReLU, RangeBase: d.RangeBase}).ArgmaxBound()
+}

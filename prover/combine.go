@@ -61,8 +61,8 @@ type CombineRequest struct {
 }
 
 // Combine checks that the shard files are the shards of the benchmark, one
-// each, proven for the same model, claims, circuit and keys, and that each
-// proof verifies; sums the counts; checks the claims over the whole
+// each, proven for the same model, claims, circuit and keys; sums the
+// counts; checks the claims over the whole
 // benchmark (a wrapped ErrClaimFalse when one fails); proves the totals
 // circuit when claims hide values; and returns the sharded attestation,
 // which the caller verifies (verifier.VerifySharded: it checks every proof

@@ -49,14 +49,11 @@ A false claim exits with status 1 and writes no attestation.`,
 			if err := requireFlags(cmd, "model", "opening", "benchmark", "keys", "output"); err != nil {
 				return err
 			}
+			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
+				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
+			}
 			if _, err := evm.ProverOptions(target); err != nil {
 				return usageErr("--target: %v", err)
-			}
-			if sf.set(cmd) || keys.IsShardKeys(keysDir) {
-				if target != attestation.TargetGo {
-					return usageErr("--target %s: shard proofs are checked by zkeval verify only; the Solidity verifier takes single proofs", target)
-				}
-				return runShardProve(cmd, &sf, shardProveArgs{modelPath, openingPath, commitPath, benchPath, keysDir, out}, &cf)
 			}
 			claims, err := cf.parse(false)
 			if err != nil {
@@ -127,9 +124,9 @@ A false claim exits with status 1 and writes no attestation.`,
 	c.Flags().StringVar(&benchPath, "benchmark", "", "benchmark file (.bench)")
 	c.Flags().StringVar(&keysDir, "keys", "", "keys directory written by \"zkeval setup\" (or a ceremony) for this model, benchmark and claim shape")
 	cf.add(c, false)
-	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write")
-	c.Flags().StringVar(&target, "target", attestation.TargetGo, "verifiers the proof is for: \"go\" (zkeval verify) or \"solidity\" (zkeval verify and the contract of \"zkeval export solidity\")")
+	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write (with --shard or --shards: the directory of shard proof files)")
 	sf.add(c)
+	c.Flags().StringVar(&target, "target", attestation.TargetGo, "verifiers the proof is for: \"go\" (zkeval verify) or \"solidity\" (zkeval verify and the contract of \"zkeval export solidity\")")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

@@ -59,6 +59,8 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 		return usageErr("--shard and --shards exclude each other")
 	case cmd.Flags().Changed("parallel") && !cmd.Flags().Changed("shards"):
 		return usageErr("--parallel goes with --shards")
+	case cmd.Flags().Changed("target"):
+		return usageErr("--target: shard proofs are checked by zkeval verify only (a sharded attestation has no Solidity verifier yet)")
 	case sf.parallel < 1:
 		return usageErr("--parallel %d: want at least 1", sf.parallel)
 	case cmd.Flags().Changed("shard") && sf.index < 0:
