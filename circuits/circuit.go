@@ -185,25 +185,40 @@ func (c *EvalCircuit) checkCommitment(api frontend.API, rc frontend.Rangechecker
 			}
 		}
 		off := new(big.Int).Lsh(big.NewInt(1), uint(seg.Width-1))
-		p := commitment.PerElement(seg.Width)
-		for start := 0; start < len(vals); start += p {
-			end := min(start+p, len(vals))
-			var e frontend.Variable = 0
-			for j := start; j < end; j++ {
-				u := api.Add(vals[j], off)
-				rc.Check(u, seg.Width)
-				e = api.Add(e, api.Mul(u, new(big.Int).Lsh(big.NewInt(1), uint(seg.Width*(j-start)))))
-			}
-			body = append(body, e)
-		}
+		body = append(body, packChecked(api, rc, vals, off, seg.Width)...)
 	}
+	return assertCommitment(api, commitment.Tag(), body, c.Commitment)
+}
+
+// packChecked range-checks every v + off on width bits (so that packing is
+// injective) and packs them little-endian, commitment.PerElement(width) to
+// an element, as package commitment packs natively.
+func packChecked(api frontend.API, rc frontend.Rangechecker, vals []frontend.Variable, off frontend.Variable, width int) []frontend.Variable {
+	var out []frontend.Variable
+	p := commitment.PerElement(width)
+	for start := 0; start < len(vals); start += p {
+		end := min(start+p, len(vals))
+		var e frontend.Variable = 0
+		for j := start; j < end; j++ {
+			u := api.Add(vals[j], off)
+			rc.Check(u, width)
+			e = api.Add(e, api.Mul(u, new(big.Int).Lsh(big.NewInt(1), uint(width*(j-start)))))
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// assertCommitment asserts that the Poseidon2 hash of tag, len(body) and
+// body (package commitment's Merkle–Damgård encoding) equals want.
+func assertCommitment(api frontend.API, tag frontend.Variable, body []frontend.Variable, want frontend.Variable) error {
 	h, err := poseidon2.New(api)
 	if err != nil {
 		return err
 	}
-	h.Write(commitment.Tag(), len(body))
+	h.Write(tag, len(body))
 	h.Write(body...)
-	api.AssertIsEqual(h.Sum(), c.Commitment)
+	api.AssertIsEqual(h.Sum(), want)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/hash/poseidon2"
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkeval/zkeval/benchmark"
@@ -156,26 +155,9 @@ func (c *EvalCircuit) checkTreeCommitment(api frontend.API, rc frontend.Rangeche
 		if seg.Signed {
 			off = new(big.Int).Lsh(big.NewInt(1), uint(seg.Width-1))
 		}
-		p := commitment.PerElement(seg.Width)
-		for start := 0; start < len(vals); start += p {
-			end := min(start+p, len(vals))
-			var e frontend.Variable = 0
-			for j := start; j < end; j++ {
-				u := api.Add(vals[j], off)
-				rc.Check(u, seg.Width)
-				e = api.Add(e, api.Mul(u, new(big.Int).Lsh(big.NewInt(1), uint(seg.Width*(j-start)))))
-			}
-			body = append(body, e)
-		}
+		body = append(body, packChecked(api, rc, vals, off, seg.Width)...)
 	}
-	h, err := poseidon2.New(api)
-	if err != nil {
-		return err
-	}
-	h.Write(commitment.TreeTag(), len(body))
-	h.Write(body...)
-	api.AssertIsEqual(h.Sum(), c.Commitment)
-	return nil
+	return assertCommitment(api, commitment.TreeTag(), body, c.Commitment)
 }
 
 // newTreeSpec is NewSpec for a tree ensemble: the claims, the benchmark's
