@@ -44,6 +44,22 @@ type Breakdown struct {
 // Deferred work (the range-check and lookup arguments) is attributed to
 // GadgetRange and GadgetLookup.
 func Profile(spec *Spec) (*Breakdown, error) {
+	b, err := profileCircuit(New(spec), spec.Bench.Len(), classify)
+	if err != nil {
+		return nil, err
+	}
+	b.RangeChecks = map[string]int{}
+	for _, c := range specRangeChecks(spec) {
+		b.RangeChecks[fmt.Sprintf("%d bits", c.bits)] += int(c.count)
+	}
+	return b, nil
+}
+
+// profileCircuit compiles circuit with gnark's constraint profiler and
+// attributes every constraint to the gadget that by returns for the stack that
+// created it (what it leaves unattributed goes to GadgetOther); samples is
+// the divisor of the per-sample figures.
+func profileCircuit(circuit frontend.Circuit, samples int, by func([]*pprof.Location) string) (*Breakdown, error) {
 	dir, err := os.MkdirTemp("", "zkeval-profile-")
 	if err != nil {
 		return nil, err
@@ -51,7 +67,7 @@ func Profile(spec *Spec) (*Breakdown, error) {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "gnark.pprof")
 	p := profile.Start(profile.WithPath(path))
-	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, New(spec))
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
 	p.Stop()
 	if err != nil {
 		return nil, err
@@ -66,13 +82,13 @@ func Profile(spec *Spec) (*Breakdown, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	b := &Breakdown{Total: cs.GetNbConstraints(), Wires: cs.GetNbInternalVariables() + cs.GetNbSecretVariables() + cs.GetNbPublicVariables(),
-		Samples: spec.Bench.Len(), PerGadget: map[string]int{}}
+		Samples: samples, PerGadget: map[string]int{}}
 	attributed := 0
 	for _, s := range prof.Sample {
 		if len(s.Value) == 0 || s.Value[0] == 0 {
 			continue
 		}
-		g := classify(s.Location)
+		g := by(s.Location)
 		if g == GadgetOther && os.Getenv("ZKEVAL_PROFILE_DEBUG") != "" {
 			var names []string
 			for _, l := range s.Location {
@@ -87,10 +103,6 @@ func Profile(spec *Spec) (*Breakdown, error) {
 	}
 	if d := b.Total - attributed; d != 0 {
 		b.PerGadget[GadgetOther] += d
-	}
-	b.RangeChecks = map[string]int{}
-	for _, c := range specRangeChecks(spec) {
-		b.RangeChecks[fmt.Sprintf("%d bits", c.bits)] += int(c.count)
 	}
 	return b, nil
 }
