@@ -144,19 +144,12 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 		{VerifyingKeyFile, vk.WriteTo},
 	}
 	for _, f := range files {
-		h := sha256.New()
-		err := atomicfile.Write(filepath.Join(dir, f.name), 0o644, func(file *os.File) error {
-			bw := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
-			if _, err := f.w(bw); err != nil {
-				return err
-			}
-			return bw.Flush()
-		})
+		sum, err := writeHashed(filepath.Join(dir, f.name), f.w)
 		if err != nil {
 			return nil, err
 		}
 		written = append(written, f.name)
-		meta.Files[f.name] = hex.EncodeToString(h.Sum(nil))
+		meta.Files[f.name] = sum
 	}
 	data, err := jsonfile.Indent(meta)
 	if err != nil {
@@ -167,6 +160,23 @@ func Write(dir string, spec *circuits.Spec, cs constraint.ConstraintSystem, pk g
 	}
 	done("")
 	return meta, nil
+}
+
+// writeHashed writes path atomically through w, buffered, and returns the
+// hex SHA-256 of the bytes written, computed as they are written.
+func writeHashed(path string, w func(io.Writer) (int64, error)) (string, error) {
+	h := sha256.New()
+	err := atomicfile.Write(path, 0o644, func(file *os.File) error {
+		bw := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
+		if _, err := w(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // MaxMetaBytes bounds circuit.json, which is read whole.

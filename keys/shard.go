@@ -1,8 +1,6 @@
 package keys
 
 import (
-	"bufio"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -133,19 +131,12 @@ func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir stri
 			name string
 			w    func(io.Writer) (int64, error)
 		}{{s.csF, s.cs.WriteTo}, {s.pkF, s.pk.WriteRawTo}, {s.vkF, s.vk.WriteTo}} {
-			h := sha256.New()
-			err := atomicfile.Write(filepath.Join(dir, f.name), 0o644, func(file *os.File) error {
-				bw := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
-				if _, err := f.w(bw); err != nil {
-					return err
-				}
-				return bw.Flush()
-			})
+			sum, err := writeHashed(filepath.Join(dir, f.name), f.w)
 			if err != nil {
 				return nil, err
 			}
 			written = append(written, f.name)
-			meta.Files[f.name] = hex.EncodeToString(h.Sum(nil))
+			meta.Files[f.name] = sum
 		}
 	}
 	data, err := jsonfile.Indent(meta)
