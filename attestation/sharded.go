@@ -85,10 +85,16 @@ type ShardProof struct {
 // TotalsProof is the proof of the totals circuit, which shows, without
 // revealing them, that the counts the shards committed to sum to totals
 // meeting every hidden claim.
+//
+// Setup says where the totals keys come from: the totals circuit depends
+// on the number of shards and the label counts, so its keys come from a
+// setup (single-party, or a ceremony of its own) apart from the shard
+// circuit's.
 type TotalsProof struct {
 	ID           string            `json:"id"`
 	Public       desc.Totals       `json:"public"`
 	Constraints  int               `json:"constraints"`
+	Setup        SetupInfo         `json:"setup"`
 	VerifyingKey map[string]string `json:"verifyingKey"`
 	Bytes        []byte            `json:"bytes"`
 }

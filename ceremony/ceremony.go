@@ -14,7 +14,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 
-	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/dirlock"
 	"github.com/zkeval/zkeval/internal/safefile"
@@ -37,7 +36,7 @@ type InitOptions struct {
 // (which must be empty or absent) with phase 1 open, sized to the circuit;
 // with opt.Phase1From it reuses a closed phase 1 and opens phase 2. Errors
 // wrap ErrInvalid when the reused phase 1 does not verify or is too small.
-func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
+func Init(spec Target, dir string, opt InitOptions) (*Manifest, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
@@ -52,13 +51,13 @@ func Init(spec *circuits.Spec, dir string, opt InitOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := spec.ID()
 	csSHA, _, err := constraintSystemDigest(r1cs)
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Format: Format, Circuit: Circuit{ID: hex.EncodeToString(id[:]), Public: spec.Public(), Constraints: r1cs.GetNbConstraints(), ConstraintSystemSHA256: csSHA},
-		Contributions: []Contribution{}}
+	c := describe(spec)
+	c.Constraints, c.ConstraintSystemSHA256 = r1cs.GetNbConstraints(), csSHA
+	m := &Manifest{Format: Format, Circuit: c, Contributions: []Contribution{}}
 	if opt.Phase1From == "" {
 		m.Phase1.Size = ecc.NextPowerOfTwo(uint64(max(r1cs.GetNbConstraints(), 2)))
 		if m.Phase1.Size > MaxPhase1Size {
@@ -201,10 +200,8 @@ func Contribute(dir, participant string, key ed25519.PrivateKey, opt ContributeO
 	}
 	// A contribution to a circuit whose description states bounds the
 	// circuit cannot enforce would help seal keys for an unsound circuit.
-	if m.Circuit.Public.Version != "" {
-		if err := m.Circuit.Public.Validate(); err != nil {
-			return nil, invalid("the transcript in %s describes a circuit zkeval refuses: %v", dir, err)
-		}
+	if err := m.Circuit.validate(); err != nil {
+		return nil, invalid("the transcript in %s describes a circuit zkeval refuses: %v", dir, err)
 	}
 	phase := 1
 	switch m.Stage() {
@@ -321,7 +318,7 @@ type Phase2Options struct {
 // when phase 1 is not open or has no contribution, and ErrInvalid when the
 // transcript does not verify or is for another circuit. With
 // opt.SaveSealState it also writes the seal state for Seal.
-func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, opt Phase2Options) (*Manifest, error) {
+func StartPhase2(spec Target, dir string, beacon []byte, source string, opt Phase2Options) (*Manifest, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
@@ -374,7 +371,11 @@ func StartPhase2(spec *circuits.Spec, dir string, beacon []byte, source string, 
 // SealResult is a sealed ceremony and its keys.
 type SealResult struct {
 	Report *Report
-	Meta   *keys.Meta
+	// Meta describes the keys directory written for an evaluation
+	// circuit; ShardMeta the shard keys directory written (a shard
+	// circuit) or completed (a totals circuit).
+	Meta      *keys.Meta
+	ShardMeta *keys.ShardMeta
 	// Resealed, when set, gives the key digests an earlier seal from a seal
 	// state had recorded, which the transcript does not yield; the seal now
 	// records the keys it yields.
@@ -407,7 +408,7 @@ type SealOptions struct {
 // again with the same beacon only rewrites the keys; with another beacon it
 // fails with ErrInvalid. With opt.SealState it trusts that file for phase 1
 // and the phase-2 evaluations (see SealOptions).
-func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string, opt SealOptions) (*SealResult, error) {
+func Seal(spec Target, dir string, beacon []byte, source, keysOut string, opt SealOptions) (*SealResult, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
@@ -479,14 +480,11 @@ func Seal(spec *circuits.Spec, dir string, beacon []byte, source, keysOut string
 		st.m = m
 	}
 	rep := st.report()
-	meta, err := keys.Write(keysOut, spec, st.r1cs, st.pk, st.vk, keys.Ceremony, map[string]string{"sha256": rep.ManifestSHA256}, opt.Progress)
+	meta, smeta, err := writeKeys(spec, keysOut, st, map[string]string{"sha256": rep.ManifestSHA256}, opt.Progress)
 	if err != nil {
 		return nil, err
 	}
-	if meta.Files[keys.VerifyingKeyFile] != st.vkSHA || meta.Files[keys.ProvingKeyFile] != st.pkSHA || meta.Files[keys.ConstraintsFile] != m.Circuit.ConstraintSystemSHA256 {
-		return nil, fmt.Errorf("the keys written to %s do not have the digests the transcript records", keysOut)
-	}
-	return &SealResult{Report: rep, Meta: meta, Resealed: resealed}, nil
+	return &SealResult{Report: rep, Meta: meta, ShardMeta: smeta, Resealed: resealed}, nil
 }
 
 // errChanged: the manifest is no longer the one a step read.
@@ -551,14 +549,4 @@ func copyFile(src, dst string) error {
 		_, err := io.Copy(f, in)
 		return err
 	})
-}
-
-// checkSpec validates a spec a ceremony step was given: its description,
-// bounds included (desc.Public.Validate), and the benchmark against it.
-// Errors wrap ErrInvalid.
-func checkSpec(spec *circuits.Spec) error {
-	if err := spec.Validate(); err != nil {
-		return invalid("circuit description: %v", err)
-	}
-	return nil
 }

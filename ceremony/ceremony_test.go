@@ -583,10 +583,10 @@ func TestTranscriptOfAnotherCircuitRejected(t *testing.T) {
 	})
 	t.Run("from the published description", func(t *testing.T) {
 		m := readM(t, w.dirA)
-		_, err := SpecFromPublic(m.Circuit.Public, w.benchC)
+		_, err := SpecFromPublic(*m.Circuit.Public, w.benchC)
 		require.ErrorIs(t, err, ErrInvalid)
 		require.Contains(t, err.Error(), "another benchmark")
-		s, err := SpecFromPublic(m.Circuit.Public, w.benchA)
+		s, err := SpecFromPublic(*m.Circuit.Public, w.benchA)
 		require.NoError(t, err)
 		require.Equal(t, w.specA.ID(), s.ID())
 	})
@@ -620,7 +620,7 @@ func TestUnenforceableDescriptionRefused(t *testing.T) {
 	// contribution.
 	edit(t, dir, func(m *Manifest) {
 		id := pub.ID()
-		m.Circuit.Public, m.Circuit.ID, m.Seal = pub, hex.EncodeToString(id[:]), nil
+		m.Circuit.Public, m.Circuit.ID, m.Seal = &pub, hex.EncodeToString(id[:]), nil
 	})
 	_, err = Contribute(dir, "mallory", keyOf("mallory"), ContributeOptions{})
 	require.ErrorIs(t, err, ErrInvalid)

@@ -10,10 +10,7 @@ import (
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	cs "github.com/consensys/gnark/constraint/bn254"
 
-	"github.com/zkeval/zkeval/circuits"
-	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/internal/progress"
-	"github.com/zkeval/zkeval/keys"
 )
 
 // state is what check establishes.
@@ -41,9 +38,9 @@ func (s *state) report() *Report {
 }
 
 type checkParams struct {
-	spec        *circuits.Spec // nil: check phase 1 only
-	closeBeacon []byte         // close an open phase 1 with this beacon
-	sealBeacon  []byte         // seal an unsealed phase 2 with this beacon
+	spec        Target // nil: check phase 1 only
+	closeBeacon []byte // close an open phase 1 with this beacon
+	sealBeacon  []byte // seal an unsealed phase 2 with this beacon
 	// state, when set (Seal only), replaces the phase-1 checks and
 	// Phase2.Initialize: the commons and evaluations come from it, read
 	// from statePath.
@@ -253,26 +250,12 @@ func checkPhase2(st *state, p checkParams) (*state, error) {
 }
 
 // matchCircuit checks that the transcript is for spec's circuit.
-func matchCircuit(spec *circuits.Spec, m *Manifest) error {
+func matchCircuit(spec Target, m *Manifest) error {
 	id := spec.ID()
 	if hex.EncodeToString(id[:]) == m.Circuit.ID {
 		return nil
 	}
-	got, want := spec.Public(), m.Circuit.Public
-	why := "another circuit"
-	switch {
-	case got.BenchmarkDigest != want.BenchmarkDigest:
-		why = fmt.Sprintf("another benchmark: the transcript's circuit evaluates benchmark %s (%d samples), the one given is %s (%d samples)", want.BenchmarkDigest, want.Samples, got.BenchmarkDigest, got.Samples)
-	case got.Shape.String() != want.Shape.String():
-		why = fmt.Sprintf("another model shape: the transcript's is %s, the one given %s", want.Shape.String(), got.Shape.String())
-	case fmt.Sprint(got.AccBits) != fmt.Sprint(want.AccBits):
-		why = fmt.Sprintf("other accumulator widths: the transcript's are %v, the model given needs %v", want.AccBits, got.AccBits)
-	case fmt.Sprint(got.Claims) != fmt.Sprint(want.Claims):
-		why = fmt.Sprintf("other claims: the transcript's are %s, the ones given %s", claim.JoinShapes(want.Claims), claim.JoinShapes(got.Claims))
-	case got.Version != want.Version:
-		why = fmt.Sprintf("another circuit version: %s, this zkeval builds %s", want.Version, got.Version)
-	}
-	return invalid("the transcript is for circuit %s, but the model, benchmark and claim shape given make circuit %x: %s", m.Circuit.ID, id, why)
+	return invalid("the transcript is for %s %s, but the description given makes %s %x: %s", m.Circuit.kind(), m.Circuit.ID, what(spec), id, mismatch(spec, m))
 }
 
 // prepass checks, without cryptography, the size and SHA-256 of every file
@@ -460,7 +443,7 @@ type start struct {
 
 // phase2Start compiles spec (unless r1cs is given) and runs gnark's
 // Phase2.Initialize on the phase-1 result.
-func phase2Start(spec *circuits.Spec, r1cs *cs.R1CS, commons *mpcsetup.SrsCommons, commonsSHA string, pr *progress.Reporter) (*start, error) {
+func phase2Start(spec Target, r1cs *cs.R1CS, commons *mpcsetup.SrsCommons, commonsSHA string, pr *progress.Reporter) (*start, error) {
 	id := spec.ID()
 	key := fmt.Sprintf("%x/%s", id, commonsSHA)
 	if v, ok := memo.get(key); ok {
@@ -494,9 +477,9 @@ func phase2Start(spec *circuits.Spec, r1cs *cs.R1CS, commons *mpcsetup.SrsCommon
 	return s, nil
 }
 
-func compile(spec *circuits.Spec, pr *progress.Reporter) (*cs.R1CS, error) {
-	done := pr.Start("compile the circuit")
-	ccs, err := keys.Compile(spec)
+func compile(spec Target, pr *progress.Reporter) (*cs.R1CS, error) {
+	done := pr.Start("compile the " + what(spec))
+	ccs, err := compileTarget(spec)
 	if err != nil {
 		return nil, err
 	}

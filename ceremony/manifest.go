@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/internal/safefile"
@@ -54,16 +55,20 @@ type Manifest struct {
 }
 
 // Circuit names the circuit of phase 2: its id, the public description the
-// id hashes (circuits.Public), its number of constraints, and the SHA-256 of
-// its compiled constraint system in gnark's encoding (the constraints.r1cs
-// of a keys directory). The id binds the description and the circuit
-// version; the constraint-system digest binds what the compiler made of
-// them, which Verify recompiles and compares.
+// id hashes, its number of constraints, and the SHA-256 of its compiled
+// constraint system in gnark's encoding (the constraints.r1cs of a keys
+// directory). The description is exactly one of Public (an evaluation
+// circuit, circuits.Public), Shard (a shard circuit, desc.Shard) and
+// Totals (a totals circuit, desc.Totals); see Target. The id binds the
+// description and the circuit version; the constraint-system digest binds
+// what the compiler made of them, which Verify recompiles and compares.
 type Circuit struct {
-	ID                     string          `json:"id"`
-	Public                 circuits.Public `json:"public"`
-	Constraints            int             `json:"constraints"`
-	ConstraintSystemSHA256 string          `json:"constraintSystemSha256"`
+	ID                     string           `json:"id"`
+	Public                 *circuits.Public `json:"public,omitempty"`
+	Shard                  *desc.Shard      `json:"shard,omitempty"`
+	Totals                 *desc.Totals     `json:"totals,omitempty"`
+	Constraints            int              `json:"constraints"`
+	ConstraintSystemSHA256 string           `json:"constraintSystemSha256"`
 }
 
 // Phase1Info describes phase 1 ("powers of tau"). Size is the FFT domain
@@ -293,7 +298,10 @@ func (m *Manifest) check() error {
 		}
 		return invalid("format %q; this zkeval reads %q", m.Format, Format)
 	}
-	id := m.Circuit.Public.ID()
+	id, err := m.Circuit.descID()
+	if err != nil {
+		return err
+	}
 	if hex.EncodeToString(id[:]) != m.Circuit.ID {
 		return invalid("circuit id %s does not match the circuit description, which hashes to %x (altered, or written by a zkeval whose circuit description differs)", m.Circuit.ID, id)
 	}

@@ -64,7 +64,7 @@ func (r *Report) TranscriptSHA256() string {
 // It returns an error wrapping ErrInvalid when anything does not check; a
 // failing contribution is reported as a *ContributionError naming its index,
 // phase, participant and file.
-func Verify(spec *circuits.Spec, dir string, opt VerifyOptions) (*Report, error) {
+func Verify(spec Target, dir string, opt VerifyOptions) (*Report, error) {
 	t0 := time.Now()
 	if err := checkSpec(spec); err != nil {
 		return nil, err
@@ -233,6 +233,15 @@ func checkKeys(dir string, st *state, rep *Report) error {
 	if rep.Stage != StageSealed {
 		return invalid("the transcript is not sealed (%s); it has no keys to compare", rep.Stage)
 	}
+	m := rep.Manifest
+	vkSHA, vkBytes, err := streamDigestN(st.vk.WriteTo)
+	if err != nil {
+		return err
+	}
+	csSHA, csBytes := st.csSHA, st.csBytes
+	if m.Circuit.Public == nil {
+		return checkShardKeys(dir, st, rep, csSHA, vkSHA, vkBytes)
+	}
 	metaPath := filepath.Join(dir, keys.MetaFile)
 	data, err := safefile.ReadFile(metaPath, keys.MaxMetaBytes, "keys description")
 	if errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) {
@@ -245,38 +254,11 @@ func checkKeys(dir string, st *state, rep *Report) error {
 	if err != nil {
 		return invalid("%v", err)
 	}
-	m := rep.Manifest
-	vkSHA, vkBytes, err := streamDigestN(st.vk.WriteTo)
-	if err != nil {
-		return err
-	}
-	csSHA, csBytes := st.csSHA, st.csBytes
-	want := &keys.Meta{Format: keys.MetaFormat, CircuitID: m.Circuit.ID, Public: m.Circuit.Public, Constraints: m.Circuit.Constraints,
+	want := &keys.Meta{Format: keys.MetaFormat, CircuitID: m.Circuit.ID, Public: *m.Circuit.Public, Constraints: m.Circuit.Constraints,
 		PublicInputs: st.r1cs.GetNbPublicVariables() - 1, SetupKind: keys.Ceremony, Transcript: map[string]string{"sha256": rep.ManifestSHA256},
 		Files: map[string]string{keys.ConstraintsFile: csSHA, keys.ProvingKeyFile: rep.ProvingKeySHA256, keys.VerifyingKeyFile: vkSHA}}
 	if d := keys.MetaDiff(meta, want); d != "" {
 		return invalid("keys %s: %s does not describe the keys this transcript sealed: %s", dir, keys.MetaFile, d)
 	}
-	for _, f := range []struct {
-		name string
-		sha  string
-		size int64
-	}{{keys.ConstraintsFile, csSHA, csBytes}, {keys.ProvingKeyFile, rep.ProvingKeySHA256, rep.ProvingKeyBytes}, {keys.VerifyingKeyFile, vkSHA, vkBytes}} {
-		path := filepath.Join(dir, f.name)
-		got, size, err := fileDigest(path, f.size)
-		var tl *safefile.TooLargeError
-		switch {
-		case errors.As(err, &tl):
-			return invalid("%s has %d bytes, but the ceremony sealed %d", path, tl.Size, f.size)
-		case errors.Is(err, safefile.ErrNotRegular):
-			return invalid("%v", err)
-		case err != nil:
-			return err
-		case size != f.size:
-			return invalid("%s has %d bytes, but the ceremony sealed %d", path, size, f.size)
-		case got != f.sha:
-			return invalid("%s has SHA-256 %s, but the ceremony sealed %s", path, got, f.sha)
-		}
-	}
-	return nil
+	return checkKeyFiles(dir, [3]string{keys.ConstraintsFile, keys.ProvingKeyFile, keys.VerifyingKeyFile}, [3]string{csSHA, rep.ProvingKeySHA256, vkSHA}, [3]int64{csBytes, rep.ProvingKeyBytes, vkBytes})
 }

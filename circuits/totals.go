@@ -179,3 +179,6 @@ func (c *TotalsCircuit) setPublic(in *TotalsInput) error {
 	}
 	return nil
 }
+
+// ID returns the totals circuit's id, the SHA-256 of its description.
+func (s *TotalsSpec) ID() [32]byte { return s.Desc.ID() }

@@ -43,12 +43,18 @@ type ShardMeta struct {
 	Constraints  int        `json:"constraints"`
 	PublicInputs int        `json:"publicInputs"`
 	// Totals describes the totals circuit, when the claims hide values.
-	Totals            *desc.Totals      `json:"totals,omitempty"`
-	TotalsID          string            `json:"totalsCircuitId,omitempty"`
-	TotalsConstraints int               `json:"totalsConstraints,omitempty"`
-	SetupKind         string            `json:"setupKind"`
-	Transcript        map[string]string `json:"transcript,omitempty"`
-	Files             map[string]string `json:"files"` // file name -> sha256 hex
+	Totals            *desc.Totals `json:"totals,omitempty"`
+	TotalsID          string       `json:"totalsCircuitId,omitempty"`
+	TotalsConstraints int          `json:"totalsConstraints,omitempty"`
+	// TotalsSetupKind and TotalsTranscript say where the totals keys come
+	// from: a single-party setup, or their own ceremony (the totals
+	// circuit depends on the number of shards and the label counts, so it
+	// is not the shard circuit's).
+	TotalsSetupKind  string            `json:"totalsSetupKind,omitempty"`
+	TotalsTranscript map[string]string `json:"totalsTranscript,omitempty"`
+	SetupKind        string            `json:"setupKind"`
+	Transcript       map[string]string `json:"transcript,omitempty"`
+	Files            map[string]string `json:"files"` // file name -> sha256 hex
 }
 
 // IsShardKeys reports whether dir holds shard keys (ShardMetaFile).
@@ -60,15 +66,43 @@ func IsShardKeys(dir string) bool {
 // files returns the files of the directory as Meta, for readStream.
 func (m *ShardMeta) files() *Meta { return &Meta{Files: m.Files} }
 
-// SetupShards compiles the shard circuit of spec and, when totals is not
-// nil, the totals circuit, runs a single-party Groth16 setup of each and
-// writes dir. Files are written atomically, ShardMetaFile last; on error
-// nothing written is left.
-func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir string, pr *progress.Reporter) (_ *ShardMeta, err error) {
-	done := pr.Start("compile the shard circuit")
+// CompileShard builds the constraint system of the shard circuit of spec.
+func CompileShard(spec *circuits.ShardSpec) (constraint.ConstraintSystem, error) {
 	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuits.NewShard(spec))
 	if err != nil {
 		return nil, fmt.Errorf("compile shard circuit: %w", err)
+	}
+	return cs, nil
+}
+
+// CompileTotals builds the constraint system of the totals circuit of spec.
+func CompileTotals(spec *circuits.TotalsSpec) (constraint.ConstraintSystem, error) {
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuits.NewTotals(spec))
+	if err != nil {
+		return nil, fmt.Errorf("compile totals circuit: %w", err)
+	}
+	return cs, nil
+}
+
+// KeySet is a compiled circuit, its Groth16 keys and where they come from:
+// Kind is SingleParty or Ceremony, Transcript the ceremony transcript's
+// digest ({"sha256": hex}) for Ceremony.
+type KeySet struct {
+	CS         constraint.ConstraintSystem
+	PK         groth16.ProvingKey
+	VK         groth16.VerifyingKey
+	Kind       string
+	Transcript map[string]string
+}
+
+// SetupShards compiles the shard circuit of spec and, when totals is not
+// nil, the totals circuit, runs a single-party Groth16 setup of each and
+// writes dir (WriteShards).
+func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir string, pr *progress.Reporter) (*ShardMeta, error) {
+	done := pr.Start("compile the shard circuit")
+	cs, err := CompileShard(spec)
+	if err != nil {
+		return nil, err
 	}
 	n := spec.Desc.ShardSize
 	done(fmt.Sprintf("%d constraints (%.1f per slot), %d wires", cs.GetNbConstraints(), float64(cs.GetNbConstraints())/float64(n), cs.GetNbInternalVariables()+cs.GetNbSecretVariables()+cs.GetNbPublicVariables()))
@@ -78,37 +112,86 @@ func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir stri
 		return nil, fmt.Errorf("groth16 setup: %w", err)
 	}
 	done("")
-	id := spec.ID()
-	meta := &ShardMeta{Format: ShardMetaFormat, CircuitID: hex.EncodeToString(id[:]), Shard: spec.Desc, Constraints: cs.GetNbConstraints(),
-		PublicInputs: cs.GetNbPublicVariables() - 1, SetupKind: SingleParty, Files: map[string]string{}}
-	type set struct {
-		cs            constraint.ConstraintSystem
-		pk            groth16.ProvingKey
-		vk            groth16.VerifyingKey
-		csF, pkF, vkF string
-	}
-	sets := []set{{cs, pk, vk, ConstraintsFile, ProvingKeyFile, VerifyingKeyFile}}
+	var tks *KeySet
 	if totals != nil {
 		done = pr.Start("compile and set up the totals circuit")
-		tcs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuits.NewTotals(totals))
+		tcs, err := CompileTotals(totals)
 		if err != nil {
-			return nil, fmt.Errorf("compile totals circuit: %w", err)
+			return nil, err
 		}
 		tpk, tvk, err := groth16.Setup(tcs)
 		if err != nil {
 			return nil, fmt.Errorf("groth16 setup of the totals circuit: %w", err)
 		}
 		done(fmt.Sprintf("%d constraints", tcs.GetNbConstraints()))
-		d := totals.Desc
-		tid := d.ID()
-		meta.Totals, meta.TotalsID, meta.TotalsConstraints = &d, hex.EncodeToString(tid[:]), tcs.GetNbConstraints()
-		sets = append(sets, set{tcs, tpk, tvk, TotalsConstraintsFile, TotalsProvingKeyFile, TotalsVerifyingKeyFile})
+		tks = &KeySet{CS: tcs, PK: tpk, VK: tvk, Kind: SingleParty}
 	}
+	return WriteShards(dir, spec, KeySet{CS: cs, PK: pk, VK: vk, Kind: SingleParty}, totals, tks, pr)
+}
 
+// WriteShards writes the shard keys directory dir: the shard circuit's
+// constraint system and keys ks and, when totals is not nil, the totals
+// circuit's tks. Files are written atomically, ShardMetaFile last (an old
+// one is removed first); on error nothing written is left.
+func WriteShards(dir string, spec *circuits.ShardSpec, ks KeySet, totals *circuits.TotalsSpec, tks *KeySet, pr *progress.Reporter) (*ShardMeta, error) {
+	id := spec.ID()
+	meta := &ShardMeta{Format: ShardMetaFormat, CircuitID: hex.EncodeToString(id[:]), Shard: spec.Desc, Constraints: ks.CS.GetNbConstraints(),
+		PublicInputs: ks.CS.GetNbPublicVariables() - 1, SetupKind: ks.Kind, Transcript: ks.Transcript, Files: map[string]string{}}
+	sets := []shardFiles{{&ks, ConstraintsFile, ProvingKeyFile, VerifyingKeyFile}}
+	if totals != nil {
+		meta.setTotals(totals, tks)
+		sets = append(sets, shardFiles{tks, TotalsConstraintsFile, TotalsProvingKeyFile, TotalsVerifyingKeyFile})
+	}
+	if err := writeShardDir(dir, meta, sets, pr); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// AddTotals adds the totals circuit's constraint system and keys tks to
+// the shard keys directory dir, whose shard circuit must be the one the
+// totals circuit follows (desc.Totals.ShardID), replacing any totals keys
+// it held. The shard keys are left as they are; ShardMetaFile is rewritten
+// last, atomically.
+func AddTotals(dir string, totals *circuits.TotalsSpec, tks KeySet, pr *progress.Reporter) (*ShardMeta, error) {
+	meta, err := ReadShardMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	if meta.CircuitID != totals.Desc.ShardID {
+		return nil, fmt.Errorf("%s holds the keys of shard circuit %s, but this totals circuit follows shard circuit %s: seal the shard ceremony into another directory, or give the directory of its keys", dir, meta.CircuitID, totals.Desc.ShardID)
+	}
+	for _, f := range []string{TotalsConstraintsFile, TotalsProvingKeyFile, TotalsVerifyingKeyFile} {
+		delete(meta.Files, f)
+	}
+	meta.setTotals(totals, &tks)
+	if err := writeShardDir(dir, meta, []shardFiles{{&tks, TotalsConstraintsFile, TotalsProvingKeyFile, TotalsVerifyingKeyFile}}, pr); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+func (m *ShardMeta) setTotals(totals *circuits.TotalsSpec, tks *KeySet) {
+	d := totals.Desc
+	tid := d.ID()
+	m.Totals, m.TotalsID, m.TotalsConstraints = &d, hex.EncodeToString(tid[:]), tks.CS.GetNbConstraints()
+	m.TotalsSetupKind, m.TotalsTranscript = tks.Kind, tks.Transcript
+}
+
+// shardFiles names the files of one circuit of a shard keys directory.
+type shardFiles struct {
+	ks            *KeySet
+	csF, pkF, vkF string
+}
+
+// writeShardDir writes the files of sets into dir, records their digests
+// in meta and writes meta last. On error it removes what it wrote (and
+// dir, if it created it).
+func writeShardDir(dir string, meta *ShardMeta, sets []shardFiles, pr *progress.Reporter) (err error) {
 	_, statErr := os.Stat(dir)
 	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	var written []string
 	defer func() {
@@ -123,17 +206,17 @@ func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir stri
 		}
 	}()
 	if err := os.Remove(filepath.Join(dir, ShardMetaFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return err
 	}
-	done = pr.Start("write keys")
+	done := pr.Start("write keys")
 	for _, s := range sets {
 		for _, f := range []struct {
 			name string
 			w    func(io.Writer) (int64, error)
-		}{{s.csF, s.cs.WriteTo}, {s.pkF, s.pk.WriteRawTo}, {s.vkF, s.vk.WriteTo}} {
+		}{{s.csF, s.ks.CS.WriteTo}, {s.pkF, s.ks.PK.WriteRawTo}, {s.vkF, s.ks.VK.WriteTo}} {
 			sum, err := writeHashed(filepath.Join(dir, f.name), f.w)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			written = append(written, f.name)
 			meta.Files[f.name] = sum
@@ -141,13 +224,13 @@ func SetupShards(spec *circuits.ShardSpec, totals *circuits.TotalsSpec, dir stri
 	}
 	data, err := jsonfile.Indent(meta)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, ShardMetaFile), data, 0o644); err != nil {
-		return nil, err
+		return err
 	}
 	done("")
-	return meta, nil
+	return nil
 }
 
 // ReadShardMeta reads dir/shard-circuit.json.
@@ -157,6 +240,11 @@ func ReadShardMeta(dir string) (*ShardMeta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shard keys directory %s: %w (run `zkeval setup --shard-size N` first)", dir, err)
 	}
+	return ParseShardMeta(data, path)
+}
+
+// ParseShardMeta parses a shard keys description read from path.
+func ParseShardMeta(data []byte, path string) (*ShardMeta, error) {
 	const hint = "the shard keys directory is damaged: run `zkeval setup --shard-size N` again"
 	var m ShardMeta
 	if err := jsonfile.Decode(data, path, ShardMetaFormat, hint, &m); err != nil {
@@ -164,6 +252,10 @@ func ReadShardMeta(dir string) (*ShardMeta, error) {
 	}
 	if m.Format != ShardMetaFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q; %s", path, m.Format, ShardMetaFormat, hint)
+	}
+	if m.Totals != nil && m.TotalsSetupKind == "" {
+		// Written before the totals circuit had a ceremony: single-party.
+		m.TotalsSetupKind = SingleParty
 	}
 	return &m, nil
 }

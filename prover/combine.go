@@ -349,6 +349,7 @@ func proveTotals(req *CombineRequest, spec *circuits.ShardSpec, l metric.Labels,
 	}
 	done("")
 	return &attestation.TotalsProof{ID: meta.TotalsID, Public: *meta.Totals, Constraints: meta.TotalsConstraints,
+		Setup:        attestation.SetupInfo{Kind: meta.TotalsSetupKind, Transcript: meta.TotalsTranscript},
 		VerifyingKey: map[string]string{"sha256": meta.Files[keys.TotalsVerifyingKeyFile]}, Bytes: buf.Bytes()}, vkRaw, nil
 }
 

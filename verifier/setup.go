@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -64,10 +65,32 @@ type Setup struct {
 // what the single-party caveat says.
 const ClaimedWarning = "ceremony claimed, not checked: as far as this verification goes, whoever made these keys may know the setup's secrets and forge proofs for this circuit, as with single-party keys"
 
+// checkSetupInfo checks a setup record (field names it): a known kind, and
+// a transcript digest exactly when the kind is a ceremony.
+func checkSetupInfo(field string, s attestation.SetupInfo) error {
+	switch s.Kind {
+	case keys.SingleParty:
+		if len(s.Transcript) != 0 {
+			return invalid("%s: a single-party setup has no ceremony transcript, but one is named", field)
+		}
+	case keys.Ceremony:
+		if err := checkDigestField(field+".transcript", s.Transcript); err != nil {
+			return err
+		}
+	default:
+		return invalid("%s: unknown setup kind %q", field, s.Kind)
+	}
+	return nil
+}
+
 // statedSetup is the status of an attestation's setup before any
 // transcript is checked.
-func statedSetup(st *attestation.Statement) *Setup {
-	s := &Setup{Kind: st.Predicate.Setup.Kind, TranscriptSHA256: st.Predicate.Setup.Transcript["sha256"]}
+func statedSetup(st *attestation.Statement) *Setup { return statedSetupInfo(st.Predicate.Setup) }
+
+// statedSetupInfo is the status of a setup record before any transcript
+// is checked.
+func statedSetupInfo(info attestation.SetupInfo) *Setup {
+	s := &Setup{Kind: info.Kind, TranscriptSHA256: info.Transcript["sha256"]}
 	switch s.Kind {
 	case keys.SingleParty:
 		s.Status = SetupSingleParty
@@ -82,15 +105,31 @@ func statedSetup(st *attestation.Statement) *Setup {
 }
 
 // setSetup replaces res's setup, and its caveat among res.Warnings.
-func (res *Result) setSetup(s *Setup) {
-	if res.Setup != nil && res.Setup.Warning != "" {
-		if i := slices.Index(res.Warnings, res.Setup.Warning); i >= 0 {
-			res.Warnings = slices.Delete(res.Warnings, i, i+1)
+func (res *Result) setSetup(s *Setup) { replaceSetup(&res.Setup, &res.Warnings, s, "") }
+
+// setSetup replaces the shard keys' setup, and its caveat among
+// res.Warnings.
+func (res *ShardedResult) setSetup(s *Setup) {
+	replaceSetup(&res.Setup, &res.Warnings, s, "shard keys: ")
+}
+
+// setTotalsSetup replaces the totals keys' setup, and its caveat among
+// res.Warnings.
+func (res *ShardedResult) setTotalsSetup(s *Setup) {
+	replaceSetup(&res.TotalsSetup, &res.Warnings, s, "totals keys: ")
+}
+
+// replaceSetup sets *dst to s and replaces the old caveat among warnings
+// by s's, with prefix.
+func replaceSetup(dst **Setup, warnings *[]string, s *Setup, prefix string) {
+	if old := *dst; old != nil && old.Warning != "" {
+		if i := slices.Index(*warnings, prefix+old.Warning); i >= 0 {
+			*warnings = slices.Delete(*warnings, i, i+1)
 		}
 	}
-	res.Setup = s
+	*dst = s
 	if s.Warning != "" {
-		res.Warnings = append(res.Warnings, s.Warning)
+		*warnings = append(*warnings, prefix+s.Warning)
 	}
 }
 
@@ -157,6 +196,65 @@ func (tc *TranscriptChecker) Check(res *Result, b *benchmark.Benchmark, vk []byt
 	return c.rep, nil
 }
 
+// CheckShardTranscript checks the key provenance of a verified sharded
+// attestation against the ceremony transcript in dir: of the shard
+// circuit's keys (vk, the shard verifying key res was verified with) when
+// totals is false, of the totals circuit's keys (vk, the totals verifying
+// key) when true. The transcript must verify for the circuit the
+// attestation describes (recompiled from its description alone: neither
+// the shard nor the totals circuit needs the benchmark), be sealed, have
+// sealed vk, and be the transcript the attestation names. It sets
+// res.Setup or res.TotalsSetup as TranscriptChecker.Check does. Errors
+// wrap ErrInvalid (a *ProvenanceError) when the transcript does not vouch
+// for the keys; other errors are I/O errors.
+func CheckShardTranscript(res *ShardedResult, dir string, vk []byte, totals bool, opt ceremony.VerifyOptions) (*ceremony.Report, error) {
+	p := &res.Statement.Predicate
+	invalidErr := func(err error) error {
+		if errors.Is(err, ceremony.ErrInvalid) {
+			return &ProvenanceError{Dir: dir, Err: err}
+		}
+		return err
+	}
+	info, which := p.Shards.Setup, "the shard circuit's"
+	var target ceremony.Target
+	var err error
+	if totals {
+		if p.Totals == nil {
+			return nil, invalidErr(fmt.Errorf("%w: no claim hides its value, so the attestation has no totals circuit for this transcript", ceremony.ErrInvalid))
+		}
+		info, which = p.Totals.Setup, "the totals circuit's"
+		target, err = ceremony.TotalsSpecFrom(p.Totals.Public)
+	} else {
+		target, err = ceremony.ShardSpecFrom(p.Shards.Circuit.Public)
+	}
+	if err != nil {
+		return nil, invalidErr(err)
+	}
+	if info.Kind != keys.Ceremony || info.Transcript["sha256"] == "" || len(info.Transcript) != 1 {
+		return nil, invalidErr(fmt.Errorf("%w: the attestation records setup kind %q for %s keys, so it names no ceremony transcript", ceremony.ErrInvalid, info.Kind, which))
+	}
+	rep, err := ceremony.Verify(target, dir, opt)
+	if err != nil {
+		return nil, invalidErr(err)
+	}
+	if rep.Stage != ceremony.StageSealed {
+		return nil, invalidErr(fmt.Errorf("%w: the transcript in %s is not sealed (%s)", ceremony.ErrInvalid, dir, rep.Stage))
+	}
+	if got := keys.Digest(vk); got != rep.VerifyingKeySHA256 {
+		return nil, invalidErr(fmt.Errorf("%w: the verifying key of %s keys has SHA-256 %s, but the ceremony in %s sealed verifying key %s", ceremony.ErrInvalid, which, got, dir, rep.VerifyingKeySHA256))
+	}
+	if want := info.Transcript["sha256"]; want != rep.ManifestSHA256 {
+		return nil, invalidErr(fmt.Errorf("%w: the attestation names transcript %s for %s keys, but %s has SHA-256 %s", ceremony.ErrInvalid, want, which, filepath.Join(dir, ceremony.ManifestFile), rep.ManifestSHA256))
+	}
+	s := setupFromReport(info.Kind, rep)
+	if totals {
+		res.setTotalsSetup(s)
+	} else {
+		res.setSetup(s)
+	}
+	return rep, nil
+}
+
 // ProvenanceError: the transcript does not vouch for the attestation's
 // keys. It wraps ErrInvalid and the ceremony package's error, which names
 // the failing contribution or digest.
@@ -175,7 +273,11 @@ func (e *ProvenanceError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
 // SetupFromReport is the setup status of attestation st whose key
 // provenance rep checked.
 func SetupFromReport(st *attestation.Statement, rep *ceremony.Report) *Setup {
-	s := &Setup{Kind: st.Predicate.Setup.Kind, TranscriptSHA256: rep.TranscriptSHA256(), TranscriptChecked: true}
+	return setupFromReport(st.Predicate.Setup.Kind, rep)
+}
+
+func setupFromReport(kind string, rep *ceremony.Report) *Setup {
+	s := &Setup{Kind: kind, TranscriptSHA256: rep.TranscriptSHA256(), TranscriptChecked: true}
 	t := rep.Trust
 	s.TrustedContributors, s.Contributions = t.Trusted, t.Contributions
 	for _, b := range []*ceremony.BeaconInfo{rep.Phase1Beacon, rep.SealBeacon} {

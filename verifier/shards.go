@@ -64,7 +64,12 @@ type ShardedResult struct {
 	// BenchmarkChecked: the benchmark digest and every shard digest were
 	// recomputed from the benchmark file.
 	BenchmarkChecked bool
-	Warnings         []string
+	// Setup says where the shard keys come from, TotalsSetup where the
+	// totals keys come from (nil without a totals proof), as far as each
+	// was checked: by VerifySharded from the attestation alone, by
+	// CheckShardTranscript from a ceremony transcript.
+	Setup, TotalsSetup *Setup
+	Warnings           []string
 	Elapsed          time.Duration
 	PairingTime      time.Duration // the Groth16 checks, all shards together
 }
@@ -339,12 +344,15 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 	}
 	res.PairingTime = time.Since(tv)
 
-	switch set.Setup.Kind {
-	case keys.SingleParty:
-		res.Warnings = append(res.Warnings, keys.SinglePartyWarning)
-	case keys.Ceremony:
-	default:
-		return nil, invalid("unknown setup kind %q", set.Setup.Kind)
+	if err := checkSetupInfo("predicate.shards.setup", set.Setup); err != nil {
+		return nil, err
+	}
+	res.setSetup(statedSetupInfo(set.Setup))
+	if p.Totals != nil {
+		if err := checkSetupInfo("predicate.totals.setup", p.Totals.Setup); err != nil {
+			return nil, err
+		}
+		res.setTotalsSetup(statedSetupInfo(p.Totals.Setup))
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil

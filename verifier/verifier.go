@@ -252,17 +252,8 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	if err := checkDigestField("predicate.circuit.constraintSystem", p.Circuit.ConstraintSystem); err != nil {
 		return nil, err
 	}
-	switch p.Setup.Kind {
-	case keys.SingleParty:
-		if len(p.Setup.Transcript) != 0 {
-			return nil, invalid("predicate.setup: a single-party setup has no ceremony transcript, but one is named")
-		}
-	case keys.Ceremony:
-		if err := checkDigestField("predicate.setup.transcript", p.Setup.Transcript); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, invalid("unknown setup kind %q", p.Setup.Kind)
+	if err := checkSetupInfo("predicate.setup", p.Setup); err != nil {
+		return nil, err
 	}
 	res.setSetup(statedSetup(st))
 	res.Elapsed = time.Since(t0)

@@ -14,7 +14,11 @@ import (
 	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/envelope"
+	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/prover"
+	"github.com/zkeval/zkeval/shard"
 )
 
 func newCeremonyCmd() *cobra.Command {
@@ -105,14 +109,43 @@ func ceremonyErr(err error) error {
 	return ioErr(err)
 }
 
-// ceremonySpec derives the circuit spec for a ceremony step: from the model
-// and benchmark when --model is given (the claim shape from --claim and
-// --hide-count, or the transcript's when neither is set), else from the
-// transcript's published circuit description and the benchmark.
-func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *claimFlags) (*circuits.Spec, error) {
+// ceremonySpec derives the circuit for a ceremony step. For an evaluation
+// circuit: from the model and benchmark when --model is given (the claim
+// shape from --claim and --hide-count, or the transcript's when neither is
+// set), else from the transcript's published circuit description and the
+// benchmark. For a shard or totals circuit: from the transcript's
+// description alone (--benchmark is not needed), or, with --model, from the
+// model and benchmark at the transcript's shard size, which must give the
+// same circuit.
+func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *claimFlags) (ceremony.Target, error) {
 	m, _, err := ceremony.ReadManifest(dir)
 	if err != nil {
 		return nil, ceremonyErr(err)
+	}
+	if c := m.Circuit; c.Shard != nil || c.Totals != nil {
+		if modelPath == "" {
+			if cf.changed(cmd) {
+				return nil, usageErr("--claim and --hide-count need --model for a %s: without it the transcript's circuit is rebuilt from its description", kindOf(c))
+			}
+			t, err := ceremony.TargetFromManifest(m)
+			return t, ceremonyErr(err)
+		}
+		d := c.Shard
+		if d == nil {
+			// The totals circuit's shard circuit is named by its id only:
+			// its size is the totals description's.
+			d = &desc.Shard{ShardSize: c.Totals.ShardSize, Claims: c.Totals.Claims}
+		}
+		claims := fromShapes(d.Claims)
+		if cf.changed(cmd) {
+			if claims, err = cf.parse(true); err != nil {
+				return nil, err
+			}
+		}
+		return shardTarget(modelPath, benchPath, claims, d.ShardSize, c.Totals != nil)
+	}
+	if benchPath == "" {
+		return nil, usageErr("missing --benchmark FILE.bench: the transcript's evaluation circuit holds the benchmark's samples")
 	}
 	if modelPath != "" {
 		claims := fromShapes(m.Circuit.Public.Claims)
@@ -129,7 +162,7 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 	if err != nil {
 		return nil, ioErr(err)
 	}
-	pub := m.Circuit.Public
+	pub := *m.Circuit.Public
 	if cf.changed(cmd) {
 		// Claims given without --model are checked against the
 		// transcript's: a circuit with other claims is another circuit.
@@ -152,13 +185,48 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 	return spec, ceremonyErr(err)
 }
 
+// kindOf names the circuit of a transcript.
+func kindOf(c ceremony.Circuit) string {
+	switch {
+	case c.Shard != nil:
+		return "shard circuit"
+	case c.Totals != nil:
+		return "totals circuit"
+	}
+	return "evaluation circuit"
+}
+
+// shardTarget derives the shard circuit of shards of size samples or, with
+// totals, the totals circuit of the benchmark's shards (which needs a
+// claim that hides its value).
+func shardTarget(modelPath, benchPath string, claims []prover.Claimed, size int, totals bool) (ceremony.Target, error) {
+	if size < 1 || size > shard.MaxSize {
+		return nil, usageErr("--shard-size %d: want between 1 and %d", size, shard.MaxSize)
+	}
+	_, b, _, spec, err := loadShardSpec(modelPath, benchPath, claims, size)
+	if err != nil {
+		return nil, err
+	}
+	if !totals {
+		return spec, nil
+	}
+	ts, err := totalsSpec(spec, b)
+	if err != nil {
+		return nil, err
+	}
+	if ts == nil {
+		return nil, usageErr("--totals: no claim hides its value, so the shards need no totals circuit")
+	}
+	return ts, nil
+}
+
 func addSpecFlags(c *cobra.Command, modelPath, benchPath *string, cf *claimFlags, modelOptional bool) {
 	help := "quantized model file (.zkm); only its public shape and accumulator widths shape the circuit"
 	if modelOptional {
 		help += " (default: the transcript's published shape and widths)"
 	}
 	c.Flags().StringVar(modelPath, "model", "", help)
-	c.Flags().StringVar(benchPath, "benchmark", "", "benchmark file (.bench); its samples are circuit constants")
+	c.Flags().StringVar(benchPath, "benchmark", "", "benchmark file (.bench); its samples are circuit constants (not needed for a shard or totals transcript without --model)")
 	cf.add(c, true)
 }
 
@@ -175,8 +243,10 @@ func log2(n uint64) int { return bits.Len64(n) - 1 }
 func newCeremonyInitCmd() *cobra.Command {
 	var modelPath, benchPath, out, phase1From, saveState string
 	var cf claimFlags
+	var shardSize int
+	var totals bool
 	c := &cobra.Command{
-		Use:   "init --model MODEL.zkm --benchmark FILE.bench -o DIR [--phase1 OTHER_DIR]",
+		Use:   "init --model MODEL.zkm --benchmark FILE.bench [--shard-size N [--totals]] -o DIR [--phase1 OTHER_DIR]",
 		Short: "Start a ceremony: compile the circuit and open phase 1 sized to it",
 		Long: `Compiles the circuit of the model's public shape, the benchmark and the claim
 shape (as setup does) and creates the ceremony directory DIR with phase 1
@@ -186,7 +256,22 @@ of constraints. Phase-1 files take 192·N bytes each.
 --phase1 OTHER_DIR reuses the closed phase 1 of another ceremony (of size at
 least this circuit's constraints): its contributions are verified and copied,
 and phase 2 opens at once; --save-seal-state FILE then keeps the seal state
-for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
+for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").
+
+--shard-size N makes the ceremony of the shard circuit for shards of N
+samples (setup --shard-size N makes single-party keys for it): its keys
+prove every shard of that size, and seal writes a shard keys directory.
+The shard circuit depends on the model's public shape and bounds, the
+shard size and the claim shape, not on the benchmark's samples, so phase2,
+seal and verify rebuild it from the transcript alone (--benchmark is not
+needed there).
+
+When a claim hides its value, combine also proves the totals circuit,
+which depends on the number of shards and the benchmark's label counts,
+and needs keys of its own: --shard-size N --totals makes its ceremony (a
+small one; pass --phase1 SHARD_CEREMONY to reuse the shard ceremony's
+closed phase 1), and its seal adds the totals keys to the shard keys
+directory the shard ceremony sealed (-o the same KEYS_DIR).`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
@@ -206,7 +291,17 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 			if err != nil {
 				return err
 			}
-			_, _, _, spec, err := loadSpec(modelPath, benchPath, claims)
+			if totals && !cmd.Flags().Changed("shard-size") {
+				return usageErr("--totals needs --shard-size N: the totals circuit sums the counts of shards of that size")
+			}
+			var spec ceremony.Target
+			var single *circuits.Spec
+			if cmd.Flags().Changed("shard-size") {
+				spec, err = shardTarget(modelPath, benchPath, claims, shardSize, totals)
+			} else {
+				_, _, _, single, err = loadSpec(modelPath, benchPath, claims)
+				spec = single
+			}
 			if err != nil {
 				return err
 			}
@@ -219,9 +314,17 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "ceremony      %s\n", out)
-			fmt.Fprintf(w, "circuit       %s\n", m.Circuit.ID)
-			fmt.Fprintf(w, "model shape   %s\n", spec.Shape.String())
-			fmt.Fprintf(w, "benchmark     %s, sha256 %s\n", spec.Bench.String(), m.Circuit.Public.BenchmarkDigest)
+			switch s := spec.(type) {
+			case *circuits.Spec:
+				fmt.Fprintf(w, "circuit       %s\n", m.Circuit.ID)
+				fmt.Fprintf(w, "model shape   %s\n", s.Shape.String())
+				fmt.Fprintf(w, "benchmark     %s, sha256 %s\n", s.Bench.String(), m.Circuit.Public.BenchmarkDigest)
+			case *circuits.ShardSpec:
+				fmt.Fprintf(w, "shard circuit %s (shards of %d samples; one ceremony for every shard of this shape)\n", m.Circuit.ID, s.Desc.ShardSize)
+				fmt.Fprintf(w, "model shape   %s\n", s.Desc.Shape.String())
+			case *circuits.TotalsSpec:
+				fmt.Fprintf(w, "totals circuit %s (%d shards of %d samples, following shard circuit %s)\n", m.Circuit.ID, s.Desc.Shards, s.Desc.ShardSize, s.Desc.ShardID)
+			}
 			fmt.Fprintf(w, "constraints   %d\n", m.Circuit.Constraints)
 			if m.Phase2 == nil {
 				fmt.Fprintf(w, "phase 1       open, size %d (2^%d), %d bytes per contribution\n", m.Phase1.Size, log2(m.Phase1.Size), int64(m.Phase1.Size)*192+265)
@@ -238,6 +341,8 @@ for "zkeval ceremony seal --seal-state" (see "zkeval ceremony phase2 --help").`,
 	c.Flags().StringVarP(&out, "output", "o", "", "ceremony directory to create (new or empty)")
 	c.Flags().StringVar(&phase1From, "phase1", "", "reuse the closed phase 1 of this ceremony directory")
 	c.Flags().StringVar(&saveState, "save-seal-state", "", "with --phase1: also write the seal state to this file (local, not part of the transcript; see ceremony seal --seal-state)")
+	c.Flags().IntVar(&shardSize, "shard-size", 0, "the ceremony of the shard circuit for shards of N samples (as setup --shard-size)")
+	c.Flags().BoolVar(&totals, "totals", false, "with --shard-size: the ceremony of the totals circuit that proves hidden claims over the shards' committed counts")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c
@@ -331,7 +436,7 @@ everything, rejects them.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "beacon", "benchmark"); err != nil {
+			if err := requireFlags(cmd, "beacon"); err != nil {
 				return err
 			}
 			beacon, err := parseBeaconFlag(beaconHex)
@@ -409,7 +514,7 @@ the transcript yields.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "beacon", "benchmark", "output"); err != nil {
+			if err := requireFlags(cmd, "beacon", "output"); err != nil {
 				return err
 			}
 			if err := checkOutputDir("-o", out); err != nil {
@@ -448,8 +553,20 @@ the transcript yields.`,
 			_, b2 := ceremony.Beacons(m)
 			fmt.Fprintf(w, "sealed        %s: %d phase-1 and %d phase-2 contributions, beacon %s\n", args[0], m.Count(1), m.Count(2), beaconLine(*b2))
 			fmt.Fprintf(w, "transcript    sha256 %s\n", res.Report.TranscriptSHA256())
-			fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files["verifying.key"])
-			fmt.Fprintf(w, "keys          %s (setup kind %s)\n", out, res.Meta.SetupKind)
+			switch sm := res.ShardMeta; {
+			case sm == nil:
+				fmt.Fprintf(w, "verifying key sha256 %s\n", res.Meta.Files[keys.VerifyingKeyFile])
+				fmt.Fprintf(w, "keys          %s (setup kind %s)\n", out, res.Meta.SetupKind)
+			case m.Circuit.Totals != nil:
+				fmt.Fprintf(w, "verifying key sha256 %s (totals circuit)\n", sm.Files[keys.TotalsVerifyingKeyFile])
+				fmt.Fprintf(w, "keys          %s: totals keys added (setup kind %s); shard keys there: setup kind %s\n", out, sm.TotalsSetupKind, sm.SetupKind)
+			default:
+				fmt.Fprintf(w, "verifying key sha256 %s (shard circuit)\n", sm.Files[keys.VerifyingKeyFile])
+				fmt.Fprintf(w, "keys          %s (shard keys, setup kind %s)\n", out, sm.SetupKind)
+				if s, ok := spec.(*circuits.ShardSpec); ok && len(s.Hidden()) > 0 {
+					fmt.Fprintf(w, "next          claims hide values: combine needs the totals keys; run the totals ceremony (ceremony init --shard-size %d --totals --phase1 %s ...) and seal it into %s\n", sm.Shard.ShardSize, args[0], out)
+				}
+			}
 			if state != "" {
 				fmt.Fprintf(w, "next          sealed from the seal state %s; check the keys against the transcript: zkeval ceremony verify %s --benchmark FILE.bench --keys %s\n", state, args[0], out)
 			}

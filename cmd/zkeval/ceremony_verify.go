@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zkeval/zkeval/ceremony"
+	"github.com/zkeval/zkeval/claim"
 )
 
 type ceremonyJSON struct {
@@ -67,9 +68,6 @@ its participant and the reason); 2 usage error; 3 a file cannot be read.`,
 		Args: positional("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
-			if err := requireFlags(cmd, "benchmark"); err != nil {
-				return err
-			}
 			asJSON, _ := cmd.Flags().GetBool("json")
 			dir := args[0]
 			fail := func(err error) error {
@@ -138,11 +136,18 @@ its participant and the reason); 2 usage error; 3 a file cannot be read.`,
 func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
 	m := rep.Manifest
 	fmt.Fprintf(w, "VALID  ceremony %s (%s)\n", dir, rep.Stage)
-	pub := m.Circuit.Public
-	fmt.Fprintf(w, "  circuit         %s (%d constraints)\n", m.Circuit.ID, m.Circuit.Constraints)
+	fmt.Fprintf(w, "  %-15s %s (%d constraints)\n", kindOf(m.Circuit), m.Circuit.ID, m.Circuit.Constraints)
 	fmt.Fprintf(w, "  constraints     sha256 %s (recompiled here)\n", m.Circuit.ConstraintSystemSHA256)
-	fmt.Fprintf(w, "  model shape     %s\n", pub.Shape.String())
-	fmt.Fprintf(w, "  benchmark       %d samples, sha256 %s\n", pub.Samples, pub.BenchmarkDigest)
+	switch c := m.Circuit; {
+	case c.Public != nil:
+		fmt.Fprintf(w, "  model shape     %s\n", c.Public.Shape.String())
+		fmt.Fprintf(w, "  benchmark       %d samples, sha256 %s\n", c.Public.Samples, c.Public.BenchmarkDigest)
+	case c.Shard != nil:
+		fmt.Fprintf(w, "  model shape     %s\n", c.Shard.Shape.String())
+		fmt.Fprintf(w, "  shards          of %d samples, any benchmark with these classes and bounds (claims %s)\n", c.Shard.ShardSize, claim.JoinShapes(c.Shard.Claims))
+	case c.Totals != nil:
+		fmt.Fprintf(w, "  totals          of %d shards of %d samples of shard circuit %s (claims %s)\n", c.Totals.Shards, c.Totals.ShardSize, c.Totals.ShardID, claim.JoinShapes(c.Totals.Claims))
+	}
 	p1 := fmt.Sprintf("size %d (2^%d), %d contributions", m.Phase1.Size, log2(m.Phase1.Size), m.Count(1))
 	if m.Phase1.Beacon != "" {
 		p1 += ", closed"

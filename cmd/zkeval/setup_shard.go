@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/keys"
@@ -27,19 +28,9 @@ func runShardSetup(cmd *cobra.Command, modelPath, benchPath, out string, claims 
 		return err
 	}
 	n := shard.Count(b.Len(), size)
-	var totals *circuits.TotalsSpec
-	if len(spec.Hidden()) > 0 {
-		var groups []int
-		if b.HasGroups() {
-			groups = b.Groups
-		}
-		td, err := desc.NewTotals(spec.Desc, n, metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames)))
-		if err != nil {
-			return ioErr(err)
-		}
-		if totals, err = circuits.NewTotalsSpec(td); err != nil {
-			return ioErr(err)
-		}
+	totals, err := totalsSpec(spec, b)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", keys.SinglePartyWarning)
 	meta, err := keys.SetupShards(spec, totals, out, reporter(cmd))
@@ -63,4 +54,25 @@ func runShardSetup(cmd *cobra.Command, modelPath, benchPath, out string, claims 
 	fmt.Fprintf(w, "setup         single-party (development only)\n")
 	fmt.Fprintf(w, "wrote         %s/%s and the keys it names\n", out, keys.ShardMetaFile)
 	return nil
+}
+
+// totalsSpec is the totals circuit of b's shards under spec, or nil when no
+// claim hides its value.
+func totalsSpec(spec *circuits.ShardSpec, b *benchmark.Benchmark) (*circuits.TotalsSpec, error) {
+	if len(spec.Hidden()) == 0 {
+		return nil, nil
+	}
+	var groups []int
+	if b.HasGroups() {
+		groups = b.Groups
+	}
+	td, err := desc.NewTotals(spec.Desc, shard.Count(b.Len(), spec.Desc.ShardSize), metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames)))
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	ts, err := circuits.NewTotalsSpec(td)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	return ts, nil
 }

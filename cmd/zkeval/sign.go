@@ -49,7 +49,8 @@ func newSignCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sign ATTESTATION.json --key NAME.key -o ATTESTATION.dsse.json",
 		Short: "Wrap an attestation in a DSSE envelope signed with an Ed25519 key",
-		Long: `Wraps the in-toto statement in a DSSE envelope (payload type
+		Long: `Wraps the in-toto statement (of zkeval prove, or of zkeval combine for a
+sharded attestation) in a DSSE envelope (payload type
 application/vnd.in-toto+json) signed with the lab's Ed25519 key. zkeval verify
 reads both bare statements and envelopes; with --signer NAME.pub it also
 requires a valid signature by that key.`,
@@ -70,7 +71,16 @@ requires a valid signature by that key.`,
 			if envelope.IsEnvelope(data) {
 				return ioErr(fmt.Errorf("%s is already a DSSE envelope; sign the bare statement that `zkeval prove` wrote", args[0]))
 			}
-			if _, err := attestation.Parse(data, args[0]); err != nil {
+			// A single-proof or a sharded statement (zkeval combine): the
+			// same in-toto statement in the same envelope.
+			parse := attestation.Parse
+			if attestation.IsSharded(data) {
+				parse = func(data []byte, source string) (*attestation.Statement, error) {
+					_, err := attestation.ParseSharded(data, source)
+					return nil, err
+				}
+			}
+			if _, err := parse(data, args[0]); err != nil {
 				return ioErr(err)
 			}
 			priv, err := envelope.ReadPrivateKey(keyPath)

@@ -54,6 +54,15 @@ the reason; with --json, stdout holds one object {"checked", "valid",
 "invalid", "unreadable", "results"}, results being one object per file as
 --json prints for a single file. One file prints exactly as before.
 
+A sharded attestation (zkeval combine), bare or in a DSSE envelope, is
+checked the same way: every shard proof, the coverage, and the setup of
+its keys, reported as above. --transcript is then the ceremony of the
+shard circuit (ceremony init --shard-size N) and --totals-transcript, when
+claims hide values, the ceremony of the totals circuit (ceremony init
+--shard-size N --totals); both circuits are rebuilt from the attestation's
+descriptions, so neither needs --benchmark. Each key's setup is reported
+on its own line (setup, totals setup; --json: setup, totalsSetup).
+
 Exit codes: 0 valid; 1 invalid, including an attestation or verifying key
 that is malformed or truncated; 2 usage error; 3 a file cannot be read, the
 --benchmark file is not a valid benchmark, or --vk-dir holds no key with the
@@ -76,9 +85,7 @@ checked.`,
 				return usageErr("--vk and --vk-dir exclude each other: give one")
 			case in.benchPath != "" && in.benchDir != "":
 				return usageErr("--benchmark and --benchmark-dir exclude each other: give one")
-			case in.transcriptDir != "" && in.benchPath == "" && in.benchDir == "" && len(args) > 1:
-				return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
-			case in.trust.given() && in.transcriptDir == "":
+			case in.trust.given() && in.transcriptDir == "" && in.totalsTranscriptDir == "":
 				return usageErr("--participant and --participants need --transcript CEREMONY_DIR: trusted keys are checked against the transcript's signed contributions")
 			}
 			if err := in.init(cmd); err != nil {
@@ -87,6 +94,9 @@ checked.`,
 			asJSON, _ := cmd.Flags().GetBool("json")
 			if handled, err := verifyShardedFiles(cmd, &in, args, asJSON); handled {
 				return err
+			}
+			if in.transcriptDir != "" && in.benchPath == "" && in.benchDir == "" && len(args) > 1 {
+				return usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
 			}
 			if len(args) == 1 {
 				return verifySingle(cmd, &in, args[0], asJSON)
@@ -99,6 +109,7 @@ checked.`,
 	c.Flags().StringVar(&in.benchPath, "benchmark", "", "benchmark file: recompute and check its digest")
 	c.Flags().StringVar(&in.benchDir, "benchmark-dir", "", "directory of benchmark files: each attestation's benchmark is the file whose SHA-256 is its digest, recomputed from the samples")
 	c.Flags().StringVar(&in.transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
+	c.Flags().StringVar(&in.totalsTranscriptDir, "totals-transcript", "", "sharded attestations whose claims hide values: the ceremony directory of the totals circuit's keys, checked as --transcript checks the shard circuit's")
 	c.Flags().StringVar(&in.signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
 	in.trust.add(c)
 	addJSONFlag(c)
@@ -110,6 +121,7 @@ checked.`,
 // attestation alone reads its inputs in the order it always has.
 type verifyInputs struct {
 	vkPath, vkDir, benchPath, benchDir, transcriptDir, signerPath string
+	totalsTranscriptDir                                           string
 	trust                                                         trustFlags
 
 	cmd          *cobra.Command
@@ -132,7 +144,7 @@ func (in *verifyInputs) init(cmd *cobra.Command) error {
 	in.benches = map[string]*benchmark.Benchmark{}
 	in.readSigner = sync.OnceValues(func() (ed25519.PublicKey, error) { return envelope.ReadPublicKey(in.signerPath) })
 	in.reported = map[*ceremony.Report]bool{}
-	if in.transcriptDir != "" {
+	if in.transcriptDir != "" || in.totalsTranscriptDir != "" {
 		trusted, err := in.trust.read()
 		if err != nil {
 			return err

@@ -196,15 +196,18 @@ func printVerify(w io.Writer, file string, cf *checkedFile) {
 
 // printSetup writes the setup status: what it is, what it rests on, and
 // the beacons with their sources.
-func printSetup(w io.Writer, s *verifier.Setup) {
+func printSetup(w io.Writer, s *verifier.Setup) { printSetupAs(w, "setup", s) }
+
+// printSetupAs is printSetup under another label.
+func printSetupAs(w io.Writer, label string, s *verifier.Setup) {
 	const indent = "                    "
 	switch s.Status {
 	case verifier.SetupSingleParty:
-		fmt.Fprintf(w, "  setup             single-party (development only: whoever ran the setup can forge proofs)\n")
+		fmt.Fprintf(w, "  %-18ssingle-party (development only: whoever ran the setup can forge proofs)\n", label)
 	case verifier.SetupCeremonyClaimed:
-		fmt.Fprintf(w, "  setup             ceremony claimed, NOT CHECKED: %s\n", printable(s.Reason))
+		fmt.Fprintf(w, "  %-18sceremony claimed, NOT CHECKED: %s\n", label, printable(s.Reason))
 	case verifier.SetupCeremonyChecked:
-		fmt.Fprintf(w, "  setup             ceremony, checked: transcript sha256 %s\n", s.TranscriptSHA256)
+		fmt.Fprintf(w, "  %-18sceremony, checked: transcript sha256 %s\n", label, s.TranscriptSHA256)
 		fmt.Fprintf(w, "%strusted contributors: %s\n", indent, printable(strings.Join(s.TrustedContributors, ", ")))
 		fmt.Fprintf(w, "%s%s\n", indent, printable(s.Reason))
 	}

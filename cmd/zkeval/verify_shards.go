@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/claim"
+	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -29,8 +32,14 @@ type shardedJSON struct {
 	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
 	TotalsKey        string      `json:"totalsVerifyingKeySha256,omitempty"`
 	SetupKind        string      `json:"setupKind,omitempty"`
-	Warnings         []string    `json:"warnings,omitempty"`
-	Seconds          float64     `json:"seconds,omitempty"`
+	// SetupStatus and Setup are the shard keys' setup as far as it was
+	// checked (as for a single proof); TotalsSetup the totals keys'.
+	SetupStatus verifier.SetupStatus `json:"setupStatus,omitempty"`
+	Setup       *verifier.Setup      `json:"setup,omitempty"`
+	TotalsSetup *verifier.Setup      `json:"totalsSetup,omitempty"`
+	SignedBy    string               `json:"signedBy,omitempty"`
+	Warnings    []string             `json:"warnings,omitempty"`
+	Seconds     float64              `json:"seconds,omitempty"`
 }
 
 // verifyShardedFiles handles verify when the attestations are sharded
@@ -44,19 +53,26 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			continue // the single-proof path reports it
 		}
 		datas[i] = data
-		if attestation.IsSharded(data) {
+		payload := data
+		if envelope.IsEnvelope(data) {
+			// Which kind of statement it wraps; the signature is checked
+			// with the statement.
+			if o, err := verifier.Open(data, f, nil); err == nil {
+				payload = o.Statement
+			}
+		}
+		if attestation.IsSharded(payload) {
 			sharded++
 		}
 	}
 	switch {
 	case sharded == 0:
+		if in.totalsTranscriptDir != "" {
+			return true, usageErr("--totals-transcript applies to sharded attestations only (the ceremony of the totals circuit of hidden claims)")
+		}
 		return false, nil
 	case sharded < len(files):
 		return true, usageErr("verify sharded attestations apart from single-proof ones (one command for each kind)")
-	case in.transcriptDir != "":
-		return true, usageErr("--transcript does not apply to sharded attestations: the shard circuit's keys come from setup --shard-size")
-	case in.signerPath != "":
-		return true, usageErr("--signer: sharded attestations are verified as bare statements")
 	}
 	worst := exitOK
 	var results []shardedJSON
@@ -72,7 +88,7 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			continue
 		}
 		for _, wr := range res.Warnings {
-			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", wr)
+			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", printable(wr))
 		}
 		results = append(results, shardedValidJSON(file, res))
 		if !asJSON {
@@ -97,9 +113,29 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 	return true, &exitError{code: worst, err: fmt.Errorf("%d sharded attestations checked, not all valid", len(files))}
 }
 
-// checkSharded verifies one sharded attestation.
-func checkSharded(in *verifyInputs, file string, data []byte) (*verifier.ShardedResult, error) {
-	st, err := attestation.ParseSharded(data, file)
+// shardedChecked is a valid sharded attestation and how it was opened.
+type shardedChecked struct {
+	*verifier.ShardedResult
+	// signedBy is the --signer key id whose signature verified, or "".
+	signedBy string
+}
+
+// checkSharded verifies one sharded attestation: a bare statement or a
+// DSSE envelope (with --signer, one signed by that key), and with
+// --transcript and --totals-transcript the provenance of its keys.
+func checkSharded(in *verifyInputs, file string, data []byte) (*shardedChecked, error) {
+	var signer ed25519.PublicKey
+	if in.signerPath != "" {
+		var err error
+		if signer, err = in.readSigner(); err != nil {
+			return nil, ioErr(err)
+		}
+	}
+	opened, err := verifier.Open(data, file, signer)
+	if err != nil {
+		return nil, err
+	}
+	st, err := attestation.ParseSharded(opened.Statement, file)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
 	}
@@ -141,13 +177,37 @@ func checkSharded(in *verifyInputs, file string, data []byte) (*verifier.Sharded
 		}
 	}
 	res, err := verifier.VerifySharded(st, vk, vkSource, opt)
-	if err != nil && !errors.Is(err, verifier.ErrInvalid) {
+	if err != nil {
+		if errors.Is(err, verifier.ErrInvalid) {
+			return nil, err
+		}
 		return nil, ioErr(err)
 	}
-	return res, err
+	if opened.Warning != "" {
+		res.Warnings = append(res.Warnings, opened.Warning)
+	}
+	for _, t := range []struct {
+		dir    string
+		vk     []byte
+		totals bool
+	}{{in.transcriptDir, vk, false}, {in.totalsTranscriptDir, tvk, true}} {
+		if t.dir == "" {
+			continue
+		}
+		rep, err := verifier.CheckShardTranscript(res, t.dir, t.vk, t.totals, ceremony.VerifyOptions{Options: in.transcript.Options, Trusted: in.transcript.Trusted})
+		if err != nil {
+			return nil, ceremonyErr(err)
+		}
+		if !in.reported[rep] {
+			in.reported[rep] = true
+			reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
+				t.dir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+		}
+	}
+	return &shardedChecked{ShardedResult: res, signedBy: opened.SignedBy}, nil
 }
 
-func shardedValidJSON(file string, res *verifier.ShardedResult) shardedJSON {
+func shardedValidJSON(file string, res *shardedChecked) shardedJSON {
 	p := res.Statement.Predicate
 	var claims []claimJSON
 	for _, c := range res.Claims {
@@ -160,10 +220,11 @@ func shardedValidJSON(file string, res *verifier.ShardedResult) shardedJSON {
 	}
 	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
 		Shards: p.Shards.Count, ShardSize: p.Shards.Size, Claims: claims, VerifyingKey: res.VerifyingKeySHA256, TotalsKey: res.TotalsKeySHA256,
-		SetupKind: p.Shards.Setup.Kind, Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
+		SetupKind: p.Shards.Setup.Kind, SetupStatus: res.Setup.Status, Setup: res.Setup, TotalsSetup: res.TotalsSetup, SignedBy: res.signedBy,
+		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
 }
 
-func printSharded(w io.Writer, file string, res *verifier.ShardedResult) {
+func printSharded(w io.Writer, file string, res *shardedChecked) {
 	p := res.Statement.Predicate
 	set := p.Shards
 	fmt.Fprintf(w, "VALID  %s\n", printable(file))
@@ -210,7 +271,13 @@ func printSharded(w io.Writer, file string, res *verifier.ShardedResult) {
 		fmt.Fprintf(w, "; totals sha256 %s", res.TotalsKeySHA256)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  setup             %s\n", set.Setup.Kind)
+	printSetupAs(w, "setup", res.Setup)
+	if res.TotalsSetup != nil {
+		printSetupAs(w, "totals setup", res.TotalsSetup)
+	}
+	if res.signedBy != "" {
+		fmt.Fprintf(w, "  signature         statement signed by key %s\n", res.signedBy)
+	}
 	fmt.Fprintf(w, "  verified in       %.2f ms (Groth16 checks %.2f ms for %d proofs)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000, set.Count+btoi(p.Totals != nil))
 }
 
