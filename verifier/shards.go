@@ -70,8 +70,8 @@ type ShardedResult struct {
 	// CheckShardTranscript from a ceremony transcript.
 	Setup, TotalsSetup *Setup
 	Warnings           []string
-	Elapsed          time.Duration
-	PairingTime      time.Duration // the Groth16 checks, all shards together
+	Elapsed            time.Duration
+	PairingTime        time.Duration // the Groth16 checks, all shards together
 }
 
 // VerifySharded checks a sharded attestation with the shard circuit's
