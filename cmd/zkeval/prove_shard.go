@@ -60,7 +60,7 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	case cmd.Flags().Changed("parallel") && !cmd.Flags().Changed("shards"):
 		return usageErr("--parallel goes with --shards")
 	case cmd.Flags().Changed("target"):
-		return usageErr("--target: shard proofs are checked by zkeval verify only (a sharded attestation has no Solidity verifier yet)")
+		return usageErr("--target: shard proofs are checked by zkeval verify only: a sharded attestation has no Solidity verifier (gnark exports a contract for one proof; a sharded one needs a pairing check per shard, the totals proof, and the coverage and sums recomputed on chain)")
 	case sf.parallel < 1:
 		return usageErr("--parallel %d: want at least 1", sf.parallel)
 	case cmd.Flags().Changed("shard") && sf.index < 0:
