@@ -205,23 +205,11 @@ func Parse(data []byte, source string) (*Statement, error) {
 	if err := jsonfile.ExactKeys(data, &s); err != nil {
 		return nil, fmt.Errorf("%s: not a zkeval attestation: %v", source, err)
 	}
-	if s.Type != StatementType {
-		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
-	}
-	if s.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%s: predicateType is %q; this zkeval reads %q", source, s.PredicateType, PredicateType)
-	}
-	if len(s.Subject) != 1 || s.Subject[0].Digest[SubjectDigestAlg] == "" {
-		return nil, fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
+	if err := checkHeader(source, s.Type, s.PredicateType, PredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
+		return nil, err
 	}
 	p := &s.Predicate
 	switch {
-	case p.Model.Commitment == "":
-		return nil, fmt.Errorf("%s: predicate.model.commitment is missing", source)
-	case p.Benchmark.Digest["sha256"] == "":
-		return nil, fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
-	case len(p.Claims) == 0:
-		return nil, fmt.Errorf("%s: predicate.claims is empty", source)
 	case p.Circuit.ID == "":
 		return nil, fmt.Errorf("%s: predicate.circuit.id is missing", source)
 	case p.Circuit.ConstraintSystem["sha256"] == "":
@@ -241,4 +229,26 @@ func ReadFile(path string) (*Statement, error) {
 		return nil, err
 	}
 	return Parse(data, path)
+}
+
+// checkHeader checks what every zkeval statement holds, single-proof or
+// sharded: the in-toto statement type, the predicate type (want), one
+// subject named by its model commitment, the model commitment, the
+// benchmark digest and at least one claim.
+func checkHeader(source, typ, predicateType, want string, subject []Subject, model ModelInfo, bench BenchmarkInfo, claims []Claim) error {
+	switch {
+	case typ != StatementType:
+		return fmt.Errorf("%s: _type is %q, want %q", source, typ, StatementType)
+	case predicateType != want:
+		return fmt.Errorf("%s: predicateType is %q; this zkeval reads %q", source, predicateType, want)
+	case len(subject) != 1 || subject[0].Digest[SubjectDigestAlg] == "":
+		return fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
+	case model.Commitment == "":
+		return fmt.Errorf("%s: predicate.model.commitment is missing", source)
+	case bench.Digest["sha256"] == "":
+		return fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
+	case len(claims) == 0:
+		return fmt.Errorf("%s: predicate.claims is empty", source)
+	}
+	return nil
 }

@@ -168,23 +168,11 @@ func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
 	if err := strictDecode(data, source, "zkeval sharded attestation", &s); err != nil {
 		return nil, err
 	}
-	if s.Type != StatementType {
-		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
-	}
-	if s.PredicateType != ShardedPredicateType {
-		return nil, fmt.Errorf("%s: predicateType is %q, want %q", source, s.PredicateType, ShardedPredicateType)
-	}
-	if len(s.Subject) != 1 || s.Subject[0].Digest[SubjectDigestAlg] == "" {
-		return nil, fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
+	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
+		return nil, err
 	}
 	p := &s.Predicate
 	switch {
-	case p.Model.Commitment == "":
-		return nil, fmt.Errorf("%s: predicate.model.commitment is missing", source)
-	case p.Benchmark.Digest["sha256"] == "":
-		return nil, fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
-	case len(p.Claims) == 0:
-		return nil, fmt.Errorf("%s: predicate.claims is empty", source)
 	case len(p.Shards.Proofs) == 0:
 		return nil, fmt.Errorf("%s: predicate.shards.proofs is empty", source)
 	case p.Shards.VerifyingKey["sha256"] == "":
