@@ -255,7 +255,7 @@ func matchCircuit(spec Target, m *Manifest) error {
 	if hex.EncodeToString(id[:]) == m.Circuit.ID {
 		return nil
 	}
-	return invalid("the transcript is for %s %s, but the description given makes %s %x: %s", m.Circuit.kind(), m.Circuit.ID, what(spec), id, mismatch(spec, m))
+	return invalid("the transcript is for %s %s, but the description given makes %s %x: %s", m.Circuit.Kind(), m.Circuit.ID, what(spec), id, mismatch(spec, m))
 }
 
 // prepass checks, without cryptography, the size and SHA-256 of every file

@@ -103,7 +103,7 @@ func mismatch(t Target, m *Manifest) string {
 	switch s := t.(type) {
 	case *circuits.Spec:
 		if c.Public == nil {
-			return fmt.Sprintf("the transcript is for a %s, the description given is of an evaluation circuit", c.kind())
+			return fmt.Sprintf("the transcript is for a %s, the description given is of an evaluation circuit", c.Kind())
 		}
 		got, want := s.Public(), *c.Public
 		switch {
@@ -120,7 +120,7 @@ func mismatch(t Target, m *Manifest) string {
 		}
 	case *circuits.ShardSpec:
 		if c.Shard == nil {
-			return fmt.Sprintf("the transcript is for a %s, the description given is of a shard circuit", c.kind())
+			return fmt.Sprintf("the transcript is for a %s, the description given is of a shard circuit", c.Kind())
 		}
 		got, want := s.Desc, *c.Shard
 		switch {
@@ -137,7 +137,7 @@ func mismatch(t Target, m *Manifest) string {
 		}
 	case *circuits.TotalsSpec:
 		if c.Totals == nil {
-			return fmt.Sprintf("the transcript is for a %s, the description given is of a totals circuit", c.kind())
+			return fmt.Sprintf("the transcript is for a %s, the description given is of a totals circuit", c.Kind())
 		}
 		got, want := s.Desc, *c.Totals
 		switch {
@@ -152,8 +152,9 @@ func mismatch(t Target, m *Manifest) string {
 	return "another circuit"
 }
 
-// kind names the circuit a manifest describes.
-func (c Circuit) kind() string {
+// Kind names the circuit a manifest describes: "evaluation circuit",
+// "shard circuit" or "totals circuit".
+func (c Circuit) Kind() string {
 	switch {
 	case c.Shard != nil:
 		return "shard circuit"

@@ -196,55 +196,62 @@ func (tc *TranscriptChecker) Check(res *Result, b *benchmark.Benchmark, vk []byt
 	return c.rep, nil
 }
 
-// CheckShardTranscript checks the key provenance of a verified sharded
-// attestation against the ceremony transcript in dir: of the shard
-// circuit's keys (vk, the shard verifying key res was verified with) when
-// totals is false, of the totals circuit's keys (vk, the totals verifying
-// key) when true. The transcript must verify for the circuit the
-// attestation describes (recompiled from its description alone: neither
-// the shard nor the totals circuit needs the benchmark), be sealed, have
-// sealed vk, and be the transcript the attestation names. It sets
-// res.Setup or res.TotalsSetup as TranscriptChecker.Check does. Errors
-// wrap ErrInvalid (a *ProvenanceError) when the transcript does not vouch
-// for the keys; other errors are I/O errors.
-func CheckShardTranscript(res *ShardedResult, dir string, vk []byte, totals bool, opt ceremony.VerifyOptions) (*ceremony.Report, error) {
+// CheckShards checks the key provenance of a verified sharded attestation
+// against the transcript: of the shard circuit's keys (vk, the shard
+// verifying key res was verified with) when totals is false, of the totals
+// circuit's keys (vk, the totals verifying key) when true. The transcript
+// must verify for the circuit the attestation describes (recompiled from
+// its description alone: neither the shard nor the totals circuit needs
+// the benchmark; once per circuit), be sealed, have sealed vk, and be the
+// transcript the attestation names. It sets res.Setup or res.TotalsSetup
+// as Check sets a single proof's. Errors are Check's.
+func (tc *TranscriptChecker) CheckShards(res *ShardedResult, vk []byte, totals bool) (*ceremony.Report, error) {
 	p := &res.Statement.Predicate
 	invalidErr := func(err error) error {
 		if errors.Is(err, ceremony.ErrInvalid) {
-			return &ProvenanceError{Dir: dir, Err: err}
+			return &ProvenanceError{Dir: tc.Dir, Err: err}
 		}
 		return err
 	}
-	info, which := p.Shards.Setup, "the shard circuit's"
-	var target ceremony.Target
-	var err error
+	info, which, id := p.Shards.Setup, "the shard circuit's", p.Shards.Circuit.ID
 	if totals {
 		if p.Totals == nil {
 			return nil, invalidErr(fmt.Errorf("%w: no claim hides its value, so the attestation has no totals circuit for this transcript", ceremony.ErrInvalid))
 		}
-		info, which = p.Totals.Setup, "the totals circuit's"
-		target, err = ceremony.TotalsSpecFrom(p.Totals.Public)
-	} else {
-		target, err = ceremony.ShardSpecFrom(p.Shards.Circuit.Public)
-	}
-	if err != nil {
-		return nil, invalidErr(err)
+		info, which, id = p.Totals.Setup, "the totals circuit's", p.Totals.ID
 	}
 	if info.Kind != keys.Ceremony || info.Transcript["sha256"] == "" || len(info.Transcript) != 1 {
 		return nil, invalidErr(fmt.Errorf("%w: the attestation records setup kind %q for %s keys, so it names no ceremony transcript", ceremony.ErrInvalid, info.Kind, which))
 	}
-	rep, err := ceremony.Verify(target, dir, opt)
-	if err != nil {
-		return nil, invalidErr(err)
+	// VerifySharded checked that each description hashes to its id.
+	if tc.done == nil {
+		tc.done = map[string]checked{}
 	}
+	c, ok := tc.done[id]
+	if !ok {
+		var target ceremony.Target
+		if totals {
+			target, c.err = ceremony.TotalsSpecFrom(p.Totals.Public)
+		} else {
+			target, c.err = ceremony.ShardSpecFrom(p.Shards.Circuit.Public)
+		}
+		if c.err == nil {
+			c.rep, c.err = ceremony.Verify(target, tc.Dir, ceremony.VerifyOptions{Options: tc.Options, Trusted: tc.Trusted})
+		}
+		tc.done[id] = c
+	}
+	if c.err != nil {
+		return nil, invalidErr(c.err)
+	}
+	rep := c.rep
 	if rep.Stage != ceremony.StageSealed {
-		return nil, invalidErr(fmt.Errorf("%w: the transcript in %s is not sealed (%s)", ceremony.ErrInvalid, dir, rep.Stage))
+		return nil, invalidErr(fmt.Errorf("%w: the transcript in %s is not sealed (%s)", ceremony.ErrInvalid, tc.Dir, rep.Stage))
 	}
 	if got := keys.Digest(vk); got != rep.VerifyingKeySHA256 {
-		return nil, invalidErr(fmt.Errorf("%w: the verifying key of %s keys has SHA-256 %s, but the ceremony in %s sealed verifying key %s", ceremony.ErrInvalid, which, got, dir, rep.VerifyingKeySHA256))
+		return nil, invalidErr(fmt.Errorf("%w: the verifying key of %s keys has SHA-256 %s, but the ceremony in %s sealed verifying key %s", ceremony.ErrInvalid, which, got, tc.Dir, rep.VerifyingKeySHA256))
 	}
 	if want := info.Transcript["sha256"]; want != rep.ManifestSHA256 {
-		return nil, invalidErr(fmt.Errorf("%w: the attestation names transcript %s for %s keys, but %s has SHA-256 %s", ceremony.ErrInvalid, want, which, filepath.Join(dir, ceremony.ManifestFile), rep.ManifestSHA256))
+		return nil, invalidErr(fmt.Errorf("%w: the attestation names transcript %s for %s keys, but %s has SHA-256 %s", ceremony.ErrInvalid, want, which, filepath.Join(tc.Dir, ceremony.ManifestFile), rep.ManifestSHA256))
 	}
 	s := setupFromReport(info.Kind, rep)
 	if totals {

@@ -125,7 +125,7 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 	if c := m.Circuit; c.Shard != nil || c.Totals != nil {
 		if modelPath == "" {
 			if cf.changed(cmd) {
-				return nil, usageErr("--claim and --hide-count need --model for a %s: without it the transcript's circuit is rebuilt from its description", kindOf(c))
+				return nil, usageErr("--claim and --hide-count need --model for a %s: without it the transcript's circuit is rebuilt from its description", c.Kind())
 			}
 			t, err := ceremony.TargetFromManifest(m)
 			return t, ceremonyErr(err)
@@ -183,17 +183,6 @@ func ceremonySpec(cmd *cobra.Command, dir, modelPath, benchPath string, cf *clai
 	}
 	spec, err := ceremony.SpecFromPublic(pub, b)
 	return spec, ceremonyErr(err)
-}
-
-// kindOf names the circuit of a transcript.
-func kindOf(c ceremony.Circuit) string {
-	switch {
-	case c.Shard != nil:
-		return "shard circuit"
-	case c.Totals != nil:
-		return "totals circuit"
-	}
-	return "evaluation circuit"
 }
 
 // shardTarget derives the shard circuit of shards of size samples or, with

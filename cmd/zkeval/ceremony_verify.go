@@ -136,7 +136,7 @@ its participant and the reason); 2 usage error; 3 a file cannot be read.`,
 func printCeremony(w io.Writer, dir string, rep *ceremony.Report) {
 	m := rep.Manifest
 	fmt.Fprintf(w, "VALID  ceremony %s (%s)\n", dir, rep.Stage)
-	fmt.Fprintf(w, "  %-15s %s (%d constraints)\n", kindOf(m.Circuit), m.Circuit.ID, m.Circuit.Constraints)
+	fmt.Fprintf(w, "  %-15s %s (%d constraints)\n", m.Circuit.Kind(), m.Circuit.ID, m.Circuit.Constraints)
 	fmt.Fprintf(w, "  constraints     sha256 %s (recompiled here)\n", m.Circuit.ConstraintSystemSHA256)
 	switch c := m.Circuit; {
 	case c.Public != nil:

@@ -132,7 +132,9 @@ type verifyInputs struct {
 	benches      map[string]*benchmark.Benchmark // by digest, from --benchmark-dir
 	readSigner   func() (ed25519.PublicKey, error)
 	transcript   *verifier.TranscriptChecker
-	reported     map[*ceremony.Report]bool // transcripts whose check was reported
+	// totalsTranscript checks --totals-transcript (sharded attestations).
+	totalsTranscript *verifier.TranscriptChecker
+	reported         map[*ceremony.Report]bool // transcripts whose check was reported
 }
 
 func (in *verifyInputs) init(cmd *cobra.Command) error {
@@ -149,7 +151,12 @@ func (in *verifyInputs) init(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		in.transcript = &verifier.TranscriptChecker{Dir: in.transcriptDir, Trusted: trusted, Options: in.trust.options(cmd)}
+		if in.transcriptDir != "" {
+			in.transcript = &verifier.TranscriptChecker{Dir: in.transcriptDir, Trusted: trusted, Options: in.trust.options(cmd)}
+		}
+		if in.totalsTranscriptDir != "" {
+			in.totalsTranscript = &verifier.TranscriptChecker{Dir: in.totalsTranscriptDir, Trusted: trusted, Options: in.trust.options(cmd)}
+		}
 	}
 	return nil
 }
@@ -246,17 +253,25 @@ func (in *verifyInputs) check(file string) (*checkedFile, error) {
 		if opt.Benchmark == nil {
 			return nil, usageErr("--transcript needs --benchmark FILE.bench: checking the ceremony recompiles the circuit")
 		}
-		rep, err := in.transcript.Check(res, opt.Benchmark, vk)
-		if err != nil {
-			return nil, ceremonyErr(err)
-		}
-		if !in.reported[rep] {
-			in.reported[rep] = true
-			reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
-				in.transcriptDir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+		if err := in.reportTranscript(in.transcript.Check(res, opt.Benchmark, vk)); err != nil {
+			return nil, err
 		}
 	}
 	return &checkedFile{res: res, signedBy: opened.SignedBy}, nil
+}
+
+// reportTranscript reports, once, a transcript that verified, and maps the
+// error of a transcript check to its exit status.
+func (in *verifyInputs) reportTranscript(rep *ceremony.Report, err error) error {
+	if err != nil {
+		return ceremonyErr(err)
+	}
+	if !in.reported[rep] {
+		in.reported[rep] = true
+		reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
+			rep.Dir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+	}
+	return nil
 }
 
 // benchmarkFor returns the benchmark of --benchmark-dir whose file has the

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/attestation"
-	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/keys"
@@ -186,22 +185,14 @@ func checkSharded(in *verifyInputs, file string, data []byte) (*shardedChecked, 
 	if opened.Warning != "" {
 		res.Warnings = append(res.Warnings, opened.Warning)
 	}
-	for _, t := range []struct {
-		dir    string
-		vk     []byte
-		totals bool
-	}{{in.transcriptDir, vk, false}, {in.totalsTranscriptDir, tvk, true}} {
-		if t.dir == "" {
-			continue
+	if in.transcript != nil {
+		if err := in.reportTranscript(in.transcript.CheckShards(res, vk, false)); err != nil {
+			return nil, err
 		}
-		rep, err := verifier.CheckShardTranscript(res, t.dir, t.vk, t.totals, ceremony.VerifyOptions{Options: in.transcript.Options, Trusted: in.transcript.Trusted})
-		if err != nil {
-			return nil, ceremonyErr(err)
-		}
-		if !in.reported[rep] {
-			in.reported[rep] = true
-			reporter(in.cmd).Printf("transcript %s verified: transcript sha256 %s; contributions: %s\n",
-				t.dir, rep.TranscriptSHA256(), printable(verifier.DescribeContributors(rep.Trust.Contributions)))
+	}
+	if in.totalsTranscript != nil {
+		if err := in.reportTranscript(in.totalsTranscript.CheckShards(res, tvk, true)); err != nil {
+			return nil, err
 		}
 	}
 	return &shardedChecked{ShardedResult: res, signedBy: opened.SignedBy}, nil
