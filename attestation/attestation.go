@@ -174,36 +174,10 @@ func (s *Statement) WriteFile(path string) error {
 // fields, trailing data, a wrong _type or predicateType, or missing fields
 // are errors naming source.
 func Parse(data []byte, source string) (*Statement, error) {
-	// JSON is UTF-8 (RFC 8259); encoding/json replaces each invalid byte
-	// with U+FFFD, where other readers refuse the file or keep the byte.
-	if !utf8.Valid(data) {
-		off := 0
-		for off < len(data) {
-			r, n := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && n == 1 {
-				break
-			}
-			off += n
-		}
-		return nil, fmt.Errorf("%s: not a zkeval attestation: byte %d is not UTF-8; JSON is UTF-8 text", source, off)
-	}
 	var s Statement
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		if k := jsonfile.Kind(data); strings.HasPrefix(k, "zkeval-") {
-			return nil, fmt.Errorf("%s: this file is %s, not a zkeval attestation; attestations are written by `zkeval prove`", source, k)
-		}
-		return nil, fmt.Errorf("%s: not a zkeval attestation (in-toto Statement v1 JSON): %s", source, jsonfile.Describe(err))
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: trailing data after the statement", source)
-	}
-	// Go matches keys without regard to case and keeps the last of repeated
-	// ones; other readers do not. Refuse both, so that every reader of a
-	// verified attestation sees the values that were verified.
-	if err := jsonfile.ExactKeys(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: not a zkeval attestation: %v", source, err)
+	if err := strictDecode(data, source, docKind{what: "zkeval attestation", long: "zkeval attestation (in-toto Statement v1 JSON)",
+		hint: "; attestations are written by `zkeval prove`", trailing: "statement"}, &s); err != nil {
+		return nil, err
 	}
 	if err := checkHeader(source, s.Type, s.PredicateType, PredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
 		return nil, err
@@ -249,6 +223,54 @@ func checkHeader(source, typ, predicateType, want string, subject []Subject, mod
 		return fmt.Errorf("%s: predicate.benchmark.digest.sha256 is missing", source)
 	case len(claims) == 0:
 		return fmt.Errorf("%s: predicate.claims is empty", source)
+	}
+	return nil
+}
+
+// docKind names a kind of document in strictDecode's errors: what it is,
+// long (default what) in decoding errors, hint after "this file is a
+// zkeval-... file, not a ...", and trailing (default what) for data after
+// it.
+type docKind struct{ what, long, hint, trailing string }
+
+// strictDecode decodes data, read from source, into v: UTF-8 text, no
+// unknown, repeated or case-folded keys, no trailing data. Go matches keys
+// without regard to case and keeps the last of repeated ones; other readers
+// do not, so both are refused, and every reader of a verified document sees
+// the values that were verified.
+func strictDecode(data []byte, source string, k docKind, v any) error {
+	if k.long == "" {
+		k.long = k.what
+	}
+	if k.trailing == "" {
+		k.trailing = k.what
+	}
+	// JSON is UTF-8 (RFC 8259); encoding/json replaces each invalid byte
+	// with U+FFFD, where other readers refuse the file or keep the byte.
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			off += n
+		}
+		return fmt.Errorf("%s: not a %s: byte %d is not UTF-8; JSON is UTF-8 text", source, k.what, off)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if kind := jsonfile.Kind(data); strings.HasPrefix(kind, "zkeval-") {
+			return fmt.Errorf("%s: this file is %s, not a %s%s", source, kind, k.what, k.hint)
+		}
+		return fmt.Errorf("%s: not a %s: %s", source, k.long, jsonfile.Describe(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: trailing data after the %s", source, k.trailing)
+	}
+	if err := jsonfile.ExactKeys(data, v); err != nil {
+		return fmt.Errorf("%s: not a %s: %v", source, k.what, err)
 	}
 	return nil
 }

@@ -1,13 +1,10 @@
 package attestation
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/jsonfile"
@@ -139,33 +136,10 @@ func IsSharded(data []byte) bool {
 	return json.Unmarshal(data, &head) == nil && head.PredicateType == ShardedPredicateType
 }
 
-// strictDecode decodes data into v as Parse does: UTF-8, no unknown or
-// repeated or case-folded keys, no trailing data.
-func strictDecode(data []byte, source, what string, v any) error {
-	if !utf8.Valid(data) {
-		return fmt.Errorf("%s: not a %s: the file is not UTF-8", source, what)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if k := jsonfile.Kind(data); strings.HasPrefix(k, "zkeval-") {
-			return fmt.Errorf("%s: this file is %s, not a %s", source, k, what)
-		}
-		return fmt.Errorf("%s: not a %s: %s", source, what, jsonfile.Describe(err))
-	}
-	if dec.More() {
-		return fmt.Errorf("%s: trailing data after the %s", source, what)
-	}
-	if err := jsonfile.ExactKeys(data, v); err != nil {
-		return fmt.Errorf("%s: not a %s: %v", source, what, err)
-	}
-	return nil
-}
-
 // ParseSharded decodes a sharded statement strictly (see Parse).
 func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
 	var s ShardedStatement
-	if err := strictDecode(data, source, "zkeval sharded attestation", &s); err != nil {
+	if err := strictDecode(data, source, docKind{what: "zkeval sharded attestation"}, &s); err != nil {
 		return nil, err
 	}
 	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
@@ -188,7 +162,7 @@ func ReadShardFile(path string) (*ShardFile, error) {
 		return nil, err
 	}
 	var f ShardFile
-	if err := strictDecode(data, path, "zkeval shard proof", &f); err != nil {
+	if err := strictDecode(data, path, docKind{what: "zkeval shard proof"}, &f); err != nil {
 		return nil, err
 	}
 	if f.Format != ShardFileFormat {
