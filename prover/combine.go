@@ -1,7 +1,6 @@
 package prover
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,10 +10,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
@@ -322,35 +317,27 @@ func proveTotals(req *CombineRequest, spec *circuits.ShardSpec, l metric.Labels,
 	if err != nil {
 		return nil, nil, err
 	}
-	done := pr.Start("prove the totals of the hidden counts")
+	done := pr.Start("load the totals keys")
 	cs, pk, err := keys.LoadTotalsProver(req.KeysDir, meta)
 	if err != nil {
 		return nil, nil, err
 	}
+	done("")
 	a, err := circuits.TotalsAssignment(ts, in)
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	pv, err := proveAssignment(pr, "prove the totals of the hidden counts", cs, pk, a)
 	if err != nil {
-		return nil, nil, err
-	}
-	proof, err := groth16.Prove(cs, pk, w)
-	if err != nil {
-		return nil, nil, fmt.Errorf("prove totals: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := proof.WriteTo(&buf); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("totals: %w", err)
 	}
 	vkRaw, err := readFileDigest(req.KeysDir, keys.TotalsVerifyingKeyFile, meta.Files[keys.TotalsVerifyingKeyFile])
 	if err != nil {
 		return nil, nil, err
 	}
-	done("")
 	return &attestation.TotalsProof{ID: meta.TotalsID, Public: *meta.Totals, Constraints: meta.TotalsConstraints,
 		Setup:        attestation.SetupInfo{Kind: meta.TotalsSetupKind, Transcript: meta.TotalsTranscript},
-		VerifyingKey: map[string]string{"sha256": meta.Files[keys.TotalsVerifyingKeyFile]}, Bytes: buf.Bytes()}, vkRaw, nil
+		VerifyingKey: map[string]string{"sha256": meta.Files[keys.TotalsVerifyingKeyFile]}, Bytes: pv.bytes}, vkRaw, nil
 }
 
 // majority finds the value of key most files share and blames the first

@@ -3,7 +3,6 @@
 package prover
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,11 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
-	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
@@ -235,41 +232,22 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 			inputs[k].Counts = c.Counts
 		}
 	}
-	done = pr.Start("witness")
 	assign, err := circuits.Assignment(spec, m, req.Salt, cm, inputs)
 	if err != nil {
 		return nil, err
 	}
-	full, err := frontend.NewWitness(assign, ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	pub, err := full.Public()
+	pv, err := proveAssignment(pr, "prove (Groth16, BN254)", cs, pk, assign, proveOpts...)
 	if err != nil {
 		return nil, err
 	}
-	done("")
-	done = pr.Start("prove (Groth16, BN254)")
-	t0 := time.Now()
-	proof, err := groth16.Prove(cs, pk, full, proveOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("prove: %w", err)
-	}
-	done("")
-	proveTime := time.Since(t0)
 
 	// Check the proof against the keys directory's verifying key before
 	// writing anything: keys that do not belong together (a damaged or
 	// forged setup) would otherwise give an attestation no one can verify.
-	if err := selfVerify(req.KeysDir, meta, proof, pub, target); err != nil {
+	if err := selfVerify(req.KeysDir, meta, pv.proof, pv.pub, target); err != nil {
 		return nil, err
 	}
-
-	var pbuf bytes.Buffer
-	if _, err := proof.WriteTo(&pbuf); err != nil {
-		return nil, err
-	}
-	pubInputs, err := PublicInputs(pub)
+	pubInputs, err := PublicInputs(pv.pub)
 	if err != nil {
 		return nil, err
 	}
@@ -303,12 +281,12 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 				ConstraintSystem: map[string]string{"sha256": meta.Files[keys.ConstraintsFile]}},
 			Setup: setup,
 			Proof: attestation.ProofInfo{System: "groth16", Curve: "bn254", VerifyingKey: map[string]string{"sha256": vkDigest},
-				PublicInputs: pubInputs, Bytes: pbuf.Bytes(), Target: target},
+				PublicInputs: pubInputs, Bytes: pv.bytes, Target: target},
 			Producer: attestation.ProducerInfo{Name: "zkeval", Version: Version},
 			ProvedAt: time.Now().UTC().Truncate(time.Second),
 		},
 	}
-	pr.Printf("proof: %d bytes, %d constraints, prove %.2f s\n", pbuf.Len(), cs.GetNbConstraints(), proveTime.Seconds())
+	pr.Printf("proof: %d bytes, %d constraints, prove %.2f s\n", len(pv.bytes), cs.GetNbConstraints(), pv.took.Seconds())
 	return st, nil
 }
 

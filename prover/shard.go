@@ -1,7 +1,6 @@
 package prover
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -11,9 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
@@ -120,33 +117,16 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 		return nil, err
 	}
 	done("")
-	done = pr.Start("witness")
 	assign, err := circuits.ShardAssignment(spec, m, req.Salt, cm, in)
 	if err != nil {
 		return nil, err
 	}
-	full, err := frontend.NewWitness(assign, ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	pub, err := full.Public()
+	pv, err := proveAssignment(pr, fmt.Sprintf("prove shard %d (Groth16, BN254)", req.Index), cs, pk, assign)
 	if err != nil {
 		return nil, err
 	}
-	done("")
-	done = pr.Start(fmt.Sprintf("prove shard %d (Groth16, BN254)", req.Index))
-	t0 := time.Now()
-	proof, err := groth16.Prove(cs, pk, full)
-	if err != nil {
-		return nil, fmt.Errorf("prove: %w", err)
-	}
-	done("")
-	if err := groth16.Verify(proof, vk, pub); err != nil {
+	if err := groth16.Verify(pv.proof, vk, pv.pub); err != nil {
 		return nil, fmt.Errorf("the shard proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together; make the keys again", filepath.Join(req.KeysDir, keys.VerifyingKeyFile), err, req.KeysDir)
-	}
-	var pbuf bytes.Buffer
-	if _, err := proof.WriteTo(&pbuf); err != nil {
-		return nil, err
 	}
 	vkRaw, err := os.ReadFile(filepath.Join(req.KeysDir, keys.VerifyingKeyFile))
 	if err != nil {
@@ -158,7 +138,7 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 
 	d := spec.Desc
 	names := d.Names()
-	sp := attestation.ShardProof{Index: req.Index, Digest: commitment.FormatElement(in.Digest), LabelCounts: rows(in.LabelCounts, d.NumGroups(), len(d.Classes)), Bytes: pbuf.Bytes()}
+	sp := attestation.ShardProof{Index: req.Index, Digest: commitment.FormatElement(in.Digest), LabelCounts: rows(in.LabelCounts, d.NumGroups(), len(d.Classes)), Bytes: pv.bytes}
 	for _, v := range in.LabelCounts {
 		sp.Samples += int(v)
 	}
@@ -191,7 +171,7 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 		cl := c.Claim
 		f.Claims = append(f.Claims, attestation.Claim{Metric: cl.Metric, Class: cl.Class, Group: cl.Group, Positive: cl.Positive, Comparison: cl.Comparison, Threshold: cl.Text, Hidden: !c.Reveal})
 	}
-	pr.Printf("shard %d: proof %d bytes, %d constraints, prove %.2f s\n", req.Index, pbuf.Len(), cs.GetNbConstraints(), time.Since(t0).Seconds())
+	pr.Printf("shard %d: proof %d bytes, %d constraints, prove %.2f s\n", req.Index, len(pv.bytes), cs.GetNbConstraints(), pv.took.Seconds())
 	return f, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/prover"
@@ -17,6 +18,20 @@ import (
 // loadSpec reads the model and benchmark and derives the circuit spec for
 // the claims' shapes; claims come back in the spec's order.
 func loadSpec(modelPath, benchPath string, claims []prover.Claimed) (*model.Model, *benchmark.Benchmark, []prover.Claimed, *circuits.Spec, error) {
+	m, b, shapes, sorted, err := loadInputs(modelPath, benchPath, claims)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	spec, err := circuits.NewSpec(m, b, shapes)
+	if err != nil {
+		return nil, nil, nil, nil, specErr(err, modelPath, benchPath)
+	}
+	return m, b, sorted, spec, nil
+}
+
+// loadInputs reads what every circuit spec derives from: the model, the
+// benchmark and the claims' shapes (with the claims in their order).
+func loadInputs(modelPath, benchPath string, claims []prover.Claimed) (*model.Model, *benchmark.Benchmark, []claim.Shape, []prover.Claimed, error) {
 	var missing []string
 	if modelPath == "" {
 		missing = append(missing, "--model MODEL.zkm")
@@ -39,15 +54,17 @@ func loadSpec(modelPath, benchPath string, claims []prover.Claimed) (*model.Mode
 	if err != nil {
 		return nil, nil, nil, nil, ioErr(err)
 	}
-	spec, err := circuits.NewSpec(m, b, shapes)
-	// Claims that do not fit the benchmark are usage errors.
+	return m, b, shapes, sorted, nil
+}
+
+// specErr maps an error of deriving a circuit spec: claims that do not fit
+// the benchmark are usage errors, anything else names the model and the
+// benchmark.
+func specErr(err error, modelPath, benchPath string) error {
 	if ce := (*circuits.ClaimError)(nil); errors.As(err, &ce) {
-		return nil, nil, nil, nil, usageErr("claim on benchmark %s: %v", benchPath, ce)
+		return usageErr("claim on benchmark %s: %v", benchPath, ce)
 	}
-	if err != nil {
-		return nil, nil, nil, nil, ioErr(fmt.Errorf("%s on %s: %w", modelPath, benchPath, err))
-	}
-	return m, b, sorted, spec, nil
+	return ioErr(fmt.Errorf("%s on %s: %w", modelPath, benchPath, err))
 }
 
 func newSetupCmd() *cobra.Command {
