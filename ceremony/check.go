@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	cs "github.com/consensys/gnark/constraint/bn254"
 
+	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/internal/progress"
 )
 
@@ -254,6 +255,9 @@ func matchCircuit(spec Target, m *Manifest) error {
 	id := spec.ID()
 	if hex.EncodeToString(id[:]) == m.Circuit.ID {
 		return nil
+	}
+	if _, ok := spec.(*circuits.Spec); ok && m.Circuit.Public != nil {
+		return invalid("the transcript is for circuit %s, but the model, benchmark and claim shape given make circuit %x: %s", m.Circuit.ID, id, mismatch(spec, m))
 	}
 	return invalid("the transcript is for %s %s, but the description given makes %s %x: %s", m.Circuit.Kind(), m.Circuit.ID, what(spec), id, mismatch(spec, m))
 }
