@@ -205,15 +205,7 @@ func (in *verifyInputs) check(file string) (*checkedFile, error) {
 	if err != nil {
 		return nil, ioErr(err) // missing or unreadable
 	}
-	var signer ed25519.PublicKey
-	if in.signerPath != "" {
-		// A --signer key that cannot be read is an I/O error (3) whatever
-		// the attestation is.
-		if signer, err = in.readSigner(); err != nil {
-			return nil, ioErr(err)
-		}
-	}
-	opened, err := verifier.Open(data, file, signer)
+	opened, err := in.open(file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +250,22 @@ func (in *verifyInputs) check(file string) (*checkedFile, error) {
 		}
 	}
 	return &checkedFile{res: res, signedBy: opened.SignedBy}, nil
+}
+
+// open opens the attestation file's bytes (verifier.Open): a bare
+// statement, or a DSSE envelope, which with --signer must carry a
+// signature by that key.
+func (in *verifyInputs) open(file string, data []byte) (*verifier.Opened, error) {
+	var signer ed25519.PublicKey
+	if in.signerPath != "" {
+		// A --signer key that cannot be read is an I/O error (3) whatever
+		// the attestation is.
+		var err error
+		if signer, err = in.readSigner(); err != nil {
+			return nil, ioErr(err)
+		}
+	}
+	return verifier.Open(data, file, signer)
 }
 
 // reportTranscript reports, once, a transcript that verified, and maps the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -123,14 +122,7 @@ type shardedChecked struct {
 // DSSE envelope (with --signer, one signed by that key), and with
 // --transcript and --totals-transcript the provenance of its keys.
 func checkSharded(in *verifyInputs, file string, data []byte) (*shardedChecked, error) {
-	var signer ed25519.PublicKey
-	if in.signerPath != "" {
-		var err error
-		if signer, err = in.readSigner(); err != nil {
-			return nil, ioErr(err)
-		}
-	}
-	opened, err := verifier.Open(data, file, signer)
+	opened, err := in.open(file, data)
 	if err != nil {
 		return nil, err
 	}
