@@ -60,7 +60,14 @@ to check it; a free-text source is recorded too, but marked not checkable.
 
 The circuit depends on the benchmark and on the model's public shape and
 accumulator widths only, never on its weights; phase2, seal and verify take
-them from the transcript unless --model is given. DIR holds the transcript:
+them from the transcript unless --model is given.
+
+For sharded proofs, init --shard-size N makes the ceremony of the shard
+circuit (one for every shard of that size; seal writes shard keys), and
+init --shard-size N --totals --phase1 SHARD_DIR the ceremony of the totals
+circuit of claims that hide their values (its seal adds the totals keys to
+the same keys directory). Their transcripts describe the whole circuit, so
+phase2, seal and verify need no --benchmark for them (docs/shards.md). DIR holds the transcript:
 ceremony.json and one file per contribution. The transcript digest, which
 attestations made with the sealed keys record, is the SHA-256 of
 DIR/ceremony.json once sealed.

@@ -37,10 +37,12 @@ func newCeremonyVerifyCmd() *cobra.Command {
 	var cf claimFlags
 	var trust trustFlags
 	c := &cobra.Command{
-		Use:   "verify DIR --benchmark FILE.bench [--participant NAME=KEY.pub]... [--model MODEL.zkm] [--beacon HEX] [--keys KEYS_DIR]",
+		Use:   "verify DIR [--benchmark FILE.bench] [--participant NAME=KEY.pub]... [--model MODEL.zkm] [--beacon HEX] [--keys KEYS_DIR]",
 		Short: "Check a ceremony transcript, list its contributions and who signed them",
 		Long: `Recompiles the circuit from the benchmark and the model's public shape and
-accumulator widths, then checks the transcript in DIR at whatever stage it is:
+accumulator widths (a shard or totals circuit from the transcript's
+description alone: --benchmark is needed only for an evaluation circuit),
+then checks the transcript in DIR at whatever stage it is:
 the manifest (strictly: one canonical encoding, so that one ceremony has one
 digest), every contribution's signature, the size and SHA-256 of every file,
 that each contribution was computed on the state before it and multiplies by
@@ -61,7 +63,8 @@ transcript may still be VALID, and verify says it is NOT CHECKED and why
 
 --beacon checks the seal beacon against the one announced; --keys checks
 that a keys directory holds exactly the sealed keys: circuit.json, the
-constraint system, the proving and verifying keys.
+constraint system, the proving and verifying keys (for a shard or totals
+transcript, shard-circuit.json and that circuit's files).
 
 Exit codes: 0 valid; 1 invalid (the error names the failing contribution,
 its participant and the reason); 2 usage error; 3 a file cannot be read.`,
