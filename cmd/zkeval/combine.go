@@ -122,6 +122,9 @@ publish the attestation only.`,
 				fmt.Fprintf(w, "claim       %s: %s\n", claimText(c), claimValue(c))
 			}
 			fmt.Fprintf(w, "setup       %s\n", p.Shards.Setup.Kind)
+			if p.Totals != nil {
+				fmt.Fprintf(w, "totals      setup %s\n", p.Totals.Setup.Kind)
+			}
 			fmt.Fprintf(w, "verified in %.1f ms\n", float64(vres.Elapsed.Microseconds())/1000)
 			return nil
 		},
