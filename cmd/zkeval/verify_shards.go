@@ -30,8 +30,10 @@ type shardedJSON struct {
 	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
 	TotalsKey        string      `json:"totalsVerifyingKeySha256,omitempty"`
 	SetupKind        string      `json:"setupKind,omitempty"`
-	// SetupStatus and Setup are the shard keys' setup as far as it was
-	// checked (as for a single proof); TotalsSetup the totals keys'.
+	// Setup is the shard keys' setup as far as it was checked (as for a
+	// single proof), TotalsSetup the totals keys'; SetupStatus is the
+	// weaker of their statuses (single-party, then ceremony claimed, then
+	// ceremony checked): a proof is only as good as the weaker setup.
 	SetupStatus verifier.SetupStatus `json:"setupStatus,omitempty"`
 	Setup       *verifier.Setup      `json:"setup,omitempty"`
 	TotalsSetup *verifier.Setup      `json:"totalsSetup,omitempty"`
@@ -203,7 +205,7 @@ func shardedValidJSON(file string, res *shardedChecked) shardedJSON {
 	}
 	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
 		Shards: p.Shards.Count, ShardSize: p.Shards.Size, Claims: claims, VerifyingKey: res.VerifyingKeySHA256, TotalsKey: res.TotalsKeySHA256,
-		SetupKind: p.Shards.Setup.Kind, SetupStatus: res.Setup.Status, Setup: res.Setup, TotalsSetup: res.TotalsSetup, SignedBy: res.signedBy,
+		SetupKind: p.Shards.Setup.Kind, SetupStatus: weakerSetup(res.Setup, res.TotalsSetup), Setup: res.Setup, TotalsSetup: res.TotalsSetup, SignedBy: res.signedBy,
 		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
 }
 
@@ -269,4 +271,13 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// weakerSetup is the weaker status of a and b (b may be nil).
+func weakerSetup(a, b *verifier.Setup) verifier.SetupStatus {
+	rank := map[verifier.SetupStatus]int{verifier.SetupSingleParty: 0, verifier.SetupCeremonyClaimed: 1, verifier.SetupCeremonyChecked: 2}
+	if b != nil && rank[b.Status] < rank[a.Status] {
+		return b.Status
+	}
+	return a.Status
 }
