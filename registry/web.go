@@ -1,0 +1,5 @@
+package registry
+
+import "net/http"
+
+func (l *Log) webRoutes(mux *http.ServeMux) {}
