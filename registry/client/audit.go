@@ -236,4 +236,3 @@ func auditEntry(ctx context.Context, vks *vkCache, idx uint64, data []byte) Audi
 func NewState(rep *AuditReport) *State {
 	return &State{Format: StateFormat, Log: rep.Log, Checkpoint: rep.Checkpoint}
 }
-

@@ -181,4 +181,3 @@ func (c *Client) VerifyingKey(ctx context.Context, digest string) ([]byte, error
 	}
 	return data, nil
 }
-
