@@ -20,8 +20,8 @@ import (
 //	                       fields; see Submission); 200 with a client.Receipt, or
 //	                       4xx with {"error", "status"} and nothing appended
 //	GET  /checkpoint       the latest signed checkpoint (C2SP tlog-tiles)
-//	GET  /tile/...         Merkle tree tiles (C2SP tlog-tiles)
-//	GET  /entries/...      entry bundles (C2SP tlog-tiles)
+//	GET  /tile/...         Merkle tree tiles and, under /tile/entries/, entry
+//	                       bundles (C2SP tlog-tiles)
 //	GET  /vk/SHA256        a verifying key, by its SHA-256
 //	GET  /receipt/INDEX    the receipt of entry INDEX against the latest checkpoint
 //	GET  /                 the web page: published attestations, with filters
@@ -32,7 +32,6 @@ func (l *Log) Handler() http.Handler {
 	fs := http.FileServer(http.Dir(filepath.Join(l.cfg.Dir, "log")))
 	mux.Handle("GET /checkpoint", cache("no-cache", fs))
 	mux.Handle("GET /tile/", cache("max-age=31536000, immutable", fs))
-	mux.Handle("GET /entries/", fs)
 	mux.HandleFunc("GET /vk/{digest}", l.handleVK)
 	mux.HandleFunc("GET /receipt/{index}", l.handleReceipt)
 	l.webRoutes(mux)
