@@ -99,4 +99,3 @@ attestation (the reason is printed) or the receipt does not check; 2 usage;
 	addJSONFlag(c)
 	return c
 }
-
