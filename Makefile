@@ -18,8 +18,10 @@ build:
 
 # The whole test suite; heavy runs live behind `make bench`. The EVM test
 # of the Solidity verifier is a Go module of its own (evm/evmtest) and
-# installs solc from npm.
+# installs solc from npm. The registry's web page is tested in headless
+# Chromium, which .ci/install-chromium.sh installs (Debian's chromium).
 test:
+	bash .ci/install-chromium.sh
 	$(GO) test -count=1 -timeout 30m ./...
 	bash evm/evmtest/run.sh
 
