@@ -17,7 +17,11 @@ import (
 // proven in shards: one Groth16 proof per shard of the benchmark, all made
 // with the keys of one shard circuit, and, when a claim hides its value,
 // one proof of the totals circuit.
-const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
+const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.2"
+
+// ShardedPredicateTypeV01 is the previous sharded predicate, which
+// ParseSharded still reads: each claim's comparator written "comparison".
+const ShardedPredicateTypeV01 = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
 
 // ShardFileFormat names a shard proof file: what `zkeval prove --shard`
 // writes and `zkeval combine` reads.
@@ -130,7 +134,7 @@ func IsSharded(data []byte) bool {
 	var head struct {
 		PredicateType string `json:"predicateType"`
 	}
-	return json.Unmarshal(data, &head) == nil && head.PredicateType == ShardedPredicateType
+	return json.Unmarshal(data, &head) == nil && (head.PredicateType == ShardedPredicateType || head.PredicateType == ShardedPredicateTypeV01)
 }
 
 // strictDecode decodes data into v as Parse does: UTF-8, no unknown or
@@ -165,8 +169,11 @@ func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
 	if s.Type != StatementType {
 		return nil, fmt.Errorf("%s: _type is %q, want %q", source, s.Type, StatementType)
 	}
-	if s.PredicateType != ShardedPredicateType {
+	if s.PredicateType != ShardedPredicateType && s.PredicateType != ShardedPredicateTypeV01 {
 		return nil, fmt.Errorf("%s: predicateType is %q, want %q", source, s.PredicateType, ShardedPredicateType)
+	}
+	if err := normalizeClaims(s.Predicate.Claims, s.PredicateType == ShardedPredicateTypeV01, source); err != nil {
+		return nil, err
 	}
 	if len(s.Subject) != 1 || s.Subject[0].Digest[SubjectDigestAlg] == "" {
 		return nil, fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
@@ -199,6 +206,12 @@ func ReadShardFile(path string) (*ShardFile, error) {
 	}
 	if f.Format != ShardFileFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, ShardFileFormat)
+	}
+	// Shard files written before predicate v0.3 name the comparator
+	// "comparison"; read both, never both at once.
+	legacy := len(f.Claims) > 0 && f.Claims[0].LegacyComparison != ""
+	if err := normalizeClaims(f.Claims, legacy, path); err != nil {
+		return nil, err
 	}
 	return &f, nil
 }
