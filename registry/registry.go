@@ -289,6 +289,13 @@ func (l *Log) add(ctx context.Context, s *Submission) (*client.Receipt, error) {
 	if err != nil {
 		return nil, reject(http.StatusUnprocessableEntity, "%v", err)
 	}
+	if len(l.cfg.AllowedSigners) > 0 {
+		// Allow-list mode: refuse what no listed key signed before anything
+		// else, so that an unlisted lab learns nothing more.
+		if _, err := client.CheckAllowed(s.Attestation, l.cfg.AllowedSigners); err != nil {
+			return nil, reject(http.StatusForbidden, "%v", err)
+		}
+	}
 	vkDigest := st.Predicate.Proof.VerifyingKey["sha256"]
 	vk := s.VerifyingKey
 	if vk == nil {

@@ -241,6 +241,11 @@ func TestAllowList(t *testing.T) {
 	_, err = tl.client.Publish(ctx, stranger, f.vk, nil)
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, http.StatusForbidden, re.Status)
+	require.Contains(t, re.Reason, "verifies with any of the 1 lab keys this log accepts")
+	// Unlisted and naming a key the log does not hold: still 403, first.
+	_, err = tl.client.Publish(ctx, stranger, nil, nil)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, http.StatusForbidden, re.Status)
 	require.Equal(t, uint64(0), tl.size(t))
 
 	signed, _ := envelope.Sign(f.att, labPriv)

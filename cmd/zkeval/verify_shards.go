@@ -57,6 +57,8 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 		return true, usageErr("--transcript does not apply to sharded attestations: the shard circuit's keys come from setup --shard-size")
 	case in.signerPath != "":
 		return true, usageErr("--signer: sharded attestations are verified as bare statements")
+	case in.receiptPath != "":
+		return true, usageErr("--receipt: the transparency log takes single-proof attestations only, so a sharded attestation has no receipt")
 	}
 	worst := exitOK
 	var results []shardedJSON

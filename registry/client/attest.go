@@ -34,6 +34,22 @@ func StatementOf(att []byte) (*attestation.Statement, error) {
 	return attestation.Parse(payload, "attestation")
 }
 
+// CheckAllowed checks that att is a DSSE envelope with a signature by one
+// of allowed, and returns that key. Errors wrap ErrSignature and
+// verifier.ErrInvalid.
+func CheckAllowed(att []byte, allowed []ed25519.PublicKey) (ed25519.PublicKey, error) {
+	if !envelope.IsEnvelope(att) {
+		return nil, fmt.Errorf("%w: %w: a bare statement carries no signature: this log accepts only DSSE envelopes signed by a listed lab key", verifier.ErrInvalid, ErrSignature)
+	}
+	for _, k := range allowed {
+		if _, _, err := envelope.Open(att, "attestation", k); err == nil {
+			return k, nil
+		}
+	}
+	_, signedBy, _ := envelope.Open(att, "attestation", nil)
+	return nil, fmt.Errorf("%w: %w: no signature in the envelope (signatures by key ids %v) verifies with any of the %d lab keys this log accepts", verifier.ErrInvalid, ErrSignature, signedBy, len(allowed))
+}
+
 // Checked is an attestation that verified, as the log and its auditors
 // check it.
 type Checked struct {
