@@ -336,7 +336,12 @@ func (l *Log) add(ctx context.Context, s *Submission) (*client.Receipt, error) {
 	if len(data) > 1<<16-1 {
 		return nil, reject(http.StatusRequestEntityTooLarge, "the log entry would be %d bytes; C2SP tlog-tiles entries hold at most 65535", len(data))
 	}
-	idx, cpRaw, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(data)))
+	// Once handed to Tessera the entry will be sequenced whether or not the
+	// submitter waits: record it even when the request is cancelled, so
+	// that a resubmission finds it and the page lists it.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+	idx, cpRaw, err := l.awaiter.Await(actx, l.appender.Add(actx, tessera.NewEntry(data)))
 	if err != nil {
 		return nil, fmt.Errorf("appending to the log: %w", err)
 	}
