@@ -9,7 +9,7 @@ CLAIM   ?= accuracy >= 0.95
 # that make can iterate over them.
 CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
-.PHONY: all build test demo bench bench-trees bench-shards shards fuzz vet clean
+.PHONY: all build test demo bench bench-trees bench-shards bench-log shards fuzz vet clean
 
 all: build
 
@@ -18,8 +18,10 @@ build:
 
 # The whole test suite; heavy runs live behind `make bench`. The EVM test
 # of the Solidity verifier is a Go module of its own (evm/evmtest) and
-# installs solc from npm.
+# installs solc from npm. The registry's web page is tested in headless
+# Chromium, which .ci/install-chromium.sh installs (Debian's chromium).
 test:
+	bash .ci/install-chromium.sh
 	$(GO) test -count=1 -timeout 30m ./...
 	bash evm/evmtest/run.sh
 
@@ -76,6 +78,15 @@ shards: build
 # credit test applicants with 4 claims (see bench/trees.sh).
 bench-trees: build
 	bash bench/trees.sh
+
+# The transparency log under load: LOG_N (1,000) distinct attestations
+# published at once to a log server process on loopback (p50/p99 latency),
+# then an audit of the whole log, in process and with zkeval log audit.
+# Writes bench/log-results.md.
+LOG_N ?= 1000
+bench-log: build
+	BENCH_LOG_N=$(LOG_N) ZKEVAL_BIN=$(CURDIR)/$(BIN) BENCH_LOG_OUT=$(CURDIR)/bench/log-results.md \
+		$(GO) test -tags benchlog ./registry -run '^TestBenchLog$$' -count=1 -v -timeout 20m
 
 fuzz:
 	$(GO) test ./model/onnx -run '^$$' -fuzz FuzzParse -fuzztime 30s

@@ -24,8 +24,15 @@ import (
 // StatementType is the in-toto Statement v1 type URI.
 const StatementType = "https://in-toto.io/Statement/v1"
 
-// PredicateType is the URI of zkeval's evaluation predicate.
-const PredicateType = "https://github.com/zkeval/zkeval/attestation/eval/v0.2"
+// PredicateType is the URI of zkeval's evaluation predicate. v0.3 names
+// each claim's comparison "comparator", as the in-toto eval-result
+// predicate does (in-toto/attestation#575; docs/predicate.md compares the
+// two).
+const PredicateType = "https://github.com/zkeval/zkeval/attestation/eval/v0.3"
+
+// PredicateTypeV02 is the previous predicate, which Parse still reads: the
+// same fields, with each claim's comparator written "comparison".
+const PredicateTypeV02 = "https://github.com/zkeval/zkeval/attestation/eval/v0.2"
 
 // SubjectDigestAlg names the model commitment in the subject's digest set.
 const SubjectDigestAlg = "poseidon2-bn254"
@@ -79,15 +86,21 @@ type BenchmarkInfo struct {
 // proof) and Value the exact value they give, a reduced fraction; when it is
 // hidden, Hidden is true and both are absent.
 type Claim struct {
-	Metric     string  `json:"metric"`
-	Class      string  `json:"class,omitempty"`
-	Group      string  `json:"group,omitempty"`
-	Positive   string  `json:"positive,omitempty"`
-	Comparison string  `json:"comparison"`
-	Threshold  string  `json:"threshold"`
-	Value      string  `json:"value,omitempty"`
-	Counts     []Count `json:"counts,omitempty"`
-	Hidden     bool    `json:"hidden,omitempty"`
+	Metric   string `json:"metric"`
+	Class    string `json:"class,omitempty"`
+	Group    string `json:"group,omitempty"`
+	Positive string `json:"positive,omitempty"`
+	// Comparison is the comparator, ">=" or "<=", written "comparator" as
+	// the in-toto eval-result predicate writes it.
+	Comparison string `json:"comparator"`
+	// LegacyComparison is the comparator as predicates before v0.3 (and
+	// sharded predicates before v0.2) wrote it, "comparison". Parsing moves
+	// it to Comparison; it is never written.
+	LegacyComparison string  `json:"comparison,omitempty"`
+	Threshold        string  `json:"threshold"`
+	Value            string  `json:"value,omitempty"`
+	Counts           []Count `json:"counts,omitempty"`
+	Hidden           bool    `json:"hidden,omitempty"`
 }
 
 // Count is one revealed count, e.g. {"name": "tp[class=bad]", "value": 37}.
@@ -179,7 +192,7 @@ func Parse(data []byte, source string) (*Statement, error) {
 		hint: "; attestations are written by `zkeval prove`", trailing: "statement"}, &s); err != nil {
 		return nil, err
 	}
-	if err := checkHeader(source, s.Type, s.PredicateType, PredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
+	if err := checkHeader(source, s.Type, s.PredicateType, PredicateType, PredicateTypeV02, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
 		return nil, err
 	}
 	p := &s.Predicate
@@ -196,6 +209,27 @@ func Parse(data []byte, source string) (*Statement, error) {
 	return &s, nil
 }
 
+// normalizeClaims checks that each claim names its comparator under the
+// key its version uses ("comparison" when legacy, else "comparator"), and
+// moves a legacy one to Comparison. A statement never holds both keys.
+func normalizeClaims(claims []Claim, legacy bool, source string) error {
+	for k := range claims {
+		c := &claims[k]
+		switch {
+		case legacy && c.Comparison != "":
+			return fmt.Errorf("%s: predicate.claims[%d].comparator: this predicate version writes the comparator as \"comparison\"", source, k)
+		case legacy:
+			c.Comparison, c.LegacyComparison = c.LegacyComparison, ""
+		case c.LegacyComparison != "":
+			return fmt.Errorf("%s: predicate.claims[%d].comparison: this predicate version writes the comparator as \"comparator\"", source, k)
+		}
+		if c.Comparison == "" {
+			return fmt.Errorf("%s: predicate.claims[%d].comparator is missing", source, k)
+		}
+	}
+	return nil
+}
+
 // ReadFile reads and parses a statement file.
 func ReadFile(path string) (*Statement, error) {
 	data, err := os.ReadFile(path)
@@ -206,15 +240,21 @@ func ReadFile(path string) (*Statement, error) {
 }
 
 // checkHeader checks what every zkeval statement holds, single-proof or
-// sharded: the in-toto statement type, the predicate type (want), one
+// sharded: the in-toto statement type, the predicate type (want, or the
+// legacy one it still reads, whose claims normalizeClaims moves), one
 // subject named by its model commitment, the model commitment, the
 // benchmark digest and at least one claim.
-func checkHeader(source, typ, predicateType, want string, subject []Subject, model ModelInfo, bench BenchmarkInfo, claims []Claim) error {
+func checkHeader(source, typ, predicateType, want, legacy string, subject []Subject, model ModelInfo, bench BenchmarkInfo, claims []Claim) error {
 	switch {
 	case typ != StatementType:
 		return fmt.Errorf("%s: _type is %q, want %q", source, typ, StatementType)
-	case predicateType != want:
-		return fmt.Errorf("%s: predicateType is %q; this zkeval reads %q", source, predicateType, want)
+	case predicateType != want && predicateType != legacy:
+		return fmt.Errorf("%s: predicateType is %q; this zkeval reads %q (and %q)", source, predicateType, want, legacy)
+	}
+	if err := normalizeClaims(claims, predicateType == legacy, source); err != nil {
+		return err
+	}
+	switch {
 	case len(subject) != 1 || subject[0].Digest[SubjectDigestAlg] == "":
 		return fmt.Errorf("%s: subject must be one model with a %q digest", source, SubjectDigestAlg)
 	case model.Commitment == "":

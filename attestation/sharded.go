@@ -14,7 +14,11 @@ import (
 // proven in shards: one Groth16 proof per shard of the benchmark, all made
 // with the keys of one shard circuit, and, when a claim hides its value,
 // one proof of the totals circuit.
-const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
+const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.2"
+
+// ShardedPredicateTypeV01 is the previous sharded predicate, which
+// ParseSharded still reads: each claim's comparator written "comparison".
+const ShardedPredicateTypeV01 = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
 
 // ShardFileFormat names a shard proof file: what `zkeval prove --shard`
 // writes and `zkeval combine` reads.
@@ -133,7 +137,7 @@ func IsSharded(data []byte) bool {
 	var head struct {
 		PredicateType string `json:"predicateType"`
 	}
-	return json.Unmarshal(data, &head) == nil && head.PredicateType == ShardedPredicateType
+	return json.Unmarshal(data, &head) == nil && (head.PredicateType == ShardedPredicateType || head.PredicateType == ShardedPredicateTypeV01)
 }
 
 // ParseSharded decodes a sharded statement strictly (see Parse).
@@ -142,7 +146,7 @@ func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
 	if err := strictDecode(data, source, docKind{what: "zkeval sharded attestation"}, &s); err != nil {
 		return nil, err
 	}
-	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
+	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, ShardedPredicateTypeV01, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
 		return nil, err
 	}
 	p := &s.Predicate
@@ -167,6 +171,12 @@ func ReadShardFile(path string) (*ShardFile, error) {
 	}
 	if f.Format != ShardFileFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q", path, f.Format, ShardFileFormat)
+	}
+	// Shard files written before predicate v0.3 name the comparator
+	// "comparison"; read both, never both at once.
+	legacy := len(f.Claims) > 0 && f.Claims[0].LegacyComparison != ""
+	if err := normalizeClaims(f.Claims, legacy, path); err != nil {
+		return nil, err
 	}
 	return &f, nil
 }

@@ -420,7 +420,7 @@ func checkPrintableSharded(st *attestation.ShardedStatement) error {
 		fields[fmt.Sprintf("groups[%d]", i)] = g
 	}
 	for k, c := range p.Claims {
-		for n, v := range map[string]string{"metric": c.Metric, "class": c.Class, "group": c.Group, "positive": c.Positive, "comparison": c.Comparison, "threshold": c.Threshold, "value": c.Value} {
+		for n, v := range map[string]string{"metric": c.Metric, "class": c.Class, "group": c.Group, "positive": c.Positive, "comparator": c.Comparison, "threshold": c.Threshold, "value": c.Value} {
 			fields[fmt.Sprintf("predicate.claims[%d].%s", k, n)] = v
 		}
 		for j, n := range c.Counts {

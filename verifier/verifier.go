@@ -416,7 +416,7 @@ func checkPrintable(st *attestation.Statement) error {
 			field{f + "class", c.Class},
 			field{f + "group", c.Group},
 			field{f + "positive", c.Positive},
-			field{f + "comparison", c.Comparison},
+			field{f + "comparator", c.Comparison},
 			field{f + "threshold", c.Threshold},
 			field{f + "value", c.Value})
 		for j, n := range c.Counts {

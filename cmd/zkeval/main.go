@@ -33,6 +33,7 @@ import (
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/prover"
+	"github.com/zkeval/zkeval/registry/client"
 	"github.com/zkeval/zkeval/verifier"
 )
 
@@ -71,7 +72,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, verifier.ErrInvalid), errors.Is(err, prover.ErrClaimFalse):
+	case errors.Is(err, verifier.ErrInvalid), errors.Is(err, prover.ErrClaimFalse), errors.Is(err, client.ErrCheck):
 		return exitInvalid
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return exitIO
@@ -122,7 +123,7 @@ A command that fails leaves no output file behind.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newCombineCmd(), newVerifyCmd(), newCeremonyCmd(), newKeygenCmd(), newSignCmd(), newExportCmd())
+	root.AddCommand(newModelCmd(), newCircuitCmd(), newBenchmarkCmd(), newCommitCmd(), newSetupCmd(), newProveCmd(), newCombineCmd(), newVerifyCmd(), newCeremonyCmd(), newKeygenCmd(), newSignCmd(), newExportCmd(), newPublishCmd(), newLogCmd())
 	return root
 }
 

@@ -52,6 +52,8 @@ import (
 //	                       OLD is absent
 //	setmanifest FILE PATH JSON  set a field of a ceremony manifest and write it
 //	                       back in its canonical encoding (signatures untouched)
+//	freeport NAME          set $NAME to a free TCP port of 127.0.0.1
+//	waithttp URL           wait up to 30 s until URL answers 200
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"zkeval": main})
 }
@@ -85,6 +87,8 @@ func TestScripts(t *testing.T) {
 			"mkfifo":      cmdMkfifo,
 			"replace":     cmdReplace,
 			"setmanifest": cmdSetManifest,
+			"freeport":    cmdFreePort,
+			"waithttp":    cmdWaitHTTP,
 		},
 	})
 }

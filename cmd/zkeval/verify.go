@@ -69,7 +69,17 @@ that is malformed or truncated; 2 usage error; 3 a file cannot be read, the
 digest an attestation names. With several attestations the status is the
 worst over them, 3 before 1 before 0: 0 only when all are valid, 1 when some
 are invalid and every file could be read, 3 when any could not be read or
-checked.`,
+checked.
+
+With --receipt RECEIPT.json (from zkeval publish) and --log-key LOG.pub, it
+also checks offline that the log included this very attestation: the
+receipt's checkpoint is signed by the log's key, its inclusion proof leads
+from the entry to the checkpoint's root, and the entry holds these exact
+attestation bytes and this verifying key's digest. With --log URL it then
+fetches the log's latest checkpoint and checks that it extends the
+receipt's (an RFC 6962 consistency proof). A receipt that does not check is
+exit status 1, with the check that failed, what it expected and what it
+found; a log that cannot be reached is 3.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("missing ATTESTATION.json (usage: %s)", cmd.UseLine())
@@ -85,6 +95,12 @@ checked.`,
 				return usageErr("--vk and --vk-dir exclude each other: give one")
 			case in.benchPath != "" && in.benchDir != "":
 				return usageErr("--benchmark and --benchmark-dir exclude each other: give one")
+			case in.receiptPath != "" && in.logKeyPath == "":
+				return usageErr("--receipt needs --log-key LOG.pub: the receipt's checkpoint is checked against the log's key")
+			case in.receiptPath == "" && (in.logKeyPath != "" || in.logURL != ""):
+				return usageErr("--log-key and --log need --receipt RECEIPT.json")
+			case in.receiptPath != "" && len(args) > 1:
+				return usageErr("--receipt is the receipt of one attestation: give one ATTESTATION.json")
 			case in.trust.given() && in.transcriptDir == "" && in.totalsTranscriptDir == "":
 				return usageErr("--participant and --participants need --transcript CEREMONY_DIR: trusted keys are checked against the transcript's signed contributions")
 			}
@@ -110,6 +126,9 @@ checked.`,
 	c.Flags().StringVar(&in.benchDir, "benchmark-dir", "", "directory of benchmark files: each attestation's benchmark is the file whose SHA-256 is its digest, recomputed from the samples")
 	c.Flags().StringVar(&in.transcriptDir, "transcript", "", "ceremony directory: check that it verifies, sealed this verifying key and is the transcript the attestation names (needs --benchmark)")
 	c.Flags().StringVar(&in.totalsTranscriptDir, "totals-transcript", "", "sharded attestations whose claims hide values: the ceremony directory of the totals circuit's keys, checked as --transcript checks the shard circuit's")
+	c.Flags().StringVar(&in.receiptPath, "receipt", "", "receipt of zkeval publish: check offline that the log includes this attestation (needs --log-key)")
+	c.Flags().StringVar(&in.logKeyPath, "log-key", "", "the log's public key (zkeval log keygen PREFIX.pub), for --receipt")
+	c.Flags().StringVar(&in.logURL, "log", "", "with --receipt: fetch the log's latest checkpoint from this URL and check it is consistent with the receipt's")
 	c.Flags().StringVar(&in.signerPath, "signer", "", "Ed25519 public key (zkeval keygen): the attestation must be a DSSE envelope signed by it")
 	in.trust.add(c)
 	addJSONFlag(c)
@@ -122,6 +141,7 @@ checked.`,
 type verifyInputs struct {
 	vkPath, vkDir, benchPath, benchDir, transcriptDir, signerPath string
 	totalsTranscriptDir                                           string
+	receiptPath, logKeyPath, logURL                               string
 	trust                                                         trustFlags
 
 	cmd          *cobra.Command
@@ -192,6 +212,8 @@ type checkedFile struct {
 	res *verifier.Result
 	// signedBy is the --signer key id whose signature verified, or "".
 	signedBy string
+	// log is what --receipt checked, or nil.
+	log *logJSON
 }
 
 // check verifies one attestation file. It returns the result, or an error:
@@ -249,7 +271,13 @@ func (in *verifyInputs) check(file string) (*checkedFile, error) {
 			return nil, err
 		}
 	}
-	return &checkedFile{res: res, signedBy: opened.SignedBy}, nil
+	cf := &checkedFile{res: res, signedBy: opened.SignedBy}
+	if in.receiptPath != "" {
+		if cf.log, err = in.checkReceipt(file, data, res.VerifyingKeySHA256); err != nil {
+			return nil, err
+		}
+	}
+	return cf, nil
 }
 
 // open opens the attestation file's bytes (verifier.Open): a bare

@@ -35,6 +35,7 @@ type verifyJSON struct {
 	// Stated holds the attestation's words that no proof covers, as stated.
 	Stated   *statedJSON `json:"stated,omitempty"`
 	SignedBy string      `json:"signedBy,omitempty"`
+	Log      *logJSON    `json:"transparencyLog,omitempty"`
 	Warnings []string    `json:"warnings,omitempty"`
 	Seconds  float64     `json:"seconds,omitempty"`
 }
@@ -133,7 +134,7 @@ func validJSON(file string, cf *checkedFile) verifyJSON {
 		Claims:       claims, ProofSystem: "groth16/bn254", ProofTarget: res.Target, VerifyingKey: res.VerifyingKeySHA256, ConstraintSystem: p.Circuit.ConstraintSystem["sha256"],
 		SetupKind: p.Setup.Kind, SetupStatus: res.Setup.Status, Setup: res.Setup,
 		Stated:   &statedJSON{SubjectName: res.Statement.Subject[0].Name, ModelName: p.Model.Name, Producer: p.Producer, ProvedAt: p.ProvedAt.Format("2006-01-02T15:04:05Z07:00")},
-		SignedBy: cf.signedBy, Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
+		SignedBy: cf.signedBy, Log: cf.log, Warnings: res.Warnings, Seconds: res.Elapsed.Seconds(),
 	}
 }
 
@@ -191,6 +192,7 @@ func printVerify(w io.Writer, file string, cf *checkedFile) {
 	if cf.signedBy != "" {
 		fmt.Fprintf(w, "  signature         statement signed by key %s\n", cf.signedBy)
 	}
+	printLog(w, cf.log)
 	fmt.Fprintf(w, "  verified in       %.2f ms (pairing check %.2f ms)\n", float64(res.Elapsed.Microseconds())/1000, float64(res.PairingTime.Microseconds())/1000)
 }
 

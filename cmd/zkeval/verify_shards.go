@@ -73,6 +73,8 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 		return false, nil
 	case sharded < len(files):
 		return true, usageErr("verify sharded attestations apart from single-proof ones (one command for each kind)")
+	case in.receiptPath != "":
+		return true, usageErr("--receipt: the transparency log takes single-proof attestations only, so a sharded attestation has no receipt")
 	}
 	worst := exitOK
 	var results []shardedJSON
