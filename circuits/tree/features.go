@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
+	"github.com/consensys/gnark/std/multicommit"
 )
 
 // Features reads the constant samples' features at a variable feature
@@ -85,7 +86,7 @@ func DenseCost(x [][]int64, reads int64) int64 {
 
 // SparseCost: see DenseCost.
 func SparseCost(x [][]int64, reads int64) int64 {
-	return int64(len(Runs(x))) + 9*reads
+	return int64(len(Runs(x))) + 7*reads
 }
 
 // Run is a run of equal consecutive features of one sample: positions
@@ -114,33 +115,34 @@ func Runs(x [][]int64) []Run {
 	return rs
 }
 
-// Sparse is the table of the samples' runs of equal consecutive features
-// (Runs): a read of position p = s·F + f takes a hinted run j, looks up
-// its packed entry K_j = Start + 2^sb·End + 2^(2sb)·(Value - lo) in a
-// constant table (index j), checks the hinted Start, End and Value
-// against it, and range-checks f, p - Start and End - p on rb bits
-// (2^rb >= F). On MNIST a sample has about 147 runs, not 784 features:
-// one constraint per run in the table, about 9 per read.
+// Sparse is the set of the samples' runs of equal consecutive features
+// (Runs), each packed into one constant key K = Start + 2^sb·End +
+// 2^(2sb)·(Value - lo): a read of position p = s·F + f takes a hinted run
+// (Start, End, Value), proves that its packed key is one of the set's with
+// a log-derivative argument of its own (build), and range-checks f,
+// p - Start and End - p on rb bits (2^rb >= F). On MNIST a sample has
+// about 147 runs, not 784 features: 1 constraint per run in the set, about
+// 7 per read.
 //
 // Why it is sound: f < 2^rb puts p in [0, S·F + 2^rb); then Start lies in
 // (p - 2^rb, p] and End in [p, p + 2^rb), windows narrower than 2^sb
-// (2^(sb-2) >= S·F and sb >= rb + 2), so the packed sum equals K_j (as
-// integers, far below the field) only with run j's own Start, End and
-// Value; and Start <= p <= End puts p inside run j, the one run that
+// (2^(sb-2) >= S·F and sb >= rb + 2), so the packed sum equals a key (as
+// integers, far below the field) only with that run's own Start, End and
+// Value; and Start <= p <= End puts p inside the run, the one run that
 // holds it. A read returns the feature at p: x[s][f] for f < F, a feature
 // of sample s+1 for f in [F, 2^rb) (Walk's node words rule that out), and
 // is never outside the samples' range.
 type Sparse struct {
-	t        logderivlookup.Table
+	keys     []*big.Int
+	queries  []frontend.Variable
+	commit   []frontend.Variable
 	features int
 	lo       int64
 	vb, rb   int
 	sb       int
 	// packed holds each sample's features, offset by lo, vb bits each,
-	// packed into field elements for the run hint; first is the index of
-	// each sample's first run.
+	// packed into field elements for the run hint.
 	packed [][]*big.Int
-	first  []int
 }
 
 // NewSparse returns the run table of x ([samples][features]); its range
@@ -173,15 +175,10 @@ func NewSparse(api frontend.API, x [][]int64, runBits int) (*Sparse, error) {
 	if 2*sb+valueBits > 200 {
 		return nil, fmt.Errorf("tree gadget: %d positions and %d-bit values do not pack", total, valueBits)
 	}
-	sp := &Sparse{t: logderivlookup.New(api), features: F, lo: lo, vb: valueBits, rb: runBits, sb: sb}
-	runs := Runs(x)
-	s := -1
-	for j, r := range runs {
-		if r.Start%int64(F) == 0 {
-			s++
-			sp.first = append(sp.first, j)
-		}
-		sp.t.Insert(sp.pack(r.Start, r.End, r.Value-lo))
+	sp := &Sparse{features: F, lo: lo, vb: valueBits, rb: runBits, sb: sb}
+	api.Compiler().Defer(sp.build)
+	for _, r := range Runs(x) {
+		sp.keys = append(sp.keys, sp.pack(r.Start, r.End, r.Value-lo))
 	}
 	per := 248 / valueBits
 	for _, xs := range x {
@@ -212,19 +209,19 @@ func (sp *Sparse) Bounds() (int64, int) { return sp.lo, sp.vb }
 
 // Read implements Features (see Sparse).
 func (sp *Sparse) Read(api frontend.API, rc frontend.Rangechecker, s int, f frontend.Variable) frontend.Variable {
-	in := []frontend.Variable{f, sp.features, sp.vb, sp.first[s], s * sp.features}
+	in := []frontend.Variable{f, sp.features, sp.vb, s * sp.features}
 	for _, w := range sp.packed[s] {
 		in = append(in, w)
 	}
-	out, err := api.Compiler().NewHint(RunHint, 4, in...)
+	out, err := api.Compiler().NewHint(RunHint, 3, in...)
 	if err != nil {
 		panic(err)
 	}
-	j, start, end, v := out[0], out[1], out[2], out[3]
-	k := sp.t.Lookup(j)[0]
+	start, end, v := out[0], out[1], out[2]
 	shift := new(big.Int).Lsh(big.NewInt(1), uint(sp.sb))
 	shift2 := new(big.Int).Lsh(big.NewInt(1), uint(2*sp.sb))
-	api.AssertIsEqual(k, api.Add(start, api.Mul(end, shift), api.Mul(v, shift2)))
+	sp.queries = append(sp.queries, api.Add(start, api.Mul(end, shift), api.Mul(v, shift2)))
+	sp.commit = append(sp.commit, start, end, v, f)
 	p := api.Add(s*sp.features, f)
 	rc.Check(f, sp.rb)
 	rc.Check(api.Sub(p, start), sp.rb)
@@ -232,28 +229,106 @@ func (sp *Sparse) Read(api frontend.API, rc frontend.Rangechecker, s int, f fron
 	return api.Add(v, sp.lo)
 }
 
-// RunHint finds the run that holds feature f of a sample. Inputs: f, the
-// feature count F, the value width vb, the index of the sample's first
-// run, the sample's first position s·F, then the sample's features offset
-// by lo, 248/vb of them per element (the first in the low bits). Outputs:
-// the run's index, its first and last positions and its value (offset by
-// lo). The circuit checks all four (see Sparse).
-func RunHint(_ *big.Int, inputs, outputs []*big.Int) error {
-	if len(inputs) < 6 || len(outputs) != 4 {
-		return errors.New("tree run hint: want at least 6 inputs and 4 outputs")
+// build is the log-derivative argument (Haböck 2022,
+// https://eprint.iacr.org/2022/1530) that every query is one of the keys:
+// with multiplicities m_i (CountHint) and a challenge a drawn from the
+// circuit's single commitment (std/multicommit) over the queries' parts
+// and the multiplicities, sum_i m_i/(a - K_i) = sum_j 1/(a - Q_j). The keys
+// are constants: 1 constraint per key, 1 per query.
+func (sp *Sparse) build(api frontend.API) error {
+	if len(sp.queries) == 0 {
+		return nil
 	}
-	for _, v := range inputs[1:5] {
+	in := make([]frontend.Variable, 0, 1+len(sp.keys)+len(sp.queries))
+	in = append(in, len(sp.keys))
+	for _, k := range sp.keys {
+		in = append(in, k)
+	}
+	in = append(in, sp.queries...)
+	m, err := api.Compiler().NewHint(CountHint, len(sp.keys), in...)
+	if err != nil {
+		return err
+	}
+	multicommit.WithCommitment(api, func(api frontend.API, a frontend.Variable) error {
+		left := make([]frontend.Variable, len(sp.keys))
+		for i, k := range sp.keys {
+			left[i] = api.DivUnchecked(m[i], api.Sub(a, k))
+		}
+		right := make([]frontend.Variable, len(sp.queries))
+		for j, q := range sp.queries {
+			right[j] = api.Inverse(api.Sub(a, q))
+		}
+		api.AssertIsEqual(sumTree(api, left), sumTree(api, right))
+		return nil
+	}, append(append([]frontend.Variable(nil), sp.commit...), m...)...)
+	return nil
+}
+
+// sumTree adds vs pairwise, level by level.
+func sumTree(api frontend.API, vs []frontend.Variable) frontend.Variable {
+	for len(vs) > 1 {
+		next := make([]frontend.Variable, 0, (len(vs)+1)/2)
+		for i := 0; i+1 < len(vs); i += 2 {
+			next = append(next, api.Add(vs[i], vs[i+1]))
+		}
+		if len(vs)%2 == 1 {
+			next = append(next, vs[len(vs)-1])
+		}
+		vs = next
+	}
+	return vs[0]
+}
+
+// CountHint counts how often each key occurs among the queries. Inputs:
+// the key count n, the n keys, then the queries; outputs: n counts. A
+// query that is no key is an error (the circuit could not be satisfied).
+func CountHint(_ *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) < 1 || !inputs[0].IsInt64() {
+		return errors.New("tree count hint: malformed inputs")
+	}
+	n := int(inputs[0].Int64())
+	if n != len(outputs) || len(inputs) < 1+n {
+		return errors.New("tree count hint: malformed inputs")
+	}
+	idx := make(map[string]int, n)
+	for i, k := range inputs[1 : 1+n] {
+		idx[string(k.Bytes())] = i
+	}
+	counts := make([]int64, n)
+	for j, q := range inputs[1+n:] {
+		i, ok := idx[string(q.Bytes())]
+		if !ok {
+			return fmt.Errorf("tree count hint: query %d is not in the table", j)
+		}
+		counts[i]++
+	}
+	for i, c := range counts {
+		outputs[i].SetInt64(c)
+	}
+	return nil
+}
+
+// RunHint finds the run that holds feature f of a sample. Inputs: f, the
+// feature count F, the value width vb, the sample's first position s·F,
+// then the sample's features offset by lo, 248/vb of them per element (the
+// first in the low bits). Outputs: the run's first and last positions and
+// its value (offset by lo). The circuit checks all three (see Sparse).
+func RunHint(_ *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) < 5 || len(outputs) != 3 {
+		return errors.New("tree run hint: want at least 5 inputs and 3 outputs")
+	}
+	for _, v := range inputs[1:4] {
 		if !v.IsInt64() {
 			return errors.New("tree run hint: malformed inputs")
 		}
 	}
-	F, vb, first, base := inputs[1].Int64(), inputs[2].Int64(), inputs[3].Int64(), inputs[4].Int64()
+	F, vb, base := inputs[1].Int64(), inputs[2].Int64(), inputs[3].Int64()
 	if vb < 1 || vb > 62 || F < 1 {
 		return errors.New("tree run hint: malformed inputs")
 	}
 	per := 248 / vb
-	if int64(len(inputs)-5) != (F+per-1)/per {
-		return fmt.Errorf("tree run hint: %d packed elements for %d features", len(inputs)-5, F)
+	if int64(len(inputs)-4) != (F+per-1)/per {
+		return fmt.Errorf("tree run hint: %d packed elements for %d features", len(inputs)-4, F)
 	}
 	if !inputs[0].IsInt64() || inputs[0].Int64() < 0 || inputs[0].Int64() >= F {
 		return fmt.Errorf("tree run hint: feature %s outside [0, %d)", inputs[0], F)
@@ -262,26 +337,25 @@ func RunHint(_ *big.Int, inputs, outputs []*big.Int) error {
 	xs := make([]int64, F)
 	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(vb)), big.NewInt(1))
 	for i := int64(0); i < F; i += per {
-		w := new(big.Int).Set(inputs[5+i/per])
+		w := new(big.Int).Set(inputs[4+i/per])
 		for k := i; k < min(i+per, F); k++ {
 			xs[k] = new(big.Int).And(w, mask).Int64()
 			w.Rsh(w, uint(vb))
 		}
 	}
 	// Walk the runs of the sample up to the one holding f.
-	j, start := first, int64(0)
+	start := int64(0)
 	for {
 		end := start
 		for end+1 < F && xs[end+1] == xs[start] {
 			end++
 		}
 		if f <= end {
-			outputs[0].SetInt64(j)
-			outputs[1].SetInt64(base + start)
-			outputs[2].SetInt64(base + end)
-			outputs[3].SetInt64(xs[start])
+			outputs[0].SetInt64(base + start)
+			outputs[1].SetInt64(base + end)
+			outputs[2].SetInt64(xs[start])
 			return nil
 		}
-		j, start = j+1, end+1
+		start = end + 1
 	}
 }

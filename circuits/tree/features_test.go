@@ -67,14 +67,28 @@ func runOf(p int64) (j int, r ctree.Run, ok bool) {
 
 func evilRun(pick func(p int64) (int, ctree.Run)) func(*big.Int, []*big.Int, []*big.Int) error {
 	return func(_ *big.Int, in, out []*big.Int) error {
-		p := in[0].Int64() + in[4].Int64()
-		j, r := pick(p)
-		out[0].SetInt64(int64(j))
-		out[1].SetInt64(r.Start)
-		out[2].SetInt64(r.End)
-		out[3].SetInt64(r.Value)
+		p := in[0].Int64() + in[3].Int64()
+		_, r := pick(p)
+		out[0].SetInt64(r.Start)
+		out[1].SetInt64(r.End)
+		out[2].SetInt64(r.Value)
 		return nil
 	}
+}
+
+// moveCount moves one occurrence from the first counted key to the next.
+func moveCount(field *big.Int, in, out []*big.Int) error {
+	if err := ctree.CountHint(field, in, out); err != nil {
+		return err
+	}
+	for i := range out {
+		if out[i].Sign() > 0 {
+			out[i].Sub(out[i], big.NewInt(1))
+			out[(i+1)%len(out)].Add(out[(i+1)%len(out)], big.NewInt(1))
+			return nil
+		}
+	}
+	return nil
 }
 
 func TestSparseRead(t *testing.T) {
@@ -107,6 +121,8 @@ func TestSparseRead(t *testing.T) {
 		}
 		return j, r
 	})})
+	// Tampered multiplicities: the set argument fails.
+	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.CountHint, Evil: moveCount})
 }
 
 // TestSparseReadBound: f is range-checked on rb bits (here 3: 2^3 >= 5

@@ -34,7 +34,7 @@
 //
 // Cost per tree and sample, for depth D and w leaf values: D-1 word
 // lookups and splits (3 constraints each), D feature reads (2 constraints
-// dense, about 9 sparse), D branches (about 4 constraints with the range
+// dense, about 7 sparse), D branches (about 4 constraints with the range
 // check), w value lookups (2 each). The node table adds a few constraints
 // per node; the dense table 1 per feature, the sparse one 1 per run.
 package tree
@@ -54,7 +54,7 @@ import (
 // Hints returns the gadget's hints, for registration with
 // solver.RegisterHint; circuits.RegisterHints registers every gadget's
 // hints in one place.
-func Hints() []solver.Hint { return []solver.Hint{BranchHint, WordHint, RunHint} }
+func Hints() []solver.Hint { return []solver.Hint{BranchHint, WordHint, RunHint, CountHint} }
 
 // Nodes is a node table: Feature, Threshold and Left [nodes] and Value
 // [nodes][LeafWidth], as in model/tree.Ensemble. An empty Left selects the
