@@ -14,8 +14,9 @@ import (
 // index: x[s][f] for the constant sample s.
 type Features interface {
 	// Read returns x[s][f]. For f in [0, F) it is exactly x[s][f]; for any
-	// f at all (a prover's choice) it lies within Bounds, which is what
-	// Walk's argument needs (see the package documentation).
+	// f at all (a prover's choice) it holds f to an integer of at most 32
+	// bits and returns a value within Bounds, which is what Walk's argument
+	// needs (see Table.Walk).
 	Read(api frontend.API, rc frontend.Rangechecker, s int, f frontend.Variable) frontend.Variable
 	// Bounds returns lo and bits: every value Read returns lies in
 	// [lo, lo + 2^bits), whatever the prover does.

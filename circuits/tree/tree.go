@@ -167,9 +167,11 @@ func (t *Table) pack(api frontend.API, f, th, l frontend.Variable) frontend.Vari
 // window narrower than 2^lb; T - x (or x - T - 1) is range-checked on
 // cmpBits bits and the read feature x lies within the reader's Bounds
 // (2^xb wide) whatever f is, so T lies in a window narrower than 2^tb;
-// any other split of W would move L or T by a multiple of 2^lb or 2^tb.
-// Then f is the committed feature index, in [0, F), and the read is of
-// sample s.
+// and every reader holds f to a small integer (Dense: s·F + f must be an
+// index of its table; Sparse: f is range-checked), so W = L + 2^lb·T +
+// 2^(lb+tb)·f holds over the integers, far below the field, and any other
+// split would move L or T by a multiple of 2^lb or 2^tb. Then f is the
+// committed feature index, in [0, F), and the read is x[s][f].
 func (t *Table) Walk(api frontend.API, rc frontend.Rangechecker, s, root, depth, cmpBits int) []frontend.Variable {
 	var n, local frontend.Variable = root, 0
 	for step := range depth {
