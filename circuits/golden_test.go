@@ -61,6 +61,9 @@ func TestConstraintCountsGolden(t *testing.T) {
 	for _, c := range []struct{ key, file, data, schema string }{
 		{"credit-xgb-100x4/n=12/claims=2", "credit_g_xgb_100x4.json", "credit-g.arff", "credit-g.schema.json"},
 		{"breast-cancer-rf-30x5/n=12/claims=2", "breast_cancer_rf_30x5.onnx", "breast_cancer.csv", "breast_cancer.schema.json"},
+		// The deep tree (973 nodes, depth 24), its images read from the
+		// table of their runs.
+		{"mnist-dt-973x24/n=12/claims=2", "mnist_dt_973_nodes_depth_24.onnx", "mnist", ""},
 	} {
 		tm, tb := treeModel(t, c.file, c.data, c.schema, 12)
 		var shapes []claim.Shape

@@ -77,11 +77,21 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 	}
 	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
 	tv := &c.Trees
-	tbl, err := ctree.NewTable(api, rc, ctree.Nodes{Feature: tv.Feature, Threshold: tv.Threshold, Left: tv.Left, Value: tv.Value}, sp.Shape.InputSize, ts.FeatureBits)
+	cmp := widen(bounds.CompareBits, sp.RangeBase)
+	var feats ctree.Features
+	if sp.sparseFeatures() {
+		feats, err = ctree.NewSparse(api, sp.Bench.X, sp.runBits())
+	} else {
+		feats, err = ctree.NewDense(api, sp.Bench.X)
+	}
 	if err != nil {
 		return err
 	}
-	feats := ctree.NewFeatures(api, sp.Bench.X)
+	tbl, err := ctree.NewTable(api, rc, ctree.Nodes{Feature: tv.Feature, Threshold: tv.Threshold, Left: tv.Left, Value: tv.Value},
+		feats, sp.Shape.InputSize, ts.FeatureBits, ts.ThresholdBits, cmp)
+	if err != nil {
+		return err
+	}
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
 	dg := DigestElements(sp.Digest)
@@ -91,8 +101,6 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 		return err
 	}
 
-	cmp := widen(bounds.CompareBits, sp.RangeBase)
-	F := sp.Shape.InputSize
 	out := make([][]frontend.Variable, sp.Bench.Len())
 	for s := range out {
 		terms := make([][]frontend.Variable, ts.Outputs)
@@ -100,7 +108,7 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 			terms[k] = []frontend.Variable{tv.Base[k]}
 		}
 		for t := range ts.Trees {
-			vals := tbl.Walk(api, rc, feats, s, F, t*ts.NodesPerTree, ts.Depth, cmp)
+			vals := tbl.Walk(api, rc, s, t*ts.NodesPerTree, ts.Depth, cmp)
 			for j, v := range vals {
 				k := ts.OutputOf(t, j)
 				terms[k] = append(terms[k], v)
@@ -203,10 +211,17 @@ func (s *Spec) treeRangeChecks() []rangeCheck {
 	for _, seg := range commitment.TreeLayout(ts) {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
 	}
-	cs = append(cs, rangeCheck{bits: ts.FeatureBits, count: 2 * int64(ts.Nodes()), exact: true})
+	cs = append(cs, rangeCheck{bits: ts.FeatureBits, count: 2 * int64(ts.Nodes()), exact: true},
+		rangeCheck{bits: ts.ThresholdBits, count: int64(ts.Nodes()), exact: true})
+	if !ts.Heap {
+		cs = append(cs, rangeCheck{bits: ts.ChildBits, count: int64(ts.Nodes()), exact: true})
+	}
 	p := s.Public()
 	if b, err := p.TreeBounds(); err == nil {
-		cs = append(cs, rangeCheck{bits: b.CompareBits, count: int64(s.Bench.Len()) * int64(ts.Trees) * int64(ts.Depth)})
+		cs = append(cs, rangeCheck{bits: b.CompareBits, count: s.treeReads()})
+	}
+	if s.sparseFeatures() {
+		cs = append(cs, rangeCheck{bits: s.runBits(), count: 3 * s.treeReads()})
 	}
 	// The argmax: the reference logit and one check per difference.
 	k := int64(ts.Classes)
@@ -223,4 +238,41 @@ func (s *Spec) rangeCheckList() []rangeCheck {
 		return s.treeRangeChecks()
 	}
 	return rangeChecks(s.Shape, s.AccBits, s.ReLU, s.Bench.Len(), s.NeedsPredictions())
+}
+
+// treeReads returns the feature reads of a tree ensemble's circuit: one
+// per tree, step and sample.
+func (s *Spec) treeReads() int64 {
+	ts := s.Shape.Trees
+	return int64(s.Bench.Len()) * int64(ts.Trees) * int64(ts.Depth)
+}
+
+// sparseFeatures reports whether a tree ensemble's circuit reads the
+// samples' features from the table of their runs (circuits/tree.Sparse)
+// rather than from the table of every feature (circuits/tree.Dense): the
+// cheaper of the two for this benchmark and shape, a function of public
+// data only.
+func (s *Spec) sparseFeatures() bool {
+	x, reads := s.Bench.X, s.treeReads()
+	return ctree.SparseCost(x, reads) < ctree.DenseCost(x, reads)
+}
+
+// runBits returns the width of the sparse reader's range checks: what the
+// feature count needs, widened to the range-check base (a narrower check
+// costs as much or more).
+func (s *Spec) runBits() int {
+	b := desc.SignedBits(0, int64(s.Shape.InputSize-1))
+	if s.RangeBase > 0 {
+		b = widen(b, s.RangeBase)
+	}
+	return b
+}
+
+// TreeFeatureReads describes how a tree ensemble's circuit reads the
+// samples' features, for `zkeval circuit`.
+func (s *Spec) TreeFeatureReads() string {
+	if s.sparseFeatures() {
+		return fmt.Sprintf("from a constant set of the samples' %d runs of equal consecutive features (the run hinted, its packed key proven a member of the set, the position range-checked into the run on %d bits)", len(ctree.Runs(s.Bench.X)), s.runBits())
+	}
+	return fmt.Sprintf("from a constant table of all %d features", s.Bench.Len()*s.Shape.InputSize)
 }

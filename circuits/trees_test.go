@@ -99,6 +99,8 @@ func TestTreeCircuitMatchesNative(t *testing.T) {
 		{"breast_cancer_rf_30x5.onnx", "breast_cancer.csv", "breast_cancer.schema.json", []string{"accuracy >= 0", "recall[class=malignant] >= 0"}},
 		// Ten classes, tree t adding to class t mod 10.
 		{"mnist_xgb_30x3.json", "mnist", "", []string{"accuracy >= 0", "precision[class=7] >= 0"}},
+		// The deep tree, whose features are read from the table of runs.
+		{"mnist_dt_973_nodes_depth_24.onnx", "mnist", "", []string{"accuracy >= 0"}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			m, b := treeModel(t, c.file, c.data, c.schema, 12)
@@ -151,6 +153,57 @@ func TestTreeCircuitRejectsTamperedBranch(t *testing.T) {
 	for _, call := range []int{0, 1, 2, 77, 599} {
 		err := f.solve(t, in, solver.OverrideHint(solver.GetHintID(ctree.BranchHint), tamper(ctree.BranchHint, call, 0, flipBit)))
 		require.Error(t, err, "branch %d flipped", call)
+	}
+}
+
+// TestTreeFeatureReader: MNIST's images are read from the table of their
+// runs, German credit's applicants from the table of every feature; a
+// tampered run or node-word hint, anywhere along the deep tree's paths,
+// fails.
+func TestTreeFeatureReader(t *testing.T) {
+	m, b := treeModel(t, "credit_g_xgb_100x4.json", "credit-g.arff", "credit-g.schema.json", 300)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	require.False(t, spec.sparseFeatures())
+
+	m, b = treeModel(t, "mnist_dt_973_nodes_depth_24.onnx", "mnist", "", 3)
+	f := treeFixture(t, m, b, []string{"accuracy >= 0"})
+	require.True(t, f.spec.sparseFeatures())
+	in := f.inputs(nil, nil)
+	require.NoError(t, f.solve(t, in))
+	nextRun := func(field *big.Int, in, out []*big.Int) error {
+		if err := ctree.RunHint(field, in, out); err != nil {
+			return err
+		}
+		// Start the run one past its end: the position is not in it.
+		out[0].Add(out[1], big.NewInt(1))
+		return nil
+	}
+	otherWord := func(field *big.Int, in, out []*big.Int) error {
+		if err := ctree.WordHint(field, in, out); err != nil {
+			return err
+		}
+		// The same word split with f + 1 and T - 2^tb.
+		out[0].Add(out[0], big.NewInt(1))
+		out[1].Sub(out[1], new(big.Int).Lsh(big.NewInt(1), uint(in[2].Int64())))
+		out[1].Mod(out[1], field)
+		return nil
+	}
+	for _, call := range []int{0, 1, 23, 40, 68} { // 3 images: 72 reads, 69 node words
+		require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(ctree.RunHint), atCall(ctree.RunHint, call, nextRun))), "run %d", call)
+		require.Error(t, f.solve(t, in, solver.OverrideHint(solver.GetHintID(ctree.WordHint), atCall(ctree.WordHint, call, otherWord))), "word %d", call)
+	}
+}
+
+// atCall answers like h except at its call-th call, where evil answers.
+func atCall(h solver.Hint, call int, evil solver.Hint) solver.Hint {
+	n := 0
+	return func(field *big.Int, in, out []*big.Int) error {
+		n++
+		if n-1 == call {
+			return evil(field, in, out)
+		}
+		return h(field, in, out)
 	}
 }
 

@@ -52,22 +52,50 @@ type walkCircuit struct {
 
 	x                   [][]int64
 	npt, depth, feature int
+	sparse              bool
 }
 
 func (c *walkCircuit) Define(api frontend.API) error {
 	rc := rangecheck.New(api)
-	tbl, err := ctree.NewTable(api, rc, c.Nodes, c.feature, 2)
+	var feats ctree.Features
+	var err error
+	if c.sparse {
+		feats, err = ctree.NewSparse(api, c.x, 2)
+	} else {
+		feats, err = ctree.NewDense(api, c.x)
+	}
 	if err != nil {
 		return err
 	}
-	feats := ctree.NewFeatures(api, c.x)
+	tbl, err := ctree.NewTable(api, rc, c.Nodes, feats, c.feature, 2, 5, cmpBits)
+	if err != nil {
+		return err
+	}
 	for s := range c.x {
 		for t := range c.Want[s] {
-			v := tbl.Walk(api, rc, feats, s, c.feature, t*c.npt, c.depth, cmpBits)
+			v := tbl.Walk(api, rc, s, t*c.npt, c.depth, cmpBits)
 			api.AssertIsEqual(v[0], c.Want[s][t])
 		}
 	}
 	return nil
+}
+
+// sparseReads selects the reader of the circuits that circuit makes;
+// bothReaders runs a test with each.
+var sparseReads bool
+
+func bothReaders(t *testing.T, f func(t *testing.T)) {
+	for _, sp := range []bool{false, true} {
+		name := "dense"
+		if sp {
+			name = "sparse"
+		}
+		t.Run(name, func(t *testing.T) {
+			sparseReads = sp
+			defer func() { sparseReads = false }()
+			f(t)
+		})
+	}
 }
 
 func fe(v int64) *big.Int {
@@ -81,7 +109,7 @@ func fe(v int64) *big.Int {
 func circuit(t *testing.T, e *tree.Ensemble, x [][]int64) (*walkCircuit, *walkCircuit) {
 	n := e.Nodes()
 	shape := func() *walkCircuit {
-		c := &walkCircuit{x: x, npt: e.NodesPerTree, depth: e.Depth, feature: e.Features}
+		c := &walkCircuit{x: x, npt: e.NodesPerTree, depth: e.Depth, feature: e.Features, sparse: sparseReads}
 		c.Nodes = ctree.Nodes{Feature: make([]frontend.Variable, n), Threshold: make([]frontend.Variable, n), Left: make([]frontend.Variable, len(e.Left)), Value: make([][]frontend.Variable, n)}
 		for i := range n {
 			c.Nodes.Value[i] = make([]frontend.Variable, 1)
@@ -118,21 +146,23 @@ func circuit(t *testing.T, e *tree.Ensemble, x [][]int64) (*walkCircuit, *walkCi
 }
 
 func TestWalk(t *testing.T) {
-	e := ensemble(t)
-	c, a := circuit(t, e, samples)
-	require.Equal(t, []any{fe(10), fe(2)}, []any{a.Want[0][0], a.Want[0][1]})
-	require.Equal(t, []any{fe(20), fe(1)}, []any{a.Want[1][0], a.Want[1][1]})
-	gadgettest.Valid(t, c, a)
+	bothReaders(t, func(t *testing.T) {
+		e := ensemble(t)
+		c, a := circuit(t, e, samples)
+		require.Equal(t, []any{fe(10), fe(2)}, []any{a.Want[0][0], a.Want[0][1]})
+		require.Equal(t, []any{fe(20), fe(1)}, []any{a.Want[1][0], a.Want[1][1]})
+		gadgettest.Valid(t, c, a)
 
-	// A wrong witness: a leaf value other than the one reached.
-	_, bad := circuit(t, e, samples)
-	bad.Want[2][1] = fe(1)
-	gadgettest.Invalid(t, c, bad)
+		// A wrong witness: a leaf value other than the one reached.
+		_, bad := circuit(t, e, samples)
+		bad.Want[2][1] = fe(1)
+		gadgettest.Invalid(t, c, bad)
 
-	// A wrong table: the leaf reached holds another value than claimed.
-	_, bad = circuit(t, e, samples)
-	bad.Nodes.Value[7][0] = fe(3)
-	gadgettest.Invalid(t, c, bad)
+		// A wrong table: the leaf reached holds another value than claimed.
+		_, bad = circuit(t, e, samples)
+		bad.Nodes.Value[7][0] = fe(3)
+		gadgettest.Invalid(t, c, bad)
+	})
 }
 
 // flipAtZero flips the branch when the threshold equals the feature: the
@@ -166,48 +196,54 @@ func notBoolean(f *big.Int, in, out []*big.Int) error {
 }
 
 func TestWalkTamperedHint(t *testing.T) {
-	e := ensemble(t)
-	// Sample 1 meets tree 0's node 2 at its threshold (x1 = -3 = T): a
-	// wrong branch there reaches a leaf of the same value (20), so only the
-	// branch check stands in the way.
-	x := [][]int64{{3, -3, 0}}
-	c, a := circuit(t, e, x)
-	require.Equal(t, fe(20), a.Want[0][0])
-	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAtZero})
-	// A wrong path all along, and a hint that is not a bit.
-	c, a = circuit(t, e, samples)
-	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAll})
-	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: notBoolean})
+	bothReaders(t, func(t *testing.T) {
+		e := ensemble(t)
+		// Sample 1 meets tree 0's node 2 at its threshold (x1 = -3 = T): a
+		// wrong branch there reaches a leaf of the same value (20), so only the
+		// branch check stands in the way.
+		x := [][]int64{{3, -3, 0}}
+		c, a := circuit(t, e, x)
+		require.Equal(t, fe(20), a.Want[0][0])
+		gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAtZero})
+		// A wrong path all along, and a hint that is not a bit.
+		c, a = circuit(t, e, samples)
+		gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAll})
+		gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: notBoolean})
+	})
 }
 
 // TestWalkBounds: the branch check holds |T - x| + 1 within 2^cmpBits.
 // Features within [-8, 8) and thresholds within [-9, 7] pass; a feature
 // one past (-9), or a threshold one past (8), cannot be proven.
 func TestWalkBounds(t *testing.T) {
-	e := ensemble(t)
-	c, a := circuit(t, e, [][]int64{{-8, 7, 0}, {7, -8, 0}})
-	gadgettest.Valid(t, c, a)
-	c, a = circuit(t, e, [][]int64{{-9, 0, 0}}) // a leaf's T - x = 7 + 9 = 16
-	gadgettest.Invalid(t, c, a)
+	bothReaders(t, func(t *testing.T) {
+		e := ensemble(t)
+		c, a := circuit(t, e, [][]int64{{-8, 7, 0}, {7, -8, 0}})
+		gadgettest.Valid(t, c, a)
+		c, a = circuit(t, e, [][]int64{{-9, 0, 0}}) // a leaf's T - x = 7 + 9 = 16
+		gadgettest.Invalid(t, c, a)
 
-	e2 := ensemble(t)
-	e2.Threshold[0] = -9 // x - T - 1 = 7 + 9 - 1 = 15 for x = 7: still in
-	c, a = circuit(t, e2, [][]int64{{7, 0, 0}})
-	gadgettest.Valid(t, c, a)
-	c, a = circuit(t, e2, [][]int64{{7, 0, 0}})
-	a.Nodes.Threshold[0] = fe(-10) // one past: 16
-	gadgettest.Invalid(t, c, a)
+		e2 := ensemble(t)
+		e2.Threshold[0] = -9 // x - T - 1 = 7 + 9 - 1 = 15 for x = 7: still in
+		c, a = circuit(t, e2, [][]int64{{7, 0, 0}})
+		gadgettest.Valid(t, c, a)
+		c, a = circuit(t, e2, [][]int64{{7, 0, 0}})
+		a.Nodes.Threshold[0] = fe(-10) // one past: 16
+		gadgettest.Invalid(t, c, a)
+	})
 }
 
 // TestTableFeatureBound: a feature index must lie in [0, features).
 func TestTableFeatureBound(t *testing.T) {
-	e := ensemble(t)
-	c, a := circuit(t, e, samples)
-	a.Nodes.Feature[8] = fe(3) // a padding node, never read: only the bound check catches it (3 < 2^2)
-	gadgettest.Invalid(t, c, a)
-	_, a = circuit(t, e, samples)
-	a.Nodes.Feature[8] = fe(-1)
-	gadgettest.Invalid(t, c, a)
+	bothReaders(t, func(t *testing.T) {
+		e := ensemble(t)
+		c, a := circuit(t, e, samples)
+		a.Nodes.Feature[8] = fe(3) // a padding node, never read: only the bound check catches it (3 < 2^2)
+		gadgettest.Invalid(t, c, a)
+		_, a = circuit(t, e, samples)
+		a.Nodes.Feature[8] = fe(-1)
+		gadgettest.Invalid(t, c, a)
+	})
 }
 
 // heapEnsemble is ensemble in the heap layout: 7 nodes per tree, children
@@ -228,22 +264,24 @@ func heapEnsemble(t *testing.T) *tree.Ensemble {
 // TestWalkHeap: the heap layout computes the same leaves as the linked one,
 // and its branches are checked the same way.
 func TestWalkHeap(t *testing.T) {
-	e, h := ensemble(t), heapEnsemble(t)
-	for _, x := range samples {
-		a, err := e.Eval(x)
-		require.NoError(t, err)
-		b, err := h.Eval(x)
-		require.NoError(t, err)
-		require.Equal(t, a, b)
-	}
-	c, a := circuit(t, h, samples)
-	gadgettest.Valid(t, c, a)
-	_, bad := circuit(t, h, samples)
-	bad.Want[1][0] = fe(10)
-	gadgettest.Invalid(t, c, bad)
-	c, a = circuit(t, h, [][]int64{{3, -3, 0}})
-	require.Equal(t, fe(20), a.Want[0][0])
-	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAtZero})
-	c, a = circuit(t, h, samples)
-	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAll})
+	bothReaders(t, func(t *testing.T) {
+		e, h := ensemble(t), heapEnsemble(t)
+		for _, x := range samples {
+			a, err := e.Eval(x)
+			require.NoError(t, err)
+			b, err := h.Eval(x)
+			require.NoError(t, err)
+			require.Equal(t, a, b)
+		}
+		c, a := circuit(t, h, samples)
+		gadgettest.Valid(t, c, a)
+		_, bad := circuit(t, h, samples)
+		bad.Want[1][0] = fe(10)
+		gadgettest.Invalid(t, c, bad)
+		c, a = circuit(t, h, [][]int64{{3, -3, 0}})
+		require.Equal(t, fe(20), a.Want[0][0])
+		gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAtZero})
+		c, a = circuit(t, h, samples)
+		gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.BranchHint, Evil: flipAll})
+	})
 }

@@ -60,6 +60,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				if err := printTreeBounds(w, pub); err != nil {
 					return err
 				}
+				fmt.Fprintf(w, "feature reads     %s\n", spec.TreeFeatureReads())
 			}
 			for l, ls := range spec.Shape.Layers {
 				var gadget string
