@@ -1,0 +1,97 @@
+package onnx
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/model"
+)
+
+// cnnSidecar is the part of testdata/cnn/*.json the tests read.
+type cnnSidecar struct {
+	Samples struct {
+		Indices []int       `json:"indices"`
+		Outputs [][]float64 `json:"outputs"`
+	} `json:"samples"`
+}
+
+// TestImportCNNs imports the two trained CNNs of testdata/cnn and checks
+// their layers and that the float model reproduces torch's float32 outputs
+// on the test images the sidecar records.
+func TestImportCNNs(t *testing.T) {
+	mnist, err := benchmark.MNISTTest()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name    string
+		kinds   []string
+		relu    []bool
+		dense   []int // widths: in, out...
+		fashion bool
+	}{
+		{"mnist_lenet5", []string{"conv2d", "maxpool", "conv2d", "maxpool"}, []bool{true, false, true, false}, []int{400, 120, 84, 10}, false},
+		{"fashion_cnn", []string{"conv2d", "maxpool", "conv2d", "avgpool"}, []bool{true, false, true, false}, []int{784, 10}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fm, err := Import("../../testdata/cnn/" + tc.name + ".onnx")
+			require.NoError(t, err)
+			require.Equal(t, &model.Dims{C: 1, H: 28, W: 28}, fm.Input)
+			require.Len(t, fm.Spatial, len(tc.kinds))
+			for k, l := range fm.Spatial {
+				assert.Equal(t, tc.kinds[k], l.Kind, "layer %d", k)
+				assert.Equal(t, tc.relu[k], l.ReLU, "layer %d", k)
+			}
+			widths := []int{fm.Layers[0].In()}
+			for _, l := range fm.Layers {
+				widths = append(widths, l.Out())
+			}
+			assert.Equal(t, tc.dense, widths)
+			if tc.fashion {
+				// torch's export in eval mode fuses BatchNorm2d into the
+				// Conv itself; it writes avg_pool2d as a zero Pad and an
+				// AveragePool.
+				require.Len(t, fm.Steps, 1)
+				assert.Equal(t, model.ActionDropped, fm.Steps[0].Action)
+				assert.Equal(t, 2, fm.Spatial[3].KH)
+			}
+
+			data, err := os.ReadFile("../../testdata/cnn/" + tc.name + ".json")
+			require.NoError(t, err)
+			var side cnnSidecar
+			require.NoError(t, json.Unmarshal(data, &side))
+			b := mnist
+			if tc.fashion {
+				b = fashionTest(t)
+			}
+			for j, s := range side.Samples.Indices {
+				x := make([]float64, b.NumFeatures)
+				for i, v := range b.X[s] {
+					x[i] = float64(v) / float64(b.InputScale)
+				}
+				y, err := fm.Forward(x)
+				require.NoError(t, err)
+				require.Len(t, y, 10)
+				for o := range y {
+					assert.InDelta(t, side.Samples.Outputs[j][o], y[o], 1e-4, "sample %d output %d", s, o)
+				}
+			}
+		})
+	}
+}
+
+// fashionTest loads the official Fashion-MNIST test set from Debian's
+// dataset-fashion-mnist package, skipping when it is not installed.
+func fashionTest(t *testing.T) *benchmark.Benchmark {
+	t.Helper()
+	const dir = "/usr/share/datasets/fashion-mnist/"
+	if _, err := os.Stat(dir + "t10k-images-idx3-ubyte.gz"); err != nil {
+		t.Skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)")
+	}
+	b, err := benchmark.LoadMNISTFiles(dir+"t10k-images-idx3-ubyte.gz", dir+"t10k-labels-idx1-ubyte.gz", "test")
+	require.NoError(t, err)
+	return b
+}
