@@ -99,6 +99,9 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if m.Trees != nil {
 		return newTreeSpec(m, b, claims)
 	}
+	if len(m.Spatial) > 0 {
+		return nil, fmt.Errorf("model %q has convolution or pooling layers, which circuit version %s does not prove yet; `zkeval model import` and `model check` evaluate it natively", m.Name, Version)
+	}
 	// The claims first: they need only the benchmark's labels, and a claim
 	// that does not fit should not wait for the model's native inference.
 	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}

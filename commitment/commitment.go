@@ -24,6 +24,7 @@ package commitment
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -32,6 +33,11 @@ import (
 
 	"github.com/zkeval/zkeval/model"
 )
+
+// ErrSpatial is returned for a model with convolution or pooling layers:
+// this commitment scheme packs dense layers only, and the evaluation circuit
+// does not prove convolutional networks yet.
+var ErrSpatial = errors.New("commitment: the model has convolution or pooling layers, which this commitment scheme (dense layers only) does not pack yet; zkeval imports and evaluates such models natively, but cannot commit to or prove them yet")
 
 // Scheme names the commitment scheme in files and attestations.
 const Scheme = "poseidon2-bn254/zkeval-model-v1"
@@ -122,6 +128,11 @@ func Elements(m *model.Model, salt *big.Int) ([]*big.Int, error) {
 	s := m.Shape()
 	if err := s.Validate(); err != nil {
 		return nil, err
+	}
+	if len(s.Spatial) > 0 {
+		// The layout packs dense layers only; a commitment that left the
+		// kernels out would not bind them.
+		return nil, ErrSpatial
 	}
 	body := []*big.Int{new(big.Int).Set(salt)}
 	body = append(body, HeaderElements(s)...)

@@ -128,6 +128,10 @@ type Public struct {
 	// accumulator of layer l (for the last layer without ReLU, every logit
 	// the argmax compares; see the package documentation).
 	AccBits []int `json:"accumulatorBits"`
+	// SpatialAccBits[k] = k': the bound -2^k' <= v < 2^k' on spatial layer
+	// k's values (model.Shape.Spatial; see SpatialBounds). Absent for an
+	// MLP.
+	SpatialAccBits []int `json:"spatialAccumulatorBits,omitempty"`
 	// ReLU[l] names layer l's ReLU gadget (ReLURange or ReLULookup), ""
 	// for a layer without ReLU.
 	ReLU []string `json:"reluGadgets"`

@@ -95,3 +95,61 @@ func fashionTest(t *testing.T) *benchmark.Benchmark {
 	require.NoError(t, err)
 	return b
 }
+
+// TestLeNetQuantized quantizes the LeNet-5 (scale 2^7, the one `model
+// import` picks on the test set), round-trips it through a .zkm file and
+// checks the native integer evaluation against the float model on the first
+// 200 test images: its logits at their scale within 0.5 of float's (weights of 7 bits;
+// logits reach about ±15)'s, the
+// same prediction nearly always, and every value within the worst case of
+// CheckAllBounds.
+func TestLeNetQuantized(t *testing.T) {
+	fm, err := Import("../../testdata/cnn/mnist_lenet5.onnx")
+	require.NoError(t, err)
+	qm, err := model.Quantize(fm, 7, 255)
+	require.NoError(t, err)
+	path := t.TempDir() + "/lenet.zkm"
+	require.NoError(t, model.WriteFile(path, qm, nil))
+	rm, err := model.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, qm.Shape(), rm.Shape())
+	sh := rm.Shape()
+	require.NoError(t, sh.Validate())
+	require.Len(t, sh.Spatial, 4)
+
+	spatialWorst, denseWorst, err := rm.CheckAllBounds(0, 255)
+	require.NoError(t, err)
+	require.Len(t, spatialWorst, 4)
+	b, err := benchmark.MNISTTest()
+	require.NoError(t, err)
+	scale := 255.0 * float64(int64(1)<<35) // five linear layers at 2^7
+	agree := 0
+	const n = 200
+	for s := 0; s < n; s++ {
+		tr, err := rm.EvalTrace(b.X[s])
+		require.NoError(t, err)
+		x := make([]float64, 784)
+		for i, v := range b.X[s] {
+			x[i] = float64(v) / 255
+		}
+		y, err := fm.Forward(x)
+		require.NoError(t, err)
+		for o := range y {
+			assert.InDelta(t, y[o], float64(tr.Out[o])/scale, 0.5, "sample %d output %d", s, o)
+		}
+		if model.Argmax(y) == model.Argmax(tr.Out) {
+			agree++
+		}
+		for k, vals := range tr.Spatial {
+			for _, v := range vals {
+				require.Less(t, model.BitsOf(v), spatialWorst[k]+1, "sample %d spatial layer %d", s, k)
+			}
+		}
+		for l, vals := range tr.Acc {
+			for _, v := range vals {
+				require.Less(t, model.BitsOf(v), denseWorst[l]+1, "sample %d layer %d", s, l)
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, agree, n-2)
+}
