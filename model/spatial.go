@@ -170,15 +170,11 @@ func forwardSpatial(layers []FloatSpatial, x []float64) ([]float64, error) {
 				if len(l.W[o]) != n {
 					return nil, fmt.Errorf("model: spatial layer %d (%q): kernel %d has %d weights, want %d", k, l.Name, o, len(l.W[o]), n)
 				}
-				for oy := 0; oy < out.H; oy++ {
-					for ox := 0; ox < out.W; ox++ {
-						s := l.B[o]
-						eachTap(l.In, l.Window, oy, ox, func(c, t, idx int) { s += l.W[o][c*l.KH*l.KW+t] * a[idx] })
-						if l.ReLU && s < 0 {
-							s = 0
-						}
-						y[(o*out.H+oy)*out.W+ox] = s
-					}
+			}
+			y = conv(a, l.In, l.Window, l.W, l.B, out)
+			if l.ReLU {
+				for i, v := range y {
+					y[i] = max(v, 0)
 				}
 			}
 		case KindMaxPool:
@@ -323,4 +319,45 @@ func (s *Shape) validateSpatial() (int, error) {
 		return 0, fmt.Errorf("shape: %w", err)
 	}
 	return w, nil
+}
+
+// conv computes a convolution's accumulators (before any ReLU) for input a
+// of shape in, kernels w ([outC][in.C·KH·KW]) and biases b, into an output of
+// shape out, positions in the padding counting as zero. It visits the terms
+// in another order than eachTap, which integer arithmetic does not see and
+// float arithmetic sees only in rounding.
+func conv[T int64 | float64](a []T, in Dims, win Window, w [][]T, b []T, out Dims) []T {
+	y := make([]T, out.Size())
+	plane := out.H * out.W
+	for o := 0; o < out.C; o++ {
+		yo := y[o*plane : (o+1)*plane]
+		for i := range yo {
+			yo[i] = b[o]
+		}
+		for c := 0; c < in.C; c++ {
+			for ky := 0; ky < win.KH; ky++ {
+				for kx := 0; kx < win.KW; kx++ {
+					wv := w[o][(c*win.KH+ky)*win.KW+kx]
+					if wv == 0 {
+						continue
+					}
+					for oy := 0; oy < out.H; oy++ {
+						iy := oy*win.SH + ky - win.PadTop
+						if iy < 0 || iy >= in.H {
+							continue
+						}
+						rowIn := a[(c*in.H+iy)*in.W : (c*in.H+iy+1)*in.W]
+						rowOut := yo[oy*out.W : (oy+1)*out.W]
+						for ox := range rowOut {
+							ix := ox*win.SW + kx - win.PadLeft
+							if ix >= 0 && ix < in.W {
+								rowOut[ox] += wv * rowIn[ix]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return y
 }

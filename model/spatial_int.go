@@ -122,16 +122,7 @@ func (m *Model) evalSpatial(x []int64) ([][]int64, []int64) {
 		y := make([]int64, out.Size())
 		switch l.Kind {
 		case KindConv2D:
-			for o := 0; o < out.C; o++ {
-				row := l.W[o]
-				for oy := 0; oy < out.H; oy++ {
-					for ox := 0; ox < out.W; ox++ {
-						s := l.B[o]
-						eachTap(l.In, l.Window, oy, ox, func(c, t, idx int) { s += row[c*l.KH*l.KW+t] * a[idx] })
-						y[(o*out.H+oy)*out.W+ox] = s
-					}
-				}
-			}
+			y = conv(a, l.In, l.Window, l.W, l.B, out)
 			vals[k] = y
 			if l.ReLU {
 				h := make([]int64, len(y))
