@@ -287,3 +287,10 @@ func (m *Model) checkSpatialBounds(lo, hi []*big.Int, minIn, maxIn int64) ([]int
 	}
 	return bits, lo, hi, nil
 }
+
+// Accumulate returns a convolution layer's accumulators for input a (shape
+// In, row-major), before its ReLU: the values Eval computes and the
+// circuit's hint (package circuits/conv) supplies.
+func (l *SpatialLayer) Accumulate(a []int64) []int64 {
+	return conv(a, l.In, l.Window, l.W, l.B, l.Out())
+}
