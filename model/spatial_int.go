@@ -294,3 +294,14 @@ func (m *Model) checkSpatialBounds(lo, hi []*big.Int, minIn, maxIn int64) ([]int
 func (l *SpatialLayer) Accumulate(a []int64) []int64 {
 	return conv(a, l.In, l.Window, l.W, l.B, l.Out())
 }
+
+// EvalSpatial runs the spatial layers alone on x and returns their
+// flattened output, the input of the dense layers. It fails for an input of
+// the wrong length.
+func (m *Model) EvalSpatial(x []int64) ([]int64, error) {
+	if len(x) != m.InputSize {
+		return nil, fmt.Errorf("model: input has %d features, the model takes %d", len(x), m.InputSize)
+	}
+	_, out := m.evalSpatial(x)
+	return out, nil
+}
