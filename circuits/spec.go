@@ -63,6 +63,11 @@ type Spec struct {
 	// accumulator of layer l; NewSpec measures the accumulators on the
 	// benchmark and rounds k up to the width its check is cheapest at.
 	AccBits []int
+	// SpatialAccBits[k]: the bound on spatial layer k's values
+	// (desc.Public.SpatialAccBits); NewSpec publishes each convolution's
+	// measured width rounded up like a ReLU range layer's, and each pool's
+	// bound from its input's (desc.PoolBits). Nil for an MLP.
+	SpatialAccBits []int
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
 	ReLU []string
@@ -99,9 +104,6 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if m.Trees != nil {
 		return newTreeSpec(m, b, claims)
 	}
-	if len(m.Spatial) > 0 {
-		return nil, fmt.Errorf("model %q has convolution or pooling layers, which circuit version %s does not prove yet; `zkeval model import` and `model check` evaluate it natively", m.Name, Version)
-	}
 	// The claims first: they need only the benchmark's labels, and a claim
 	// that does not fit should not wait for the model's native inference.
 	s := &Spec{Shape: m.Shape(), Bench: b, Claims: append([]claim.Shape(nil), claims...)}
@@ -111,7 +113,7 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if err := s.resolveClaims(); err != nil {
 		return nil, err
 	}
-	lo, hi, err := measureAcc(m, b)
+	lo, hi, slo, shi, err := measureAll(m, b)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +133,10 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
 	s.RangeBase = ChooseRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions())
 	s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
+	if len(s.Shape.Spatial) > 0 {
+		s.FirstLayer = FirstLayerFreivalds
+		s.SpatialAccBits = publishSpatialBits(s.Shape, accBits(slo, shi), s.InputBits, s.RangeBase)
+	}
 	return s, s.Validate()
 }
 
@@ -226,26 +232,39 @@ func MeasureAccRanges(m *model.Model, b *benchmark.Benchmark) ([]Range, error) {
 // measureAcc returns, per layer, the least and the greatest accumulator of
 // m over the samples of b (0 when all are positive, resp. negative).
 func measureAcc(m *model.Model, b *benchmark.Benchmark) (lo, hi []int64, err error) {
+	lo, hi, _, _, err = measureAll(m, b)
+	return lo, hi, err
+}
+
+// measureAll is measureAcc returning also, per spatial layer, the least
+// and greatest of its values (see model.Trace.Spatial).
+func measureAll(m *model.Model, b *benchmark.Benchmark) (lo, hi, slo, shi []int64, err error) {
 	if err := CheckCompatible(m, b); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	flo, fhi := b.FeatureRange()
 	if _, err := m.CheckBounds(flo, fhi); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	lo, hi = make([]int64, len(m.Layers)), make([]int64, len(m.Layers))
+	slo, shi = make([]int64, len(m.Spatial)), make([]int64, len(m.Spatial))
 	for i, x := range b.X {
 		t, err := m.EvalTrace(x)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sample %d: %w", i, err)
+			return nil, nil, nil, nil, fmt.Errorf("sample %d: %w", i, err)
 		}
 		for l, a := range t.Acc {
 			for _, v := range a {
 				lo[l], hi[l] = min(lo[l], v), max(hi[l], v)
 			}
 		}
+		for k, a := range t.Spatial {
+			for _, v := range a {
+				slo[k], shi[k] = min(slo[k], v), max(shi[k], v)
+			}
+		}
 	}
-	return lo, hi, nil
+	return lo, hi, slo, shi, nil
 }
 
 func accBits(lo, hi []int64) []int {
@@ -382,7 +401,7 @@ func (s *Spec) NeedsPredictions() bool {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, SpatialAccBits: s.SpatialAccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
 		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
 		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }

@@ -78,14 +78,9 @@ func TestSpatialBounds(t *testing.T) {
 	_, _, err = q.spatialBounds(41)
 	require.NoError(t, err)
 
-	// Until the circuit proves them, Validate refuses spatial layers
-	// clearly (after their bounds).
-	err = lenetPublic().Validate()
-	require.Error(t, err)
 	q = lenetPublic()
 	q.SpatialAccBits[1] = 21
 	assert.ErrorContains(t, q.Validate(), "spatialAccumulatorBits[1]")
-	assert.Contains(t, err.Error(), "convolution and pooling layers are not proven")
 }
 
 func TestShapeSpatialValidate(t *testing.T) {

@@ -24,11 +24,11 @@ func (p Public) Validate() error {
 	if p.InputBits < 1 || p.InputBits > MaxInputBits {
 		return fmt.Errorf("inputBits: %d outside [1, %d]", p.InputBits, MaxInputBits)
 	}
-	if len(p.Shape.Spatial) > 0 {
-		if _, _, err := p.SpatialBounds(); err != nil {
-			return err
-		}
-		return fmt.Errorf("shape: convolution and pooling layers are not proven by circuit version %s; zkeval evaluates such models natively (model import, model check) but cannot set up or verify a circuit for them yet", Version)
+	if _, _, err := p.SpatialBounds(); err != nil {
+		return err
+	}
+	if len(p.Shape.Spatial) > 0 && p.FirstLayer != FirstLayerFreivalds {
+		return fmt.Errorf("firstLayer: %q; the first dense layer of a convolutional network reads computed activations, checked with %q", p.FirstLayer, FirstLayerFreivalds)
 	}
 	layers := p.Shape.Layers
 	if len(p.AccBits) != len(layers) {

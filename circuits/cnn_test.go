@@ -1,0 +1,135 @@
+package circuits
+
+import (
+	"fmt"
+	"math/big"
+	"sync"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/conv"
+	"github.com/zkeval/zkeval/circuits/internal/fieldint"
+	"github.com/zkeval/zkeval/circuits/pool"
+	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/onnx"
+)
+
+// lenet returns the LeNet-5 of testdata/cnn quantized at 2^7 (the scale
+// `model import` picks on the MNIST test set) and the first n MNIST test
+// images.
+func lenet(t *testing.T, n int) (*model.Model, *benchmark.Benchmark) {
+	t.Helper()
+	fm, err := onnx.Import("../testdata/cnn/mnist_lenet5.onnx")
+	require.NoError(t, err)
+	m, err := model.Quantize(fm, 7, 255)
+	require.NoError(t, err)
+	b, err := benchmark.MNISTTest()
+	require.NoError(t, err)
+	b, err = b.Prefix(n)
+	require.NoError(t, err)
+	return m, b
+}
+
+// TestLeNetCircuitMatchesNative compiles the evaluation circuit of the
+// LeNet-5 on the first 3 MNIST test images and solves it: every
+// convolution accumulator and max-pooled value the circuit's hints supply
+// (and the solve constrains) equals the native integer evaluation, the
+// exact count is accepted and one more is not, and a tampered convolution
+// or maximum hint fails.
+func TestLeNetCircuitMatchesNative(t *testing.T) {
+	const n = 3
+	m, b := lenet(t, n)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	require.Len(t, spec.SpatialAccBits, 4)
+	var correct int64
+	var traces []*model.Trace
+	for s, x := range b.X {
+		tr, err := m.EvalTrace(x)
+		require.NoError(t, err)
+		traces = append(traces, tr)
+		if model.Argmax(tr.Out) == b.Labels[s] {
+			correct++
+		}
+	}
+	salt := big.NewInt(99)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	field := ecc.BN254.ScalarField()
+	cs, err := frontend.Compile(field, r1cs.NewBuilder, New(spec))
+	require.NoError(t, err)
+	t.Logf("LeNet-5, %d images: %d constraints", n, cs.GetNbConstraints())
+	f := &fixture{spec: spec, commit: cm}
+	w, err := frontend.NewWitness(assignModel(f, m, salt, correct, correct), field)
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	outs := map[string][][]int64{}
+	record := func(name string, h solver.Hint) solver.Option {
+		return solver.OverrideHint(solver.GetHintID(h), func(fl *big.Int, in, out []*big.Int) error {
+			if err := h(fl, in, out); err != nil {
+				return err
+			}
+			vals := make([]int64, len(out))
+			for i, v := range out {
+				x, err := fieldint.ToSigned(fl, v)
+				if err != nil {
+					return err
+				}
+				vals[i] = x
+			}
+			mu.Lock()
+			outs[name] = append(outs[name], vals)
+			mu.Unlock()
+			return nil
+		})
+	}
+	_, err = cs.Solve(w, record("conv", conv.Hint), record("max", pool.MaxHint))
+	require.NoError(t, err)
+	// One conv hint call per convolution (all 3 samples in one chunk), one
+	// max hint call per sample and max pool.
+	require.Len(t, outs["conv"], 2)
+	require.Len(t, outs["max"], 2*n)
+	convCalls := map[int]int{}
+	for _, o := range outs["conv"] {
+		convCalls[len(o)]++
+		k := 0
+		if len(o) == n*len(traces[0].Spatial[2]) {
+			k = 2
+		}
+		per := len(traces[0].Spatial[k])
+		for s := 0; s < n; s++ {
+			require.Equal(t, traces[s].Spatial[k], o[s*per:(s+1)*per], "convolution %d, sample %d", k, s)
+		}
+	}
+	require.Len(t, convCalls, 2)
+	want := map[string]int{}
+	for _, tr := range traces {
+		want[fmt.Sprint(tr.Spatial[1])]++
+		want[fmt.Sprint(tr.Spatial[3])]++
+	}
+	for _, o := range outs["max"] {
+		want[fmt.Sprint(o)]--
+	}
+	for k, v := range want {
+		require.Zero(t, v, "max pooling %s differs between circuit and native code", k)
+	}
+
+	for _, bad := range []int64{correct + 1} {
+		w, err := frontend.NewWitness(assignModel(f, m, salt, bad, bad), field)
+		require.NoError(t, err)
+		_, err = cs.Solve(w)
+		require.Error(t, err)
+	}
+	_, err = cs.Solve(w, solver.OverrideHint(solver.GetHintID(conv.Hint), tamper(conv.Hint, 1, 17, addOne)))
+	require.Error(t, err, "a convolution accumulator off by one")
+	_, err = cs.Solve(w, solver.OverrideHint(solver.GetHintID(pool.MaxHint), tamper(pool.MaxHint, 2, 5, addOne)))
+	require.Error(t, err, "a maximum off by one")
+}
