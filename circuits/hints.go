@@ -5,8 +5,8 @@ import (
 
 	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/conv"
-	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/circuits/relu"
 	ctree "github.com/zkeval/zkeval/circuits/tree"
 )

@@ -45,12 +45,12 @@ const PackBits = 250
 
 // Segment is a run of values packed with one width.
 type Segment struct {
-	Layer int  // layer index (of Shape.Spatial when Spatial is set)
+	Layer int // layer index (of Shape.Spatial when Spatial is set)
 	// Spatial: the segment is a convolution's (model.Shape.Spatial).
 	Spatial bool
-	Bias  bool // false: weights [out][in] row-major; true: biases [out]
-	Width int  // two's complement bit width k
-	Count int  // number of values
+	Bias    bool // false: weights [out][in] row-major; true: biases [out]
+	Width   int  // two's complement bit width k
+	Count   int  // number of values
 }
 
 // PerElement returns how many values of width k fit one element.
