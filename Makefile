@@ -9,7 +9,7 @@ CLAIM   ?= accuracy >= 0.95
 # that make can iterate over them.
 CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
-.PHONY: all build test demo bench bench-trees bench-shards shards fuzz vet clean
+.PHONY: all build test demo bench bench-trees bench-shards bench-cnn shards fuzz vet clean
 
 all: build
 
@@ -76,6 +76,14 @@ shards: build
 # credit test applicants with 4 claims (see bench/trees.sh).
 bench-trees: build
 	bash bench/trees.sh
+
+# The LeNet-5 (MNIST) and the small Fashion-MNIST CNN of testdata/cnn:
+# accuracy on the whole test sets, then one proof over the first $(CNN_N)
+# test images (the shard circuit does not take convolutions yet; see
+# bench/cnn.sh).
+CNN_N ?= 10
+bench-cnn: build
+	N=$(CNN_N) bash bench/cnn.sh
 
 fuzz:
 	$(GO) test ./model/onnx -run '^$$' -fuzz FuzzParse -fuzztime 30s
