@@ -94,19 +94,7 @@ func specRangeChecks(spec *Spec) []rangeCheck {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
 	}
 	n := int64(spec.Bench.Len())
-	m := spec.InputBits
-	for k, l := range spec.Shape.Spatial {
-		switch {
-		case l.Kind == model.KindConv2D && l.ReLU:
-			cs = append(cs, rangeCheck{bits: spec.SpatialAccBits[k], count: n * int64(l.Out.Size()), exact: true})
-		case l.Kind == model.KindConv2D:
-			cs = append(cs, rangeCheck{bits: spec.SpatialAccBits[k] + 1, count: n * int64(l.Out.Size()), exact: true})
-		case l.Kind == model.KindMaxPool:
-			// One check per window input (fewer at a padded border).
-			cs = append(cs, rangeCheck{bits: m + 1, count: n * int64(l.Out.Size()) * int64(l.KH*l.KW), exact: true})
-		}
-		m = spec.SpatialAccBits[k]
-	}
+	cs = append(cs, spatialRangeChecks(spec.Shape, spec.SpatialAccBits, spec.InputBits, n)...)
 	last := len(spec.Shape.Layers) - 1
 	for l, ls := range spec.Shape.Layers {
 		switch {

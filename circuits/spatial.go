@@ -71,6 +71,9 @@ func (c *EvalCircuit) defineSpatial(api frontend.API, rc frontend.Rangechecker) 
 	sp := c.spec
 	act := constants(sp.Bench.X)
 	m := sp.InputBits
+	// nonneg: the current values lie in [0, 2^m) (a ReLU's outputs, and
+	// pools of them), else in [-2^m, 2^m).
+	nonneg := false
 	for k, l := range sp.Shape.Spatial {
 		bits := sp.SpatialAccBits[k]
 		switch l.Kind {
@@ -82,13 +85,66 @@ func (c *EvalCircuit) defineSpatial(api frontend.API, rc frontend.Rangechecker) 
 				signed.CheckAll(api, rc, acc, bits)
 				act = acc
 			}
+			nonneg = l.ReLU
 		case model.KindMaxPool:
-			// Inputs within [-2^m, 2^m), enforced by the layer before.
-			act = pool.Max(api, rc, act, l.In, l.Window, m)
+			// Inputs within [-2^m, 2^m), or [0, 2^m), enforced by the
+			// layer before.
+			act = pool.Max(api, rc, act, l.In, l.Window, maxDiffBits(m, nonneg))
 		default:
 			act = pool.Sum(api, act, l.In, l.Window, l.Kind)
 		}
 		m = bits
 	}
 	return act
+}
+
+// maxDiffBits returns the width of a max pool's differences for inputs
+// within [0, 2^m) (nonneg) or [-2^m, 2^m).
+func maxDiffBits(m int, nonneg bool) int {
+	if nonneg {
+		return m
+	}
+	return m + 1
+}
+
+// spatialRangeChecks lists the range checks of the spatial layers for the
+// published bounds bits (publishSpatialBits) and n samples: |acc| on k bits
+// for a convolution with ReLU, acc + 2^k on k+1 without, and per window
+// input of a max pool over inputs within 2^m, m bits after a ReLU, m+1
+// otherwise.
+func spatialRangeChecks(sh model.Shape, bits []int, inputBits int, n int64) []rangeCheck {
+	var cs []rangeCheck
+	m := inputBits
+	nonneg := false
+	for k, l := range sh.Spatial {
+		if model.Linear(l.Kind) {
+			nonneg = l.ReLU
+		}
+		switch {
+		case l.Kind == model.KindConv2D && l.ReLU:
+			cs = append(cs, rangeCheck{bits: bits[k], count: n * int64(l.Out.Size()), exact: true})
+		case l.Kind == model.KindConv2D:
+			cs = append(cs, rangeCheck{bits: bits[k] + 1, count: n * int64(l.Out.Size()), exact: true})
+		case l.Kind == model.KindMaxPool:
+			// One check per window input (fewer at a padded border).
+			cs = append(cs, rangeCheck{bits: maxDiffBits(m, nonneg), count: n * int64(l.Out.Size()) * int64(l.KH*l.KW), exact: true})
+		}
+		m = bits[k]
+	}
+	return cs
+}
+
+// chooseSpatialRangeBase is ChooseRangeBase for a convolutional network:
+// the table width that minimises the cost of the dense layers' checks and
+// of the spatial layers' checks at the bounds each width publishes.
+func chooseSpatialRangeBase(sh model.Shape, accBits []int, relu []string, n int, full bool, spatialMeasured []int, inputBits int) int {
+	dense := rangeChecks(sh, accBits, relu, n, full)
+	best, bestCost := 0, int64(0)
+	for b := MinRangeBase; b <= MaxRangeBase; b++ {
+		cs := append(append([]rangeCheck(nil), dense...), spatialRangeChecks(sh, publishSpatialBits(sh, spatialMeasured, inputBits, b), inputBits, int64(n))...)
+		if c := rangeCost(cs, b); best == 0 || c < bestCost {
+			best, bestCost = b, c
+		}
+	}
+	return best
 }

@@ -135,7 +135,10 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
 	if len(s.Shape.Spatial) > 0 {
 		s.FirstLayer = FirstLayerFreivalds
-		s.SpatialAccBits = publishSpatialBits(s.Shape, accBits(slo, shi), s.InputBits, s.RangeBase)
+		sm := accBits(slo, shi)
+		s.RangeBase = chooseSpatialRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions(), sm, s.InputBits)
+		s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
+		s.SpatialAccBits = publishSpatialBits(s.Shape, sm, s.InputBits, s.RangeBase)
 	}
 	return s, s.Validate()
 }

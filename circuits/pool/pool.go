@@ -9,14 +9,15 @@
 //
 //   - m equals one input: Π_j (m − x_j) = 0, k−1 products (the field has no
 //     zero divisors, so some factor is zero);
-//   - m is no smaller than any input: 0 <= m − x_j < 2^(bits+1) for every
-//     j, by range checks.
+//   - m is no smaller than any input: 0 <= m − x_j < 2^d for every j, by
+//     range checks of d bits.
 //
-// For inputs within −2^bits <= x < 2^bits (which the gadget before them
-// enforces), every difference m − x_j of integers lies in (−2^(bits+1),
-// 2^(bits+1)), far below the field's size, so the range check refuses a
-// negative difference (it would wrap to p − d > 2^(bits+1)): m is then the
-// integer maximum of the window, and −2^bits <= m < 2^bits.
+// For inputs within an interval of width 2^d (which the gadget before them
+// enforces: d = m+1 for −2^m <= x < 2^m, d = m for the outputs of a ReLU,
+// 0 <= x < 2^m), every difference m − x_j of integers lies in (−2^d, 2^d),
+// far below the field's size, so the range check refuses a negative
+// difference (it would wrap to p − d > 2^d): m is then the integer maximum
+// of the window, and lies in the inputs' interval.
 package pool
 
 import (
@@ -69,9 +70,10 @@ func windows(in model.Dims, win model.Window, kind string) [][]int {
 
 // Max returns the max pooling of every sample a[s] ([n][In.C·In.H·In.W],
 // [C][H][W] row-major), [n][C·H'·W'], for inputs the caller has bounded to
-// −2^bits <= x < 2^bits. Cost per output: one hinted value, k−1 products
-// and k range checks of bits+1 bits, for a window of k inputs.
-func Max(api frontend.API, rc frontend.Rangechecker, a [][]frontend.Variable, in model.Dims, win model.Window, bits int) [][]frontend.Variable {
+// an interval of width 2^diffBits (see the package documentation). Cost per
+// output: one hinted value, k−1 products and k range checks of diffBits
+// bits, for a window of k inputs.
+func Max(api frontend.API, rc frontend.Rangechecker, a [][]frontend.Variable, in model.Dims, win model.Window, diffBits int) [][]frontend.Variable {
 	ws := windows(in, win, model.KindMaxPool)
 	res := make([][]frontend.Variable, len(a))
 	for s, as := range a {
@@ -95,7 +97,7 @@ func Max(api frontend.API, rc frontend.Rangechecker, a [][]frontend.Variable, in
 			var prod frontend.Variable = 1
 			for j, i := range w {
 				d := api.Sub(m[k], as[i])
-				rc.Check(d, bits+1)
+				rc.Check(d, diffBits)
 				if j == 0 {
 					prod = d
 				} else {

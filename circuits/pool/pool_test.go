@@ -30,7 +30,8 @@ type maxCircuit struct {
 }
 
 func (c *maxCircuit) Define(api frontend.API) error {
-	m := pool.Max(api, rangecheck.New(api), [][]frontend.Variable{c.X[:]}, in, win, bits)
+	// Inputs within [−2^8, 2^8): differences below 2^9.
+	m := pool.Max(api, rangecheck.New(api), [][]frontend.Variable{c.X[:]}, in, win, bits+1)
 	for k := range c.M {
 		api.AssertIsEqual(m[0][k], c.M[k])
 	}
