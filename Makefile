@@ -9,7 +9,7 @@ CLAIM   ?= accuracy >= 0.95
 # that make can iterate over them.
 CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
-.PHONY: all build test demo bench bench-trees bench-shards bench-cnn shards fuzz vet clean
+.PHONY: all build test demo bench bench-trees bench-shards bench-cnn test-cnn shards fuzz vet clean
 
 all: build
 
@@ -84,6 +84,11 @@ bench-trees: build
 CNN_N ?= 10
 bench-cnn: build
 	N=$(CNN_N) bash bench/cnn.sh
+
+# Groth16 setup, prove and verify of the LeNet-5 on two MNIST images (a
+# few minutes of setup; not part of `make test`).
+test-cnn:
+	ZKEVAL_CNN_PROVE=1 $(GO) test -count=1 -timeout 30m ./circuits -run TestLeNetGroth16 -v
 
 fuzz:
 	$(GO) test ./model/onnx -run '^$$' -fuzz FuzzParse -fuzztime 30s

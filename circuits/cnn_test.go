@@ -3,10 +3,12 @@ package circuits
 import (
 	"fmt"
 	"math/big"
+	"os"
 	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -132,4 +134,54 @@ func TestLeNetCircuitMatchesNative(t *testing.T) {
 	require.Error(t, err, "a convolution accumulator off by one")
 	_, err = cs.Solve(w, solver.OverrideHint(solver.GetHintID(pool.MaxHint), tamper(pool.MaxHint, 2, 5, addOne)))
 	require.Error(t, err, "a maximum off by one")
+}
+
+// TestLeNetGroth16 runs Groth16 setup, prove and verify of the LeNet-5 on
+// the first two MNIST test images, and checks the constraints per sample
+// against the golden file's count. Setup at this size (about 727k
+// constraints, a 2^20 domain) takes minutes on two cores, so the test runs
+// only with ZKEVAL_CNN_PROVE=1 (`make test-cnn`); `make bench-cnn` runs the
+// same through the CLI.
+func TestLeNetGroth16(t *testing.T) {
+	if os.Getenv("ZKEVAL_CNN_PROVE") == "" {
+		t.Skip("set ZKEVAL_CNN_PROVE=1 (make test-cnn) to run Groth16 on the LeNet-5")
+	}
+	const n = 2
+	m, b := lenet(t, n)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	field := ecc.BN254.ScalarField()
+	cs, err := frontend.Compile(field, r1cs.NewBuilder, New(spec))
+	require.NoError(t, err)
+	// The golden file's LeNet entry is this circuit: 726,768 constraints
+	// for two images (most of them fixed: the commitment of 61,706 weights).
+	require.Equal(t, 726768, cs.GetNbConstraints())
+	t.Logf("%d constraints, %.0f per sample", cs.GetNbConstraints(), float64(cs.GetNbConstraints())/n)
+	pk, vk, err := groth16.Setup(cs)
+	require.NoError(t, err)
+	var correct int64
+	for s, x := range b.X {
+		out, err := m.Eval(x)
+		require.NoError(t, err)
+		if model.Argmax(out) == b.Labels[s] {
+			correct++
+		}
+	}
+	salt := big.NewInt(2024)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	f := &fixture{spec: spec, commit: cm}
+	w, err := frontend.NewWitness(assignModel(f, m, salt, correct, correct), field)
+	require.NoError(t, err)
+	proof, err := groth16.Prove(cs, pk, w)
+	require.NoError(t, err)
+	pub, err := w.Public()
+	require.NoError(t, err)
+	require.NoError(t, groth16.Verify(proof, vk, pub))
+	// The same proof does not verify a count one higher.
+	pa, err := PublicAssignment(spec.Public(), cm, []ClaimInput{{P: big.NewInt(correct + 1), Q: big.NewInt(n), Counts: []int64{correct + 1}}})
+	require.NoError(t, err)
+	bad, err := frontend.NewWitness(pa, field, frontend.PublicOnly())
+	require.NoError(t, err)
+	require.Error(t, groth16.Verify(proof, vk, bad))
 }
