@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	pb "github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -152,4 +153,26 @@ func TestLeNetQuantized(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, agree, n-2)
+}
+
+// TestBadCNNFiles: the malformed files of testdata/cnn (make_bad.py) fail
+// with an error naming the node and saying what is wrong.
+func TestBadCNNFiles(t *testing.T) {
+	for file, wants := range map[string][]string{
+		"bad_dilation": {`node "/conv1/Conv" (op Conv)`, "dilations [2 2]", "dilation 1 only"},
+		"bad_kernel":   {`node "/conv1/Conv" (op Conv)`, "kernel 5x5 does not fit the input 4x4"},
+		"bad_width":    {`node "/fc/Gemm" (op Gemm)`, "takes 9 inputs, but its input has 8 features", `conv2d layer "/conv1/Conv"`},
+	} {
+		m, err := Import("../../testdata/cnn/" + file + ".onnx")
+		require.Error(t, err, file)
+		assert.Nil(t, m)
+		for _, w := range wants {
+			assert.Contains(t, err.Error(), w, file)
+		}
+	}
+	// A repeated attribute is refused, whichever copy a reader would take.
+	g := oxCNN([]*pb.AttributeProto{oxAttrInts("dilations", 1, 1), oxAttrInts("dilations", 2, 2)}, 8)
+	_, err := g.parse(t)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "has attribute dilations twice")
 }

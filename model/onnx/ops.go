@@ -181,6 +181,14 @@ func (p *importer) convert(n *pb.NodeProto) error {
 	if err := p.checkNotLabel(op); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
+	for _, a := range n.GetAttribute() {
+		if seen[a.GetName()] {
+			// Readers disagree on which copy wins; refuse rather than pick.
+			return p.nodeFail(ErrInvalid, "has attribute %s twice; an ONNX node names each attribute once", a.GetName())
+		}
+		seen[a.GetName()] = true
+	}
 	switch op {
 	case "Constant":
 		return p.opConstant()
