@@ -432,8 +432,12 @@ func (p *importer) takePad(in model.Dims, win *model.Window, kind string) (model
 	win.PadLeft += pp.pad[1]
 	win.PadBottom += pp.pad[2]
 	win.PadRight += pp.pad[3]
-	p.steps = append(p.steps, model.ImportStep{Action: model.ActionFolded, Nodes: []string{pp.node}, Into: p.nodeLabel(),
-		Detail: "Pad of zeros: folded into the padding of " + p.nodeLabel()})
+	name := p.node.GetName()
+	if name == "" {
+		name = fmt.Sprintf("%s_%d", p.node.GetOpType(), p.nodeIdx)
+	}
+	p.steps = append(p.steps, model.ImportStep{Action: model.ActionFolded, Nodes: []string{pp.node}, Into: name,
+		Detail: fmt.Sprintf("Pad of zeros: folded into the padding of %s layer %q", kind, name)})
 	in.H -= pp.pad[0] + pp.pad[2]
 	in.W -= pp.pad[1] + pp.pad[3]
 	return in, nil
