@@ -61,6 +61,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 					return err
 				}
 			}
+			if err := printSpatialBounds(w, pub); err != nil {
+				return err
+			}
 			for l, ls := range spec.Shape.Layers {
 				var gadget string
 				switch spec.ReLU[l] {
