@@ -30,6 +30,16 @@
 //     within [-2^(k-2), 2^(k-2)) and each compared difference within
 //     [0, 2^(k-1)).
 //
+//   - SpatialAccBits[k] = k', for a convolutional network's spatial layer k
+//     (model.Shape.Spatial): a convolution's accumulators satisfy
+//     -2^k' <= acc < 2^k', enforced by its ReLU range check (|acc| < 2^k')
+//     or, without ReLU, a range check of acc + 2^k' on k'+1 bits; a max
+//     pool's outputs equal one of their inputs (circuits/pool), so they keep
+//     their inputs' bound, and a sum pool's are sums of KH·KW bounded inputs:
+//     for pools k' is the bound the inputs' implies (PoolBits), which
+//     SpatialBounds requires. The first dense layer reads the last spatial
+//     layer's bound.
+//
 // The same bounds, with the same meaning, describe a shard circuit (Shard),
 // whose Validate runs the same checks; the totals circuit (Totals) bounds
 // each opened count by CountBits.
