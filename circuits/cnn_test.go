@@ -15,10 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/model/onnx"
 )
@@ -184,4 +186,59 @@ func TestLeNetGroth16(t *testing.T) {
 	bad, err := frontend.NewWitness(pa, field, frontend.PublicOnly())
 	require.NoError(t, err)
 	require.Error(t, groth16.Verify(proof, vk, bad))
+}
+
+// TestEverySpatialKindInCircuit runs testdata/onnx/conv_bn_pool.onnx (a
+// padded Conv with a folded BatchNormalization, MaxPool, a strided Conv
+// with an asymmetric kernel and padding, a padded AveragePool, a global
+// average pool, a dense layer) through the evaluation circuit on synthetic
+// 8x8 images: the honest witness solves, a wrong count does not, and the
+// circuit's sum pools and convolutions give the native logits (the argmax
+// hint receives them).
+func TestEverySpatialKindInCircuit(t *testing.T) {
+	fm, err := onnx.Import("../testdata/onnx/conv_bn_pool.onnx")
+	require.NoError(t, err)
+	m, err := model.Quantize(fm, 8, 255)
+	require.NoError(t, err)
+	b := testfixture.Benchmark(m, 3, 6)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	salt := big.NewInt(17)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+	var mu sync.Mutex
+	var logits [][]int64
+	rec := solver.OverrideHint(solver.GetHintID(argmax.Hint), func(fl *big.Int, in, out []*big.Int) error {
+		row := make([]int64, 0, len(in))
+		for _, v := range in {
+			x, err := fieldint.ToSigned(fl, v)
+			if err != nil {
+				return err
+			}
+			row = append(row, x)
+		}
+		mu.Lock()
+		logits = append(logits, row)
+		mu.Unlock()
+		return argmax.Hint(fl, in, out)
+	})
+	require.NoError(t, solve(t, f, assign(f, f.count, f.count), rec))
+	want := map[string]int{}
+	for _, x := range b.X {
+		out, err := m.Eval(x)
+		require.NoError(t, err)
+		want[fmt.Sprint(out)]++
+	}
+	require.Len(t, logits, b.Len())
+	for _, l := range logits {
+		// The argmax hint reads the logits, then (for a revealed count
+		// without whole predictions) the label: keep the logits.
+		want[fmt.Sprint(l[:3])]--
+	}
+	for k, v := range want {
+		require.Zero(t, v, "logits %s differ between circuit and native code", k)
+	}
+	require.Error(t, solve(t, f, assign(f, f.count+1, f.count+1)))
+	require.Error(t, solve(t, f, assign(f, f.count, f.count), solver.OverrideHint(solver.GetHintID(conv.Hint), tamper(conv.Hint, 0, 3, addOne))))
 }
