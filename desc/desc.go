@@ -17,9 +17,11 @@
 //     circuit (Shard) they are secret inputs, and the circuit enforces the
 //     bound: a range check of x + 2^n on n+1 bits, where it packs them for
 //     the shard's digest (which the check also makes injective).
+//
 //   - WeightBits and BiasBits (model.LayerShape): two's complement widths,
 //     range-checked in the circuit where the weights are packed for the
 //     commitment.
+//
 //   - AccBits[l] = k: every accumulator of layer l satisfies
 //     -2^k <= acc < 2^k, enforced by the layer's gadget: a lookup table over
 //     ReLUTable[l] ⊆ [-2^k, 2^k), a ReLU range check of |acc| < 2^k, or, for
