@@ -251,3 +251,54 @@ func TestShardsRefuseCNN(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "convolution or pooling layers, which the shard circuit")
 }
+
+// TestFashionCNNCircuitMatchesNative: the Fashion-MNIST CNN of testdata/cnn
+// (max pool, then a sum pool folded into the dense layer) on the first two
+// official Fashion-MNIST test images: the logits the circuit computes equal
+// the native evaluation's, and the exact count is the one it accepts.
+func TestFashionCNNCircuitMatchesNative(t *testing.T) {
+	const dir = "/usr/share/datasets/fashion-mnist/"
+	if _, err := os.Stat(dir + "t10k-images-idx3-ubyte.gz"); err != nil {
+		t.Skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)")
+	}
+	full, err := benchmark.LoadMNISTFiles(dir+"t10k-images-idx3-ubyte.gz", dir+"t10k-labels-idx1-ubyte.gz", "test")
+	require.NoError(t, err)
+	b, err := full.Prefix(2)
+	require.NoError(t, err)
+	fm, err := onnx.Import("../testdata/cnn/fashion_cnn.onnx")
+	require.NoError(t, err)
+	m, err := model.Quantize(fm, 6, 255) // the scale `model import` picks
+	require.NoError(t, err)
+	spec, err := NewSpec(m, b, accuracy(">=", true))
+	require.NoError(t, err)
+	salt := big.NewInt(3)
+	cm, err := commitment.Commit(m, salt)
+	require.NoError(t, err)
+	f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+	var mu sync.Mutex
+	got := map[string]int{}
+	rec := solver.OverrideHint(solver.GetHintID(argmax.Hint), func(fl *big.Int, in, out []*big.Int) error {
+		row := make([]int64, 10)
+		for i := range row {
+			x, err := fieldint.ToSigned(fl, in[i])
+			if err != nil {
+				return err
+			}
+			row[i] = x
+		}
+		mu.Lock()
+		got[fmt.Sprint(row)]++
+		mu.Unlock()
+		return argmax.Hint(fl, in, out)
+	})
+	require.NoError(t, solve(t, f, assign(f, f.count, f.count), rec))
+	for _, x := range b.X {
+		out, err := m.Eval(x)
+		require.NoError(t, err)
+		got[fmt.Sprint(out)]--
+	}
+	for k, v := range got {
+		require.Zero(t, v, "logits %s differ between circuit and native code", k)
+	}
+	require.Error(t, solve(t, f, assign(f, f.count+1, f.count+1)))
+}
