@@ -14,7 +14,7 @@ CLAIM   ?= accuracy >= 0.95
 CREDIT_MODEL ?= testdata/tabular/credit_g_mlp_58_16_2.onnx
 CREDIT_CLAIMS ?= accuracy>=0.74 recall[class=bad]>=0.5 demographic_parity_ratio[group=sex,positive=good]>=0.8 equalized_odds_difference[group=sex]<=0.15
 
-.PHONY: all build test demo bench bench-trees bench-shards bench-log shards fuzz vet clean
+.PHONY: all build test demo bench bench-trees bench-shards bench-log bench-cnn test-cnn shards fuzz vet clean
 
 all: build
 
@@ -24,9 +24,10 @@ build:
 # The whole test suite; heavy runs live behind `make bench`. The EVM test
 # of the Solidity verifier is a Go module of its own (evm/evmtest) and
 # installs solc from npm. The registry's web page is tested in headless
-# Chromium, which .ci/install-chromium.sh installs (Debian's chromium).
+# Chromium and the Fashion-MNIST tests its files, which .ci/install-test-deps.sh
+# installs (Debian's chromium and dataset-fashion-mnist).
 test:
-	bash .ci/install-chromium.sh
+	bash .ci/install-test-deps.sh
 	$(GO) test -count=1 -timeout 30m ./...
 	bash evm/evmtest/run.sh
 
@@ -94,6 +95,19 @@ LOG_N ?= 1000
 bench-log: build
 	BENCH_LOG_N=$(LOG_N) ZKEVAL_BIN=$(CURDIR)/$(BIN) BENCH_LOG_OUT=$(CURDIR)/bench/log-results.md \
 		$(GO) test -tags benchlog ./registry -run '^TestBenchLog$$' -count=1 -v -timeout 20m
+
+# The LeNet-5 (MNIST) and the small Fashion-MNIST CNN of testdata/cnn:
+# accuracy on the whole test sets, then one proof over the first $(CNN_N)
+# test images (the shard circuit does not take convolutions yet; see
+# bench/cnn.sh).
+CNN_N ?= 10
+bench-cnn: build
+	N=$(CNN_N) bash bench/cnn.sh
+
+# Groth16 setup, prove and verify of the LeNet-5 on two MNIST images (a
+# few minutes of setup; not part of `make test`).
+test-cnn:
+	ZKEVAL_CNN_PROVE=1 $(GO) test -count=1 -timeout 30m ./circuits -run TestLeNetGroth16 -v
 
 fuzz:
 	$(GO) test ./model/onnx -run '^$$' -fuzz FuzzParse -fuzztime 30s

@@ -34,8 +34,12 @@ type EvalCircuit struct {
 	CircuitID       frontend.Variable    `gnark:",public"`
 	Claims          []ClaimVars
 
-	W     [][][]frontend.Variable
-	B     [][]frontend.Variable
+	W [][][]frontend.Variable
+	B [][]frontend.Variable
+	// CW [spatial layer][OutC][C·KH·KW] and CB [spatial layer][OutC]: the
+	// convolutions' kernels and biases (nil for pooling layers).
+	CW    [][][]frontend.Variable
+	CB    [][]frontend.Variable
 	Salt  frontend.Variable
 	Trees TreeVars
 
@@ -72,6 +76,7 @@ func New(spec *Spec) *EvalCircuit {
 	if spec.Shape.Trees != nil {
 		c.Trees = newTreeVars(spec.Shape.Trees)
 	}
+	c.CW, c.CB = newSpatialVars(spec.Shape)
 	c.Claims = claimVars(spec)
 	return c
 }
@@ -134,9 +139,14 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	// accumulator stands for is below 2^desc.MaxValueBits (Spec.Validate
 	// runs desc.Public.Bounds), so the checks modulo p hold for integers.
 	var act [][]frontend.Variable
+	if len(sp.Shape.Spatial) > 0 {
+		act = c.defineSpatial(api, rc)
+	}
 	for l := range sp.Shape.Layers {
 		var acc [][]frontend.Variable
 		switch {
+		case l == 0 && act != nil:
+			acc = freivalds.Dense(api, c.W[0], c.B[0], act)
 		case l == 0 && sp.FirstLayer == FirstLayerLinear:
 			// No randomness touches these accumulators: they are fixed
 			// by the first layer's weights, which the commitment check
@@ -177,10 +187,14 @@ func (c *EvalCircuit) checkCommitment(api frontend.API, rc frontend.Rangechecker
 	}
 	for _, seg := range commitment.Layout(sh) {
 		var vals []frontend.Variable
+		b, w := c.B, c.W
+		if seg.Spatial {
+			b, w = c.CB, c.CW
+		}
 		if seg.Bias {
-			vals = c.B[seg.Layer]
+			vals = b[seg.Layer]
 		} else {
-			for _, row := range c.W[seg.Layer] {
+			for _, row := range w[seg.Layer] {
 				vals = append(vals, row...)
 			}
 		}
@@ -278,6 +292,14 @@ func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, claims []Clai
 				c.W[l][o][i] = v
 			}
 			c.B[l][o] = m.Layers[l].B[o]
+		}
+	}
+	for k := range m.Spatial {
+		for o, row := range m.Spatial[k].W {
+			for i, v := range row {
+				c.CW[k][o][i] = v
+			}
+			c.CB[k][o] = m.Spatial[k].B[o]
 		}
 	}
 	if err := c.setPublic(spec.ID(), spec.Digest, commit, claims); err != nil {

@@ -94,6 +94,7 @@ func specRangeChecks(spec *Spec) []rangeCheck {
 		cs = append(cs, rangeCheck{bits: seg.Width, count: int64(seg.Count), exact: true})
 	}
 	n := int64(spec.Bench.Len())
+	cs = append(cs, spatialRangeChecks(spec.Shape, spec.SpatialAccBits, spec.InputBits, n)...)
 	last := len(spec.Shape.Layers) - 1
 	for l, ls := range spec.Shape.Layers {
 		switch {

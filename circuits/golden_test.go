@@ -41,6 +41,14 @@ func TestConstraintCountsGolden(t *testing.T) {
 	require.NoError(t, err)
 	got["mnist-784-8-10/f=8/n=40/relu="+spec.ReLU[0]] = bd
 
+	// The LeNet-5 of testdata/cnn on two MNIST test images.
+	lm, lb := lenet(t, 2)
+	spec, err = NewSpec(lm, lb, claims)
+	require.NoError(t, err)
+	bd, err = Profile(spec)
+	require.NoError(t, err)
+	got["mnist-lenet5/f=7/n=2"] = bd
+
 	// The German credit model with claims that read whole predictions.
 	cm, cb := credit(t)
 	var shapes []claim.Shape

@@ -4,7 +4,9 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 
 	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/circuits/relu"
 	ctree "github.com/zkeval/zkeval/circuits/tree"
 )
@@ -26,5 +28,7 @@ func RegisterHints() {
 	hs = append(hs, relu.Hints()...)
 	hs = append(hs, argmax.Hints()...)
 	hs = append(hs, ctree.Hints()...)
+	hs = append(hs, conv.Hints()...)
+	hs = append(hs, pool.Hints()...)
 	solver.RegisterHint(hs...)
 }

@@ -27,6 +27,8 @@ const (
 	GadgetRange      = "log-derivative arguments (range checks and lookups)"
 	GadgetClaim      = "claim"
 	GadgetTree       = "tree paths (lookups and branches)"
+	GadgetConv       = "convolutions (Freivalds over channels and positions)"
+	GadgetMaxPool    = "max pooling (hinted maximum)"
 	GadgetOther      = "other"
 )
 
@@ -127,6 +129,10 @@ func classify(locs []*pprof.Location) string {
 				return GadgetCommitment
 			case strings.HasPrefix(fn, "freivalds."):
 				return GadgetFreivalds
+			case strings.HasPrefix(fn, "conv."):
+				return GadgetConv
+			case strings.HasPrefix(fn, "pool."):
+				return GadgetMaxPool
 			case fn == "relu.Range":
 				return GadgetReLU
 			case strings.HasPrefix(fn, "relu."):

@@ -26,6 +26,9 @@ type ShardSpec struct {
 // every shard of b. Errors are NewSpec's, plus a shard size outside
 // [1, shard.MaxSize].
 func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, size int) (*ShardSpec, error) {
+	if len(m.Spatial) > 0 {
+		return nil, fmt.Errorf("model %q has convolution or pooling layers, which the shard circuit (%s) does not prove yet; prove it on a slice that fits one proof, without shards", m.Name, desc.ShardVersion)
+	}
 	if size < 1 || size > shard.MaxSize {
 		return nil, fmt.Errorf("shard size %d outside [1, %d]", size, shard.MaxSize)
 	}

@@ -63,6 +63,11 @@ type Spec struct {
 	// accumulator of layer l; NewSpec measures the accumulators on the
 	// benchmark and rounds k up to the width its check is cheapest at.
 	AccBits []int
+	// SpatialAccBits[k]: the bound on spatial layer k's values
+	// (desc.Public.SpatialAccBits); NewSpec publishes each convolution's
+	// measured width rounded up like a ReLU range layer's, and each pool's
+	// bound from its input's (desc.PoolBits). Nil for an MLP.
+	SpatialAccBits []int
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
 	ReLU []string
@@ -108,7 +113,7 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	if err := s.resolveClaims(); err != nil {
 		return nil, err
 	}
-	lo, hi, err := measureAcc(m, b)
+	lo, hi, slo, shi, err := measureAll(m, b)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +133,13 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 	s.FirstLayer = ChooseFirstLayer(s.Shape, b)
 	s.RangeBase = ChooseRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions())
 	s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
+	if len(s.Shape.Spatial) > 0 {
+		s.FirstLayer = FirstLayerFreivalds
+		sm := accBits(slo, shi)
+		s.RangeBase = chooseSpatialRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions(), sm, s.InputBits)
+		s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
+		s.SpatialAccBits = publishSpatialBits(s.Shape, sm, s.InputBits, s.RangeBase)
+	}
 	return s, s.Validate()
 }
 
@@ -223,26 +235,39 @@ func MeasureAccRanges(m *model.Model, b *benchmark.Benchmark) ([]Range, error) {
 // measureAcc returns, per layer, the least and the greatest accumulator of
 // m over the samples of b (0 when all are positive, resp. negative).
 func measureAcc(m *model.Model, b *benchmark.Benchmark) (lo, hi []int64, err error) {
+	lo, hi, _, _, err = measureAll(m, b)
+	return lo, hi, err
+}
+
+// measureAll is measureAcc returning also, per spatial layer, the least
+// and greatest of its values (see model.Trace.Spatial).
+func measureAll(m *model.Model, b *benchmark.Benchmark) (lo, hi, slo, shi []int64, err error) {
 	if err := CheckCompatible(m, b); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	flo, fhi := b.FeatureRange()
 	if _, err := m.CheckBounds(flo, fhi); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	lo, hi = make([]int64, len(m.Layers)), make([]int64, len(m.Layers))
+	slo, shi = make([]int64, len(m.Spatial)), make([]int64, len(m.Spatial))
 	for i, x := range b.X {
 		t, err := m.EvalTrace(x)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sample %d: %w", i, err)
+			return nil, nil, nil, nil, fmt.Errorf("sample %d: %w", i, err)
 		}
 		for l, a := range t.Acc {
 			for _, v := range a {
 				lo[l], hi[l] = min(lo[l], v), max(hi[l], v)
 			}
 		}
+		for k, a := range t.Spatial {
+			for _, v := range a {
+				slo[k], shi[k] = min(slo[k], v), max(shi[k], v)
+			}
+		}
 	}
-	return lo, hi, nil
+	return lo, hi, slo, shi, nil
 }
 
 func accBits(lo, hi []int64) []int {
@@ -379,7 +404,7 @@ func (s *Spec) NeedsPredictions() bool {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, SpatialAccBits: s.SpatialAccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
 		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
 		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }

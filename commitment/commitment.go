@@ -14,8 +14,9 @@
 // is used in gnark-crypto's Merkle–Damgård mode, which adds no padding; the
 // tag and the length make the encoding prefix-free.
 //
-// Packing (see Layout): each layer contributes two segments, its weights in
-// row-major [out][in] order and its biases [out]. A value v of a segment of
+// Packing (see Layout): each convolution, then each dense layer, contributes
+// two segments, its weights in row-major [out][in] order (a convolution's
+// [OutC][C·KH·KW]) and its biases [out]. A value v of a segment of
 // width k (two's complement, -2^(k-1) <= v < 2^(k-1)) is offset to
 // u = v + 2^(k-1) in [0, 2^k), and PerElement(k) consecutive offsets are packed
 // little-endian into one element, sum_j u_j·2^(k·j), which stays below 2^250.
@@ -44,10 +45,12 @@ const PackBits = 250
 
 // Segment is a run of values packed with one width.
 type Segment struct {
-	Layer int  // layer index
-	Bias  bool // false: weights [out][in] row-major; true: biases [out]
-	Width int  // two's complement bit width k
-	Count int  // number of values
+	Layer int // layer index (of Shape.Spatial when Spatial is set)
+	// Spatial: the segment is a convolution's (model.Shape.Spatial).
+	Spatial bool
+	Bias    bool // false: weights [out][in] row-major; true: biases [out]
+	Width   int  // two's complement bit width k
+	Count   int  // number of values
 }
 
 // PerElement returns how many values of width k fit one element.
@@ -55,7 +58,7 @@ func PerElement(width int) int { return PackBits / width }
 
 // Layout returns the packing segments for a shape, in hash order.
 func Layout(s model.Shape) []Segment {
-	var segs []Segment
+	segs := spatialSegments(s)
 	for l, ls := range s.Layers {
 		segs = append(segs,
 			Segment{Layer: l, Width: ls.WeightBits, Count: ls.In * ls.Out},
@@ -68,9 +71,10 @@ func Layout(s model.Shape) []Segment {
 func Tag() *big.Int { return new(big.Int).SetBytes([]byte(TagString)) }
 
 // HeaderElements encodes the public shape: one element holding the input
-// size, input scale and scale bits, one holding the layer count, and one per
-// layer holding in, out, relu, weight bits and bias bits, each field 40 bits
-// wide (little-endian).
+// size, input scale, scale bits and spatial layer count (zero for an MLP),
+// one holding the dense layer count, one per dense layer holding in, out,
+// relu, weight bits and bias bits, then three per spatial layer (see
+// spatial.go), each field 40 bits wide (little-endian).
 func HeaderElements(s model.Shape) []*big.Int {
 	pack := func(vals ...int64) *big.Int {
 		e := new(big.Int)
@@ -80,13 +84,16 @@ func HeaderElements(s model.Shape) []*big.Int {
 		}
 		return e
 	}
-	h := []*big.Int{pack(int64(s.InputSize), s.InputScale, int64(s.ScaleBits)), big.NewInt(int64(len(s.Layers)))}
+	h := []*big.Int{pack(int64(s.InputSize), s.InputScale, int64(s.ScaleBits), int64(len(s.Spatial))), big.NewInt(int64(len(s.Layers)))}
 	for _, l := range s.Layers {
 		relu := int64(0)
 		if l.ReLU {
 			relu = 1
 		}
 		h = append(h, pack(int64(l.In), int64(l.Out), relu, int64(l.WeightBits), int64(l.BiasBits)))
+	}
+	for _, l := range s.Spatial {
+		h = append(h, spatialHeader(l)...)
 	}
 	return h
 }
@@ -103,12 +110,18 @@ func NumPacked(s model.Shape) int {
 
 // SegmentValues returns the values of one segment of m, in packing order.
 func SegmentValues(m *model.Model, seg Segment) []int64 {
-	lay := &m.Layers[seg.Layer]
+	var b []int64
+	var w [][]int64
+	if seg.Spatial {
+		b, w = m.Spatial[seg.Layer].B, m.Spatial[seg.Layer].W
+	} else {
+		b, w = m.Layers[seg.Layer].B, m.Layers[seg.Layer].W
+	}
 	if seg.Bias {
-		return lay.B
+		return b
 	}
 	vals := make([]int64, 0, seg.Count)
-	for _, row := range lay.W {
+	for _, row := range w {
 		vals = append(vals, row...)
 	}
 	return vals

@@ -31,11 +31,18 @@ type BoundError struct {
 	InBits    int
 	WorstBits int
 	AccBits   int
+	// Spatial: Layer is a spatial layer (model.Shape.Spatial), not a
+	// dense one.
+	Spatial bool
 }
 
 func (e *BoundError) Error() string {
-	return fmt.Sprintf("layer %d: with inputs within ±2^%d and the published weight widths, an accumulator can reach 2^%d (its enforced bound is 2^%d), so the circuit would form integers of %d bits; every integer it forms must stay below 2^%d for checks modulo the field to hold for the exact integers: lower the scale bits or the weight widths, or add an activation between wide linear layers",
-		e.Layer, e.InBits, e.WorstBits, e.AccBits, e.Bits, MaxValueBits)
+	what := "layer"
+	if e.Spatial {
+		what = "spatial layer"
+	}
+	return fmt.Sprintf("%s %d: with inputs within ±2^%d and the published weight widths, an accumulator can reach 2^%d (its enforced bound is 2^%d), so the circuit would form integers of %d bits; every integer it forms must stay below 2^%d for checks modulo the field to hold for the exact integers: lower the scale bits or the weight widths, or add an activation between wide linear layers",
+		what, e.Layer, e.InBits, e.WorstBits, e.AccBits, e.Bits, MaxValueBits)
 }
 
 // Bounds returns every layer's worst case, computed from InputBits, the
@@ -55,7 +62,10 @@ func (p Public) bounds(limit int) ([]LayerBound, error) {
 		return nil, fmt.Errorf("accumulatorBits: %d widths for %d layers", len(p.AccBits), len(p.Shape.Layers))
 	}
 	out := make([]LayerBound, len(p.Shape.Layers))
-	m := p.InputBits
+	_, m, err := p.spatialBounds(limit)
+	if err != nil {
+		return nil, err
+	}
 	for l, ls := range p.Shape.Layers {
 		w := worstBits(ls.In, ls.WeightBits, ls.BiasBits, m)
 		lb := LayerBound{Layer: l, InBits: m, WorstBits: w, AccBits: p.AccBits[l]}

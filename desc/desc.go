@@ -17,9 +17,11 @@
 //     circuit (Shard) they are secret inputs, and the circuit enforces the
 //     bound: a range check of x + 2^n on n+1 bits, where it packs them for
 //     the shard's digest (which the check also makes injective).
+//
 //   - WeightBits and BiasBits (model.LayerShape): two's complement widths,
 //     range-checked in the circuit where the weights are packed for the
 //     commitment.
+//
 //   - AccBits[l] = k: every accumulator of layer l satisfies
 //     -2^k <= acc < 2^k, enforced by the layer's gadget: a lookup table over
 //     ReLUTable[l] ⊆ [-2^k, 2^k), a ReLU range check of |acc| < 2^k, or, for
@@ -29,6 +31,16 @@
 //     reference logit (the label's, or the predicted class's) is checked
 //     within [-2^(k-2), 2^(k-2)) and each compared difference within
 //     [0, 2^(k-1)).
+//
+//   - SpatialAccBits[k] = k', for a convolutional network's spatial layer k
+//     (model.Shape.Spatial): a convolution's accumulators satisfy
+//     -2^k' <= acc < 2^k', enforced by its ReLU range check (|acc| < 2^k')
+//     or, without ReLU, a range check of acc + 2^k' on k'+1 bits; a max
+//     pool's outputs equal one of their inputs (circuits/pool), so they keep
+//     their inputs' bound, and a sum pool's are sums of KH·KW bounded inputs:
+//     for pools k' is the bound the inputs' implies (PoolBits), which
+//     SpatialBounds requires. The first dense layer reads the last spatial
+//     layer's bound.
 //
 // The same bounds, with the same meaning, describe a shard circuit (Shard),
 // whose Validate runs the same checks; the totals circuit (Totals) bounds
@@ -128,6 +140,10 @@ type Public struct {
 	// accumulator of layer l (for the last layer without ReLU, every logit
 	// the argmax compares; see the package documentation).
 	AccBits []int `json:"accumulatorBits"`
+	// SpatialAccBits[k] = k': the bound -2^k' <= v < 2^k' on spatial layer
+	// k's values (model.Shape.Spatial; see SpatialBounds). Absent for an
+	// MLP.
+	SpatialAccBits []int `json:"spatialAccumulatorBits,omitempty"`
 	// ReLU[l] names layer l's ReLU gadget (ReLURange or ReLULookup), ""
 	// for a layer without ReLU.
 	ReLU []string `json:"reluGadgets"`

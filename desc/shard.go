@@ -98,6 +98,9 @@ func (s Shard) Validate() error {
 	if len(s.Classes) > benchmark.MaxClasses || len(s.Groups) > benchmark.MaxGroups {
 		return fmt.Errorf("%d classes and %d groups: too many", len(s.Classes), len(s.Groups))
 	}
+	if len(s.Shape.Spatial) > 0 {
+		return fmt.Errorf("shape: the shard circuit (%s) does not prove convolution or pooling layers yet; prove a convolutional network on a slice that fits one proof (zkeval prove without shards)", ShardVersion)
+	}
 	if err := s.public().Validate(); err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package desc
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zkeval/zkeval/model"
+)
 
 // Validate checks that the description is well formed and that every bound
 // it states keeps the circuit's integers below 2^MaxValueBits (Bounds). Its
@@ -19,6 +23,12 @@ func (p Public) Validate() error {
 	}
 	if p.InputBits < 1 || p.InputBits > MaxInputBits {
 		return fmt.Errorf("inputBits: %d outside [1, %d]", p.InputBits, MaxInputBits)
+	}
+	if _, _, err := p.SpatialBounds(); err != nil {
+		return err
+	}
+	if len(p.Shape.Spatial) > 0 && p.FirstLayer != FirstLayerFreivalds {
+		return fmt.Errorf("firstLayer: %q; the first dense layer of a convolutional network reads computed activations, checked with %q", p.FirstLayer, FirstLayerFreivalds)
 	}
 	layers := p.Shape.Layers
 	if len(p.AccBits) != len(layers) {
@@ -77,6 +87,7 @@ func (p Public) Validate() error {
 	if _, err := p.Bounds(); err != nil {
 		return err
 	}
+
 	if _, _, err := p.Resolve(); err != nil {
 		return err
 	}
@@ -95,6 +106,18 @@ const MaxConstraints = 1 << 28
 func (p Public) MinConstraints() int64 {
 	const over = MaxConstraints + 1
 	var w, a int64
+	for _, l := range p.Shape.Spatial {
+		if l.FanIn() > MaxConstraints || l.Out.Size() > MaxConstraints {
+			return over
+		}
+		if model.Linear(l.Kind) {
+			w += int64(l.FanIn())*int64(l.Out.C) + int64(l.Out.C)
+		}
+		a += int64(l.Out.Size())
+		if w > MaxConstraints || a > MaxConstraints {
+			return over
+		}
+	}
 	for _, l := range p.Shape.Layers {
 		if l.In > MaxConstraints || l.Out > MaxConstraints {
 			return over

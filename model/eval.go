@@ -6,8 +6,11 @@ import "fmt"
 // and is the value W·a + B of layer l before its ReLU. Out is the network's
 // output: the last layer's accumulator, after its ReLU if it has one.
 type Trace struct {
-	Acc [][]int64
-	Out []int64
+	// Spatial[k] holds spatial layer k's values: a convolution's
+	// accumulators before its ReLU, a pool's outputs, [C][H][W] row-major.
+	Spatial [][]int64
+	Acc     [][]int64
+	Out     []int64
 }
 
 // Eval runs exact integer inference on one sample x (shape [InputSize]) and
@@ -39,6 +42,9 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 	}
 	t := &Trace{Acc: make([][]int64, len(m.Layers))}
 	a := x
+	if len(m.Spatial) > 0 {
+		t.Spatial, a = m.evalSpatial(x)
+	}
 	for l := range m.Layers {
 		lay := &m.Layers[l]
 		acc := make([]int64, lay.Out())

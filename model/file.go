@@ -21,14 +21,29 @@ type fileLayer struct {
 	Biases  []int64   `json:"biases"`  // [out]
 }
 
+type fileSpatial struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	In   Dims   `json:"in"`
+	Window
+	OutC    int       `json:"outC,omitempty"`
+	ReLU    bool      `json:"relu,omitempty"`
+	Weights [][]int64 `json:"weights,omitempty"` // [outC][c·kh·kw]
+	Biases  []int64   `json:"biases,omitempty"`  // [outC]
+}
+
 type fileModel struct {
-	Format     string      `json:"format"`
-	Name       string      `json:"name"`
-	InputSize  int         `json:"inputSize"`
-	InputScale int64       `json:"inputScale"`
-	ScaleBits  int         `json:"scaleBits"`
-	Source     *Source     `json:"source,omitempty"`
-	Layers     []fileLayer `json:"layers"`
+	Format     string  `json:"format"`
+	Name       string  `json:"name"`
+	InputSize  int     `json:"inputSize"`
+	InputScale int64   `json:"inputScale"`
+	ScaleBits  int     `json:"scaleBits"`
+	Source     *Source `json:"source,omitempty"`
+	// Input and Spatial: a convolutional network's input layout and
+	// spatial layers (absent for an MLP).
+	Input   *Dims         `json:"input,omitempty"`
+	Spatial []fileSpatial `json:"spatial,omitempty"`
+	Layers  []fileLayer   `json:"layers"`
 	// Trees holds a tree ensemble's table (no layers then).
 	Trees *treeFile `json:"trees,omitempty"`
 }
@@ -46,6 +61,10 @@ func WriteFile(path string, m *Model, src *Source) error {
 	fm := fileModel{Format: FileFormat, Name: m.Name, InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits, Source: src}
 	if m.Trees != nil {
 		fm.Trees = toTreeFile(m.Trees)
+	}
+	fm.Input = m.Input
+	for _, l := range m.Spatial {
+		fm.Spatial = append(fm.Spatial, fileSpatial{Kind: l.Kind, Name: l.Name, In: l.In, Window: l.Window, OutC: l.OutC, ReLU: l.ReLU, Weights: l.W, Biases: l.B})
 	}
 	for _, l := range m.Layers {
 		fm.Layers = append(fm.Layers, fileLayer{Name: l.Name, In: l.In(), Out: l.Out(), ReLU: l.ReLU, Weights: l.W, Biases: l.B})
@@ -81,6 +100,10 @@ func Parse(data []byte, source string) (*Model, error) {
 	const damaged = "the file is damaged: create it again with `zkeval model import`"
 	if fm.Trees != nil {
 		m.Trees = fm.Trees.ensemble(fm.InputSize)
+	}
+	m.Input = fm.Input
+	for _, l := range fm.Spatial {
+		m.Spatial = append(m.Spatial, SpatialLayer{Kind: l.Kind, Name: l.Name, In: l.In, Window: l.Window, OutC: l.OutC, ReLU: l.ReLU, W: l.Weights, B: l.Biases})
 	}
 	for i, l := range fm.Layers {
 		if len(l.Weights) != l.Out {

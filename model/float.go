@@ -2,7 +2,9 @@ package model
 
 import "fmt"
 
-// Forward runs float inference on one sample. x has shape [InputSize]: the
+// Forward runs float inference on one sample: the spatial layers first, if
+// any (x then has the layout Input, [C][H][W] row-major), then the dense
+// layers on their flattened output. x has shape [InputSize]: the
 // sample's features flattened in row-major order, the order in which the
 // ONNX graph input [batch, d1, ..., dk] lays them out. The result has shape
 // [Layers[len(Layers)-1].Out()]: the last layer's outputs (the logits, after
@@ -19,6 +21,12 @@ func (m *FloatModel) Forward(x []float64) ([]float64, error) {
 		return nil, fmt.Errorf("model: input has %d features, the model takes %d", len(x), m.InputSize)
 	}
 	a := x
+	if len(m.Spatial) > 0 {
+		var err error
+		if a, err = forwardSpatial(m.Spatial, x); err != nil {
+			return nil, err
+		}
+	}
 	for l := range m.Layers {
 		lay := &m.Layers[l]
 		if len(lay.B) != lay.Out() {

@@ -35,7 +35,15 @@ type FloatModel struct {
 	Name string
 	// InputSize is the number of input features after flattening.
 	InputSize int
-	// Layers are applied in order; the last layer's outputs are the logits.
+	// Input is the layout [C][H][W] of the input when the model begins
+	// with spatial layers; nil for a model of dense layers only.
+	Input *Dims
+	// Spatial are the convolution and pooling layers applied, in order,
+	// before the dense layers (see spatial.go); their output is flattened
+	// row-major for the first dense layer. Empty for an MLP.
+	Spatial []FloatSpatial
+	// Layers are the dense layers, applied in order after Spatial; the last
+	// layer's outputs are the logits.
 	Layers []FloatLayer
 	// Opset is the ONNX default-domain opset version the file declared.
 	Opset int64

@@ -47,17 +47,23 @@ type Model struct {
 	InputSize  int
 	InputScale int64
 	ScaleBits  int
-	Layers     []Layer
+	// Input and Spatial are the input layout [C][H][W] and the
+	// convolution and pooling layers applied before the dense layers
+	// (see SpatialLayer); nil for an MLP.
+	Input   *Dims
+	Spatial []SpatialLayer
+	Layers  []Layer
 	// Trees, when set, makes the model a tree ensemble (see package
 	// model/tree): it has no layers, InputSize is its feature count and
 	// ScaleBits the scale of its leaf values.
 	Trees *tree.Ensemble
 }
 
-// LayerScale returns the fixed-point scale of layer l's accumulator,
-// InputScale·2^(ScaleBits·(l+1)), as an exact integer.
+// LayerScale returns the fixed-point scale of dense layer l's accumulator,
+// InputScale·2^(ScaleBits·(c+l+1)) with c the number of convolutions
+// before it, as an exact integer.
 func (m *Model) LayerScale(l int) *big.Int {
-	s := new(big.Int).Lsh(big.NewInt(1), uint(m.ScaleBits*(l+1)))
+	s := new(big.Int).Lsh(big.NewInt(1), uint(m.ScaleBits*(m.NumConv()+l+1)))
 	return s.Mul(s, big.NewInt(m.InputScale))
 }
 
@@ -79,7 +85,11 @@ func Quantize(fm *FloatModel, scaleBits int, inputScale int64) (*Model, error) {
 	if fm == nil || len(fm.Layers) == 0 {
 		return nil, errors.New("quantize: the model has no dense layer")
 	}
-	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: inputScale, ScaleBits: scaleBits}
+	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: inputScale, ScaleBits: scaleBits, Input: fm.Input}
+	div, err := quantizeSpatial(fm, m)
+	if err != nil {
+		return nil, err
+	}
 	wScale := math.Ldexp(1, scaleBits)
 	for l, fl := range fm.Layers {
 		lay := Layer{Name: fl.Name, ReLU: fl.ReLU, W: make([][]int64, fl.Out()), B: make([]int64, fl.Out())}
@@ -90,6 +100,10 @@ func Quantize(fm *FloatModel, scaleBits int, inputScale int64) (*Model, error) {
 			}
 			lay.W[o] = make([]int64, len(fl.W[o]))
 			for i, w := range fl.W[o] {
+				if l == 0 {
+					// The sum pools' 1/(KH·KW) since the last convolution.
+					w /= div
+				}
 				q, err := roundToInt64(w * wScale)
 				if err != nil {
 					return nil, fmt.Errorf("quantize: layer %d (%s): weight [%d][%d] = %g: %w", l, fl.Name, o, i, w, err)
@@ -144,7 +158,10 @@ func (m *Model) Validate() error {
 	if len(m.Layers) == 0 {
 		return errors.New("model: no dense layer")
 	}
-	in := m.InputSize
+	in, err := m.validateSpatial()
+	if err != nil {
+		return err
+	}
 	for l := range m.Layers {
 		lay := &m.Layers[l]
 		if lay.Out() < 1 {
@@ -211,10 +228,23 @@ func signedWidth(rows ...[]int64) int {
 // interval arithmetic. It fails, naming the layer, when a bound reaches
 // 2^MaxAccumulatorBits: int64 evaluation could then overflow.
 func (m *Model) CheckBounds(minIn, maxIn int64) ([]int, error) {
+	_, d, err := m.CheckAllBounds(minIn, maxIn)
+	return d, err
+}
+
+// CheckAllBounds is CheckBounds returning also, per spatial layer, the
+// worst-case bit width of its values (a convolution's accumulators before
+// the ReLU, a pool's outputs).
+func (m *Model) CheckAllBounds(minIn, maxIn int64) (spatial, dense []int, err error) {
 	lo := make([]*big.Int, m.InputSize)
 	hi := make([]*big.Int, m.InputSize)
 	for i := range lo {
 		lo[i], hi[i] = big.NewInt(minIn), big.NewInt(maxIn)
+	}
+	if len(m.Spatial) > 0 {
+		if spatial, lo, hi, err = m.checkSpatialBounds(lo, hi, minIn, maxIn); err != nil {
+			return nil, nil, err
+		}
 	}
 	limit := new(big.Int).Lsh(big.NewInt(1), MaxAccumulatorBits)
 	bitsPer := make([]int, len(m.Layers))
@@ -237,7 +267,7 @@ func (m *Model) CheckBounds(minIn, maxIn int64) ([]int, error) {
 			}
 			for _, v := range []*big.Int{a, b} {
 				if new(big.Int).Abs(v).Cmp(limit) >= 0 {
-					return nil, fmt.Errorf("model: layer %d (%s) output %d can reach %s (%d bits) for inputs in [%d, %d]; exact evaluation needs < 2^%d: lower the scale bits", l, lay.Name, o, v, new(big.Int).Abs(v).BitLen(), minIn, maxIn, MaxAccumulatorBits)
+					return nil, nil, fmt.Errorf("model: layer %d (%s) output %d can reach %s (%d bits) for inputs in [%d, %d]; exact evaluation needs < 2^%d: lower the scale bits", l, lay.Name, o, v, new(big.Int).Abs(v).BitLen(), minIn, maxIn, MaxAccumulatorBits)
 				}
 				if n := new(big.Int).Abs(v).BitLen(); n > bitsPer[l] {
 					bitsPer[l] = n
@@ -255,5 +285,5 @@ func (m *Model) CheckBounds(minIn, maxIn int64) ([]int, error) {
 		}
 		lo, hi = nlo, nhi
 	}
-	return bitsPer, nil
+	return spatial, bitsPer, nil
 }

@@ -19,10 +19,15 @@ type LayerShape struct {
 
 // Shape is the public architecture of a quantized model.
 type Shape struct {
-	InputSize  int          `json:"inputSize"`
-	InputScale int64        `json:"inputScale"`
-	ScaleBits  int          `json:"scaleBits"`
-	Layers     []LayerShape `json:"layers"`
+	InputSize  int   `json:"inputSize"`
+	InputScale int64 `json:"inputScale"`
+	ScaleBits  int   `json:"scaleBits"`
+	// Input and Spatial describe a convolutional network's input layout
+	// [C][H][W] and its convolution and pooling layers, applied before
+	// Layers; both absent for an MLP.
+	Input   *Dims          `json:"input,omitempty"`
+	Spatial []SpatialShape `json:"spatial,omitempty"`
+	Layers  []LayerShape   `json:"layers"`
 	// Trees is the shape of a tree ensemble (package model/tree), which has
 	// no layers; nil for a network.
 	Trees *tree.Shape `json:"trees,omitempty"`
@@ -40,11 +45,16 @@ const MaxShapeField = 1<<40 - 1
 
 // Shape returns the model's public architecture.
 func (m *Model) Shape() Shape {
-	s := Shape{InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits}
+	s := Shape{InputSize: m.InputSize, InputScale: m.InputScale, ScaleBits: m.ScaleBits, Input: m.Input}
 	if m.Trees != nil {
 		ts := m.Trees.Shape
 		s.Trees = &ts
 		return s
+	}
+	for k := range m.Spatial {
+		l := &m.Spatial[k]
+		s.Spatial = append(s.Spatial, SpatialShape{Kind: l.Kind, In: l.In, Out: l.Out(), Window: l.Window, ReLU: l.ReLU,
+			WeightBits: m.SpatialWeightBits(k), BiasBits: m.SpatialBiasBits(k)})
 	}
 	for l := range m.Layers {
 		s.Layers = append(s.Layers, LayerShape{
@@ -70,7 +80,10 @@ func (s *Shape) Validate() error {
 	if len(s.Layers) == 0 {
 		return fmt.Errorf("shape: no layer")
 	}
-	in := s.InputSize
+	in, err := s.validateSpatial()
+	if err != nil {
+		return err
+	}
 	for l, ls := range s.Layers {
 		if ls.In != in || ls.Out < 1 {
 			return fmt.Errorf("shape: layer %d is %dx%d but its input has %d values", l, ls.Out, ls.In, in)
@@ -100,6 +113,11 @@ func (s *Shape) NumClasses() int {
 // NumWeights returns the number of weights and biases.
 func (s *Shape) NumWeights() int {
 	n := 0
+	for _, l := range s.Spatial {
+		if Linear(l.Kind) {
+			n += l.Out.C*l.FanIn() + l.Out.C
+		}
+	}
 	for _, l := range s.Layers {
 		n += l.In*l.Out + l.Out
 	}
@@ -112,8 +130,25 @@ func (s *Shape) String() string {
 		return fmt.Sprintf("tree ensemble: %s, %d features at scale 1/%d, leaves at scale 2^%d", s.Trees.String(), s.InputSize, s.InputScale, s.ScaleBits)
 	}
 	str := fmt.Sprint(s.InputSize)
+	kind := "MLP"
+	if len(s.Spatial) > 0 {
+		kind = "CNN"
+		str = s.Input.String()
+		for _, l := range s.Spatial {
+			switch l.Kind {
+			case KindConv2D:
+				str += fmt.Sprintf(" conv%dx%d/%d", l.KH, l.KW, l.SH)
+			case KindGlobalAvgPool:
+				str += " gap"
+			default:
+				str += fmt.Sprintf(" %s%dx%d/%d", l.Kind, l.KH, l.KW, l.SH)
+			}
+			str += " " + l.Out.String()
+		}
+		str += fmt.Sprintf(" flatten %d", s.Layers[0].In)
+	}
 	for _, l := range s.Layers {
 		str += fmt.Sprintf("-%d", l.Out)
 	}
-	return fmt.Sprintf("%s MLP, weights at scale 2^%d, inputs at scale 1/%d", str, s.ScaleBits, s.InputScale)
+	return fmt.Sprintf("%s %s, weights at scale 2^%d, inputs at scale 1/%d", str, kind, s.ScaleBits, s.InputScale)
 }

@@ -11,8 +11,8 @@ import (
 // the shape's limits and the ensemble itself (tree.Ensemble.Validate) for
 // InputSize features.
 func (m *Model) validateTrees() error {
-	if len(m.Layers) != 0 {
-		return errors.New("model: a tree ensemble with dense layers")
+	if len(m.Layers) != 0 || len(m.Spatial) != 0 || m.Input != nil {
+		return errors.New("model: a tree ensemble with dense or spatial layers")
 	}
 	if m.InputSize < 1 || m.InputScale < 1 || m.InputScale > MaxShapeField {
 		return fmt.Errorf("model: input size %d and input scale %d must be positive (scale below 2^40)", m.InputSize, m.InputScale)
@@ -32,8 +32,8 @@ func (m *Model) validateTrees() error {
 // validateTrees checks a tree-ensemble shape (tree.Shape.Validate) and
 // that it has no layers.
 func (s *Shape) validateTrees() error {
-	if len(s.Layers) != 0 {
-		return errors.New("shape: a tree ensemble with dense layers")
+	if len(s.Layers) != 0 || len(s.Spatial) != 0 || s.Input != nil {
+		return errors.New("shape: a tree ensemble with dense or spatial layers")
 	}
 	if s.ScaleBits < 0 || s.ScaleBits > 40 {
 		return fmt.Errorf("shape: leaf scale bits %d outside [0, 40]", s.ScaleBits)

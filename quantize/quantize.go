@@ -73,20 +73,23 @@ type Trial struct {
 
 // Report is the result of Run.
 type Report struct {
-	Model        *model.Model  `json:"-"`
-	Output       string        `json:"output,omitempty"`
-	Shape        string        `json:"architecture"`
-	ScaleBits    int           `json:"scaleBits"`
-	InputScale   int64         `json:"inputScale"`
-	Automatic    bool          `json:"automatic"`
-	Benchmark    string        `json:"benchmark,omitempty"`
-	Samples      int           `json:"samples,omitempty"`
-	FloatCorrect int64         `json:"floatCorrect,omitempty"`
-	QuantCorrect int64         `json:"quantizedCorrect,omitempty"`
-	Agree        int64         `json:"agreement,omitempty"`
-	Layers       []LayerReport `json:"layers"`
-	Trials       []Trial       `json:"trials,omitempty"`
-	Warning      string        `json:"warning,omitempty"`
+	Model        *model.Model `json:"-"`
+	Output       string       `json:"output,omitempty"`
+	Shape        string       `json:"architecture"`
+	ScaleBits    int          `json:"scaleBits"`
+	InputScale   int64        `json:"inputScale"`
+	Automatic    bool         `json:"automatic"`
+	Benchmark    string       `json:"benchmark,omitempty"`
+	Samples      int          `json:"samples,omitempty"`
+	FloatCorrect int64        `json:"floatCorrect,omitempty"`
+	QuantCorrect int64        `json:"quantizedCorrect,omitempty"`
+	Agree        int64        `json:"agreement,omitempty"`
+	// Spatial are a convolutional network's convolution and pooling
+	// layers, before Layers; empty for an MLP.
+	Spatial []SpatialReport `json:"spatial,omitempty"`
+	Layers  []LayerReport   `json:"layers"`
+	Trials  []Trial         `json:"trials,omitempty"`
+	Warning string          `json:"warning,omitempty"`
 	// ClassNames are the benchmark's classes in class id order: output k of
 	// the model is scored as class k.
 	ClassNames []string `json:"classNames,omitempty"`
@@ -315,12 +318,13 @@ func (r *Report) majority(b *benchmark.Benchmark) {
 
 func (r *Report) fillLayers(acc []int, lo, hi int64) error {
 	m := r.Model
-	worst, err := m.CheckBounds(lo, hi)
+	sworst, worst, err := m.CheckAllBounds(lo, hi)
 	if err != nil {
 		return err
 	}
 	sh := m.Shape()
 	r.Shape = sh.String()
+	r.fillSpatial(sh, sworst)
 	for l, ls := range sh.Layers {
 		lr := LayerReport{Name: m.Layers[l].Name, In: ls.In, Out: ls.Out, ReLU: ls.ReLU, WeightBits: ls.WeightBits, BiasBits: ls.BiasBits, WorstBits: worst[l]}
 		if acc != nil {
@@ -378,6 +382,7 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintln(w)
 		}
 	}
+	r.printSpatial(w)
 	fmt.Fprintf(w, "layer  shape      relu   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
 	for l, lr := range r.Layers {
 		acc := "-"

@@ -62,6 +62,9 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				}
 				fmt.Fprintf(w, "feature reads     %s\n", spec.TreeFeatureReads())
 			}
+			if err := printSpatialBounds(w, pub); err != nil {
+				return err
+			}
 			for l, ls := range spec.Shape.Layers {
 				var gadget string
 				switch spec.ReLU[l] {

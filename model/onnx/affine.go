@@ -309,6 +309,9 @@ func (p *importer) opBatchNorm() error {
 		a[c] = params[0][c] / den
 		b[c] = params[1][c] - params[2][c]*a[c]
 	}
+	if p.convOpen && len(x.shape) == 4 && len(p.layers) == 0 {
+		return p.convBatchNorm(a, b, eps, x)
+	}
 	if p.open && len(x.shape) == 2 {
 		last := &p.layers[len(p.layers)-1]
 		if int64(last.Out()) != ch {

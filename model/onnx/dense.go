@@ -41,6 +41,10 @@ func (p *importer) dataIn(v *value, role string) error {
 
 // prevDesc describes where the activations of the next layer come from.
 func (p *importer) prevDesc() string {
+	if len(p.layers) == 0 && len(p.spatial) > 0 {
+		l := &p.spatial[len(p.spatial)-1]
+		return fmt.Sprintf("the output of %s layer %q, of shape %v (%d values flattened)", l.Kind, l.Name, l.Out(), l.Out().Size())
+	}
 	if len(p.layers) == 0 {
 		return fmt.Sprintf("graph input %q of shape %s", p.inputName, symsString(p.inputShape))
 	}
@@ -67,6 +71,9 @@ func (p *importer) addLayer(s []sym, w [][]float64, b []float64, in, out int64, 
 	name := p.node.GetName()
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", p.node.GetOpType(), p.nodeIdx)
+	}
+	if len(p.layers) == 0 && len(p.spatial) > 0 && len(s) != 2 {
+		return p.nodeFail(ErrUnsupported, "reads activations of shape %s; flatten the convolutional part to [batch, features] first", symsString(s))
 	}
 	lay := model.FloatLayer{Name: name, W: w, B: b}
 	if err := p.foldPending(&lay); err != nil {

@@ -42,8 +42,14 @@ func (p *importer) opRelu() error {
 	if err := p.checkCurrent(v); err != nil {
 		return err
 	}
+	if len(p.layers) == 0 && len(p.spatial) > 0 && len(v.shape) == 4 {
+		if p.pend != nil {
+			return p.nodeFail(ErrUnsupported, "applies Relu after %s, which zkeval does not fold into a convolution from there", joinAnd(p.pend.nodes))
+		}
+		return p.spatialRelu(v)
+	}
 	if len(p.layers) == 0 {
-		return p.nodeFail(ErrUnsupported, "applies Relu to the graph input; Relu is supported only after a Gemm or MatMul layer")
+		return p.nodeFail(ErrUnsupported, "applies Relu to the graph input or to flattened pooling outputs; Relu is supported only after a Conv, Gemm or MatMul layer")
 	}
 	if p.pend != nil {
 		return p.nodeFail(ErrUnsupported, "applies Relu after %s, which do not fold into a dense layer from there; zkeval folds affine nodes into the layer before the activation or into the one after it",
@@ -166,7 +172,11 @@ func (p *importer) finish(g *pb.GraphProto) (*model.FloatModel, error) {
 	if p.pend != nil {
 		return nil, p.fail(ErrUnsupported, "%s after the last activation do not fold into a dense layer; zkeval folds affine nodes into the layer before the activation or into the one after it", strings.Join(p.pend.nodes, ", "))
 	}
-	if p.inputSize <= 0 || p.inputSize != p.layers[0].In() {
+	if len(p.spatial) > 0 {
+		if w := p.spatial[len(p.spatial)-1].Out().Size(); w != p.layers[0].In() {
+			return nil, p.fail(ErrInvalid, "the convolutional part ends with %d values, but dense layer %q takes %d", w, p.layers[0].Name, p.layers[0].In())
+		}
+	} else if p.inputSize <= 0 || p.inputSize != p.layers[0].In() {
 		return nil, p.fail(ErrInvalid, "could not determine the input size of graph input %q of shape %s", p.inputName, symsString(p.inputShape))
 	}
 	last := &p.layers[len(p.layers)-1]
@@ -176,7 +186,7 @@ func (p *importer) finish(g *pb.GraphProto) (*model.FloatModel, error) {
 	if p.classLabels != nil && len(p.classLabels) != last.Out() {
 		return nil, p.fail(ErrInvalid, "classifier %s names %d classes for %d outputs", p.classifier, len(p.classLabels), last.Out())
 	}
-	return &model.FloatModel{Name: g.GetName(), InputSize: p.inputSize, Layers: p.layers, Opset: p.opset,
+	return &model.FloatModel{Name: g.GetName(), InputSize: p.inputSize, Input: p.inputDims, Spatial: p.spatial, Layers: p.layers, Opset: p.opset,
 		ClassLabels: p.classLabels, Steps: p.steps}, nil
 }
 

@@ -76,6 +76,15 @@ type importer struct {
 	inputSize  int // 0 while unknown
 	step       int
 	layers     []model.FloatLayer
+	// spatial: the convolution and pooling layers before the dense ones
+	// (conv.go); inputDims the graph input's [C][H][W] once one is read.
+	spatial   []model.FloatSpatial
+	inputDims *model.Dims
+	// convOpen: the activations are the last convolution's output, with no
+	// activation or pooling applied yet (a BatchNormalization folds into it).
+	convOpen bool
+	// padPend: a Pad of zeros to fold into the next Conv or AveragePool.
+	padPend *pendingPad
 	// open: the activations are the last layer's W·x + B, with no
 	// activation applied yet, so affine nodes fold into that layer.
 	open bool

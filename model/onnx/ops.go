@@ -38,13 +38,18 @@ var ops = []Op{
 	{DomainDefault, "Sub", "by a constant on the activations (input normalisation (x - mean) / std), folded into the adjacent dense layer"},
 	{DomainDefault, "Mul", "by a constant on the activations, folded into the adjacent dense layer"},
 	{DomainDefault, "Div", "activations divided by a constant, folded into the adjacent dense layer"},
-	{DomainDefault, "BatchNormalization", "inference mode, folded into the dense layer before it (or after it, past the activation)"},
-	{DomainDefault, "Relu", "the activation of the layer before"},
+	{DomainDefault, "Conv", "2-D convolution (any kernel, stride and padding, auto_pad included; dilation 1 and group 1), before the dense layers"},
+	{DomainDefault, "MaxPool", "2-D max pooling (kernel, stride, padding; ceil_mode 0, dilation 1)"},
+	{DomainDefault, "AveragePool", "2-D average pooling (kernel, stride; padding with count_include_pad 1): a sum, its 1/(kH·kW) folded into the next layer's weights"},
+	{DomainDefault, "Pad", "zeros on height and width of [batch, C, H, W]: a no-op, or folded into the padding of the next Conv or AveragePool"},
+	{DomainDefault, "GlobalAveragePool", "average of each channel: a sum, its 1/(H·W) folded into the next layer's weights"},
+	{DomainDefault, "BatchNormalization", "inference mode, folded into the Conv or dense layer before it (or the dense layer after it, past the activation)"},
+	{DomainDefault, "Relu", "the activation of the layer before (a Conv, a MaxPool after a Conv, or a dense layer)"},
 	{DomainDefault, "Softmax", "last node only, on the class axis: dropped (the prediction is the argmax of the logits)"},
 	{DomainDefault, "LogSoftmax", "last node only, on the class axis: dropped (the prediction is the argmax of the logits)"},
 	{DomainDefault, "Sigmoid", "last node only: dropped; with one output z the model predicts class 1 exactly when z > 0"},
-	{DomainDefault, "Flatten", "axis 1: to [batch, features]"},
-	{DomainDefault, "Reshape", "to [batch, features]; on constants, folded"},
+	{DomainDefault, "Flatten", "axis 1: to [batch, features] (after convolutions, row-major [C][H][W])"},
+	{DomainDefault, "Reshape", "to [batch, features] (after convolutions, row-major [C][H][W]); on constants, folded"},
 	{DomainDefault, "Identity", "no-op"},
 	{DomainDefault, "Dropout", "no-op (inference)"},
 	{DomainDefault, "Cast", "of the activations to a float type: no-op; on constants, folded"},
@@ -65,7 +70,7 @@ var ops = []Op{
 func Ops() []Op { return append([]Op(nil), ops...) }
 
 // supportedSummary ends errors about unsupported nodes.
-const supportedSummary = "zkeval imports feed-forward classifiers: dense layers (Gemm, MatMul, ai.onnx.ml.LinearClassifier) with Relu between them, " +
+const supportedSummary = "zkeval imports feed-forward classifiers: 2-D convolution and pooling layers (Conv, MaxPool, AveragePool, GlobalAveragePool), then dense layers (Gemm, MatMul, ai.onnx.ml.LinearClassifier), with Relu between them, " +
 	"affine nodes (BatchNormalization, Add/Sub/Mul/Div by constants, Scaler) folded into them, and a final Softmax, LogSoftmax or Sigmoid; " +
 	"`zkeval model ops` lists every supported operator"
 
@@ -120,10 +125,12 @@ func (p *importer) unsupportedOp() error {
 	}
 	reason := "zkeval does not import this operator (`zkeval model ops` lists those it does)"
 	switch op {
-	case "Conv", "ConvTranspose", "ConvInteger", "QLinearConv":
-		reason = "convolutions are not supported yet"
-	case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool":
-		reason = "pooling is not supported yet"
+	case "ConvTranspose":
+		reason = "transposed convolutions are not supported (Conv is)"
+	case "ConvInteger", "QLinearConv":
+		reason = "quantized convolutions are not supported: export the float model, which zkeval quantizes itself"
+	case "GlobalMaxPool", "LpPool", "GlobalLpPool":
+		reason = "this pooling is not supported (MaxPool, AveragePool and GlobalAveragePool are)"
 	case "LSTM", "GRU", "RNN":
 		reason = "recurrent layers are not supported"
 	case "QuantizeLinear", "DequantizeLinear", "MatMulInteger", "QLinearMatMul":
@@ -174,6 +181,14 @@ func (p *importer) convert(n *pb.NodeProto) error {
 	if err := p.checkNotLabel(op); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
+	for _, a := range n.GetAttribute() {
+		if seen[a.GetName()] {
+			// Readers disagree on which copy wins; refuse rather than pick.
+			return p.nodeFail(ErrInvalid, "has attribute %s twice; an ONNX node names each attribute once", a.GetName())
+		}
+		seen[a.GetName()] = true
+	}
 	switch op {
 	case "Constant":
 		return p.opConstant()
@@ -195,6 +210,14 @@ func (p *importer) convert(n *pb.NodeProto) error {
 		return p.opReshape()
 	case "Flatten":
 		return p.opFlatten()
+	case "Conv":
+		return p.opConv()
+	case "MaxPool", "AveragePool":
+		return p.opPool(op)
+	case "GlobalAveragePool":
+		return p.opGlobalAvgPool()
+	case "Pad":
+		return p.opPad()
 	case "Gemm":
 		return p.opGemm()
 	case "MatMul":

@@ -167,11 +167,38 @@ class ConvNet(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class ConvBNNet(nn.Module):
+    """Conv(pad 1)+BatchNorm2d (kept as a node)+ReLU, MaxPool(2), a Conv with a
+    3x2 kernel, stride 2 and padding (1, 0), AvgPool(2, padding 1,
+    count_include_pad), a global average pool, then a Linear(4, 3)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 3, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(3)
+        self.conv2 = nn.Conv2d(3, 4, (3, 2), stride=2, padding=(1, 0))
+        self.fc = nn.Linear(4, 3)
+        with torch.no_grad():
+            self.bn1.running_mean.uniform_(-0.5, 0.5)
+            self.bn1.running_var.uniform_(0.5, 2.0)
+            self.bn1.weight.uniform_(0.5, 1.5)
+            self.bn1.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.relu(self.conv2(x))
+        x = F.avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=True)
+        x = F.adaptive_avg_pool2d(x, 1)
+        return self.fc(torch.flatten(x, 1))
+
+
 def dense_layers(model):
     """Expected [in, out, relu] of each dense layer, in order."""
     return {
         ViewMLP: [[12, 5, True], [5, 3, False]],
         FlattenMLP: [[12, 5, True], [5, 3, False]],
+        ConvNet: [[8, 3, False]],
+        ConvBNNet: [[4, 3, False]],
         MatMulMLP: [[12, 5, True], [5, 3, False]],
         NoBiasMLP: [[12, 6, True], [6, 5, True], [5, 3, True]],
         TwoClass: [[2, 2, False]],
@@ -251,7 +278,9 @@ def main():
     torch.manual_seed(4)
     export("sigmoid", SigmoidMLP(), (12,), 13, expect_errors=[("/Sigmoid", "Sigmoid", "Sigmoid")])
     torch.manual_seed(5)
-    export("conv", ConvNet(), (1, 4, 4), 13, expect_errors=[("/conv1/Conv", "Conv", "Conv")])
+    export("conv", ConvNet(), (1, 4, 4), 13)
+    torch.manual_seed(8)
+    export("conv_bn_pool", ConvBNNet(), (1, 8, 8), 13, training=torch.onnx.TrainingMode.PRESERVE)
     export("two_class", TwoClass(), (2,), 13)
     export("one_logit", OneLogit(), (2,), 13)
     torch.manual_seed(6)
