@@ -98,6 +98,9 @@ func (s Shard) Validate() error {
 	if len(s.Classes) > benchmark.MaxClasses || len(s.Groups) > benchmark.MaxGroups {
 		return fmt.Errorf("%d classes and %d groups: too many", len(s.Classes), len(s.Groups))
 	}
+	if err := checkNoActivation(s.Shape.Layers); err != nil {
+		return err
+	}
 	if err := s.public().Validate(); err != nil {
 		return err
 	}
