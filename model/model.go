@@ -68,6 +68,10 @@ const (
 	// outputs [0, z], so that its prediction (the first maximal output) is
 	// class 1 exactly when z > 0.
 	ActionBinaryHead = "binary head"
+	// ActionActivation: several nodes that together compute one
+	// activation (GELU's Erf form) imported as that activation of the
+	// layer Into.
+	ActionActivation = "activation"
 )
 
 // ImportStep records how an importer treated source nodes that did not

@@ -324,7 +324,7 @@ func (m *Model) CheckBounds(minIn, maxIn int64) ([]int, error) {
 // quantizeAct returns the integer form of a float activation for a layer
 // whose accumulator has scale scale: LeakyRelu's slope as
 // activation.LeakyAlpha; a table kind with its output at scale
-// 2^min(scaleBits, 16) and the shift activation.ChooseShift(scale).
+// 2^min(scaleBits, 16) and the shift activation.ChooseShift.
 func quantizeAct(fa *activation.FloatSpec, scaleBits int, scale *big.Int) (*activation.Spec, error) {
 	a := &activation.Spec{Kind: fa.Kind}
 	if fa.Kind == activation.LeakyRelu {
@@ -335,7 +335,7 @@ func quantizeAct(fa *activation.FloatSpec, scaleBits int, scale *big.Int) (*acti
 		a.Alpha = alpha
 	} else {
 		a.OutBits = min(scaleBits, 16)
-		a.Shift = activation.ChooseShift(scale)
+		a.Shift = activation.ChooseShift(scale, a.OutBits)
 		a.HardAlpha, a.HardBeta = fa.HardAlpha, fa.HardBeta
 	}
 	return a, a.Validate()

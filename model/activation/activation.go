@@ -14,6 +14,7 @@
 //     (half away from zero), 0 <= Alpha <= 2^LeakyShift. The output keeps
 //     the accumulator's scale S. floor rounds toward minus infinity, as an
 //     arithmetic right shift does.
+//
 //   - The table kinds (Tanh, Sigmoid, Gelu, HardSigmoid, HardSwish): the
 //     index q = floor(acc / 2^Shift) and out = Entry(q), an integer at
 //     scale 2^OutBits:

@@ -7,15 +7,18 @@ import (
 	"sync"
 )
 
-// ResolutionBits: ChooseShift returns the largest Shift with 2^Shift <=
-// S/2^ResolutionBits, so that one table step spans at most
-// 2^-ResolutionBits of the activation's input x = acc/S.
-const ResolutionBits = 10
+// ExtraResolutionBits: ChooseShift makes one table step span at most
+// 2^-(OutBits+ExtraResolutionBits) of the activation's input x = acc/S, so
+// that the step moves f(x) by at most a quarter of the output's unit
+// 2^-OutBits for slopes up to 1 (hard swish, whose slope reaches 1.5, by at
+// most 3/8).
+const ExtraResolutionBits = 2
 
-// ChooseShift returns the table shift for an accumulator scale S: the
-// largest s >= 0 with 2^s·2^ResolutionBits <= S (0 when S < 2^ResolutionBits).
-func ChooseShift(scale *big.Int) int {
-	return max(0, scale.BitLen()-1-ResolutionBits)
+// ChooseShift returns the table shift for an accumulator scale S and an
+// output at scale 2^outBits: the largest s >= 0 with
+// 2^s·2^(outBits+ExtraResolutionBits) <= S.
+func ChooseShift(scale *big.Int, outBits int) int {
+	return max(0, scale.BitLen()-1-outBits-ExtraResolutionBits)
 }
 
 // Entry returns the table entry of index q for an accumulator at scale
@@ -162,7 +165,7 @@ func sigmoidBig(x *big.Float) *big.Float {
 const piDigits = "3.1415926535897932384626433832795028841971693993751058209749445923078164062862089986280348253421170679"
 
 var (
-	constOnce  sync.Once
+	constOnce               sync.Once
 	twoOverSqrtPi, invSqrt2 *big.Float
 )
 
