@@ -220,6 +220,9 @@ func (m *Model) Validate() error {
 	if in < 2 {
 		return fmt.Errorf("model: the last layer has %d output; a classifier needs at least 2 classes", in)
 	}
+	if last := &m.Layers[len(m.Layers)-1]; last.Act != nil {
+		return fmt.Errorf("model: the last layer (%s) has activation %s; the prediction is the argmax of the last layer's accumulators, so the model must end with a dense layer (a final Softmax, LogSoftmax or Sigmoid is dropped at import)", last.Name, last.Act.Kind)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/zkeval/zkeval/model"
@@ -207,6 +208,32 @@ func (p *importer) tryGELU(pat *pattern) bool {
 	}
 	p.note(model.ActionActivation, p.layers[len(p.layers)-1].Name, "GELU in its Erf form ("+strings.Join(pat.u.Nodes, ", ")+") imported as one exact GELU activation")
 	return true
+}
+
+// feedsComputation reports whether a later node computes from name other
+// than through Identity, Dropout and Cast (which pass it on unchanged): a
+// Sigmoid whose output does so is a hidden activation, not the model's
+// head.
+func (p *importer) feedsComputation(name string) bool {
+	names := []string{name}
+	for len(names) > 0 {
+		v := names[0]
+		names = names[1:]
+		for _, n := range p.nodes[p.nodeIdx+1:] {
+			if !slices.Contains(n.GetInput(), v) {
+				continue
+			}
+			switch n.GetOpType() {
+			case "Identity", "Dropout", "Cast":
+				if outs := n.GetOutput(); len(outs) > 0 && outs[0] != "" {
+					names = append(names, outs[0])
+				}
+			default:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scalar returns the single float element of a constant.

@@ -211,7 +211,7 @@ func (p *importer) convert(n *pb.NodeProto) error {
 	case "Relu":
 		return p.opRelu()
 	case "Sigmoid":
-		if outs := n.GetOutput(); len(outs) > 0 && p.readByNode(outs[0]) {
+		if outs := n.GetOutput(); len(outs) > 0 && p.feedsComputation(outs[0]) {
 			return p.opActivation(op)
 		}
 		return p.opHead()
