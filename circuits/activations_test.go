@@ -17,6 +17,7 @@ import (
 	"github.com/zkeval/zkeval/circuits/freivalds"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 	mact "github.com/zkeval/zkeval/model/activation"
@@ -183,4 +184,11 @@ func TestActivationTableBoundEnforced(t *testing.T) {
 	require.NoError(t, solveWith(Range{Lo: qlo, Hi: qhi}))
 	require.Error(t, solveWith(Range{Lo: qlo, Hi: qhi - 1}), "an accumulator one index past Hi must fail the lookup")
 	require.Error(t, solveWith(Range{Lo: qlo + 1, Hi: qhi}), "an accumulator one index below Lo must fail the lookup")
+}
+
+func TestShardRefusesActivations(t *testing.T) {
+	m, b := actModel(t, "tanh", 4, 12)
+	_, err := NewShardSpec(m, b, accuracy(">=", true), 4)
+	require.ErrorIs(t, err, desc.ErrShardActivation)
+	require.ErrorContains(t, err, "layer 0 (/layers.0/Gemm) has activation tanh")
 }

@@ -41,6 +41,20 @@ func TestConstraintCountsGolden(t *testing.T) {
 	require.NoError(t, err)
 	got["mnist-784-8-10/f=8/n=40/relu="+spec.ReLU[0]] = bd
 
+	// Hidden activations other than ReLU: the breast cancer 30-16-2 MLPs
+	// (LeakyRelu; tanh, GELU and hard swish through their tables).
+	for _, am := range actModels {
+		if am.name == "gelu_op20" || am.name == "sigmoid" || am.name == "hardsigmoid" {
+			continue // the same gadgets as gelu and tanh
+		}
+		m, b := actModel(t, am.name, am.scale, 24)
+		spec, err := NewSpec(m, b, claims)
+		require.NoError(t, err)
+		bd, err := Profile(spec)
+		require.NoError(t, err)
+		got["breast-cancer-30-16-2-"+am.name+"/f="+itoa(am.scale)+"/n=24"] = bd
+	}
+
 	// The German credit model with claims that read whole predictions.
 	cm, cb := credit(t)
 	var shapes []claim.Shape
