@@ -56,6 +56,11 @@ func (p Public) validateActivations() error {
 		if r.Lo > r.Hi || r.Hi-r.Lo >= 1<<MaxActTableBits || lo.Cmp(new(big.Int).Neg(bound)) < 0 || hi.Cmp(bound) >= 0 {
 			return fmt.Errorf("activationTableRanges[%d]: [%d, %d] with shift %d must have Lo <= Hi, at most 2^%d entries, and cover accumulators within [-2^%d, 2^%d) (the layer's accumulatorBits)", l, r.Lo, r.Hi, a.Shift, MaxActTableBits, k, k)
 		}
+		// Every entry must fit the int64 of native inference (the next
+		// layer's inputs): GELU and hard swish grow with their input.
+		if ob := p.ActOutBits(l); ob > MaxAccBits {
+			return fmt.Errorf("shape.layers[%d].activation: %s outputs up to 2^%d at outBits %d over the table's range; at most 2^%d: lower outBits or the accumulators' scale", l, a.Kind, ob, a.OutBits, MaxAccBits)
+		}
 	}
 	return nil
 }

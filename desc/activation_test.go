@@ -39,6 +39,13 @@ func TestValidateActivations(t *testing.T) {
 		"bad kind":               {func(p *Public) { p.Shape.Layers[0].Act.Kind = "swish" }, "activation kind"},
 		"relu and activation":    {func(p *Public) { p.Shape.Layers[0].ReLU = true; p.ReLU[0] = ReLURange }, "both relu and activation"},
 		"ranges without any":     {func(p *Public) { p.Shape.Layers[0].Act = nil }, "no layer has an activation"},
+		"entries past int64": {func(p *Public) {
+			// GELU at outBits 24 over accumulators up to 2^62 at scale 2:
+			// outputs near 2^85.
+			p.Shape.Layers[0].Act = &activation.Spec{Kind: activation.Gelu, OutBits: 24, Shift: 50}
+			p.AccBits[0] = 62
+			p.ActTable[0] = Range{Lo: -4096, Hi: 4095}
+		}, "outputs up to 2^"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := withTanh()
