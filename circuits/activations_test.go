@@ -3,6 +3,7 @@ package circuits
 import (
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 
@@ -38,15 +39,26 @@ var actModels = []struct {
 	{"gelu_op20", mact.Gelu, 5},
 	{"hardswish", mact.HardSwish, 4},
 	{"hardsigmoid", mact.HardSigmoid, 4},
+	// MNIST 784-16-10 (testdata/models), on the official test images.
+	{"mnist_gelu", mact.Gelu, 5},
+	{"mnist_tanh", mact.Tanh, 5},
 }
 
 // actModel returns the breast cancer MLP with activation name, quantized
 // at scale 2^scale, and the first n samples of the test split.
 func actModel(t testing.TB, name string, scale, n int) (*model.Model, *benchmark.Benchmark) {
 	t.Helper()
-	full, err := testfixture.Tabular("../testdata/tabular", "breast_cancer.csv", "breast_cancer.schema.json")
+	var full *benchmark.Benchmark
+	var err error
+	file := fmt.Sprintf("../testdata/tabular/breast_cancer_mlp_%s_30_16_2.onnx", name)
+	if kind, ok := strings.CutPrefix(name, "mnist_"); ok {
+		full, err = benchmark.MNISTTest()
+		file = fmt.Sprintf("../testdata/models/mnist_mlp_%s_784_16_10.onnx", kind)
+	} else {
+		full, err = testfixture.Tabular("../testdata/tabular", "breast_cancer.csv", "breast_cancer.schema.json")
+	}
 	require.NoError(t, err)
-	fm, err := onnx.Import(fmt.Sprintf("../testdata/tabular/breast_cancer_mlp_%s_30_16_2.onnx", name))
+	fm, err := onnx.Import(file)
 	require.NoError(t, err)
 	m, err := model.Quantize(fm, scale, full.InputScale)
 	require.NoError(t, err)
