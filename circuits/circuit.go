@@ -119,6 +119,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 			tables[l] = relu.NewTable(api, sp.ReLUTable[l])
 		}
 	}
+	acts := newActTables(api, sp)
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
 	dg := DigestElements(sp.Digest)
@@ -157,6 +158,10 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 			acc = freivalds.Dense(api, c.W[0], c.B[0], constants(sp.Bench.X))
 		default:
 			acc = freivalds.Dense(api, c.W[l], c.B[l], act)
+		}
+		if out, ok := acts.apply(api, rc, sp, l, acc); ok {
+			act = out
+			continue
 		}
 		switch sp.ReLU[l] {
 		case ReLULookup:

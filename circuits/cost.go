@@ -3,6 +3,7 @@ package circuits
 import (
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/model"
+	mact "github.com/zkeval/zkeval/model/activation"
 )
 
 // rangeCheck is a class of range checks: count checks of bits each; exact
@@ -52,6 +53,8 @@ func rangeChecks(sh model.Shape, accBits []int, relu []string, n int, full bool)
 	last := len(sh.Layers) - 1
 	for l, ls := range sh.Layers {
 		switch {
+		case ls.Act != nil:
+			cs = append(cs, actRangeChecks(ls, accBits[l], int64(n), false)...)
 		case relu[l] == ReLURange:
 			cs = append(cs, rangeCheck{bits: accBits[l], count: int64(n) * int64(ls.Out)})
 		case relu[l] == "" && l < last:
@@ -98,6 +101,8 @@ func specRangeChecks(spec *Spec) []rangeCheck {
 	last := len(spec.Shape.Layers) - 1
 	for l, ls := range spec.Shape.Layers {
 		switch {
+		case ls.Act != nil:
+			cs = append(cs, actRangeChecks(ls, spec.AccBits[l], n, true)...)
 		case spec.ReLU[l] == ReLURange:
 			cs = append(cs, rangeCheck{bits: spec.AccBits[l], count: n * int64(ls.Out), exact: true})
 		case spec.ReLU[l] == "" && l < last:
@@ -110,4 +115,19 @@ func specRangeChecks(spec *Spec) []rangeCheck {
 	}
 	cs = append(cs, rangeCheck{bits: spec.ArgmaxBound() - 1, count: n * perSample, exact: true})
 	return cs
+}
+
+// actRangeChecks lists the range checks of an activation other than ReLU
+// (package circuits/activation) on n samples: a table's remainder on Shift
+// bits (none at shift 0); LeakyRelu's |acc| on k bits, remainder on 16 and
+// quotient on k+1.
+func actRangeChecks(ls model.LayerShape, k int, n int64, exact bool) []rangeCheck {
+	c := n * int64(ls.Out)
+	if ls.Act.IsTable() {
+		if ls.Act.Shift == 0 {
+			return nil
+		}
+		return []rangeCheck{{bits: ls.Act.Shift, count: c, exact: exact}}
+	}
+	return []rangeCheck{{bits: k, count: c, exact: exact}, {bits: mact.LeakyShift, count: c, exact: exact}, {bits: k + 1, count: c, exact: exact}}
 }

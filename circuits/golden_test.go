@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,6 +49,20 @@ func TestConstraintCountsGolden(t *testing.T) {
 	bd, err = Profile(spec)
 	require.NoError(t, err)
 	got["mnist-lenet5/f=7/n=2"] = bd
+
+	// Hidden activations other than ReLU: the breast cancer 30-16-2 MLPs
+	// (LeakyRelu; tanh, GELU and hard swish through their tables).
+	for _, am := range actModels {
+		if am.name == "gelu_op20" || am.name == "sigmoid" || am.name == "hardsigmoid" || strings.HasPrefix(am.name, "mnist_") {
+			continue // the same gadgets as gelu and tanh
+		}
+		m, b := actModel(t, am.name, am.scale, 24)
+		spec, err := NewSpec(m, b, claims)
+		require.NoError(t, err)
+		bd, err := Profile(spec)
+		require.NoError(t, err)
+		got["breast-cancer-30-16-2-"+am.name+"/f="+itoa(am.scale)+"/n=24"] = bd
+	}
 
 	// The German credit model with claims that read whole predictions.
 	cm, cb := credit(t)

@@ -3,6 +3,7 @@ package circuits
 import (
 	"github.com/consensys/gnark/constraint/solver"
 
+	"github.com/zkeval/zkeval/circuits/activation"
 	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/freivalds"
@@ -26,6 +27,7 @@ func RegisterHints() {
 	var hs []solver.Hint
 	hs = append(hs, freivalds.Hints()...)
 	hs = append(hs, relu.Hints()...)
+	hs = append(hs, activation.Hints()...)
 	hs = append(hs, argmax.Hints()...)
 	hs = append(hs, ctree.Hints()...)
 	hs = append(hs, conv.Hints()...)

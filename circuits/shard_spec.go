@@ -32,6 +32,11 @@ func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, 
 	if size < 1 || size > shard.MaxSize {
 		return nil, fmt.Errorf("shard size %d outside [1, %d]", size, shard.MaxSize)
 	}
+	for l := range m.Layers {
+		if a := m.Layers[l].Act; a != nil {
+			return nil, fmt.Errorf("shard circuit: layer %d (%s) has activation %s: %w", l, m.Layers[l].Name, a.Kind, desc.ErrShardActivation)
+		}
+	}
 	shapes := append([]claim.Shape(nil), claims...)
 	if err := claim.Sort(shapes); err != nil {
 		return nil, err

@@ -76,6 +76,9 @@ type Spec struct {
 	// benchmark like AccBits and rounded outward to multiples of
 	// 2^TableRoundingBits. The zero Range for the other layers.
 	ReLUTable []Range
+	// ActTable[l], for a layer with a table activation, is its table's
+	// index range (desc.Public.ActTable); nil without such layers.
+	ActTable []Range
 	// FirstLayer says how the first layer's accumulators are built:
 	// FirstLayerLinear or FirstLayerFreivalds.
 	FirstLayer string
@@ -139,6 +142,9 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 		s.RangeBase = chooseSpatialRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions(), sm, s.InputBits)
 		s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
 		s.SpatialAccBits = publishSpatialBits(s.Shape, sm, s.InputBits, s.RangeBase)
+	}
+	if err := s.setActivations(lo, hi); err != nil {
+		return nil, err
 	}
 	return s, s.Validate()
 }
@@ -404,7 +410,7 @@ func (s *Spec) NeedsPredictions() bool {
 
 // Public returns the spec's public description.
 func (s *Spec) Public() Public {
-	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, SpatialAccBits: s.SpatialAccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
+	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, SpatialAccBits: s.SpatialAccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable, ActTable: s.ActTable, RangeBase: s.RangeBase, FirstLayer: s.FirstLayer,
 		BenchmarkDigest: hex.EncodeToString(s.Digest[:]), Samples: s.Bench.Len(),
 		Classes: s.Bench.ClassNames, GroupAttribute: s.Bench.GroupAttribute, Groups: s.Bench.GroupNames, LabelCounts: s.labels.Pos, Claims: s.Claims}
 }

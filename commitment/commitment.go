@@ -32,6 +32,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
 
 	"github.com/zkeval/zkeval/model"
+	"github.com/zkeval/zkeval/model/activation"
 )
 
 // Scheme names the commitment scheme in files and attestations.
@@ -73,8 +74,9 @@ func Tag() *big.Int { return new(big.Int).SetBytes([]byte(TagString)) }
 // HeaderElements encodes the public shape: one element holding the input
 // size, input scale, scale bits and spatial layer count (zero for an MLP),
 // one holding the dense layer count, one per dense layer holding in, out,
-// relu, weight bits and bias bits, then three per spatial layer (see
-// spatial.go), each field 40 bits wide (little-endian).
+// activation (0 none, 1 ReLU, activation.Code for the others), weight bits
+// and bias bits, then three per spatial layer (see spatial.go), each field
+// 40 bits wide (little-endian).
 func HeaderElements(s model.Shape) []*big.Int {
 	pack := func(vals ...int64) *big.Int {
 		e := new(big.Int)
@@ -89,6 +91,11 @@ func HeaderElements(s model.Shape) []*big.Int {
 		relu := int64(0)
 		if l.ReLU {
 			relu = 1
+		}
+		if l.Act != nil {
+			// 2 and up: the activation's kind (activation.Code); its
+			// parameters are public in the circuit description.
+			relu = activation.Code(l.Act.Kind)
 		}
 		h = append(h, pack(int64(l.In), int64(l.Out), relu, int64(l.WeightBits), int64(l.BiasBits)))
 	}

@@ -74,6 +74,9 @@ func (p Public) bounds(limit int) ([]LayerBound, error) {
 		}
 		out[l] = lb
 		m = p.AccBits[l]
+		if a := ls.Act; a.IsTable() && l < len(p.ActTable) {
+			m = p.ActOutBits(l)
+		}
 	}
 	return out, nil
 }

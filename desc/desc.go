@@ -31,6 +31,11 @@
 //     reference logit (the label's, or the predicted class's) is checked
 //     within [-2^(k-2), 2^(k-2)) and each compared difference within
 //     [0, 2^(k-1)).
+//   - For a layer with an activation other than ReLU (model/activation):
+//     LeakyRelu bounds |acc| < 2^k like the ReLU range check, and a table
+//     activation bounds acc by its table range ActTable[l] (see ActTable),
+//     within [-2^k, 2^k). The next layer's inputs are then bounded by the
+//     table's output bound (ActOutBits), computed from the description.
 //
 //   - SpatialAccBits[k] = k', for a convolutional network's spatial layer k
 //     (model.Shape.Spatial): a convolution's accumulators satisfy
@@ -151,6 +156,14 @@ type Public struct {
 	// table covers, within [-2^AccBits[l], 2^AccBits[l]); the zero Range
 	// for the other layers.
 	ReLUTable []Range `json:"reluTableRanges"`
+	// ActTable[l], for a layer with a table activation (Shape.Layers[l].Act,
+	// package model/activation), is the range [Lo, Hi] of the table's
+	// index q = floor(acc / 2^Shift) the circuit's table covers: the lookup
+	// enforces Lo <= q <= Hi and a range check 0 <= acc - q·2^Shift <
+	// 2^Shift, so Lo·2^Shift <= acc < (Hi+1)·2^Shift, within
+	// [-2^AccBits[l], 2^AccBits[l]). The zero Range for the other layers;
+	// nil when no layer has an activation other than ReLU.
+	ActTable []Range `json:"activationTableRanges,omitempty"`
 	// RangeBase is the width of the range-check table (2^RangeBase
 	// entries).
 	RangeBase       int    `json:"rangeCheckBaseBits"`

@@ -101,6 +101,9 @@ func (s Shard) Validate() error {
 	if len(s.Shape.Spatial) > 0 {
 		return fmt.Errorf("shape: the shard circuit (%s) does not prove convolution or pooling layers yet; prove a convolutional network on a slice that fits one proof (zkeval prove without shards)", ShardVersion)
 	}
+	if err := checkNoActivation(s.Shape.Layers); err != nil {
+		return err
+	}
 	if err := s.public().Validate(); err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (p Public) validateTrees() error {
 	if p.InputBits > p.Shape.Trees.InputBits {
 		return fmt.Errorf("inputBits: %d, beyond the %d bits within which the model's thresholds are exact (shape.trees.thresholdDomainBits); import the model against this benchmark", p.InputBits, p.Shape.Trees.InputBits)
 	}
-	if len(p.AccBits) != 0 || len(p.ReLU) != 0 || len(p.ReLUTable) != 0 || p.FirstLayer != "" {
+	if len(p.AccBits) != 0 || len(p.ReLU) != 0 || len(p.ReLUTable) != 0 || len(p.ActTable) != 0 || p.FirstLayer != "" {
 		return fmt.Errorf("a tree ensemble's description has no accumulatorBits, reluGadgets, reluTableRanges or firstLayer")
 	}
 	if p.RangeBase < MinRangeBase || p.RangeBase > MaxRangeBase {

@@ -66,6 +66,9 @@ func (p Public) Validate() error {
 			return fmt.Errorf("reluTableRanges[%d]: [%d, %d] must hold 0, lie within [-2^%d, 2^%d) (the layer's accumulatorBits), have bounds multiple of 2^%d and at most 2^%d entries", l, r.Lo, r.Hi, k, k, TableRoundingBits, MaxLookupBits+1)
 		}
 	}
+	if err := p.validateActivations(); err != nil {
+		return err
+	}
 	if p.FirstLayer != FirstLayerLinear && p.FirstLayer != FirstLayerFreivalds {
 		return fmt.Errorf("firstLayer: %q; want %q or %q", p.FirstLayer, FirstLayerLinear, FirstLayerFreivalds)
 	}

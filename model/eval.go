@@ -1,9 +1,13 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zkeval/zkeval/model/activation"
+)
 
 // Trace holds every accumulator of one inference: Acc[l] has shape [out_l]
-// and is the value W·a + B of layer l before its ReLU. Out is the network's
+// and is the value W·a + B of layer l before its ReLU or activation. Out is the network's
 // output: the last layer's accumulator, after its ReLU if it has one.
 type Trace struct {
 	// Spatial[k] holds spatial layer k's values: a convolution's
@@ -58,7 +62,8 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 			acc[o] = s
 		}
 		t.Acc[l] = acc
-		if lay.ReLU {
+		switch {
+		case lay.ReLU:
 			h := make([]int64, len(acc))
 			for i, v := range acc {
 				if v > 0 {
@@ -66,7 +71,17 @@ func (m *Model) EvalTrace(x []int64) (*Trace, error) {
 				}
 			}
 			a = h
-		} else {
+		case lay.Act != nil:
+			memo := lay.memo
+			if memo == nil {
+				memo = activation.NewMemo(lay.Act, m.LayerScale(l))
+			}
+			h := make([]int64, len(acc))
+			for i, v := range acc {
+				h[i] = memo.Apply(v)
+			}
+			a = h
+		default:
 			a = acc
 		}
 	}

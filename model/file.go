@@ -7,10 +7,18 @@ import (
 
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/jsonfile"
+	"github.com/zkeval/zkeval/model/activation"
 )
 
-// FileFormat names the JSON format of a quantized model file (.zkm).
-const FileFormat = "zkeval-model/v1"
+// FileFormat names the JSON format of a quantized model file (.zkm)
+// without activations other than ReLU; FileFormatV2 names the format of a
+// file whose layers carry one (its "activation" field). Parse reads both;
+// WriteFile writes v1 whenever it can, so that older readers keep reading
+// what they understand and refuse, by its format, what they do not.
+const (
+	FileFormat   = "zkeval-model/v1"
+	FileFormatV2 = "zkeval-model/v2"
+)
 
 type fileLayer struct {
 	Name    string    `json:"name"`
@@ -19,6 +27,8 @@ type fileLayer struct {
 	ReLU    bool      `json:"relu"`
 	Weights [][]int64 `json:"weights"` // [out][in]
 	Biases  []int64   `json:"biases"`  // [out]
+	// Activation: only in FileFormatV2.
+	Activation *activation.Spec `json:"activation,omitempty"`
 }
 
 type fileSpatial struct {
@@ -67,7 +77,10 @@ func WriteFile(path string, m *Model, src *Source) error {
 		fm.Spatial = append(fm.Spatial, fileSpatial{Kind: l.Kind, Name: l.Name, In: l.In, Window: l.Window, OutC: l.OutC, ReLU: l.ReLU, Weights: l.W, Biases: l.B})
 	}
 	for _, l := range m.Layers {
-		fm.Layers = append(fm.Layers, fileLayer{Name: l.Name, In: l.In(), Out: l.Out(), ReLU: l.ReLU, Weights: l.W, Biases: l.B})
+		fm.Layers = append(fm.Layers, fileLayer{Name: l.Name, In: l.In(), Out: l.Out(), ReLU: l.ReLU, Weights: l.W, Biases: l.B, Activation: l.Act})
+		if l.Act != nil {
+			fm.Format = FileFormatV2
+		}
 	}
 	data, err := json.Marshal(fm)
 	if err != nil {
@@ -93,8 +106,8 @@ func Parse(data []byte, source string) (*Model, error) {
 	if err := jsonfile.Decode(data, source, FileFormat, hint, &fm); err != nil {
 		return nil, err
 	}
-	if fm.Format != FileFormat {
-		return nil, fmt.Errorf("%s: format %q, want %q; %s", source, fm.Format, FileFormat, hint)
+	if fm.Format != FileFormat && fm.Format != FileFormatV2 {
+		return nil, fmt.Errorf("%s: format %q, want %q or %q; %s", source, fm.Format, FileFormat, FileFormatV2, hint)
 	}
 	m := &Model{Name: fm.Name, InputSize: fm.InputSize, InputScale: fm.InputScale, ScaleBits: fm.ScaleBits}
 	const damaged = "the file is damaged: create it again with `zkeval model import`"
@@ -114,7 +127,10 @@ func Parse(data []byte, source string) (*Model, error) {
 				return nil, fmt.Errorf("%s: layer %d (%s): weight row %d has %d values, but in = %d; %s", source, i, l.Name, o, len(row), l.In, damaged)
 			}
 		}
-		m.Layers = append(m.Layers, Layer{Name: l.Name, W: l.Weights, B: l.Biases, ReLU: l.ReLU})
+		if l.Activation != nil && fm.Format != FileFormatV2 {
+			return nil, fmt.Errorf("%s: layer %d (%s): an activation in a %q file (activations need %q); %s", source, i, l.Name, fm.Format, FileFormatV2, damaged)
+		}
+		m.Layers = append(m.Layers, Layer{Name: l.Name, W: l.Weights, B: l.Biases, ReLU: l.ReLU, Act: l.Activation})
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w; %s", source, err, damaged)
@@ -123,5 +139,6 @@ func Parse(data []byte, source string) (*Model, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w; %s", source, err, damaged)
 	}
+	m.PrepareActivations()
 	return m, nil
 }

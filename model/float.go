@@ -44,6 +44,9 @@ func (m *FloatModel) Forward(x []float64) ([]float64, error) {
 			if lay.ReLU && s < 0 {
 				s = 0
 			}
+			if lay.Act != nil {
+				s = lay.Act.Float(s)
+			}
 			y[o] = s
 		}
 		a = y

@@ -4,8 +4,10 @@
 // bit. It does not parse any file format but its own .zkm files.
 package model
 
+import "github.com/zkeval/zkeval/model/activation"
+
 // FloatLayer is one dense layer of a float model, y = W·x + b, optionally
-// followed by a ReLU.
+// followed by a ReLU or another activation (Act).
 type FloatLayer struct {
 	// Name is the ONNX node name (or a generated one) the layer came from.
 	Name string
@@ -15,6 +17,9 @@ type FloatLayer struct {
 	B []float64
 	// ReLU reports whether max(y, 0) is applied to the layer's output.
 	ReLU bool
+	// Act, when not nil, is the layer's activation other than ReLU (then
+	// ReLU is false).
+	Act *activation.FloatSpec
 }
 
 // In returns the layer's input width.
@@ -71,6 +76,10 @@ const (
 	// outputs [0, z], so that its prediction (the first maximal output) is
 	// class 1 exactly when z > 0.
 	ActionBinaryHead = "binary head"
+	// ActionActivation: several nodes that together compute one
+	// activation (GELU's Erf form) imported as that activation of the
+	// layer Into.
+	ActionActivation = "activation"
 )
 
 // ImportStep records how an importer treated source nodes that did not

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 
+	"github.com/zkeval/zkeval/model/activation"
 	"github.com/zkeval/zkeval/model/tree"
 )
 
@@ -26,6 +27,14 @@ type Layer struct {
 	B []int64
 	// ReLU reports whether max(acc, 0) is applied.
 	ReLU bool
+	// Act, when not nil, is the layer's activation other than ReLU (then
+	// ReLU is false); see package activation for its integer semantics.
+	// A table activation's output is at scale 2^Act.OutBits, which
+	// becomes the next layer's input scale (see LayerScale).
+	Act *activation.Spec
+
+	// memo caches Act's table entries (see PrepareActivations).
+	memo *activation.Memo
 }
 
 // In returns the layer's input width.
@@ -59,12 +68,43 @@ type Model struct {
 	Trees *tree.Ensemble
 }
 
-// LayerScale returns the fixed-point scale of dense layer l's accumulator,
-// InputScale·2^(ScaleBits·(c+l+1)) with c the number of convolutions
-// before it, as an exact integer.
+// LayerScale returns the fixed-point scale of dense layer l's accumulator
+// as an exact integer: S_0 = InputScale·2^(ScaleBits·(c+1)), with c the
+// number of convolutions before the dense layers, and S_l = I_l·2^ScaleBits,
+// where the layer's input scale I_l is S_(l-1), or 2^OutBits when layer
+// l-1 has a table activation. Without table activations it is
+// InputScale·2^(ScaleBits·(c+l+1)).
 func (m *Model) LayerScale(l int) *big.Int {
-	s := new(big.Int).Lsh(big.NewInt(1), uint(m.ScaleBits*(m.NumConv()+l+1)))
-	return s.Mul(s, big.NewInt(m.InputScale))
+	return LayerScale(m.InputScale, m.ScaleBits, m.NumConv(), func(i int) *activation.Spec { return m.Layers[i].Act }, l)
+}
+
+// LayerScale computes Model.LayerScale from the input scale, the scale
+// bits, the number of convolutions before the dense layers and each dense
+// layer's activation (act(i), nil for none or ReLU); package desc and the
+// circuits compute it from a public shape the same way.
+func LayerScale(inputScale int64, scaleBits, convs int, act func(i int) *activation.Spec, l int) *big.Int {
+	s := new(big.Int).Lsh(big.NewInt(inputScale), uint(scaleBits*convs))
+	for i := 0; i <= l; i++ {
+		if i > 0 {
+			if a := act(i - 1); a.IsTable() {
+				s = new(big.Int).Lsh(big.NewInt(1), uint(a.OutBits))
+			}
+		}
+		s = new(big.Int).Lsh(s, uint(scaleBits))
+	}
+	return s
+}
+
+// PrepareActivations sets up each layer's cache of table entries; Quantize
+// and Parse call it. Eval works without it, more slowly.
+func (m *Model) PrepareActivations() {
+	for l := range m.Layers {
+		if a := m.Layers[l].Act; a != nil {
+			m.Layers[l].memo = activation.NewMemo(a, m.LayerScale(l))
+		} else {
+			m.Layers[l].memo = nil
+		}
+	}
 }
 
 // Quantize converts a float model to fixed point: weights become
@@ -93,7 +133,16 @@ func Quantize(fm *FloatModel, scaleBits int, inputScale int64) (*Model, error) {
 	wScale := math.Ldexp(1, scaleBits)
 	for l, fl := range fm.Layers {
 		lay := Layer{Name: fl.Name, ReLU: fl.ReLU, W: make([][]int64, fl.Out()), B: make([]int64, fl.Out())}
-		bScale, _ := new(big.Float).SetInt(m.LayerScale(l)).Float64()
+		m.Layers = append(m.Layers, lay) // for LayerScale; replaced below
+		scale := m.LayerScale(l)
+		if fl.Act != nil {
+			a, err := quantizeAct(fl.Act, scaleBits, scale)
+			if err != nil {
+				return nil, fmt.Errorf("quantize: layer %d (%s): %w", l, fl.Name, err)
+			}
+			lay.Act = a
+		}
+		bScale, _ := new(big.Float).SetInt(scale).Float64()
 		for o := range fl.W {
 			if len(fl.W[o]) != fl.In() {
 				return nil, fmt.Errorf("quantize: layer %d (%s): row %d has %d weights, want %d", l, fl.Name, o, len(fl.W[o]), fl.In())
@@ -120,11 +169,12 @@ func Quantize(fm *FloatModel, scaleBits int, inputScale int64) (*Model, error) {
 			}
 			lay.B[o] = q
 		}
-		m.Layers = append(m.Layers, lay)
+		m.Layers[l] = lay
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	m.PrepareActivations()
 	return m, nil
 }
 
@@ -175,10 +225,21 @@ func (m *Model) Validate() error {
 				return fmt.Errorf("model: layer %d (%s) row %d has %d weights; the layer's input has %d values", l, lay.Name, o, len(lay.W[o]), in)
 			}
 		}
+		if lay.Act != nil {
+			if lay.ReLU {
+				return fmt.Errorf("model: layer %d (%s) has both ReLU and activation %s", l, lay.Name, lay.Act.Kind)
+			}
+			if err := lay.Act.Validate(); err != nil {
+				return fmt.Errorf("model: layer %d (%s): %w", l, lay.Name, err)
+			}
+		}
 		in = lay.Out()
 	}
 	if in < 2 {
 		return fmt.Errorf("model: the last layer has %d output; a classifier needs at least 2 classes", in)
+	}
+	if last := &m.Layers[len(m.Layers)-1]; last.Act != nil {
+		return fmt.Errorf("model: the last layer (%s) has activation %s; the prediction is the argmax of the last layer's accumulators, so the model must end with a dense layer (a final Softmax, LogSoftmax or Sigmoid is dropped at import)", last.Name, last.Act.Kind)
 	}
 	return nil
 }
@@ -281,9 +342,35 @@ func (m *Model) CheckAllBounds(minIn, maxIn int64) (spatial, dense []int, err er
 					b.SetInt64(0)
 				}
 			}
+			if lay.Act != nil {
+				if lay.Act.Kind == activation.LeakyRelu && new(big.Int).Abs(a).BitLen() > 46 {
+					return nil, nil, fmt.Errorf("model: layer %d (%s) output %d can reach %s (%d bits); LeakyRelu's exact form needs |acc| < 2^46: lower the scale bits", l, lay.Name, o, a, a.BitLen())
+				}
+				a, b = lay.Act.Interval(a, b, m.LayerScale(l))
+			}
 			nlo[o], nhi[o] = a, b
 		}
 		lo, hi = nlo, nhi
 	}
 	return spatial, bitsPer, nil
+}
+
+// quantizeAct returns the integer form of a float activation for a layer
+// whose accumulator has scale scale: LeakyRelu's slope as
+// activation.LeakyAlpha; a table kind with its output at scale
+// 2^min(scaleBits, 16) and the shift activation.ChooseShift.
+func quantizeAct(fa *activation.FloatSpec, scaleBits int, scale *big.Int) (*activation.Spec, error) {
+	a := &activation.Spec{Kind: fa.Kind}
+	if fa.Kind == activation.LeakyRelu {
+		alpha, err := activation.LeakyAlpha(fa.Slope)
+		if err != nil {
+			return nil, err
+		}
+		a.Alpha = alpha
+	} else {
+		a.OutBits = min(scaleBits, 16)
+		a.Shift = activation.ChooseShift(scale, a.OutBits)
+		a.HardAlpha, a.HardBeta = fa.HardAlpha, fa.HardBeta
+	}
+	return a, a.Validate()
 }

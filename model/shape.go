@@ -2,7 +2,11 @@ package model
 
 import (
 	"fmt"
+	"math/big"
+	"slices"
+	"strings"
 
+	"github.com/zkeval/zkeval/model/activation"
 	"github.com/zkeval/zkeval/model/tree"
 )
 
@@ -15,6 +19,9 @@ type LayerShape struct {
 	ReLU       bool `json:"relu"`
 	WeightBits int  `json:"weightBits"`
 	BiasBits   int  `json:"biasBits"`
+	// Act is the layer's activation other than ReLU (package activation),
+	// nil for none or ReLU.
+	Act *activation.Spec `json:"activation,omitempty"`
 }
 
 // Shape is the public architecture of a quantized model.
@@ -59,7 +66,7 @@ func (m *Model) Shape() Shape {
 	for l := range m.Layers {
 		s.Layers = append(s.Layers, LayerShape{
 			In: m.Layers[l].In(), Out: m.Layers[l].Out(), ReLU: m.Layers[l].ReLU,
-			WeightBits: m.WeightBits(l), BiasBits: m.BiasBits(l),
+			WeightBits: m.WeightBits(l), BiasBits: m.BiasBits(l), Act: m.Layers[l].Act,
 		})
 	}
 	return s
@@ -94,12 +101,27 @@ func (s *Shape) Validate() error {
 		if ls.WeightBits < 2 || ls.WeightBits > MaxWeightBits || ls.BiasBits < 2 || ls.BiasBits > MaxWeightBits {
 			return fmt.Errorf("shape: layer %d has weight bits %d and bias bits %d; both must lie in [2, %d]", l, ls.WeightBits, ls.BiasBits, MaxWeightBits)
 		}
+		if ls.Act != nil {
+			if ls.ReLU {
+				return fmt.Errorf("shape: layer %d has both relu and activation %q", l, ls.Act.Kind)
+			}
+			if err := ls.Act.Validate(); err != nil {
+				return fmt.Errorf("shape: layer %d: %w", l, err)
+			}
+		}
 		in = ls.Out
 	}
 	if in < 2 {
 		return fmt.Errorf("shape: the last layer has %d output; a classifier needs at least 2", in)
 	}
 	return nil
+}
+
+// LayerScale returns the fixed-point scale of layer l's accumulator, as
+// Model.LayerScale computes it, from the public shape.
+func (s *Shape) LayerScale(l int) *big.Int {
+	convs := numLinearSpatial(s.Spatial, func(k int) string { return s.Spatial[k].Kind })
+	return LayerScale(s.InputScale, s.ScaleBits, convs, func(i int) *activation.Spec { return s.Layers[i].Act }, l)
 }
 
 // NumClasses returns the width of the last layer.
@@ -147,8 +169,15 @@ func (s *Shape) String() string {
 		}
 		str += fmt.Sprintf(" flatten %d", s.Layers[0].In)
 	}
+	var acts []string
 	for _, l := range s.Layers {
 		str += fmt.Sprintf("-%d", l.Out)
+		if l.Act != nil && !slices.Contains(acts, l.Act.Kind) {
+			acts = append(acts, l.Act.Kind)
+		}
+	}
+	if len(acts) > 0 {
+		str += " (" + strings.Join(acts, ", ") + ")"
 	}
 	return fmt.Sprintf("%s %s, weights at scale 2^%d, inputs at scale 1/%d", str, kind, s.ScaleBits, s.InputScale)
 }

@@ -53,10 +53,13 @@ type Options struct {
 // benchmark (0 without one) and WorstBits the worst case over all inputs in
 // the feature range.
 type LayerReport struct {
-	Name       string `json:"name"`
-	In         int    `json:"in"`
-	Out        int    `json:"out"`
-	ReLU       bool   `json:"relu"`
+	Name string `json:"name"`
+	In   int    `json:"in"`
+	Out  int    `json:"out"`
+	ReLU bool   `json:"relu"`
+	// Activation is the layer's activation other than ReLU (package
+	// model/activation), empty for none or ReLU.
+	Activation string `json:"activation,omitempty"`
 	WeightBits int    `json:"weightBits"`
 	BiasBits   int    `json:"biasBits"`
 	AccBits    int    `json:"accumulatorBits,omitempty"`
@@ -327,6 +330,9 @@ func (r *Report) fillLayers(acc []int, lo, hi int64) error {
 	r.fillSpatial(sh, sworst)
 	for l, ls := range sh.Layers {
 		lr := LayerReport{Name: m.Layers[l].Name, In: ls.In, Out: ls.Out, ReLU: ls.ReLU, WeightBits: ls.WeightBits, BiasBits: ls.BiasBits, WorstBits: worst[l]}
+		if ls.Act != nil {
+			lr.Activation = ls.Act.Kind
+		}
 		if acc != nil {
 			lr.AccBits = acc[l]
 		}
@@ -383,12 +389,19 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	r.printSpatial(w)
-	fmt.Fprintf(w, "layer  shape      relu   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
+	fmt.Fprintf(w, "layer  shape      activation   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
 	for l, lr := range r.Layers {
 		acc := "-"
 		if lr.AccBits > 0 {
 			acc = fmt.Sprint(lr.AccBits)
 		}
-		fmt.Fprintf(w, "%-5d  %-9s  %-5v  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), lr.ReLU, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
+		act := "-"
+		switch {
+		case lr.ReLU:
+			act = "relu"
+		case lr.Activation != "":
+			act = lr.Activation
+		}
+		fmt.Fprintf(w, "%-5d  %-9s  %-11s  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), act, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
 	}
 }

@@ -67,12 +67,21 @@ range-check table chosen for it, and the constraints attributed to each gadget
 			}
 			for l, ls := range spec.Shape.Layers {
 				var gadget string
+				switch a := ls.Act; {
+				case a.IsTable():
+					gadget = fmt.Sprintf("a %s lookup table over indices floor(acc/2^%d) in [%d, %d] (remainder range-checked), outputs at scale 2^%d", a.Kind, a.Shift, spec.ActTable[l].Lo, spec.ActTable[l].Hi, a.OutBits)
+				case a != nil:
+					gadget = fmt.Sprintf("LeakyRelu (slope %d/2^16, floor) with a range check of |acc| < 2^%d", a.Alpha, spec.AccBits[l])
+				}
 				switch spec.ReLU[l] {
 				case circuits.ReLULookup:
 					gadget = fmt.Sprintf("ReLU lookup table over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
 				case circuits.ReLURange:
 					gadget = fmt.Sprintf("ReLU range check of |acc| < 2^%d", spec.AccBits[l])
 				case "":
+					if ls.Act != nil {
+						break
+					}
 					if l == len(spec.Shape.Layers)-1 {
 						k := spec.AccBits[l]
 						gadget = fmt.Sprintf("the argmax (no ReLU): on the logits it compares, the reference logit within [-2^%d, 2^%d) and differences within [0, 2^%d)", k-2, k-2, k-1)

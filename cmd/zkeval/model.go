@@ -213,6 +213,8 @@ type checkLayer struct {
 	In   int    `json:"in"`
 	Out  int    `json:"out"`
 	ReLU bool   `json:"relu"`
+	// Activation: the activation other than ReLU (package model/activation).
+	Activation string `json:"activation,omitempty"`
 }
 
 func newModelCheckCmd() *cobra.Command {
@@ -248,7 +250,11 @@ would give) when not.`,
 				res.Import = []model.ImportStep{}
 			}
 			for _, lay := range l.rep.Model.Layers {
-				res.Layers = append(res.Layers, checkLayer{Name: lay.Name, In: lay.In(), Out: lay.Out(), ReLU: lay.ReLU})
+				cl := checkLayer{Name: lay.Name, In: lay.In(), Out: lay.Out(), ReLU: lay.ReLU}
+				if lay.Act != nil {
+					cl.Activation = lay.Act.Kind
+				}
+				res.Layers = append(res.Layers, cl)
 			}
 			if f.benchPath != "" {
 				res.Quantized = l.rep
@@ -263,6 +269,9 @@ would give) when not.`,
 				act := ""
 				if lay.ReLU {
 					act = ", relu"
+				}
+				if lay.Activation != "" {
+					act = ", " + lay.Activation
 				}
 				fmt.Fprintf(w, "layer %-6d %s: %d -> %d%s\n", k, printable(lay.Name), lay.In, lay.Out, act)
 			}

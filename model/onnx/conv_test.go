@@ -11,10 +11,6 @@ import (
 	"github.com/zkeval/zkeval/model"
 )
 
-func oxAttrString(name, v string) *pb.AttributeProto {
-	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_STRING, S: []byte(v)}
-}
-
 // oxCNN returns Conv(1→2, 3x3, attrs) on a [N,1,6,6] input, Relu,
 // MaxPool(2), Flatten and a Gemm of the given input width.
 func oxCNN(convAttrs []*pb.AttributeProto, dense int64, wdims ...int64) oxGraph {

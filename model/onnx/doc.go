@@ -1,9 +1,9 @@
 // Package onnx imports ONNX models (https://onnx.ai, the ModelProto of
 // onnx.proto, read with the generated types of
 // github.com/advancedclimatesystems/gonnx/onnx) as float models of package
-// model: a chain of dense layers, each y = W·x + B optionally followed by a
-// ReLU. It is the only package that reads ONNX; the verifier does not link
-// it.
+// model: a chain of dense layers, each y = W·x + B optionally followed by an
+// activation. It is the only package that reads ONNX; the verifier does not
+// link it.
 //
 // It reads what torch.onnx.export writes for feed-forward classifiers at
 // opsets 9 to 21 (MinOpset, MaxOpset) and what scikit-learn's linear
@@ -27,6 +27,14 @@
 //     one score row with two class labels is a binary classifier;
 //   - Relu after a dense layer (it sets that layer's ReLU flag, also after
 //     the last layer);
+//   - the other hidden activations after a dense layer (its Act, package
+//     model/activation): LeakyRelu (alpha in [0, 1]), Tanh, Sigmoid when a
+//     later node computes from it (a final one is the head below),
+//     HardSigmoid (alpha, beta), HardSwish, Gelu with approximate "none"
+//     (opset 20), and GELU's Erf form as torch exports it below opset 20,
+//     Div(x, √2) or Mul(x, 1/√2), Erf, Add(·, 1), Mul(x, ·), Mul(·, 0.5) in
+//     either order of the Muls, each constant checked (to 1e-6 for √2) and
+//     no intermediate value read elsewhere; one activation per layer;
 //   - affine nodes folded, in float64 before quantization, into the
 //     adjacent dense layer: Add, Sub, Mul and Div of the activations by a
 //     constant (the bias Add after a MatMul, input normalisation such as
@@ -56,5 +64,7 @@
 //
 // A model with nodes outside this subset fails with an *Error that lists
 // every one of them at once, activation functions split over several
-// operators named as such (GELU for Div, Erf, Add, Mul, Mul).
+// operators named as such (SiLU for Sigmoid, Mul; GELU's tanh
+// approximation; a Div, Erf, Add, Mul, Mul group whose constants are not
+// GELU's).
 package onnx

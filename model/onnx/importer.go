@@ -201,6 +201,23 @@ func (p *importer) run(mp *pb.ModelProto) (*model.FloatModel, error) {
 	for i, n := range g.GetNode() {
 		p.node, p.nodeIdx = n, i
 		if pat := p.patterns[i]; pat != nil {
+			if pat.u.What == "GELU" && !pat.reported && !p.readsBadAny(pat.members) {
+				// GELU's Erf form imports as one activation, at its
+				// last node, once every constant it reads is defined.
+				if i != pat.members[len(pat.members)-1] {
+					continue
+				}
+				if p.tryGELU(pat) {
+					p.node, p.nodeIdx = n, i
+					continue
+				}
+				p.node, p.nodeIdx = n, i
+				for _, m := range pat.members {
+					p.node = p.nodes[m]
+					p.poison()
+				}
+				p.node = n
+			}
 			if !pat.reported {
 				pat.reported = true
 				p.problems = append(p.problems, pat.u)
@@ -263,6 +280,19 @@ func (p *importer) readsBad() bool {
 	for _, in := range p.node.GetInput() {
 		if v, ok := p.vals[in]; ok && v.kind == kBad {
 			return true
+		}
+	}
+	return false
+}
+
+// readsBadAny reports whether a node among members reads a value computed
+// from an unsupported node.
+func (p *importer) readsBadAny(members []int) bool {
+	for _, m := range members {
+		for _, in := range p.nodes[m].GetInput() {
+			if v, ok := p.vals[in]; ok && v.kind == kBad {
+				return true
+			}
 		}
 	}
 	return false

@@ -22,7 +22,7 @@ const onnxFixtureDir = "../../testdata/onnx"
 type onnxFixture struct {
 	Opset      int64       `json:"opset"`
 	InputShape []int       `json:"input_shape"`
-	Layers     [][3]any    `json:"layers"` // [in, out, relu]
+	Layers     [][]any     `json:"layers"` // [in, out, relu] and the activation kind, if another
 	Inputs     [][]float64 `json:"inputs"`
 	Outputs    [][]float64 `json:"outputs"`
 	// Errors lists the unsupported nodes a rejected model's error names.
@@ -77,6 +77,12 @@ func TestImportONNXFixtures(t *testing.T) {
 				assert.Equal(t, int(spec[0].(float64)), lay.In(), "layer %d in", l)
 				assert.Equal(t, int(spec[1].(float64)), lay.Out(), "layer %d out", l)
 				assert.Equal(t, spec[2].(bool), lay.ReLU, "layer %d relu", l)
+				if len(spec) > 3 {
+					require.NotNil(t, lay.Act, "layer %d activation", l)
+					assert.Equal(t, spec[3].(string), lay.Act.Kind, "layer %d activation", l)
+				} else {
+					assert.Nil(t, lay.Act, "layer %d activation", l)
+				}
 				assert.Len(t, lay.B, lay.Out())
 				for _, row := range lay.W {
 					assert.Len(t, row, lay.In())
@@ -151,7 +157,7 @@ func TestImportONNXUnsupportedFixtures(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, 3, n) // conv.onnx is imported since convolutions are supported
+	assert.Equal(t, 3, n)
 }
 
 func TestImportONNXMissingFile(t *testing.T) {

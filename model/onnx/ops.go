@@ -47,7 +47,13 @@ var ops = []Op{
 	{DomainDefault, "Relu", "the activation of the layer before (a Conv, a MaxPool after a Conv, or a dense layer)"},
 	{DomainDefault, "Softmax", "last node only, on the class axis: dropped (the prediction is the argmax of the logits)"},
 	{DomainDefault, "LogSoftmax", "last node only, on the class axis: dropped (the prediction is the argmax of the logits)"},
-	{DomainDefault, "Sigmoid", "last node only: dropped; with one output z the model predicts class 1 exactly when z > 0"},
+	{DomainDefault, "Sigmoid", "last node: dropped (with one output z the model predicts class 1 exactly when z > 0); read by a later dense layer: the activation of the dense layer before, through a lookup table"},
+	{DomainDefault, "LeakyRelu", "the activation of the dense layer before, exact (slope alpha in [0, 1] as a multiple of 2^-16, negative part rounded down)"},
+	{DomainDefault, "Tanh", "the activation of the dense layer before, through a lookup table"},
+	{DomainDefault, "HardSigmoid", "the activation of the dense layer before, through a lookup table (exact rational entries)"},
+	{DomainDefault, "HardSwish", "the activation of the dense layer before, through a lookup table (exact rational entries)"},
+	{DomainDefault, "Gelu", "approximate \"none\" (opset 20): the activation of the dense layer before, through a lookup table; GELU's Erf form (Div or Mul by √2, Erf, Add 1, Mul, Mul by 0.5) imports the same"},
+	{DomainDefault, "Erf", "only within GELU's Erf form"},
 	{DomainDefault, "Flatten", "axis 1: to [batch, features] (after convolutions, row-major [C][H][W])"},
 	{DomainDefault, "Reshape", "to [batch, features] (after convolutions, row-major [C][H][W]); on constants, folded"},
 	{DomainDefault, "Identity", "no-op"},
@@ -70,7 +76,7 @@ var ops = []Op{
 func Ops() []Op { return append([]Op(nil), ops...) }
 
 // supportedSummary ends errors about unsupported nodes.
-const supportedSummary = "zkeval imports feed-forward classifiers: 2-D convolution and pooling layers (Conv, MaxPool, AveragePool, GlobalAveragePool), then dense layers (Gemm, MatMul, ai.onnx.ml.LinearClassifier), with Relu between them, " +
+const supportedSummary = "zkeval imports feed-forward classifiers: 2-D convolution and pooling layers (Conv, MaxPool, AveragePool, GlobalAveragePool) with Relu, then dense layers (Gemm, MatMul, ai.onnx.ml.LinearClassifier) with Relu, LeakyRelu, Tanh, Sigmoid, GELU, HardSigmoid or HardSwish between them, " +
 	"affine nodes (BatchNormalization, Add/Sub/Mul/Div by constants, Scaler) folded into them, and a final Softmax, LogSoftmax or Sigmoid; " +
 	"`zkeval model ops` lists every supported operator"
 
@@ -90,12 +96,11 @@ func known(domain, op string) bool {
 }
 
 // hiddenReason says why an activation other than Relu is refused.
-const hiddenReason = "zkeval's only hidden activation is Relu (other activations need lookup-table gadgets that it does not have yet); train the model with nn.ReLU"
+const hiddenReason = "zkeval's hidden activations are Relu, LeakyRelu, Tanh, Sigmoid, GELU (exact), HardSigmoid and HardSwish, each after a dense layer; train the model with one of them"
 
 // activations maps the activation operators to the names errors give them.
 var activations = map[string]string{
-	"LeakyRelu": "LeakyRelu", "Tanh": "Tanh", "Elu": "Elu", "Selu": "Selu", "Celu": "Celu",
-	"Gelu": "GELU", "HardSigmoid": "HardSigmoid", "HardSwish": "HardSwish", "Softplus": "Softplus",
+	"Elu": "Elu", "Selu": "Selu", "Celu": "Celu", "Softplus": "Softplus",
 	"Softsign": "Softsign", "PRelu": "PRelu", "ThresholdedRelu": "ThresholdedRelu", "Mish": "Mish",
 	"Erf": "Erf", "Clip": "Clip (a clipped activation such as ReLU6 or Hardtanh)",
 }
@@ -228,8 +233,15 @@ func (p *importer) convert(n *pb.NodeProto) error {
 		return p.opBatchNorm()
 	case "Relu":
 		return p.opRelu()
-	case "Softmax", "LogSoftmax", "Sigmoid":
+	case "Sigmoid":
+		if outs := n.GetOutput(); len(outs) > 0 && p.feedsComputation(outs[0]) {
+			return p.opActivation(op)
+		}
 		return p.opHead()
+	case "Softmax", "LogSoftmax":
+		return p.opHead()
+	case "LeakyRelu", "Tanh", "HardSigmoid", "HardSwish", "Gelu":
+		return p.opActivation(op)
 	}
 	return p.unsupportedOp()
 }

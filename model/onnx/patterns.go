@@ -21,6 +21,8 @@ import (
 type pattern struct {
 	u        Unsupported
 	reported bool
+	// members are the group's node indices, in order.
+	members []int
 }
 
 // graphIndex maps value names to the nodes that produce and read them.
@@ -97,7 +99,7 @@ func findPatterns(nodes []*pb.NodeProto) map[int]*pattern {
 		for _, m := range members {
 			u.Nodes = append(u.Nodes, label(nodes[m], m))
 		}
-		pat := &pattern{u: u}
+		pat := &pattern{u: u, members: members}
 		for _, m := range members {
 			out[m] = pat
 		}

@@ -2,11 +2,14 @@ package onnx
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zkeval/zkeval/model/activation"
 )
 
 // oxChain returns x [N, 4] → fc1 (4→4) → act1 → fc2 (4→4) → act2 → fc3
@@ -81,7 +84,7 @@ func mish(in, out string) []*pb.NodeProto {
 }
 
 func TestUnsupportedListedAtOnce(t *testing.T) {
-	g := oxChain(geluErf, single("LeakyRelu"))
+	g := oxChain(geluTanh, single("Softplus"))
 	_, err := g.parse(t)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnsupported)
@@ -89,14 +92,14 @@ func TestUnsupportedListedAtOnce(t *testing.T) {
 	require.True(t, errors.As(err, &e))
 	require.Len(t, e.Unsupported, 2, err.Error())
 	gelu := e.Unsupported[0]
-	assert.Equal(t, `node "/act/Div" (op Div)`, gelu.Node)
-	assert.Equal(t, "Div", gelu.Op)
-	assert.Equal(t, "GELU", gelu.What)
-	assert.Equal(t, []string{`node "/act/Div" (op Div)`, `node "/act/Erf" (op Erf)`, `node "/act/Add" (op Add)`,
-		`node "/act/Mul" (op Mul)`, `node "/act/Mul_1" (op Mul)`}, gelu.Nodes)
-	assert.Equal(t, `node "/act2/LeakyRelu" (op LeakyRelu)`, e.Unsupported[1].Node)
+	assert.Equal(t, `node "t/Pow" (op Pow)`, gelu.Node)
+	assert.Equal(t, "Pow", gelu.Op)
+	assert.Equal(t, "GELU (tanh approximation)", gelu.What)
+	assert.Len(t, gelu.Nodes, 8)
+	assert.Equal(t, `node "/act2/Softplus" (op Softplus)`, e.Unsupported[1].Node)
 	msg := err.Error()
-	assert.Contains(t, msg, `test.onnx: 2 unsupported nodes: node "/act/Div" (op Div) starting GELU (nodes "/act/Div", "/act/Erf", "/act/Add", "/act/Mul", "/act/Mul_1") and node "/act2/LeakyRelu" (op LeakyRelu): zkeval's only hidden activation is Relu`)
+	assert.Contains(t, msg, `test.onnx: 2 unsupported nodes: node "t/Pow" (op Pow) starting GELU (tanh approximation) (nodes "t/Pow", `)
+	assert.Contains(t, msg, `and node "/act2/Softplus" (op Softplus): zkeval's hidden activations are Relu, LeakyRelu, Tanh, Sigmoid, GELU (exact), HardSigmoid and HardSwish`)
 	assert.Contains(t, msg, "`zkeval model ops` lists every supported operator")
 	assert.NotContains(t, msg, "Gemm) ", "the layers after an unsupported node are not blamed")
 }
@@ -108,16 +111,12 @@ func TestActivationPatternsNamed(t *testing.T) {
 		what string
 		n    int
 	}{
-		{geluErf, `node "/act/Div" (op Div)`, "GELU", 5},
 		{geluTanh, `node "t/Pow" (op Pow)`, "GELU (tanh approximation)", 8},
 		{gated("Sigmoid", "silu"), `node "/silu/Sigmoid" (op Sigmoid)`, "SiLU (Swish)", 2},
 		{gated("HardSigmoid", "hardswish"), `node "/hardswish/HardSigmoid" (op HardSigmoid)`, "HardSwish", 2},
 		{mish, `node "m/Softplus" (op Softplus)`, "Mish", 3},
-		{single("Gelu"), `node "/act2/Gelu" (op Gelu)`, "GELU", 0},
-		{single("HardSwish"), `node "/act2/HardSwish" (op HardSwish)`, "HardSwish", 0},
-		{single("Tanh"), `node "/act2/Tanh" (op Tanh)`, "Tanh", 0},
-		{single("HardSigmoid"), `node "/act2/HardSigmoid" (op HardSigmoid)`, "HardSigmoid", 0},
-		{single("Sigmoid"), `node "/act2/Sigmoid" (op Sigmoid)`, "Sigmoid", 0},
+		{geluErfWith("three"), `node "/act/Div" (op Div)`, "GELU", 5},
+		{geluErfWith("one"), `node "/act/Div" (op Div)`, "GELU", 5},
 	}
 	for _, c := range cases {
 		t.Run(c.what, func(t *testing.T) {
@@ -136,10 +135,121 @@ func TestActivationPatternsNamed(t *testing.T) {
 	}
 }
 
+// geluErfWith is geluErf dividing by another constant than √2: not GELU,
+// so it is named (as the pattern it resembles) and refused.
+func geluErfWith(c string) func(in, out string) []*pb.NodeProto {
+	return func(in, out string) []*pb.NodeProto {
+		n := geluErf(in, out)
+		n[0].Input[1] = c
+		return n
+	}
+}
+
+// TestHiddenActivationsImported: every supported hidden activation, GELU in
+// both forms, imports as the activation of the layer before, and the float
+// model computes it.
+func TestHiddenActivationsImported(t *testing.T) {
+	gelu := func(x float64) float64 { return x / 2 * (1 + math.Erf(x/math.Sqrt2)) }
+	for _, c := range []struct {
+		name string
+		act  func(in, out string) []*pb.NodeProto
+		kind string
+		f    func(float64) float64
+	}{
+		{"GELU Erf form", geluErf, activation.Gelu, gelu},
+		{"GELU Erf form, Mul first", geluErfMulFirst, activation.Gelu, gelu},
+		{"Gelu", single("Gelu"), activation.Gelu, gelu},
+		{"Tanh", single("Tanh"), activation.Tanh, math.Tanh},
+		{"Sigmoid", single("Sigmoid"), activation.Sigmoid, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
+		{"HardSigmoid", single("HardSigmoid"), activation.HardSigmoid, func(x float64) float64 { return max(0, min(1, 0.2*x+0.5)) }},
+		{"HardSwish", single("HardSwish"), activation.HardSwish, func(x float64) float64 { return x * max(0, min(1, x/6+0.5)) }},
+		{"LeakyRelu", single("LeakyRelu"), activation.LeakyRelu, func(x float64) float64 {
+			if x < 0 {
+				return x * 0.01
+			}
+			return x
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := oxChain(relu, c.act)
+			m, err := g.parse(t)
+			require.NoError(t, err)
+			require.Len(t, m.Layers, 3)
+			require.True(t, m.Layers[0].ReLU)
+			require.NotNil(t, m.Layers[1].Act)
+			assert.Equal(t, c.kind, m.Layers[1].Act.Kind)
+			// Float forward: compute the chain by hand.
+			x := []float64{0.5, -1, 2, 0.25}
+			want := make([]float64, 4)
+			copy(want, x)
+			for l, lay := range m.Layers {
+				y := make([]float64, lay.Out())
+				for o, row := range lay.W {
+					s := lay.B[o]
+					for i, w := range row {
+						s += w * want[i]
+					}
+					switch l {
+					case 0:
+						s = max(s, 0)
+					case 1:
+						s = c.f(s)
+					}
+					y[o] = s
+				}
+				want = y
+			}
+			got, err := m.Forward(x)
+			require.NoError(t, err)
+			require.InDeltaSlice(t, want, got, 1e-12)
+		})
+	}
+}
+
+// geluErfMulFirst computes x·0.5 first, then multiplies by 1 + erf.
+func geluErfMulFirst(in, out string) []*pb.NodeProto {
+	return []*pb.NodeProto{
+		oxNode("Mul", "/act/Mul", []string{in, "half"}, []string{"g0"}),
+		oxNode("Div", "/act/Div", []string{in, "sqrt2"}, []string{"g1"}),
+		oxNode("Erf", "/act/Erf", []string{"g1"}, []string{"g2"}),
+		oxNode("Add", "/act/Add", []string{"one", "g2"}, []string{"g3"}),
+		oxNode("Mul", "/act/Mul_1", []string{"g0", "g3"}, []string{out}),
+	}
+}
+
+func TestActivationErrors(t *testing.T) {
+	for name, c := range map[string]struct {
+		a1, a2 func(in, out string) []*pb.NodeProto
+		want   string
+	}{
+		"two in a row": {relu, func(in, out string) []*pb.NodeProto {
+			return []*pb.NodeProto{oxNode("Tanh", "t1", []string{in}, []string{"u"}), oxNode("Tanh", "t2", []string{"u"}, []string{out})}
+		}, `node "t2" (op Tanh) applies Tanh to activations that already went through an activation`},
+		"slope above one": {relu, func(in, out string) []*pb.NodeProto {
+			return []*pb.NodeProto{oxNode("LeakyRelu", "lr", []string{in}, []string{out}, oxAttrFloat("alpha", 2))}
+		}, "slopes (alpha) in [0, 1]"},
+		"tanh approximation op": {relu, func(in, out string) []*pb.NodeProto {
+			return []*pb.NodeProto{oxNode("Gelu", "g", []string{in}, []string{out}, oxAttrString("approximate", "tanh"))}
+		}, "GELU (tanh approximation)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := oxChain(c.a1, c.a2)
+			_, err := g.parse(t)
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+	// On the graph input.
+	g := oxChain(relu, relu)
+	g.nodes = append([]*pb.NodeProto{oxNode("Tanh", "t0", []string{"x"}, []string{"x1"})}, g.nodes...)
+	g.nodes[1].Input[0] = "x1"
+	_, err := g.parse(t)
+	require.ErrorContains(t, err, "applies Tanh to the graph input")
+}
+
 func TestHiddenHeadsAfterAnUnsupportedNodeListed(t *testing.T) {
-	// LeakyRelu, then a hidden Sigmoid, then a final one: the first two
+	// Softplus, then a hidden Sigmoid, then a final one: the first two
 	// are named, the final Sigmoid (read by no node) is not.
-	g := oxChain(single("LeakyRelu"), single("Sigmoid"))
+	g := oxChain(single("Softplus"), single("Sigmoid"))
 	g.nodes = append(g.nodes, oxNode("Sigmoid", "end", []string{"y"}, []string{"p"}))
 	g.outputs = []string{"p"}
 	_, err := g.parse(t)
@@ -150,7 +260,7 @@ func TestHiddenHeadsAfterAnUnsupportedNodeListed(t *testing.T) {
 	for _, u := range e.Unsupported {
 		nodes = append(nodes, u.Node)
 	}
-	assert.Equal(t, []string{`node "/act2/LeakyRelu" (op LeakyRelu)`, `node "/act2/Sigmoid" (op Sigmoid)`}, nodes)
+	assert.Equal(t, []string{`node "/act2/Softplus" (op Softplus)`, `node "/act2/Sigmoid" (op Sigmoid)`}, nodes)
 }
 
 func TestUnsupportedDomains(t *testing.T) {
@@ -169,4 +279,8 @@ func TestUnsupportedDomains(t *testing.T) {
 	assert.Equal(t, "ai.onnx.ml.TreeEnsembleClassifier", e.Unsupported[0].Op)
 	assert.Contains(t, e.Unsupported[0].Reason, "tree ensembles are not supported yet")
 	assert.Equal(t, "node #6 (op com.example.Frobnicate)", e.Unsupported[1].Node)
+}
+
+func oxAttrString(name, v string) *pb.AttributeProto {
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_STRING, S: []byte(v)}
 }

@@ -21,7 +21,9 @@ Variants, as MNIST tutorials write them: --normalize computes
 --dropout P a Dropout after each hidden ReLU (a no-op in the exported eval
 graph); --head softmax or logsoftmax ends forward with F.softmax or
 F.log_softmax (logsoftmax trains with NLLLoss on it, softmax trains on the
-logits and applies it in eval mode only).
+logits and applies it in eval mode only); --act gelu|tanh replaces the
+hidden ReLU with F.gelu (exact, exported as Div, Erf, Add, Mul, Mul below
+opset 20) or torch.tanh.
 
 Example:
     /usr/bin/python3 testdata/models/train_mnist.py --hidden 56 --epochs 5 \\
@@ -124,8 +126,9 @@ def load_split(data_dir, images_name, labels_name, expect_count):
 
 
 class MLP(nn.Module):
-    def __init__(self, widths, normalize=False, batchnorm=False, dropout=0.0, head="logits"):
+    def __init__(self, widths, normalize=False, batchnorm=False, dropout=0.0, head="logits", act="relu"):
         super().__init__()
+        self.act = {"relu": torch.relu, "gelu": torch.nn.functional.gelu, "tanh": torch.tanh}[act]
         self.n = len(widths) - 1
         self.normalize, self.batchnorm, self.dropout, self.head = normalize, batchnorm, dropout, head
         for i in range(self.n):
@@ -144,7 +147,7 @@ class MLP(nn.Module):
             if i < self.n - 1:
                 if self.batchnorm:
                     x = getattr(self, "bn%d" % (i + 1))(x)
-                x = torch.relu(x)
+                x = self.act(x)
                 if self.dropout:
                     x = self.drop(x)
         if self.head == "logsoftmax":
@@ -154,7 +157,7 @@ class MLP(nn.Module):
         return x
 
     def plain(self):
-        return not (self.normalize or self.batchnorm or self.head != "logits")
+        return not (self.normalize or self.batchnorm or self.head != "logits" or self.act is not torch.relu)
 
 
 def evaluate64(model, x, y, batch=1000):
@@ -277,6 +280,7 @@ def main():
     p.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear, before its ReLU")
     p.add_argument("--dropout", type=float, default=0.0, help="Dropout after each hidden ReLU")
     p.add_argument("--head", choices=["logits", "softmax", "logsoftmax"], default="logits")
+    p.add_argument("--act", choices=["relu", "gelu", "tanh"], default="relu", help="hidden activation")
     p.add_argument("--input-size-check", action="store_true",
                    help="after export, re-read the ONNX file and check input size, layer widths and accuracy")
     args = p.parse_args()
@@ -294,7 +298,9 @@ def main():
     x_train, y_train = load_split(args.data_dir, TRAIN_IMAGES, TRAIN_LABELS, 60000)
     x_test, y_test = load_split(args.data_dir, TEST_IMAGES, TEST_LABELS, 10000)
 
-    model = MLP(widths, args.normalize, args.batchnorm, args.dropout, args.head)
+    if args.act != "relu" and args.input_size_check:
+        raise SystemExit("--input-size-check reads ReLU networks only")
+    model = MLP(widths, args.normalize, args.batchnorm, args.dropout, args.head, args.act)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.NLLLoss() if args.head == "logsoftmax" else nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(args.seed)
@@ -348,7 +354,7 @@ def main():
         "sha256": sha256_file(args.out),
         "architecture": arch,
         "layers": ["Linear(%d,%d)%s" % (widths[i], widths[i + 1],
-                                        ("+BatchNorm1d" if args.batchnorm else "") + "+ReLU" + ("+Dropout(%g)" % args.dropout if args.dropout else "")
+                                        ("+BatchNorm1d" if args.batchnorm else "") + "+" + {"relu": "ReLU", "gelu": "GELU", "tanh": "Tanh"}[args.act] + ("+Dropout(%g)" % args.dropout if args.dropout else "")
                                         if i < len(widths) - 2 else "")
                    for i in range(len(widths) - 1)],
         "input": "float32 [batch,1,28,28] = raw pixel / 255" + (", normalised inside forward as (x - 0.1307) / 0.3081" if args.normalize else " (no mean/std normalisation)"),

@@ -120,10 +120,9 @@ class OneLogit(nn.Module):
         return self.fc(x)
 
 
-class ManyUnsupported(nn.Module):
-    """12-6-6-6-3 with GELU, LeakyReLU and Tanh between the layers: three
-    unsupported activations in one model, GELU exported as Div, Erf, Add,
-    Mul, Mul below opset 20."""
+class Activations(nn.Module):
+    """12-6-6-6-3 with GELU, LeakyReLU and Tanh between the layers, GELU
+    exported as Div, Erf, Add, Mul, Mul below opset 20."""
 
     def __init__(self):
         super().__init__()
@@ -138,6 +137,24 @@ class ManyUnsupported(nn.Module):
         x = self.act1(self.fc1(x))
         x = self.act2(self.fc2(x))
         return self.fc4(torch.tanh(self.fc3(x)))
+
+
+class ManyUnsupported(nn.Module):
+    """12-6-6-6-3 with ELU, Softplus and Mish between the layers: three
+    unsupported activations in one model, Mish exported as Softplus, Tanh,
+    Mul."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 6)
+        self.fc2 = nn.Linear(6, 6)
+        self.fc3 = nn.Linear(6, 6)
+        self.fc4 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = F.elu(self.fc1(x))
+        x = F.softplus(self.fc2(x))
+        return self.fc4(F.mish(self.fc3(x)))
 
 
 class Gated(nn.Module):
@@ -193,7 +210,8 @@ class ConvBNNet(nn.Module):
 
 
 def dense_layers(model):
-    """Expected [in, out, relu] of each dense layer, in order."""
+    """Expected [in, out, relu] of each dense layer, in order, and the
+    activation kind (package model/activation) where it has another one."""
     return {
         ViewMLP: [[12, 5, True], [5, 3, False]],
         FlattenMLP: [[12, 5, True], [5, 3, False]],
@@ -203,6 +221,8 @@ def dense_layers(model):
         NoBiasMLP: [[12, 6, True], [6, 5, True], [5, 3, True]],
         TwoClass: [[2, 2, False]],
         OneLogit: [[2, 2, False]],
+        SigmoidMLP: [[12, 5, False, "sigmoid"], [5, 3, False]],
+        Activations: [[12, 6, False, "gelu"], [6, 6, False, "leakyRelu"], [6, 6, False, "tanh"], [6, 3, False]],
     }[type(model)]
 
 
@@ -257,6 +277,12 @@ def insert_dropout_identity(g):
 
 
 def main():
+    # --only NAME regenerates one fixture (sigmoid, activations or
+    # many_unsupported) and leaves the others' bytes as they are.
+    import sys
+    only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None
+    if only is not None:
+        return main_only(only)
     for opset in (9, 11, 13, 14, 17):
         torch.manual_seed(0)
         export("mlp_opset%d" % opset, ViewMLP(), (3, 4), opset)
@@ -276,7 +302,7 @@ def main():
     torch.manual_seed(3)
     export("nobias", NoBiasMLP(), (12,), 11)
     torch.manual_seed(4)
-    export("sigmoid", SigmoidMLP(), (12,), 13, expect_errors=[("/Sigmoid", "Sigmoid", "Sigmoid")])
+    export("sigmoid", SigmoidMLP(), (12,), 13)
     torch.manual_seed(5)
     export("conv", ConvNet(), (1, 4, 4), 13)
     torch.manual_seed(8)
@@ -284,13 +310,28 @@ def main():
     export("two_class", TwoClass(), (2,), 13)
     export("one_logit", OneLogit(), (2,), 13)
     torch.manual_seed(6)
+    export("activations", Activations(), (12,), 14)
+    torch.manual_seed(6)
     export("many_unsupported", ManyUnsupported(), (12,), 14, expect_errors=[
-        ("/act1/Div", "Div", "GELU"), ("/act2/LeakyRelu", "LeakyRelu", "LeakyRelu"), ("/Tanh", "Tanh", "Tanh")])
+        ("/Elu", "Elu", "Elu"), ("/Softplus", "Softplus", "Softplus"), ("/Softplus_1", "Softplus", "Mish")])
     torch.manual_seed(7)
     export("gated_unsupported", Gated(), (12,), 13, expect_errors=[
         ("/Sigmoid", "Sigmoid", "SiLU (Swish)"), ("/HardSigmoid", "HardSigmoid", "HardSwish")])
     torch.manual_seed(0)
     export("dropout_identity", ViewMLP(), (3, 4), 13, edit=insert_dropout_identity)
+
+
+def main_only(only):
+    torch.manual_seed(4)
+    if only == "sigmoid":
+        export("sigmoid", SigmoidMLP(), (12,), 13)
+    torch.manual_seed(6)
+    if only == "activations":
+        export("activations", Activations(), (12,), 14)
+    torch.manual_seed(6)
+    if only == "many_unsupported":
+        export("many_unsupported", ManyUnsupported(), (12,), 14, expect_errors=[
+            ("/Elu", "Elu", "Elu"), ("/Softplus", "Softplus", "Softplus"), ("/Softplus_1", "Softplus", "Mish")])
 
 
 if __name__ == "__main__":

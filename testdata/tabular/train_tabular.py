@@ -32,6 +32,15 @@ class 1, trained with BCEWithLogitsLoss, and predicts class 1 when z > 0;
 sigmoid(z) > 0.5). --batchnorm before|after puts a BatchNorm1d after each
 hidden Linear, before or after its ReLU (mlp only).
 
+Hidden activations (--act, mlp only): relu (the default), leakyrelu
+(nn.LeakyReLU, slope 0.01), tanh, sigmoid, gelu (F.gelu, exact erf form;
+torch exports it as Div, Erf, Add, Mul, Mul below opset 20), hardswish and
+hardsigmoid (exported as the ONNX HardSwish and HardSigmoid ops).
+--gelu-op rewrites the exported Erf form of GELU into the single ONNX
+`Gelu` node of opset 20 (which this torch cannot export), setting the
+model's default-domain opset to 20; the weights are unchanged, and the
+float accuracy is checked on the rewritten graph's computation.
+
 Example (from the repository root):
     /usr/bin/python3 testdata/tabular/train_tabular.py --data credit-g \\
         --arch mlp --hidden 16 --out testdata/tabular/credit_g_mlp_58_16_2.onnx
@@ -181,9 +190,65 @@ def import_split(zkeval, dataset, split, outdir):
     return b
 
 
+ACTS = {
+    "relu": torch.relu,
+    "leakyrelu": nn.LeakyReLU(0.01),
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "gelu": nn.functional.gelu,
+    "hardswish": nn.Hardswish(),
+    "hardsigmoid": nn.Hardsigmoid(),
+}
+
+
+def gelu_to_op(m):
+    """Rewrites every Erf-form GELU (Div(x, c), Erf, Add(., 1), Mul(x, .),
+    Mul(., 0.5)) into one opset-20 Gelu node."""
+    from onnx import helper
+    nodes = list(m.graph.node)
+    prod = {o: n for n in nodes for o in n.output}
+    readers = {}
+    for n in nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    out = []
+    drop = set()
+    for n in nodes:
+        if n.op_type != "Erf":
+            continue
+        div = prod[n.input[0]]
+        x = div.input[0]
+        add = readers[n.output[0]][0]
+        mul1 = readers[add.output[0]][0]
+        mul2 = readers[mul1.output[0]][0]
+        assert (div.op_type, add.op_type, mul1.op_type, mul2.op_type) == ("Div", "Add", "Mul", "Mul")
+        for k in (div, n, add, mul1, mul2):
+            drop.add(id(k))
+        out.append((id(div), helper.make_node("Gelu", [x], [mul2.output[0]], name=n.name.replace("Erf", "Gelu"))))
+    repl = dict(out)
+    new = []
+    for n in nodes:
+        if id(n) in repl:
+            new.append(repl[id(n)])
+        elif id(n) not in drop:
+            new.append(n)
+    del m.graph.node[:]
+    m.graph.node.extend(new)
+    used = {i for n in new for i in n.input}
+    keep = [t for t in m.graph.initializer if t.name in used]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(keep)
+    for o in m.opset_import:
+        if o.domain in ("", "ai.onnx"):
+            o.version = 20
+    m.ir_version = 9
+    return m
+
+
 class MLP(nn.Module):
-    def __init__(self, widths, head="logits", batchnorm="none"):
+    def __init__(self, widths, head="logits", batchnorm="none", act="relu"):
         super().__init__()
+        self.act = ACTS[act]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
         self.head, self.batchnorm = head, batchnorm
         if batchnorm != "none":
@@ -195,7 +260,7 @@ class MLP(nn.Module):
             if i < len(self.layers) - 1:
                 if self.batchnorm == "before":
                     x = self.norms[i](x)
-                x = torch.relu(x)
+                x = self.act(x)
                 if self.batchnorm == "after":
                     x = self.norms[i](x)
         if self.training:
@@ -240,6 +305,8 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--opset", type=int, default=14)
+    ap.add_argument("--act", choices=sorted(ACTS), default="relu")
+    ap.add_argument("--gelu-op", action="store_true", help="rewrite GELU into the opset-20 Gelu node")
     ap.add_argument("--out", required=True)
     ap.add_argument("--zkeval", default="go run ./cmd/zkeval",
                     help="command that runs zkeval (default: go run ./cmd/zkeval, from the repository root)")
@@ -270,7 +337,9 @@ def main():
     if args.batchnorm != "none" and not hidden:
         sys.exit("--batchnorm needs --arch mlp")
     widths = [nfeat] + hidden + [1 if binary else nclass]
-    net = MLP(widths, args.head, args.batchnorm)
+    if args.act != "relu" and not hidden:
+        sys.exit("--act needs --arch mlp")
+    net = MLP(widths, args.head, args.batchnorm, args.act)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     lossf = nn.CrossEntropyLoss()
     target = ttr
@@ -294,7 +363,12 @@ def main():
                       opset_version=args.opset, do_constant_folding=True)
     m = onnx.load(args.out)
     onnx.checker.check_model(m, full_check=True)
-    plain = args.head == "logits" and args.batchnorm == "none"
+    if args.gelu_op:
+        if args.act != "gelu":
+            sys.exit("--gelu-op needs --act gelu")
+        m = gelu_to_op(m)
+        onnx.save(m, args.out)  # this onnx's checker predates opset 20
+    plain = args.head == "logits" and args.batchnorm == "none" and args.act == "relu"
     if plain:
         inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in m.graph.initializer}
         layers = [(inits["layers.%d.weight" % i], inits["layers.%d.bias" % i]) for i in range(len(widths) - 1)]
@@ -328,6 +402,7 @@ def main():
         "kind": args.arch,
         "head": args.head,
         "batchnorm": args.batchnorm,
+        "activation": args.act + (" (opset-20 Gelu node)" if args.gelu_op else ""),
         "onnxOps": [n.op_type for n in m.graph.node],
         "opset": args.opset,
         "seed": args.seed,

@@ -1,0 +1,129 @@
+package circuits
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
+
+	"github.com/zkeval/zkeval/circuits/activation"
+	"github.com/zkeval/zkeval/desc"
+	"github.com/zkeval/zkeval/model"
+)
+
+// This file wires the activations other than ReLU (package
+// model/activation; gadget circuits/activation) into the evaluation
+// circuit: their table ranges and bounds in the spec, and their gadgets.
+
+// ActTableRoundingBits: the bounds of an activation table's index range
+// are multiples of 2^ActTableRoundingBits, so that the range reveals
+// little about the model beyond the published bounds.
+const ActTableRoundingBits = 6
+
+// setActivations fills ActTable and the AccBits of the layers with an
+// activation other than ReLU from the measured accumulators lo, hi:
+//   - a table layer: the index range [floor(lo/2^s), floor(hi/2^s)],
+//     rounded outward to multiples of 2^ActTableRoundingBits, and the
+//     least k with the accumulators it accepts within [-2^k, 2^k);
+//   - a LeakyRelu layer: measured bits widened to a multiple of the range
+//     check's base, as for the ReLU range gadget (at most
+//     desc.MaxLeakyAccBits).
+func (s *Spec) setActivations(lo, hi []int64) error {
+	has := false
+	for _, ls := range s.Shape.Layers {
+		has = has || ls.Act != nil
+	}
+	if !has {
+		return nil
+	}
+	s.ActTable = make([]Range, len(s.Shape.Layers))
+	q := int64(1) << ActTableRoundingBits
+	for l, ls := range s.Shape.Layers {
+		a := ls.Act
+		switch {
+		case a == nil:
+		case !a.IsTable():
+			m := max(1, model.BitsOf(lo[l]), model.BitsOf(hi[l]))
+			k := widen(m, s.RangeBase)
+			if k > desc.MaxLeakyAccBits {
+				k = m
+			}
+			s.AccBits[l] = k
+		default:
+			qlo, qhi := lo[l]>>uint(a.Shift), hi[l]>>uint(a.Shift)
+			r := Range{Lo: floorTo(qlo, q), Hi: floorTo(qhi, q) + q - 1}
+			if r.Entries() > 1<<desc.MaxActTableBits {
+				return fmt.Errorf("layer %d: its %s table would need %d entries for the accumulators measured on benchmark %s (indices %d to %d at shift %d), more than the 2^%d allowed; lower the scale bits or keep the activation's inputs smaller (e.g. with BatchNorm before it)",
+					l, a.Kind, r.Entries(), s.Bench.Name, qlo, qhi, a.Shift, desc.MaxActTableBits)
+			}
+			s.ActTable[l] = r
+			p := Public{Shape: s.Shape, ActTable: s.ActTable}
+			alo, ahi := p.ActAccRange(l)
+			if !alo.IsInt64() || !ahi.IsInt64() {
+				return fmt.Errorf("layer %d: its %s table covers accumulators beyond 62 bits; lower the scale bits", l, a.Kind)
+			}
+			s.AccBits[l] = desc.SignedBits(alo.Int64(), ahi.Int64())
+		}
+	}
+	return nil
+}
+
+// floorTo rounds v down to a multiple of q.
+func floorTo(v, q int64) int64 {
+	r := v % q
+	if r < 0 {
+		r += q
+	}
+	return v - r
+}
+
+// actTables holds the activation tables of a circuit, created before the
+// first multicommit call.
+type actTables []logderivlookup.Table
+
+// newActTables builds the table of every table layer of sp (entries from
+// tableEntries).
+func newActTables(api frontend.API, sp *Spec) actTables {
+	t := make(actTables, len(sp.Shape.Layers))
+	for l, ls := range sp.Shape.Layers {
+		if ls.Act.IsTable() {
+			t[l] = activation.NewTable(api, tableEntries(sp.Public(), l))
+		}
+	}
+	return t
+}
+
+// applyActivation applies layer l's activation other than ReLU to its
+// accumulators, enforcing the layer's bound; ok is false when the layer
+// has none.
+func (t actTables) apply(api frontend.API, rc frontend.Rangechecker, sp *Spec, l int, acc [][]frontend.Variable) (out [][]frontend.Variable, ok bool) {
+	a := sp.Shape.Layers[l].Act
+	switch {
+	case a == nil:
+		return nil, false
+	case a.IsTable():
+		return activation.Table(api, rc, t[l], acc, a.Shift, sp.ActTable[l]), true
+	default:
+		return activation.Leaky(api, rc, acc, sp.AccBits[l], a.Alpha), true
+	}
+}
+
+// tableCache keeps the entries of recently built tables: compiling,
+// profiling and checking a circuit build the same tables more than once.
+var tableCache sync.Map // string -> []int64
+
+// tableEntries returns layer l's table, Entry(Lo..Hi) at the layer's
+// scale.
+func tableEntries(p Public, l int) []int64 {
+	a := p.Shape.Layers[l].Act
+	r := p.ActTable[l]
+	scale := p.Shape.LayerScale(l)
+	key := fmt.Sprintf("%+v|%s|%d|%d", *a, scale, r.Lo, r.Hi)
+	if v, ok := tableCache.Load(key); ok {
+		return v.([]int64)
+	}
+	e := a.Table(r.Lo, r.Hi, scale)
+	tableCache.Store(key, e)
+	return e
+}
