@@ -66,6 +66,9 @@ func (p *importer) setActivation(v *value, fs *activation.FloatSpec) error {
 	if err := p.checkCurrent(v); err != nil {
 		return err
 	}
+	if len(p.layers) == 0 && len(p.spatial) > 0 {
+		return p.nodeFail(ErrUnsupported, "applies %s to the output of a convolution or pooling layer; zkeval applies only Relu there (%s after a Gemm or MatMul layer)", op, op)
+	}
 	if len(p.layers) == 0 {
 		return p.nodeFail(ErrUnsupported, "applies %s to the graph input; it is supported only after a Gemm or MatMul layer", op)
 	}

@@ -97,6 +97,19 @@ func TestConvErrors(t *testing.T) {
 		})
 	}
 
+	// Activations other than Relu apply to dense layers only: after a Conv
+	// they are refused, naming the node.
+	for _, op := range []string{"Tanh", "LeakyRelu", "Sigmoid", "HardSwish"} {
+		g := oxCNN(nil, 8)
+		g.nodes[1] = oxNode(op, "act", []string{"c"}, []string{"r"})
+		m, err := g.parse(t)
+		require.Error(t, err, op)
+		assert.Nil(t, m)
+		assert.True(t, errors.Is(err, ErrUnsupported), err.Error())
+		assert.Contains(t, err.Error(), `node "act" (op `+op+`)`)
+		assert.Contains(t, err.Error(), "output of a convolution or pooling layer; zkeval applies only Relu there")
+	}
+
 	// A pooling window larger than its input, and padding not smaller than
 	// the kernel.
 	g := oxCNN(nil, 8)

@@ -157,7 +157,7 @@ func TestImportONNXUnsupportedFixtures(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, 3, n)
+	assert.Equal(t, 2, n) // conv.onnx and sigmoid.onnx import since convolutions and hidden sigmoids are supported
 }
 
 func TestImportONNXMissingFile(t *testing.T) {
