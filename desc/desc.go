@@ -31,6 +31,7 @@
 //     reference logit (the label's, or the predicted class's) is checked
 //     within [-2^(k-2), 2^(k-2)) and each compared difference within
 //     [0, 2^(k-1)).
+//
 //   - For a layer with an activation other than ReLU (model/activation):
 //     LeakyRelu bounds |acc| < 2^k like the ReLU range check, and a table
 //     activation bounds acc by its table range ActTable[l] (see ActTable),
