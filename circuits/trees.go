@@ -221,7 +221,8 @@ func (s *Spec) treeRangeChecks() []rangeCheck {
 		cs = append(cs, rangeCheck{bits: b.CompareBits, count: s.treeReads()})
 	}
 	if s.sparseFeatures() {
-		cs = append(cs, rangeCheck{bits: s.runBits(), count: 3 * s.treeReads()})
+		cs = append(cs, rangeCheck{bits: s.runBits(), count: 3 * s.treeReads()},
+			rangeCheck{bits: ctree.SparseValueBits(s.Bench.X), count: s.treeReads()})
 	}
 	// The argmax: the reference logit and one check per difference.
 	k := int64(ts.Classes)

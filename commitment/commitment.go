@@ -26,6 +26,7 @@ package commitment
 import (
 	"crypto/rand"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -76,7 +77,8 @@ func Tag() *big.Int { return new(big.Int).SetBytes([]byte(TagString)) }
 // one holding the dense layer count, one per dense layer holding in, out,
 // activation (0 none, 1 ReLU, activation.Code for the others), weight bits
 // and bias bits, then three per spatial layer (see spatial.go), each field
-// 40 bits wide (little-endian).
+// 40 bits wide (little-endian), then two per dense layer with an activation
+// other than ReLU, its parameters (activationHeader).
 func HeaderElements(s model.Shape) []*big.Int {
 	pack := func(vals ...int64) *big.Int {
 		e := new(big.Int)
@@ -94,7 +96,7 @@ func HeaderElements(s model.Shape) []*big.Int {
 		}
 		if l.Act != nil {
 			// 2 and up: the activation's kind (activation.Code); its
-			// parameters are public in the circuit description.
+			// parameters follow the spatial layers (activationHeader).
 			relu = activation.Code(l.Act.Kind)
 		}
 		h = append(h, pack(int64(l.In), int64(l.Out), relu, int64(l.WeightBits), int64(l.BiasBits)))
@@ -102,7 +104,27 @@ func HeaderElements(s model.Shape) []*big.Int {
 	for _, l := range s.Spatial {
 		h = append(h, spatialHeader(l)...)
 	}
+	for _, l := range s.Layers {
+		if l.Act != nil {
+			h = append(h, activationHeader(l.Act)...)
+		}
+	}
 	return h
+}
+
+// activationHeader binds an activation's parameters, so that a commitment
+// names the function each layer computes, not only its kind: one element
+// packing Alpha, OutBits and Shift (40 bits each, little-endian), and one
+// holding the IEEE-754 bits of HardAlpha and HardBeta (64 bits each). The
+// layer's kind code in its own element says that these two follow, so the
+// header stays parseable and the encoding injective.
+func activationHeader(a *activation.Spec) []*big.Int {
+	p := new(big.Int).SetInt64(int64(a.Shift))
+	p.Lsh(p, 40).Add(p, big.NewInt(int64(a.OutBits)))
+	p.Lsh(p, 40).Add(p, big.NewInt(a.Alpha))
+	hard := new(big.Int).SetUint64(math.Float64bits(a.HardBeta))
+	hard.Lsh(hard, 64).Add(hard, new(big.Int).SetUint64(math.Float64bits(a.HardAlpha)))
+	return []*big.Int{p, hard}
 }
 
 // NumPacked returns the number of packed weight elements for a shape.

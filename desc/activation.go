@@ -53,7 +53,10 @@ func (p Public) validateActivations() error {
 		k := p.AccBits[l]
 		lo, hi := p.ActAccRange(l)
 		bound := new(big.Int).Lsh(big.NewInt(1), uint(k))
-		if r.Lo > r.Hi || r.Hi-r.Lo >= 1<<MaxActTableBits || lo.Cmp(new(big.Int).Neg(bound)) < 0 || hi.Cmp(bound) >= 0 {
+		// In big integers: Hi - Lo and (Hi+1)·2^Shift overflow int64 for a
+		// crafted range.
+		width := new(big.Int).Sub(big.NewInt(r.Hi), big.NewInt(r.Lo))
+		if r.Lo > r.Hi || width.Cmp(big.NewInt(1<<MaxActTableBits)) >= 0 || lo.Cmp(hi) > 0 || lo.Cmp(new(big.Int).Neg(bound)) < 0 || hi.Cmp(bound) >= 0 {
 			return fmt.Errorf("activationTableRanges[%d]: [%d, %d] with shift %d must have Lo <= Hi, at most 2^%d entries, and cover accumulators within [-2^%d, 2^%d) (the layer's accumulatorBits)", l, r.Lo, r.Hi, a.Shift, MaxActTableBits, k, k)
 		}
 		// Every entry must fit the int64 of native inference (the next
@@ -71,7 +74,8 @@ func (p Public) ActAccRange(l int) (lo, hi *big.Int) {
 	s := uint(p.Shape.Layers[l].Act.Shift)
 	r := p.ActTable[l]
 	lo = new(big.Int).Lsh(big.NewInt(r.Lo), s)
-	hi = new(big.Int).Lsh(big.NewInt(r.Hi+1), s)
+	hi = new(big.Int).Add(big.NewInt(r.Hi), big.NewInt(1)) // Hi+1 in big: Hi may be MaxInt64
+	hi.Lsh(hi, s)
 	return lo, hi.Sub(hi, big.NewInt(1))
 }
 

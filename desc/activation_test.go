@@ -1,6 +1,7 @@
 package desc
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,10 +36,18 @@ func TestValidateActivations(t *testing.T) {
 		"range below AccBits":    {func(p *Public) { p.ActTable[0].Lo = -65 }, "activationTableRanges[0]"},
 		"empty range":            {func(p *Public) { p.ActTable[0] = Range{Lo: 3, Hi: 2} }, "activationTableRanges[0]"},
 		"table too large":        {func(p *Public) { p.AccBits[0] = 40; p.ActTable[0] = Range{Lo: 0, Hi: 1 << MaxActTableBits} }, "activationTableRanges[0]"},
-		"last layer":             {func(p *Public) { p.Shape.Layers[1].Act = &activation.Spec{Kind: activation.Tanh, OutBits: 4} }, "the last layer's tanh"},
-		"bad kind":               {func(p *Public) { p.Shape.Layers[0].Act.Kind = "swish" }, "activation kind"},
-		"relu and activation":    {func(p *Public) { p.Shape.Layers[0].ReLU = true; p.ReLU[0] = ReLURange }, "both relu and activation"},
-		"ranges without any":     {func(p *Public) { p.Shape.Layers[0].Act = nil }, "no layer has an activation"},
+		// Hi = MaxInt64: (Hi+1)·2^Shift and Hi - Lo must not wrap in int64
+		// (a wrapped range would look inverted, or small, and pass).
+		"Hi at MaxInt64": {func(p *Public) { p.ActTable[0] = Range{Lo: math.MaxInt64 - 63, Hi: math.MaxInt64} }, "activationTableRanges[0]"},
+		"width past int64": {func(p *Public) {
+			p.AccBits[0] = 62
+			p.Shape.Layers[0].Act.Shift = 0
+			p.ActTable[0] = Range{Lo: -(1 << 62), Hi: math.MaxInt64}
+		}, "activationTableRanges[0]"},
+		"last layer":          {func(p *Public) { p.Shape.Layers[1].Act = &activation.Spec{Kind: activation.Tanh, OutBits: 4} }, "the last layer's tanh"},
+		"bad kind":            {func(p *Public) { p.Shape.Layers[0].Act.Kind = "swish" }, "activation kind"},
+		"relu and activation": {func(p *Public) { p.Shape.Layers[0].ReLU = true; p.ReLU[0] = ReLURange }, "both relu and activation"},
+		"ranges without any":  {func(p *Public) { p.Shape.Layers[0].Act = nil }, "no layer has an activation"},
 		"entries past int64": {func(p *Public) {
 			// GELU at outBits 24 over accumulators up to 2^62 at scale 2:
 			// outputs near 2^85.

@@ -347,6 +347,13 @@ func (m *Model) CheckAllBounds(minIn, maxIn int64) (spatial, dense []int, err er
 					return nil, nil, fmt.Errorf("model: layer %d (%s) output %d can reach %s (%d bits); LeakyRelu's exact form needs |acc| < 2^46: lower the scale bits", l, lay.Name, o, a, a.BitLen())
 				}
 				a, b = lay.Act.Interval(a, b, m.LayerScale(l))
+				// The outputs are the next layer's int64 inputs (GELU and
+				// hard swish grow with their input).
+				for _, v := range []*big.Int{a, b} {
+					if new(big.Int).Abs(v).Cmp(limit) >= 0 {
+						return nil, nil, fmt.Errorf("model: layer %d (%s) output %d: its %s can reach %s (%d bits) for inputs in [%d, %d]; exact evaluation needs < 2^%d: lower the scale bits or the activation's output bits", l, lay.Name, o, lay.Act.Kind, v, new(big.Int).Abs(v).BitLen(), minIn, maxIn, MaxAccumulatorBits)
+					}
+				}
 			}
 			nlo[o], nhi[o] = a, b
 		}

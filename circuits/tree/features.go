@@ -87,7 +87,7 @@ func DenseCost(x [][]int64, reads int64) int64 {
 
 // SparseCost: see DenseCost.
 func SparseCost(x [][]int64, reads int64) int64 {
-	return int64(len(Runs(x))) + 7*reads
+	return int64(len(Runs(x))) + 9*reads
 }
 
 // Run is a run of equal consecutive features of one sample: positions
@@ -120,16 +120,18 @@ func Runs(x [][]int64) []Run {
 // (Runs), each packed into one constant key K = Start + 2^sb·End +
 // 2^(2sb)·(Value - lo): a read of position p = s·F + f takes a hinted run
 // (Start, End, Value), proves that its packed key is one of the set's with
-// a log-derivative argument of its own (build), and range-checks f,
-// p - Start and End - p on rb bits (2^rb >= F). On MNIST a sample has
-// about 147 runs, not 784 features: 1 constraint per run in the set, about
-// 7 per read.
+// a log-derivative argument of its own (build), range-checks f,
+// p - Start and End - p on rb bits (2^rb >= F) and Value - lo on vb bits.
+// On MNIST a sample has about 147 runs, not 784 features: 1 constraint per
+// run in the set, about 9 per read.
 //
 // Why it is sound: f < 2^rb puts p in [0, S·F + 2^rb); then Start lies in
 // (p - 2^rb, p] and End in [p, p + 2^rb), windows narrower than 2^sb
-// (2^(sb-2) >= S·F and sb >= rb + 2), so the packed sum equals a key (as
-// integers, far below the field) only with that run's own Start, End and
-// Value; and Start <= p <= End puts p inside the run, the one run that
+// (2^(sb-2) >= S·F and sb >= rb + 2), and Value - lo in [0, 2^vb), so the
+// packed sum is an integer below 2^(2sb+vb) < p whose parts lie in their
+// fields, and it equals a key only with that run's own Start, End and
+// Value (without the check of Value, a End moved within its window and a
+// Value that is a large field element would keep the honest run's key); and Start <= p <= End puts p inside the run, the one run that
 // holds it. A read returns the feature at p: x[s][f] for f < F, a feature
 // of sample s+1 for f in [F, 2^rb) (Walk's node words rule that out), and
 // is never outside the samples' range.
@@ -208,6 +210,13 @@ func (sp *Sparse) pack(start, end, v int64) *big.Int {
 // Bounds implements Features.
 func (sp *Sparse) Bounds() (int64, int) { return sp.lo, sp.vb }
 
+// SparseValueBits returns the width of the range check of each value a
+// Sparse reader over x reads.
+func SparseValueBits(x [][]int64) int {
+	_, b := valueRange(x)
+	return b
+}
+
 // Read implements Features (see Sparse).
 func (sp *Sparse) Read(api frontend.API, rc frontend.Rangechecker, s int, f frontend.Variable) frontend.Variable {
 	in := []frontend.Variable{f, sp.features, sp.vb, s * sp.features}
@@ -227,6 +236,13 @@ func (sp *Sparse) Read(api frontend.API, rc frontend.Rangechecker, s int, f fron
 	rc.Check(f, sp.rb)
 	rc.Check(api.Sub(p, start), sp.rb)
 	rc.Check(api.Sub(end, p), sp.rb)
+	// v is bounded too: the packed key is then an integer below
+	// 2^(2sb+vb) < p whose parts lie in their fields, so it names one
+	// (start, end, value) triple, and the value read lies within Bounds.
+	// Without this check a prover could move end within its window and
+	// compensate with a v that is a large field element, keeping the key
+	// of the honest run while reading any value.
+	rc.Check(v, sp.vb)
 	return api.Add(v, sp.lo)
 }
 
