@@ -93,8 +93,10 @@ func VerifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		if se := (*ShardError)(nil); errors.As(err, &se) {
 			return nil, &ShardError{Index: se.Index, Detail: opt.AttestationFile + ": " + se.Detail}
 		}
-		if ie := (*invalidError)(nil); errors.As(err, &ie) {
-			return nil, invalid("%s: %s", opt.AttestationFile, ie.detail)
+		if ce := (*CheckError)(nil); errors.As(err, &ce) && ce.File == "" {
+			c := *ce
+			c.File = opt.AttestationFile
+			return nil, &c
 		}
 	}
 	return res, err

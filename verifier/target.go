@@ -35,8 +35,8 @@ func verifyProof(proof groth16.Proof, vk groth16.VerifyingKey, pw witness.Witnes
 		}
 		o, oerr := evm.VerifierOptions(other)
 		if oerr == nil && groth16Verify(proof, vk, pw, o...) == nil {
-			return "", invalid("predicate.proof.target is %q, but the proof was made for target %q; it does not verify as %q", t, other, t)
+			return "", mismatch(CheckProofSystem, other, t, "predicate.proof.target is %q, but the proof was made for target %q; it does not verify as %q", t, other, t)
 		}
 	}
-	return "", invalid("the Groth16 proof does not verify against this verifying key and the attestation's public inputs (proof target %s): %v", t, err)
+	return "", failed(CheckProof, "the Groth16 proof does not verify against this verifying key and the attestation's public inputs (proof target %s): %v", t, err)
 }

@@ -81,15 +81,67 @@ type Result struct {
 	Target string
 }
 
-// invalidError is an ErrInvalid with its detail, so that Verify can name
-// the attestation file in it.
-type invalidError struct{ detail string }
+// CheckError is an ErrInvalid that holds its evidence: the check that
+// failed and, where the check compares two values, the value expected and
+// the value found, as tessera's client errors keep both roots. Every error
+// of Verify and VerifySharded that wraps ErrInvalid is a *CheckError;
+// errors.As retrieves it.
+type CheckError struct {
+	// File is the attestation file, when the caller named it
+	// (Options.AttestationFile).
+	File string
+	// Check names the check, e.g. "verifying key", "circuit id",
+	// "benchmark digest", "claim value", "public input", "proof"; see the
+	// Check* constants.
+	Check string
+	// Expected and Actual are the compared values, as written in the
+	// message; both empty for a check that is not a comparison (a field
+	// that does not parse, say).
+	Expected, Actual string
+	// Detail is the whole message, without the file.
+	Detail string
+}
 
-func (e *invalidError) Error() string        { return ErrInvalid.Error() + ": " + e.detail }
-func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+// Checks named by CheckError.Check.
+const (
+	CheckFormat          = "format"           // a field that does not parse or is not canonical
+	CheckProofSystem     = "proof system"     // groth16/bn254 and the proof target
+	CheckVerifyingKey    = "verifying key"    // the key's SHA-256 against the attestation's
+	CheckCircuitID       = "circuit id"       // the stated id against the description's hash
+	CheckCircuitVersion  = "circuit version"  // the description's version against this zkeval's
+	CheckDescription     = "description"      // the circuit description's own checks (desc.Validate)
+	CheckBenchmark       = "benchmark digest" // the benchmark's digest, name and size
+	CheckModelCommitment = "model commitment" // the commitment and the subject
+	CheckClaim           = "claim"            // a claim's shape, counts and value
+	CheckPublicInput     = "public input"     // the stated public inputs against the rebuilt ones
+	CheckProof           = "proof"            // the Groth16 pairing check
+	CheckShards          = "shards"           // a sharded attestation's coverage and shard proofs
+)
 
+func (e *CheckError) Error() string {
+	if e.File != "" {
+		return ErrInvalid.Error() + ": " + e.File + ": " + e.Detail
+	}
+	return ErrInvalid.Error() + ": " + e.Detail
+}
+
+// Is reports that a CheckError is an ErrInvalid.
+func (e *CheckError) Is(target error) bool { return target == ErrInvalid }
+
+// invalid returns a CheckError of a check that is not a comparison.
 func invalid(format string, a ...any) error {
-	return &invalidError{detail: fmt.Sprintf(format, a...)}
+	return &CheckError{Check: CheckFormat, Detail: fmt.Sprintf(format, a...)}
+}
+
+// mismatch returns a CheckError of check, in which expected and actual
+// differ; the message is format's.
+func mismatch(check, expected, actual, format string, a ...any) error {
+	return &CheckError{Check: check, Expected: expected, Actual: actual, Detail: fmt.Sprintf(format, a...)}
+}
+
+// failed returns a CheckError of check that compares nothing.
+func failed(check, format string, a ...any) error {
+	return &CheckError{Check: check, Detail: fmt.Sprintf(format, a...)}
 }
 
 // Verify checks st against the verifying key bytes vkData. It returns a
@@ -97,8 +149,10 @@ func invalid(format string, a ...any) error {
 // proof, a digest, the circuit id or a claim does not check.
 func Verify(st *attestation.Statement, vkData []byte, vkSource string, opt Options) (*Result, error) {
 	res, err := verify(st, vkData, vkSource, opt)
-	if ie := (*invalidError)(nil); errors.As(err, &ie) && opt.AttestationFile != "" {
-		return nil, invalid("%s: %s", opt.AttestationFile, ie.detail)
+	if ce := (*CheckError)(nil); errors.As(err, &ce) && opt.AttestationFile != "" && ce.File == "" {
+		c := *ce
+		c.File = opt.AttestationFile
+		return nil, &c
 	}
 	return res, err
 }
@@ -109,10 +163,10 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	res := &Result{Statement: st, VerifyingKeySHA256: keys.Digest(vkData)}
 
 	if p.Proof.System != "groth16" || p.Proof.Curve != "bn254" {
-		return nil, invalid("proof system %s/%s; zkeval verifies groth16/bn254", p.Proof.System, p.Proof.Curve)
+		return nil, mismatch(CheckProofSystem, "groth16/bn254", p.Proof.System+"/"+p.Proof.Curve, "proof system %s/%s; zkeval verifies groth16/bn254", p.Proof.System, p.Proof.Curve)
 	}
 	if want := p.Proof.VerifyingKey["sha256"]; want != res.VerifyingKeySHA256 {
-		return nil, invalid("verifying key %s has SHA-256 %s, but the attestation was made for verifying key %s", vkSource, res.VerifyingKeySHA256, want)
+		return nil, mismatch(CheckVerifyingKey, want, res.VerifyingKeySHA256, "verifying key %s has SHA-256 %s, but the attestation was made for verifying key %s", vkSource, res.VerifyingKeySHA256, want)
 	}
 	if len(p.Proof.VerifyingKey) != 1 {
 		return nil, invalid("the verifying key is named by %d digests; it must be named by its sha256 alone", len(p.Proof.VerifyingKey))
@@ -129,16 +183,16 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	}
 	id := pubDesc.ID()
 	if hex.EncodeToString(id[:]) != p.Circuit.ID {
-		return nil, invalid("circuit id %s does not match the circuit description in the attestation (which hashes to %x)", p.Circuit.ID, id)
+		return nil, mismatch(CheckCircuitID, hex.EncodeToString(id[:]), p.Circuit.ID, "circuit id %s does not match the circuit description in the attestation (which hashes to %x)", p.Circuit.ID, id)
 	}
 	if pubDesc.Version != circuits.Version {
-		return nil, invalid("circuit version %q; this zkeval verifies %q", pubDesc.Version, circuits.Version)
+		return nil, mismatch(CheckCircuitVersion, circuits.Version, pubDesc.Version, "circuit version %q; this zkeval verifies %q", pubDesc.Version, circuits.Version)
 	}
 	// The whole description, its bounds included: a description whose
 	// bounds let the circuit's integers reach the field's size is refused,
 	// whatever the proof.
 	if err := pubDesc.Validate(); err != nil {
-		return nil, invalid("circuit description: %v", err)
+		return nil, failed(CheckDescription, "circuit description: %v", err)
 	}
 
 	// Benchmark digest.
@@ -147,13 +201,13 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		return nil, invalid("the benchmark is named by %d digests; it must be named by its sha256 alone, which the proof covers", len(p.Benchmark.Digest))
 	}
 	if bd != pubDesc.BenchmarkDigest {
-		return nil, invalid("benchmark digest %s differs from the circuit's benchmark %s", bd, pubDesc.BenchmarkDigest)
+		return nil, mismatch(CheckBenchmark, pubDesc.BenchmarkDigest, bd, "benchmark digest %s differs from the circuit's benchmark %s", bd, pubDesc.BenchmarkDigest)
 	}
 	if pubDesc.Samples < 1 {
 		return nil, invalid("the circuit description has %d samples; a benchmark has at least 1", pubDesc.Samples)
 	}
 	if p.Benchmark.Samples != pubDesc.Samples {
-		return nil, invalid("benchmark has %d samples but the circuit evaluates %d", p.Benchmark.Samples, pubDesc.Samples)
+		return nil, mismatch(CheckBenchmark, fmt.Sprint(pubDesc.Samples), fmt.Sprint(p.Benchmark.Samples), "benchmark has %d samples but the circuit evaluates %d", p.Benchmark.Samples, pubDesc.Samples)
 	}
 	digestBytes, err := hex.DecodeString(bd)
 	if err != nil || len(digestBytes) != 32 {
@@ -171,11 +225,11 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 			file = "benchmark file " + opt.BenchmarkFile
 		}
 		if d != digest {
-			return nil, invalid("%s (%s/%s, %d samples) has digest %x, but the attestation is about benchmark %s (%s/%s, %d samples)",
+			return nil, mismatch(CheckBenchmark, bd, hex.EncodeToString(d[:]), "%s (%s/%s, %d samples) has digest %x, but the attestation is about benchmark %s (%s/%s, %d samples)",
 				file, opt.Benchmark.Name, opt.Benchmark.Split, opt.Benchmark.Len(), d, bd, p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples)
 		}
 		if p.Benchmark.Name != opt.Benchmark.Name || p.Benchmark.Split != opt.Benchmark.Split {
-			return nil, invalid("the attestation names benchmark %s/%s, but the benchmark it was proven on, %s (whose digest it carries), is %s/%s",
+			return nil, mismatch(CheckBenchmark, opt.Benchmark.Name+"/"+opt.Benchmark.Split, p.Benchmark.Name+"/"+p.Benchmark.Split, "the attestation names benchmark %s/%s, but the benchmark it was proven on, %s (whose digest it carries), is %s/%s",
 				p.Benchmark.Name, p.Benchmark.Split, file, opt.Benchmark.Name, opt.Benchmark.Split)
 		}
 		res.BenchmarkChecked = true
@@ -187,13 +241,13 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 		return nil, invalid("model commitment: %v", err)
 	}
 	if p.Model.CommitmentScheme != commitment.Scheme {
-		return nil, invalid("commitment scheme %q; zkeval verifies %q", p.Model.CommitmentScheme, commitment.Scheme)
+		return nil, mismatch(CheckModelCommitment, commitment.Scheme, p.Model.CommitmentScheme, "commitment scheme %q; zkeval verifies %q", p.Model.CommitmentScheme, commitment.Scheme)
 	}
 	if p.Model.Commitment != commitment.FormatElement(cm) {
 		return nil, invalid("model commitment %q is not written canonically (want %s)", p.Model.Commitment, commitment.FormatElement(cm))
 	}
 	if len(st.Subject) != 1 || st.Subject[0].Digest[attestation.SubjectDigestAlg] != fmt.Sprintf("%064x", cm) {
-		return nil, invalid("the subject digest does not equal the model commitment")
+		return nil, mismatch(CheckModelCommitment, fmt.Sprintf("%064x", cm), st.Subject[0].Digest[attestation.SubjectDigestAlg], "the subject digest does not equal the model commitment")
 	}
 	// The subject is what in-toto tooling matches artifacts against: any
 	// other digest in it would be a claim about an artifact nothing proves.
@@ -204,10 +258,10 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	// Claims.
 	labels, targets, err := pubDesc.Resolve()
 	if err != nil {
-		return nil, invalid("circuit description: %v", err)
+		return nil, failed(CheckDescription, "circuit description: %v", err)
 	}
 	if len(p.Claims) != len(pubDesc.Claims) {
-		return nil, invalid("%d claims, but the circuit proves %d", len(p.Claims), len(pubDesc.Claims))
+		return nil, mismatch(CheckClaim, fmt.Sprint(len(pubDesc.Claims)), fmt.Sprint(len(p.Claims)), "%d claims, but the circuit proves %d", len(p.Claims), len(pubDesc.Claims))
 	}
 	names := claim.Names{Classes: pubDesc.Classes, GroupAttribute: pubDesc.GroupAttribute, Groups: pubDesc.Groups}
 	inputs := make([]circuits.ClaimInput, len(p.Claims))
@@ -238,7 +292,7 @@ func verify(st *attestation.Statement, vkData []byte, vkSource string, opt Optio
 	}
 	proof, err := keys.ParseProof(p.Proof.Bytes)
 	if err != nil {
-		return nil, invalid("proof bytes do not decode as a BN254 Groth16 proof: %v", err)
+		return nil, failed(CheckProof, "proof bytes do not decode as a BN254 Groth16 proof: %v", err)
 	}
 	tv := time.Now()
 	if res.Target, err = verifyProof(proof, vk, pw, p.Proof.Target); err != nil {
@@ -289,7 +343,7 @@ func checkClaim(k int, ac attestation.Claim, shape claim.Shape, t metric.Target,
 		return ClaimResult{}, in, invalid("claim %d (%s) is not written canonically (want %s)", k, text, cl)
 	}
 	if got := cl.Shape(shape.Reveal); got != shape {
-		return ClaimResult{}, in, invalid("claim %d is %q, but the circuit proves %q there", k, cl, shape)
+		return ClaimResult{}, in, mismatch(CheckClaim, shape.String(), cl.String(), "claim %d is %q, but the circuit proves %q there", k, cl, shape)
 	}
 	in.P, in.Q = cl.Fraction()
 	cr := ClaimResult{Text: cl.String(), Shape: shape, Words: claim.Describe(t, names, labels)}
@@ -323,10 +377,10 @@ func checkClaim(k int, ac attestation.Claim, shape claim.Shape, t metric.Target,
 		return cr, in, invalid("claim %s: %v", cl, err)
 	}
 	if ac.Value != v.RatString() {
-		return cr, in, invalid("claim %s: value %q, but its counts give %s", cl, ac.Value, v.RatString())
+		return cr, in, mismatch(CheckClaim, v.RatString(), ac.Value, "claim %s: value %q, but its counts give %s", cl, ac.Value, v.RatString())
 	}
 	if !metric.Holds(v, cl.Comparison, cl.Threshold) {
-		return cr, in, invalid("claim %s: the stated value %s does not satisfy it", cl, ac.Value)
+		return cr, in, failed(CheckClaim, "claim %s: the stated value %s does not satisfy it", cl, ac.Value)
 	}
 	cr.Value, cr.Counts = v, ac.Counts
 	cr.Rates = claim.GroupRates(t, names, labels, in.Counts)
@@ -348,16 +402,16 @@ func checkPublicInputs(stated []string, count int, pw witness.Witness) error {
 		return fmt.Errorf("public witness is not a BN254 vector")
 	}
 	if len(stated) != len(vec) {
-		return invalid("the attestation lists %d public inputs; the circuit has %d", len(stated), len(vec))
+		return mismatch(CheckPublicInput, fmt.Sprint(len(vec)), fmt.Sprint(len(stated)), "the attestation lists %d public inputs; the circuit has %d", len(stated), len(vec))
 	}
 	if count != len(vec) {
-		return invalid("predicate.circuit.publicInputs is %d; the circuit has %d public inputs", count, len(vec))
+		return mismatch(CheckPublicInput, fmt.Sprint(len(vec)), fmt.Sprint(count), "predicate.circuit.publicInputs is %d; the circuit has %d public inputs", count, len(vec))
 	}
 	for i := range vec {
 		var b big.Int
 		vec[i].BigInt(&b)
 		if want := commitment.FormatElement(&b); stated[i] != want {
-			return invalid("public input %d is %s in the attestation, but the attestation's own fields give %s", i, stated[i], want)
+			return mismatch(CheckPublicInput, want, stated[i], "public input %d is %s in the attestation, but the attestation's own fields give %s", i, stated[i], want)
 		}
 	}
 	return nil

@@ -344,7 +344,7 @@ func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool
 	cf, err := in.check(file)
 	if err != nil {
 		if asJSON {
-			_ = writeJSON(cmd.OutOrStdout(), verifyJSON{Valid: false, File: file, Error: err.Error()})
+			_ = writeJSON(cmd.OutOrStdout(), invalidJSON(file, err))
 		} else if errors.Is(err, verifier.ErrInvalid) {
 			fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", printable(file))
 		}
@@ -388,7 +388,9 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 				sum.Unreadable++
 			}
 			failures = append(failures, failure{file, tag, err})
-			sum.Results = append(sum.Results, verifyJSON{Valid: false, File: file, Error: err.Error(), Unreadable: code != exitInvalid})
+			fail := invalidJSON(file, err)
+			fail.Unreadable = code != exitInvalid
+			sum.Results = append(sum.Results, fail)
 			if !asJSON {
 				fmt.Fprintf(w, "%s  %s\n", tag, printable(file))
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,13 +13,18 @@ import (
 )
 
 type verifyJSON struct {
-	Valid            bool        `json:"valid"`
-	File             string      `json:"file"`
-	Error            string      `json:"error,omitempty"`
-	Unreadable       bool        `json:"unreadable,omitempty"` // several files only: exit status 3 for this one
-	ModelCommitment  string      `json:"modelCommitment,omitempty"`
-	Benchmark        any         `json:"benchmark,omitempty"`
-	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
+	Valid bool   `json:"valid"`
+	File  string `json:"file"`
+	Error string `json:"error,omitempty"`
+	// FailedCheck holds an invalid attestation's evidence
+	// (verifier.CheckError): the check, the value expected and the one found.
+	FailedCheck     *failedCheckJSON `json:"failedCheck,omitempty"`
+	Unreadable      bool             `json:"unreadable,omitempty"` // several files only: exit status 3 for this one
+	ModelCommitment string           `json:"modelCommitment,omitempty"`
+	Benchmark       any              `json:"benchmark,omitempty"`
+	// BenchmarkChecked is set for a valid attestation only: whether the
+	// benchmark's digest was recomputed from a benchmark file.
+	BenchmarkChecked *bool       `json:"benchmarkRecomputed,omitempty"`
 	OfficialData     string      `json:"officialData,omitempty"`
 	Claims           []claimJSON `json:"claims,omitempty"`
 	ProofSystem      string      `json:"proofSystem,omitempty"`
@@ -129,7 +135,7 @@ func validJSON(file string, cf *checkedFile) verifyJSON {
 		claims = append(claims, cj)
 	}
 	return verifyJSON{
-		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
+		Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: &res.BenchmarkChecked,
 		OfficialData: verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]),
 		Claims:       claims, ProofSystem: "groth16/bn254", ProofTarget: res.Target, VerifyingKey: res.VerifyingKeySHA256, ConstraintSystem: p.Circuit.ConstraintSystem["sha256"],
 		SetupKind: p.Setup.Kind, SetupStatus: res.Setup.Status, Setup: res.Setup,
@@ -237,4 +243,22 @@ func beaconLine(b ceremony.BeaconInfo) string {
 		check += "; but that round was public before the last contribution of its phase, so it was not unknown to that contributor"
 	}
 	return fmt.Sprintf("%s, %s (%s)", hex, src, printable(check))
+}
+
+// failedCheckJSON is a verifier.CheckError in verify --json.
+type failedCheckJSON struct {
+	Check    string `json:"check"`
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+}
+
+// invalidJSON is the --json result of an attestation that failed: the
+// error, and its evidence when the verifier gave one.
+func invalidJSON(file string, err error) verifyJSON {
+	v := verifyJSON{Valid: false, File: file, Error: err.Error()}
+	var ce *verifier.CheckError
+	if errors.As(err, &ce) {
+		v.FailedCheck = &failedCheckJSON{Check: ce.Check, Expected: ce.Expected, Actual: ce.Actual}
+	}
+	return v
 }
