@@ -200,3 +200,18 @@ func TestWebPageBrowser(t *testing.T) {
 	require.Contains(t, st, `"predicateType"`)
 	require.Contains(t, st, ids["model"])
 }
+
+// TestWebPageOneEntry: one entry is "1 entry", on the index and the
+// entry's page.
+func TestWebPageOneEntry(t *testing.T) {
+	f := loadFixture(t)
+	tl := newTestLog(t, nil)
+	_, err := tl.client.Publish(context.Background(), f.att, f.vk, nil)
+	require.NoError(t, err)
+	_, body := get(t, tl.srv.URL+"/")
+	require.Contains(t, body, "</code>: 1 entry.")
+	_, body = get(t, tl.srv.URL+"/?benchmark="+strings.Repeat("0", 64))
+	require.Contains(t, body, "0 of 1 entry matches.")
+	_, body = get(t, tl.srv.URL+"/entry/0")
+	require.Contains(t, body, "tree of <strong>1</strong> entry with root")
+}
