@@ -12,12 +12,14 @@ package registry
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +114,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log signing key: %w", err)
 	}
+	if err := checkOwnLog(cfg.Dir, cfg.SignerKey, signer.Name()); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "vk"), 0o755); err != nil {
 		return nil, err
 	}
@@ -140,6 +145,52 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// ErrForeignLog is returned by Open for a directory holding a log whose
+// checkpoint does not verify with the signer key given: serving it would
+// let another key sign that log's tree.
+var ErrForeignLog = errors.New("the directory holds another log")
+
+// checkOwnLog checks that the checkpoint already in dir, if any, is signed
+// by the key skey under origin.
+func checkOwnLog(dir, skey, origin string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, "log", "checkpoint"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("log storage %s: %w", dir, err)
+	}
+	v, err := verifierOf(skey)
+	if err != nil {
+		return fmt.Errorf("log signing key: %w", err)
+	}
+	if _, _, _, err := log.ParseCheckpoint(raw, origin, v); err != nil {
+		first, _, _ := strings.Cut(string(raw), "\n")
+		return fmt.Errorf("%w: %s holds the log %q, whose checkpoint does not verify with the key of log %q (%v); serve it with the key that made it, or choose another --dir", ErrForeignLog, dir, first, origin, err)
+	}
+	return nil
+}
+
+// verifierOf derives the note verifier of a note signer key
+// ("PRIVATE+KEY+name+hash+base64(0x01 || Ed25519 seed)",
+// golang.org/x/mod/sumdb/note).
+func verifierOf(skey string) (note.Verifier, error) {
+	parts := strings.SplitN(strings.TrimPrefix(skey, "PRIVATE+KEY+"), "+", 3)
+	if len(parts) != 3 {
+		return nil, errors.New("not a note signer key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return nil, errors.New("not an Ed25519 note signer key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	vkey, err := note.NewEd25519VerifierKey(parts[0], pub)
+	if err != nil {
+		return nil, err
+	}
+	return note.NewVerifier(vkey)
 }
 
 // Origin is the log's origin line.
@@ -248,6 +299,14 @@ func (l *Log) Submit(ctx context.Context, s *Submission) (*client.Receipt, error
 	if len(s.Attestation) > client.MaxAttestation {
 		return nil, reject(http.StatusRequestEntityTooLarge, "the attestation is %d bytes; this log takes attestations of at most %d bytes", len(s.Attestation), client.MaxAttestation)
 	}
+	// Every answer, "duplicate" included, follows the same checks as a new
+	// entry: a resubmission with a wrong verifying key, without its signer
+	// or by a lab off the allow-list is refused as it would be the first
+	// time.
+	checked, vk, err := l.check(s)
+	if err != nil {
+		return nil, err
+	}
 	d := client.Digest(s.Attestation)
 	l.mu.Lock()
 	if idx, ok := l.byAtt[d]; ok {
@@ -276,7 +335,7 @@ func (l *Log) Submit(ctx context.Context, s *Submission) (*client.Receipt, error
 	l.pending[d] = p
 	l.mu.Unlock()
 
-	p.receipt, p.err = l.add(ctx, s)
+	p.receipt, p.err = l.add(ctx, s, checked, vk)
 	l.mu.Lock()
 	delete(l.pending, d)
 	l.mu.Unlock()
@@ -284,30 +343,33 @@ func (l *Log) Submit(ctx context.Context, s *Submission) (*client.Receipt, error
 	return p.receipt, p.err
 }
 
-func (l *Log) add(ctx context.Context, s *Submission) (*client.Receipt, error) {
+// check runs every check of a submission (allow-list, signature, the
+// attestation against the verifying key it carries or the log holds) and
+// returns what verified and the verifying key used.
+func (l *Log) check(s *Submission) (*client.Checked, []byte, error) {
 	st, err := client.StatementOf(s.Attestation)
 	if err != nil {
-		return nil, reject(http.StatusUnprocessableEntity, "%v", err)
+		return nil, nil, reject(http.StatusUnprocessableEntity, "%v", err)
 	}
 	if len(l.cfg.AllowedSigners) > 0 {
 		// Allow-list mode: refuse what no listed key signed before anything
 		// else, so that an unlisted lab learns nothing more.
 		if _, err := client.CheckAllowed(s.Attestation, l.cfg.AllowedSigners); err != nil {
-			return nil, reject(http.StatusForbidden, "%v", err)
+			return nil, nil, reject(http.StatusForbidden, "%v", err)
 		}
 	}
 	vkDigest := st.Predicate.Proof.VerifyingKey["sha256"]
 	vk := s.VerifyingKey
 	if vk == nil {
 		if vk, err = l.VerifyingKey(vkDigest); err != nil {
-			return nil, reject(http.StatusUnprocessableEntity, "unknown verifying key: the attestation names verifying key SHA-256 %q, which this log does not hold; submit the key with the attestation", vkDigest)
+			return nil, nil, reject(http.StatusUnprocessableEntity, "unknown verifying key: the attestation names verifying key SHA-256 %q, which this log does not hold; submit the key with the attestation", vkDigest)
 		}
 	}
 	signers := l.cfg.AllowedSigners
 	allowList := len(signers) > 0
 	if !allowList && len(s.Signer) > 0 {
 		if len(s.Signer) != ed25519.PublicKeySize {
-			return nil, reject(http.StatusBadRequest, "signer: %d bytes; an Ed25519 public key has %d", len(s.Signer), ed25519.PublicKeySize)
+			return nil, nil, reject(http.StatusBadRequest, "signer: %d bytes; an Ed25519 public key has %d", len(s.Signer), ed25519.PublicKeySize)
 		}
 		signers = []ed25519.PublicKey{ed25519.PublicKey(s.Signer)}
 	}
@@ -317,8 +379,12 @@ func (l *Log) add(ctx context.Context, s *Submission) (*client.Receipt, error) {
 		if allowList && errors.Is(err, client.ErrSignature) {
 			status = http.StatusForbidden
 		}
-		return nil, reject(status, "%v", err)
+		return nil, nil, reject(status, "%v", err)
 	}
+	return checked, vk, nil
+}
+
+func (l *Log) add(ctx context.Context, s *Submission, checked *client.Checked, vk []byte) (*client.Receipt, error) {
 	if err := l.storeVerifyingKey(vk); err != nil {
 		return nil, err
 	}

@@ -320,3 +320,90 @@ func TestAuditAndRestart(t *testing.T) {
 	require.Equal(t, "consistency", ce.Check)
 	require.True(t, errors.Is(err, client.ErrCheck))
 }
+
+// TestDuplicateIsChecked: a resubmission is checked as a first submission
+// is before the log answers "duplicate".
+func TestDuplicateIsChecked(t *testing.T) {
+	f := loadFixture(t)
+	vkOther, err := os.ReadFile("testdata/vk_hidden.key")
+	require.NoError(t, err)
+	skey, key := newLogKey(t)
+	dir := t.TempDir()
+	labPub, labPriv, _ := ed25519.GenerateKey(rand.Reader)
+	strangerPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	tl := startLog(t, dir, skey, nil)
+	tl.key = key
+	ctx := context.Background()
+	env, _ := envelope.Sign(f.att, labPriv)
+	for _, s := range []struct{ att, signer []byte }{{f.att, nil}, {env, labPub}} {
+		_, err := tl.client.Publish(ctx, s.att, f.vk, s.signer)
+		require.NoError(t, err)
+	}
+	var re *client.RefusedError
+	// The wrong verifying key: refused, with one "verifying key" per fact.
+	_, err = tl.client.Publish(ctx, f.att, vkOther, nil)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, http.StatusUnprocessableEntity, re.Status)
+	require.Contains(t, re.Reason, "the verifying key checked has SHA-256 "+client.Digest(vkOther))
+	require.NotContains(t, re.Reason, "verifying key verifying key")
+	// The envelope without its signer's key, or with another key.
+	_, err = tl.client.Publish(ctx, env, f.vk, nil)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, http.StatusUnprocessableEntity, re.Status)
+	require.Contains(t, re.Reason, "--signer LAB.pub")
+	_, err = tl.client.Publish(ctx, env, f.vk, strangerPub)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, http.StatusUnprocessableEntity, re.Status)
+	// The right inputs: the same entry.
+	r, err := tl.client.Publish(ctx, env, f.vk, labPub)
+	require.NoError(t, err)
+	require.True(t, r.Duplicate)
+	require.Equal(t, uint64(1), r.Index)
+	require.Equal(t, uint64(2), tl.size(t))
+
+	// The same directory in allow-list mode for another lab: the entries
+	// already there are no way around the list.
+	tl.srv.Close()
+	require.NoError(t, tl.Close(ctx))
+	tl2 := startLog(t, dir, skey, []ed25519.PublicKey{strangerPub})
+	tl2.key = key
+	for _, a := range [][]byte{f.att, env} {
+		_, err = tl2.client.Publish(ctx, a, f.vk, nil)
+		require.ErrorAs(t, err, &re)
+		require.Equal(t, http.StatusForbidden, re.Status)
+	}
+	require.Equal(t, uint64(2), tl2.size(t))
+}
+
+// TestForeignLogDirectory: a directory holding a log is served only with
+// the key that signs its checkpoints.
+func TestForeignLogDirectory(t *testing.T) {
+	f := loadFixture(t)
+	skey, _ := newLogKey(t)
+	dir := t.TempDir()
+	tl := startLog(t, dir, skey, nil)
+	_, err := tl.client.Publish(context.Background(), f.att, f.vk, nil)
+	require.NoError(t, err)
+	tl.srv.Close()
+	require.NoError(t, tl.Close(context.Background()))
+	before, err := os.ReadFile(dir + "/log/checkpoint")
+	require.NoError(t, err)
+
+	// Another key, with the same origin and with another one.
+	other, _ := newLogKey(t)
+	s2, _, err := note.GenerateKey(rand.Reader, "zkeval.test/other")
+	require.NoError(t, err)
+	for _, k := range []string{other, s2} {
+		_, err = Open(context.Background(), Config{Dir: dir, SignerKey: k})
+		require.ErrorIs(t, err, ErrForeignLog)
+		require.Contains(t, err.Error(), `holds the log "zkeval.test/log"`)
+		require.Contains(t, err.Error(), "serve it with the key that made it")
+	}
+	after, err := os.ReadFile(dir + "/log/checkpoint")
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the checkpoint is left as it was")
+
+	// Its own key still opens it.
+	tl2 := startLog(t, dir, skey, nil)
+	require.Len(t, tl2.Items(), 1)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -111,6 +112,52 @@ type listPage struct {
 	Model           string
 	BenchmarkDigest string
 	Filtered        bool
+	// FilterError says why a filter value was refused; no entry is
+	// listed then.
+	FilterError string
+}
+
+// normalizeFilters puts the filter values in the form the entries hold
+// them: the model commitment as lower-case 0x hex (with or without 0x in
+// the query), the benchmark digest as 64 lower-case hex digits. It
+// returns a message naming the value that is neither.
+func normalizeFilters(model, bench string) (string, string, string) {
+	if model != "" {
+		h := strings.ToLower(model)
+		h = strings.TrimPrefix(h, "0x")
+		if !isHex(h) || len(h) > 64 {
+			return model, bench, fmt.Sprintf("Model commitment %q is not a commitment: want hex digits (up to 64, with or without 0x), as zkeval commit prints.", model)
+		}
+		model = "0x" + h
+	}
+	if bench != "" {
+		h := strings.ToLower(bench)
+		if !isHex(h) || len(h) != 64 {
+			return model, bench, fmt.Sprintf("Benchmark digest %q is not a SHA-256: want 64 hex digits.", bench)
+		}
+		bench = h
+	}
+	return model, bench, ""
+}
+
+// isHex: s is one or more lower-case hex digits.
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// sameHex compares two hex values, ignoring case, a 0x prefix and
+// leading zero digits.
+func sameHex(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimPrefix(strings.ToLower(s), "0x")
+		return strings.TrimLeft(s, "0")
+	}
+	return norm(a) == norm(b)
 }
 
 func (l *Log) handleList(w http.ResponseWriter, r *http.Request) {
@@ -118,9 +165,15 @@ func (l *Log) handleList(w http.ResponseWriter, r *http.Request) {
 	bench := strings.TrimSpace(r.URL.Query().Get("benchmark"))
 	items := l.Items()
 	pg := listPage{Origin: l.origin, Size: len(items), Model: model, BenchmarkDigest: bench, Filtered: model != "" || bench != ""}
+	model, bench, pg.FilterError = normalizeFilters(model, bench)
+	if pg.FilterError != "" {
+		w.WriteHeader(http.StatusBadRequest)
+		render(w, "list.html", pg)
+		return
+	}
 	for i := len(items) - 1; i >= 0; i-- { // newest first
 		v := items[i].view()
-		if model != "" && !strings.EqualFold(v.ModelCommitment, model) {
+		if model != "" && !sameHex(v.ModelCommitment, model) {
 			continue
 		}
 		if bench != "" && !strings.EqualFold(v.BenchmarkDigest, bench) {

@@ -69,9 +69,41 @@ func TestWebPageHTML(t *testing.T) {
 	require.Contains(t, body, "not an official set known to zkeval")
 	require.NotContains(t, body, "<script")
 
+	// The claim of what was verified is exact, and each row names its
+	// signer.
+	require.NotContains(t, body, "signature were verified")
+	require.Contains(t, body, "for a DSSE envelope, its signature")
+	require.Contains(t, body, "not\nrecomputed from the data")
+	require.Contains(t, body, "<th>Signer</th>")
+	require.Equal(t, 3, strings.Count(body, `<td class="signer">unsigned</td>`))
+	require.Contains(t, body, `<td class="signer">DSSE key id <code class="hash">`+strings.ReplaceAll(ids["keyID"], "+", "&#43;"))
+
 	code, body = get(t, tl.srv.URL+"/?benchmark="+strings.Repeat("0", 64))
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "0 of 4 entries match")
+
+	// The model filter takes the commitment with or without 0x, in any
+	// case; a malformed value is refused with a message, not "0 match".
+	_, withPrefix := get(t, tl.srv.URL+"/?model="+ids["model"])
+	n := strings.Count(withPrefix, `<tr class="entry"`)
+	require.Positive(t, n)
+	for _, m := range []string{strings.TrimPrefix(ids["model"], "0x"), strings.ToUpper(strings.TrimPrefix(ids["model"], "0x"))} {
+		code, body = get(t, tl.srv.URL+"/?model="+m)
+		require.Equal(t, 200, code)
+		require.Equal(t, n, strings.Count(body, `<tr class="entry"`), m)
+	}
+	for q, msg := range map[string]string{
+		"model=0xnothex":            "is not a commitment",
+		"benchmark=abc":             "is not a SHA-256: want 64 hex digits",
+		"benchmark=" + ids["model"]: "is not a SHA-256",
+	} {
+		code, body = get(t, tl.srv.URL+"/?"+q)
+		require.Equal(t, http.StatusBadRequest, code, q)
+		require.Contains(t, body, `id="filter-error"`, q)
+		require.Contains(t, body, msg, q)
+		require.NotContains(t, body, "match", q)
+		require.Zero(t, strings.Count(body, `<tr class="entry"`), q)
+	}
 
 	code, body = get(t, tl.srv.URL+"/entry/2")
 	require.Equal(t, 200, code)
@@ -167,4 +199,19 @@ func TestWebPageBrowser(t *testing.T) {
 	st := text("#statement")
 	require.Contains(t, st, `"predicateType"`)
 	require.Contains(t, st, ids["model"])
+}
+
+// TestWebPageOneEntry: one entry is "1 entry", on the index and the
+// entry's page.
+func TestWebPageOneEntry(t *testing.T) {
+	f := loadFixture(t)
+	tl := newTestLog(t, nil)
+	_, err := tl.client.Publish(context.Background(), f.att, f.vk, nil)
+	require.NoError(t, err)
+	_, body := get(t, tl.srv.URL+"/")
+	require.Contains(t, body, "</code>: 1 entry.")
+	_, body = get(t, tl.srv.URL+"/?benchmark="+strings.Repeat("0", 64))
+	require.Contains(t, body, "0 of 1 entry matches.")
+	_, body = get(t, tl.srv.URL+"/entry/0")
+	require.Contains(t, body, "tree of <strong>1</strong> entry with root")
 }

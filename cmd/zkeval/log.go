@@ -14,8 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
+	"k8s.io/klog/v2"
 
 	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/internal/atomicfile"
@@ -105,7 +107,10 @@ attestation of 47 KiB), 422 invalid or naming a verifying key the log does
 not hold and the submission does not carry, 403 not signed by a listed lab
 key. With --allow (repeatable: Ed25519 public keys from zkeval keygen) the
 log accepts only DSSE envelopes signed by one of them. The same attestation
-bytes twice are one entry: the second publish gets the first's index.
+bytes twice are one entry: the second publish, checked as the first was,
+gets the first's index. A DIR whose checkpoint does not verify with --key
+is refused (another key never signs an existing log), and the address is
+bound before DIR is touched. Tessera's own log lines show with --verbose.
 A publish returns once a signed checkpoint covers its entry. SIGINT or
 SIGTERM stops the server after the appends in progress.`,
 		Args: positional(),
@@ -114,6 +119,7 @@ SIGTERM stops the server after the appends in progress.`,
 				return usageErr("need --dir DIR and --key LOG.key")
 			}
 			setupGnarkLog(cmd)
+			setupTesseraLog(cmd)
 			skey, err := os.ReadFile(keyPath)
 			if err != nil {
 				return ioErr(err)
@@ -126,14 +132,15 @@ SIGTERM stops the server after the appends in progress.`,
 				}
 				allowed = append(allowed, k)
 			}
-			ctx := context.Background()
-			l, err := registry.Open(ctx, registry.Config{Dir: dir, SignerKey: strings.TrimSpace(string(skey)), AllowedSigners: allowed})
+			// Bind first: a busy port leaves no log directory behind.
+			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return ioErr(err)
 			}
-			ln, err := net.Listen("tcp", addr)
+			ctx := context.Background()
+			l, err := registry.Open(ctx, registry.Config{Dir: dir, SignerKey: strings.TrimSpace(string(skey)), AllowedSigners: allowed})
 			if err != nil {
-				_ = l.Close(ctx)
+				_ = ln.Close()
 				return ioErr(err)
 			}
 			srv := &http.Server{Handler: l.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -141,7 +148,7 @@ SIGTERM stops the server after the appends in progress.`,
 			if len(allowed) > 0 {
 				mode = fmt.Sprintf("DSSE envelopes signed by %d listed lab keys", len(allowed))
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "log %s (%d entries) serving on http://%s; accepts %s\n", l.Origin(), len(l.Items()), ln.Addr(), mode)
+			fmt.Fprintf(cmd.ErrOrStderr(), "log %s (%s) serving on http://%s; accepts %s\n", l.Origin(), entries(len(l.Items())), ln.Addr(), mode)
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 			errc := make(chan error, 1)
@@ -227,9 +234,11 @@ cannot be reached or a file cannot be read or written.`,
 				}
 			} else {
 				fmt.Fprintf(w, "log         %s\n", printable(rep.Log))
-				fmt.Fprintf(w, "checkpoint  %d entries, signature checked, root recomputed from every entry\n", rep.Size)
-				if prev != nil {
-					fmt.Fprintf(w, "consistency extends the checkpoint of %d entries in %s\n", rep.PreviousSize, statePath)
+				fmt.Fprintf(w, "checkpoint  %s, signature checked, root recomputed from every entry\n", entries(rep.Size))
+				if prev != nil && rep.PreviousSize == rep.Size {
+					fmt.Fprintf(w, "consistency same size, same root as the checkpoint in %s\n", statePath)
+				} else if prev != nil {
+					fmt.Fprintf(w, "consistency extends the checkpoint of %s in %s\n", entries(rep.PreviousSize), statePath)
 				} else {
 					fmt.Fprintf(w, "consistency no earlier checkpoint (first audit%s)\n", map[bool]string{true: "", false: "; pass --state FILE to check the next one against this one"}[statePath != ""])
 				}
@@ -240,7 +249,7 @@ cannot be reached or a file cannot be read or written.`,
 				fmt.Fprintf(w, "audited in  %.2f s\n", time.Since(t0).Seconds())
 			}
 			if rep.Invalid > 0 {
-				return &exitError{code: exitInvalid, err: fmt.Errorf("%d of %d entries of log %s are invalid", rep.Invalid, rep.Entries, rep.Log)}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("%d of %s of log %s invalid", rep.Invalid, entries(rep.Entries), rep.Log)}
 			}
 			return nil
 		},
@@ -249,6 +258,15 @@ cannot be reached or a file cannot be read or written.`,
 	c.Flags().StringVar(&statePath, "state", "", "file keeping the last checkpoint audited (created if absent)")
 	addJSONFlag(c)
 	return c
+}
+
+// setupTesseraLog silences Tessera's klog lines (such as "Failed to fetch
+// old checkpoint" when a log starts empty) unless --verbose is set.
+func setupTesseraLog(cmd *cobra.Command) {
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		return
+	}
+	klog.SetLogger(logr.Discard())
 }
 
 // logErr gives a log client error its exit status: a failed check or a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +28,9 @@ the log's public key anyone checks it offline (zkeval verify --receipt
 --log-key). With --log-key the receipt is checked before it is written.
 
 Exit codes: 0 published (or already there); 1 the log refused the
-attestation (the reason is printed) or the receipt does not check; 2 usage;
+attestation (the reason is printed) or the receipt does not check (the
+log has appended the attestation all the same: the message gives its index
+and how to fetch the receipt again); 2 usage;
 3 a file cannot be read or written, or the log cannot be reached.`,
 		Args: positional("ATTESTATION.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +72,7 @@ attestation (the reason is printed) or the receipt does not check; 2 usage;
 			}
 			if key != nil {
 				if _, err := client.VerifyReceipt(rec, key, att, keys.Digest(vk)); err != nil {
-					return logErr(fmt.Errorf("the log's receipt for %s: %w", args[0], err))
+					return logErr(fmt.Errorf("the log appended %s at index %d (it is public now), but its receipt does not check with --log-key %s, so no receipt was written: %w\nfetch the receipt again with GET %s/receipt/%d, or rerun zkeval publish with the log's key (the log returns the same entry)", args[0], rec.Index, logKeyPath, err, strings.TrimRight(logURL, "/"), rec.Index))
 				}
 			}
 			data, err := jsonfile.Indent(rec)

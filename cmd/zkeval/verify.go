@@ -14,6 +14,7 @@ import (
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/envelope"
+	"github.com/zkeval/zkeval/registry/client"
 	"github.com/zkeval/zkeval/verifier"
 )
 
@@ -79,7 +80,8 @@ attestation bytes and this verifying key's digest. With --log URL it then
 fetches the log's latest checkpoint and checks that it extends the
 receipt's (an RFC 6962 consistency proof). A receipt that does not check is
 exit status 1, with the check that failed, what it expected and what it
-found; a log that cannot be reached is 3.`,
+found; a receipt file that cannot be read or does not parse, or a log that
+cannot be reached, is 3.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("missing ATTESTATION.json (usage: %s)", cmd.UseLine())
@@ -345,7 +347,7 @@ func verifySingle(cmd *cobra.Command, in *verifyInputs, file string, asJSON bool
 	if err != nil {
 		if asJSON {
 			_ = writeJSON(cmd.OutOrStdout(), invalidJSON(file, err))
-		} else if errors.Is(err, verifier.ErrInvalid) {
+		} else if errors.Is(err, verifier.ErrInvalid) || errors.Is(err, client.ErrCheck) {
 			fmt.Fprintf(cmd.OutOrStdout(), "INVALID  %s\n", printable(file))
 		}
 		return err

@@ -32,7 +32,9 @@ func (in *verifyInputs) checkReceipt(file string, att []byte, vkSHA256 string) (
 	}
 	rec, err := client.ParseReceipt(data, in.receiptPath)
 	if err != nil {
-		return nil, &exitError{code: exitInvalid, err: err}
+		// A receipt that does not parse is a malformed input file (3), as
+		// a malformed attestation or key is.
+		return nil, ioErr(err)
 	}
 	key, err := client.ReadLogKey(in.logKeyPath)
 	if err != nil {
@@ -69,8 +71,16 @@ func printLog(w io.Writer, lj *logJSON) {
 	if lj == nil {
 		return
 	}
-	fmt.Fprintf(w, "  transparency log  entry %d of log %s, published %s (the log's time); included in its signed checkpoint of %d entries\n", lj.Index, printable(lj.Log), lj.PublishedAt, lj.TreeSize)
+	fmt.Fprintf(w, "  transparency log  entry %d of log %s, published %s (the log's time); included in its signed checkpoint of %s\n", lj.Index, printable(lj.Log), lj.PublishedAt, entries(lj.TreeSize))
 	if lj.LatestSize != 0 {
-		fmt.Fprintf(w, "                    the log's latest checkpoint (%d entries) is consistent with it\n", lj.LatestSize)
+		fmt.Fprintf(w, "                    the log's latest checkpoint (%s) is consistent with it\n", entries(lj.LatestSize))
 	}
+}
+
+// entries is "1 entry" or "N entries".
+func entries[N ~int | ~uint64](n N) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

@@ -79,7 +79,7 @@ func CheckAttestation(att, vk []byte, signers []ed25519.PublicKey, requireSigned
 		return nil, fmt.Errorf("%w: %w: a bare statement carries no signature: this log accepts only DSSE envelopes signed by a listed lab key", verifier.ErrInvalid, ErrSignature)
 	}
 	if isEnv && len(signers) == 0 {
-		return nil, fmt.Errorf("%w: %w: a DSSE envelope needs the public key of its signer, so that its signature can be checked", verifier.ErrInvalid, ErrSignature)
+		return nil, fmt.Errorf("%w: %w: a DSSE envelope needs the public key of its signer, so that its signature can be checked (zkeval publish --signer LAB.pub)", verifier.ErrInvalid, ErrSignature)
 	}
 	var opened *verifier.Opened
 	var signer ed25519.PublicKey
@@ -115,7 +115,11 @@ func CheckAttestation(att, vk []byte, signers []ed25519.PublicKey, requireSigned
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
 	}
-	res, err := verifier.Verify(st, vk, "verifying key "+keys.Digest(vk), verifier.Options{AttestationFile: "attestation"})
+	got := keys.Digest(vk)
+	if want := st.Predicate.Proof.VerifyingKey["sha256"]; want != got {
+		return nil, fmt.Errorf("%w: the verifying key checked has SHA-256 %s, but the attestation was made for verifying key %s: use the key it names", verifier.ErrInvalid, got, want)
+	}
+	res, err := verifier.Verify(st, vk, "the verifying key (SHA-256 "+got+")", verifier.Options{AttestationFile: "attestation"})
 	if err != nil {
 		if !errors.Is(err, verifier.ErrInvalid) {
 			err = fmt.Errorf("%w: %v", verifier.ErrInvalid, err)
