@@ -273,7 +273,7 @@ func (s *Spec) runBits() int {
 // samples' features, for `zkeval circuit`.
 func (s *Spec) TreeFeatureReads() string {
 	if s.sparseFeatures() {
-		return fmt.Sprintf("from a constant set of the samples' %d runs of equal consecutive features (the run hinted, its packed key proven a member of the set, the position range-checked into the run on %d bits)", len(ctree.Runs(s.Bench.X)), s.runBits())
+		return fmt.Sprintf("from a constant set of the samples' %d runs of equal consecutive features (the run hinted, its packed key proven a member of the set, the position range-checked into the run on %d bits, the value to the samples' range)", len(ctree.Runs(s.Bench.X)), s.runBits())
 	}
 	return fmt.Sprintf("from a constant table of all %d features", s.Bench.Len()*s.Shape.InputSize)
 }
