@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/net/netutil"
 
 	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/internal/atomicfile"
