@@ -8,8 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/zkeval/zkeval/registry/client"
 )
@@ -31,7 +35,7 @@ func (l *Log) Handler() http.Handler {
 	mux.HandleFunc("POST /add", l.handleAdd)
 	fs := http.FileServer(http.Dir(filepath.Join(l.cfg.Dir, "log")))
 	mux.Handle("GET /checkpoint", cache("no-cache", fs))
-	mux.Handle("GET /tile/", cache("max-age=31536000, immutable", fs))
+	mux.Handle("GET /tile/", l.tiles())
 	mux.HandleFunc("GET /vk/{digest}", l.handleVK)
 	mux.HandleFunc("GET /receipt/{index}", l.handleReceipt)
 	l.webRoutes(mux)
@@ -42,6 +46,44 @@ func cache(value string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", value)
 		h.ServeHTTP(w, r)
+	})
+}
+
+// tilePath matches the paths of the C2SP tlog-tiles layout under /tile/:
+// a level (0 to 63) or "entries", the tile index in three-digit groups, the
+// non-final ones prefixed "x", and for a partial tile ".p/WIDTH" (1 to 255).
+var tilePath = regexp.MustCompile(`^/tile/(entries|[0-9]|[1-5][0-9]|6[0-3])/(?:x[0-9]{3}/)*[0-9]{3}(\.p/(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))?$`)
+
+// tiles serves tiles and entry bundles from the log's directory: only
+// paths of the tlog-tiles layout (any other, ".." in any encoding
+// included, is 404), only regular files (no directory listings); full
+// tiles never change and are cached for good, partial ones are not.
+func (l *Log) tiles() http.Handler {
+	root := filepath.Join(l.cfg.Dir, "log")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := tilePath.FindStringSubmatch(r.URL.Path)
+		if m == nil || r.URL.Path != path.Clean(r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
+		f, err := os.Open(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(r.URL.Path, "/"))))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		if m[2] == "" {
+			w.Header().Set("Cache-Control", "max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		http.ServeContent(w, r, "", fi.ModTime(), f)
 	})
 }
 

@@ -43,7 +43,8 @@ type View struct {
 	IsOfficial bool
 	Claims     []ClaimView
 	SetupKind  string
-	// SinglePartyWarning is set for keys from a single-party setup.
+	// SinglePartyWarning is the setup's caveat: keys from a single-party
+	// setup, or a ceremony claimed but not checked.
 	SinglePartyWarning string
 	Signer             string // DSSE key id, "" for a bare statement
 	VerifyingKey       string // hex SHA-256
@@ -91,9 +92,15 @@ func (it *Item) view() *View {
 		}
 		v.Claims = append(v.Claims, ClaimView{Text: text, Value: val})
 	}
-	v.SetupKind = p.Setup.Kind
-	if p.Setup.Kind == "single-party" {
+	// The log checks no ceremony transcript: a ceremony is the
+	// attestation's word (the proof does not bind setup.kind).
+	switch verifier.StatedSetup(st).Status {
+	case verifier.SetupSingleParty:
+		v.SetupKind = "single-party"
 		v.SinglePartyWarning = "single-party setup: whoever ran it can forge proofs for this circuit; development only"
+	default:
+		v.SetupKind = "ceremony claimed, not checked"
+		v.SinglePartyWarning = verifier.ClaimedWarning + "; the log checks no ceremony transcript (check one with zkeval verify --transcript)"
 	}
 	return v
 }

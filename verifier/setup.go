@@ -320,3 +320,8 @@ func DescribeContributors(cs []ceremony.ContributionTrust) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// StatedSetup is the status of st's setup when no ceremony transcript is
+// checked (as by a transparency log, which checks none): single-party, or
+// a ceremony claimed but not checked; never SetupCeremonyChecked.
+func StatedSetup(st *attestation.Statement) *Setup { return statedSetup(st) }

@@ -17,6 +17,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/net/netutil"
 	"k8s.io/klog/v2"
 
 	"github.com/zkeval/zkeval/envelope"
@@ -143,7 +144,8 @@ SIGTERM stops the server after the appends in progress.`,
 				_ = ln.Close()
 				return ioErr(err)
 			}
-			srv := &http.Server{Handler: l.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			ln = netutil.LimitListener(ln, maxConns)
+			srv := newServer(l.Handler())
 			mode := "any valid attestation"
 			if len(allowed) > 0 {
 				mode = fmt.Sprintf("DSSE envelopes signed by %d listed lab keys", len(allowed))
@@ -176,6 +178,23 @@ SIGTERM stops the server after the appends in progress.`,
 	return c
 }
 
+// maxConns caps the server's concurrent connections.
+const maxConns = 256
+
+// newServer is the log's HTTP server, with timeouts that still let a
+// client send a 2 MiB submission on a slow link, and a publish wait for
+// its checkpoint.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      3 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 func newLogAuditCmd() *cobra.Command {
 	var keyPath, statePath string
 	c := &cobra.Command{
@@ -187,12 +206,16 @@ holding a checkpoint from an earlier audit, checks that the log extends it
 checks that they hash to the checkpoint's root, and re-verifies each
 attestation as zkeval verify does, with the verifying key the log serves
 (checked against the digest the entry names) and, for a DSSE envelope, the
-signer key the entry names. Prints a summary (entries, valid, invalid,
-single-party keys) and each invalid entry with the reason; --json prints it
-as one object. The state file is created or updated (atomically) only when
+signer key the entry names. Prints a summary (entries, valid, invalid, not
+checkable by this zkeval; valid entries with single-party keys and with a
+ceremony claimed but not checked, since the proof does not bind the setup
+kind) and each invalid or uncheckable entry with the reason; --json prints
+it as one object. An entry of a circuit version or predicate type this
+zkeval does not verify (appended by another release) is not checkable:
+it is listed with the version it needs, and is not counted invalid. The state file is created or updated (atomically) only when
 the log checks.
 
-Exit codes: 0 the log is consistent and every entry valid; 1 an invalid
+Exit codes: 0 the log is consistent and no entry invalid; 1 an invalid
 entry, or a log that fails a check (signature, consistency, root: the error
 names the check, what was expected and what was found); 2 usage; 3 the log
 cannot be reached or a file cannot be read or written.`,
@@ -242,9 +265,13 @@ cannot be reached or a file cannot be read or written.`,
 				} else {
 					fmt.Fprintf(w, "consistency no earlier checkpoint (first audit%s)\n", map[bool]string{true: "", false: "; pass --state FILE to check the next one against this one"}[statePath != ""])
 				}
-				fmt.Fprintf(w, "entries     %d: %d valid, %d invalid; %d with single-party keys (whoever ran their setup can forge proofs)\n", rep.Entries, rep.Valid, rep.Invalid, rep.SingleParty)
+				fmt.Fprintf(w, "entries     %d: %d valid, %d invalid, %d not checkable by this zkeval\n", rep.Entries, rep.Valid, rep.Invalid, rep.UnsupportedCount)
+				fmt.Fprintf(w, "setup       %d valid with single-party keys (whoever ran their setup can forge proofs); %d valid claiming a ceremony, not checked (whoever made the keys may forge proofs, as with single-party keys)\n", rep.SingleParty, rep.CeremonyUnchecked)
 				for _, f := range rep.Failures {
 					fmt.Fprintf(w, "  INVALID entry %d: %s\n", f.Index, printable(f.Error))
+				}
+				for _, f := range rep.Unsupported {
+					fmt.Fprintf(w, "  NOT CHECKED entry %d: %s: needs %s\n", f.Index, printable(f.Error), printable(f.Needs))
 				}
 				fmt.Fprintf(w, "audited in  %.2f s\n", time.Since(t0).Seconds())
 			}

@@ -25,7 +25,10 @@ and appends it, or returns the index of the entry that already holds the
 same attestation. The receipt written to -o holds the entry's index and
 bytes, the log's signed checkpoint and the inclusion proof of the entry: with
 the log's public key anyone checks it offline (zkeval verify --receipt
---log-key). With --log-key the receipt is checked before it is written.
+--log-key). Before it is written the receipt is checked: its entry holds
+this attestation and verifying key, and its inclusion proof leads to its
+checkpoint's root; with --log-key, also the checkpoint's signature and that
+the receipt names the checkpoint's log.
 
 Exit codes: 0 published (or already there); 1 the log refused the
 attestation (the reason is printed) or the receipt does not check (the
@@ -70,10 +73,23 @@ and how to fetch the receipt again); 2 usage;
 			if err != nil {
 				return logErr(fmt.Errorf("%s: %w", args[0], err))
 			}
+			// Without the log's key, what can be checked still is: the
+			// entry holds this attestation and the proof leads to the
+			// checkpoint's root.
+			check := func(r *client.Receipt, att []byte, vk string) (*client.ReceiptResult, error) {
+				return client.CheckReceiptUnsigned(r, att, vk)
+			}
 			if key != nil {
-				if _, err := client.VerifyReceipt(rec, key, att, keys.Digest(vk)); err != nil {
-					return logErr(fmt.Errorf("the log appended %s at index %d (it is public now), but its receipt does not check with --log-key %s, so no receipt was written: %w\nfetch the receipt again with GET %s/receipt/%d, or rerun zkeval publish with the log's key (the log returns the same entry)", args[0], rec.Index, logKeyPath, err, strings.TrimRight(logURL, "/"), rec.Index))
+				check = func(r *client.Receipt, att []byte, vk string) (*client.ReceiptResult, error) {
+					return client.VerifyReceipt(r, key, att, vk)
 				}
+			}
+			if _, err := check(rec, att, keys.Digest(vk)); err != nil {
+				with := "the receipt it returned does not check"
+				if key != nil {
+					with = "its receipt does not check with --log-key " + logKeyPath
+				}
+				return logErr(fmt.Errorf("the log appended %s at index %d (it is public now), but %s, so no receipt was written: %w\nfetch the receipt again with GET %s/receipt/%d, or rerun zkeval publish with the log's key (the log returns the same entry)", args[0], rec.Index, with, err, strings.TrimRight(logURL, "/"), rec.Index))
 			}
 			data, err := jsonfile.Indent(rec)
 			if err != nil {

@@ -2,17 +2,23 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"github.com/zkeval/zkeval/attestation"
+	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/envelope"
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -58,10 +64,20 @@ func WriteState(path string, s *State) error {
 
 // AuditedEntry is the verdict on one entry.
 type AuditedEntry struct {
-	Index       uint64 `json:"index"`
-	Valid       bool   `json:"valid"`
+	Index uint64 `json:"index"`
+	Valid bool   `json:"valid"`
+	// Unsupported: the entry is neither valid nor invalid as far as this
+	// zkeval goes: its circuit version or predicate type is one this
+	// zkeval does not verify (an entry appended by another release);
+	// Error says which, and Needs what verifies it.
+	Unsupported bool   `json:"unsupported,omitempty"`
+	Needs       string `json:"needs,omitempty"`
 	Error       string `json:"error,omitempty"`
-	SingleParty bool   `json:"singleParty,omitempty"`
+	// Setup is the status of a valid entry's setup: single-party or
+	// ceremony-claimed-not-checked (an audit checks no ceremony
+	// transcript, and the proof does not bind the setup kind).
+	Setup       verifier.SetupStatus `json:"setup,omitempty"`
+	SingleParty bool                 `json:"singleParty,omitempty"`
 }
 
 // AuditReport is the outcome of an audit.
@@ -73,9 +89,17 @@ type AuditReport struct {
 	Entries int    `json:"entries"`
 	Valid   int    `json:"valid"`
 	Invalid int    `json:"invalid"`
+	// Unsupported counts entries this zkeval cannot check (another circuit
+	// version or predicate type); they are listed in Unsupported.
+	UnsupportedCount int `json:"unsupportedCount"`
 	// SingleParty counts valid entries whose keys come from a single-party
 	// setup (whoever ran it can forge proofs).
 	SingleParty int `json:"singleParty"`
+	// CeremonyUnchecked counts valid entries that claim a ceremony's keys:
+	// the claim is not checked (the proof does not bind it, and an audit
+	// checks no transcript), so whoever made the keys may forge proofs, as
+	// with single-party keys.
+	CeremonyUnchecked int `json:"ceremonyUnchecked"`
 	// PreviousSize is the size of the checkpoint of the state file (0 on
 	// a first audit); the log was checked consistent with it.
 	PreviousSize uint64 `json:"previousSize"`
@@ -84,7 +108,14 @@ type AuditReport struct {
 	Consistent bool           `json:"consistent"`
 	Checkpoint string         `json:"checkpoint"`
 	Failures   []AuditedEntry `json:"failures"`
+	// Unsupported lists the entries this zkeval cannot check.
+	Unsupported []AuditedEntry `json:"unsupported"`
 }
+
+// DefaultMaxAuditSize bounds the entries an audit fetches when
+// Client.MaxAuditSize is 0: a checkpoint claiming more is refused before
+// anything is fetched (a log's signature does not make its size honest).
+const DefaultMaxAuditSize = 1 << 28
 
 // Audit checks the whole log: the latest checkpoint is signed by key; it
 // is consistent with prev (the state of the last audit, nil on the first);
@@ -99,7 +130,14 @@ func Audit(ctx context.Context, c *Client, key *LogKey, prev *State) (*AuditRepo
 	if err != nil {
 		return nil, err
 	}
-	rep := &AuditReport{Log: cp.Origin, Size: cp.Size, Checkpoint: string(raw), Failures: []AuditedEntry{}}
+	rep := &AuditReport{Log: cp.Origin, Size: cp.Size, Checkpoint: string(raw), Failures: []AuditedEntry{}, Unsupported: []AuditedEntry{}}
+	limit := c.MaxAuditSize
+	if limit == 0 {
+		limit = DefaultMaxAuditSize
+	}
+	if cp.Size > limit {
+		return nil, fmt.Errorf("log %s: its checkpoint claims %d entries, more than this audit fetches (%d)", cp.Origin, cp.Size, limit)
+	}
 	if prev != nil {
 		old, err := OpenCheckpoint([]byte(prev.Checkpoint), key)
 		if err != nil {
@@ -113,7 +151,30 @@ func Audit(ctx context.Context, c *Client, key *LogKey, prev *State) (*AuditRepo
 
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	rng := rf.NewEmptyRange(0)
-	results := make([]AuditedEntry, cp.Size)
+	// Verdicts are tallied as they come (the valid ones are not kept), so
+	// memory follows the entries in flight, not the checkpoint's size.
+	var mu sync.Mutex
+	tally := func(r AuditedEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Entries++
+		switch {
+		case r.Valid:
+			rep.Valid++
+			switch r.Setup {
+			case verifier.SetupSingleParty:
+				rep.SingleParty++
+			case verifier.SetupCeremonyClaimed:
+				rep.CeremonyUnchecked++
+			}
+		case r.Unsupported:
+			rep.UnsupportedCount++
+			rep.Unsupported = append(rep.Unsupported, r)
+		default:
+			rep.Invalid++
+			rep.Failures = append(rep.Failures, r)
+		}
+	}
 	vks := &vkCache{c: c, keys: map[string]*vkResult{}}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
@@ -122,7 +183,7 @@ func Audit(ctx context.Context, c *Client, key *LogKey, prev *State) (*AuditRepo
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				results[j.idx] = auditEntry(ctx, vks, j.idx, j.data)
+				tally(auditEntry(ctx, vks, j.idx, j.data))
 			}
 		}()
 	}
@@ -162,18 +223,9 @@ func Audit(ctx context.Context, c *Client, key *LogKey, prev *State) (*AuditRepo
 		return nil, &CheckError{Check: "tree root", Expected: fmt.Sprintf("the %d entries served to hash to the checkpoint's root %s", cp.Size, b64(cp.Hash)), Actual: "root " + b64(root)}
 	}
 	rep.Consistent = true
-	for _, r := range results {
-		rep.Entries++
-		if r.Valid {
-			rep.Valid++
-			if r.SingleParty {
-				rep.SingleParty++
-			}
-		} else {
-			rep.Invalid++
-			rep.Failures = append(rep.Failures, r)
-		}
-	}
+	byIndex := func(a, b AuditedEntry) int { return cmp.Compare(a.Index, b.Index) }
+	slices.SortFunc(rep.Failures, byIndex)
+	slices.SortFunc(rep.Unsupported, byIndex)
 	return rep, nil
 }
 
@@ -213,6 +265,10 @@ func auditEntry(ctx context.Context, vks *vkCache, idx uint64, data []byte) Audi
 		out.Error = err.Error()
 		return out
 	}
+	if needs, why := unsupported(e.Attestation); needs != "" {
+		out.Unsupported, out.Needs, out.Error = true, needs, why
+		return out
+	}
 	vk, err := vks.get(ctx, e.VerifyingKey["sha256"])
 	if err != nil {
 		out.Error = "verifying key: " + err.Error()
@@ -228,8 +284,50 @@ func auditEntry(ctx context.Context, vks *vkCache, idx uint64, data []byte) Audi
 		return out
 	}
 	out.Valid = true
-	out.SingleParty = checked.Result.Setup.Status == verifier.SetupSingleParty
+	out.Setup = checked.Result.Setup.Status
+	out.SingleParty = out.Setup == verifier.SetupSingleParty
 	return out
+}
+
+// unsupported says whether att is an attestation this zkeval cannot check
+// (a predicate type it does not read, or a circuit version it does not
+// verify), and then what would check it and why; "" otherwise.
+func unsupported(att []byte) (needs, why string) {
+	payload := att
+	if envelope.IsEnvelope(att) {
+		p, _, err := envelope.Open(att, "attestation", nil)
+		if err != nil {
+			return "", ""
+		}
+		payload = p
+	}
+	var head struct {
+		PredicateType string `json:"predicateType"`
+		Predicate     struct {
+			Circuit struct {
+				Public struct {
+					Version string `json:"version"`
+				} `json:"public"`
+			} `json:"circuit"`
+		} `json:"predicate"`
+	}
+	if json.Unmarshal(payload, &head) != nil {
+		return "", ""
+	}
+	switch head.PredicateType {
+	case attestation.PredicateType, attestation.PredicateTypeV02:
+	case attestation.ShardedPredicateType, attestation.ShardedPredicateTypeV01:
+		return "", "" // refused as invalid: the log takes single proofs
+	default:
+		if strings.HasPrefix(head.PredicateType, "https://github.com/zkeval/zkeval/attestation/") {
+			return "a zkeval that reads predicate type " + head.PredicateType, fmt.Sprintf("predicate type %q; this zkeval reads %q", head.PredicateType, attestation.PredicateType)
+		}
+		return "", ""
+	}
+	if v := head.Predicate.Circuit.Public.Version; v != circuits.Version && strings.HasPrefix(v, "zkeval-eval-circuit/") {
+		return "a zkeval that verifies circuit version " + v, fmt.Sprintf("circuit version %q; this zkeval verifies %q", v, circuits.Version)
+	}
+	return "", ""
 }
 
 // NewState is the state to keep after an audit of cp.

@@ -132,11 +132,40 @@ type ReceiptResult struct {
 // log's key, the entry is included at the receipt's index, the entry holds
 // exactly the attestation bytes att and names the verifying key whose
 // SHA-256 is vkSHA256.
+// The receipt's log field must be the checkpoint's origin.
 func VerifyReceipt(r *Receipt, key *LogKey, att []byte, vkSHA256 string) (*ReceiptResult, error) {
 	cp, err := OpenCheckpoint([]byte(r.Checkpoint), key)
 	if err != nil {
 		return nil, err
 	}
+	if r.Log != cp.Origin {
+		return nil, &CheckError{Check: "receipt log", Expected: fmt.Sprintf("the receipt's log field to be the checkpoint's origin %q", cp.Origin), Actual: fmt.Sprintf("%q", r.Log)}
+	}
+	return checkReceipt(r, cp, att, vkSHA256)
+}
+
+// CheckReceiptUnsigned checks what of a receipt can be checked without the
+// log's key: the entry holds exactly att and names the verifying key
+// vkSHA256, and the inclusion proof leads from it to the root of the
+// receipt's checkpoint, whose signature is NOT checked (VerifyReceipt
+// checks it). It tells a log that answered with another entry, or a proof
+// for another tree, from one that did not.
+func CheckReceiptUnsigned(r *Receipt, att []byte, vkSHA256 string) (*ReceiptResult, error) {
+	text := []byte(r.Checkpoint)
+	if i := bytes.Index(text, []byte("\n\n")); i >= 0 {
+		text = text[:i+1]
+	}
+	cp := &log.Checkpoint{}
+	if _, err := cp.Unmarshal(text); err != nil {
+		return nil, &CheckError{Check: "receipt checkpoint", Expected: "a tlog-checkpoint note", Actual: firstLine([]byte(r.Checkpoint)), Err: err}
+	}
+	if r.Log != cp.Origin {
+		return nil, &CheckError{Check: "receipt log", Expected: fmt.Sprintf("the receipt's log field to be the checkpoint's origin %q", cp.Origin), Actual: fmt.Sprintf("%q", r.Log)}
+	}
+	return checkReceipt(r, cp, att, vkSHA256)
+}
+
+func checkReceipt(r *Receipt, cp *log.Checkpoint, att []byte, vkSHA256 string) (*ReceiptResult, error) {
 	if err := VerifyInclusion(cp, r.Index, r.Entry, r.InclusionProof); err != nil {
 		return nil, err
 	}

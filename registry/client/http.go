@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/transparency-dev/formats/log"
 	tclient "github.com/transparency-dev/tessera/client"
@@ -27,12 +29,91 @@ func (e *RefusedError) Error() string {
 
 // Client talks to a zkeval log over HTTP.
 type Client struct {
+	// MaxAuditSize bounds the entries Audit fetches (0:
+	// DefaultMaxAuditSize).
+	MaxAuditSize uint64
+
 	base    *url.URL
 	http    *http.Client
 	fetcher *tclient.HTTPFetcher
 }
 
-// New returns a client of the log at rawURL (http or https).
+// MaxResponse bounds any response body the client reads, in bytes: the
+// largest thing a log serves is an entry bundle, 256 entries of at most
+// 65,535 bytes each with their 2-byte lengths (C2SP tlog-tiles), under 17
+// MiB. A longer body is an error, so a log cannot exhaust the client's
+// memory.
+const MaxResponse = 256*(2+65535) + 1<<10
+
+// Timeouts of the default HTTP client: a log that does not answer, or
+// answers too slowly, is an error rather than a hang.
+const (
+	// DialTimeout bounds connecting to the log.
+	DialTimeout = 30 * time.Second
+	// ResponseHeaderTimeout bounds the wait for a response's headers (a
+	// publish waits for a checkpoint covering the entry).
+	ResponseHeaderTimeout = 2 * time.Minute
+	// RequestTimeout bounds a whole request, body included.
+	RequestTimeout = 5 * time.Minute
+)
+
+// NewHTTPClient is the HTTP client New uses when given none: the timeouts
+// above, and response bodies capped at MaxResponse bytes.
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = ResponseHeaderTimeout
+	tr.TLSHandshakeTimeout = DialTimeout
+	return &http.Client{Timeout: RequestTimeout, Transport: capBodies{tr, MaxResponse}}
+}
+
+// capBodies caps every response body at max bytes: reading past it is an
+// error (not a silent truncation).
+type capBodies struct {
+	rt  http.RoundTripper
+	max int64
+}
+
+func (c capBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: c.max, url: req.URL.String()}
+	return resp, nil
+}
+
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+	url  string
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte tells a body of exactly the cap from a longer one.
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("GET %s: the response is longer than %d bytes, the most a log serves", b.url, MaxResponse)
+		}
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// New returns a client of the log at rawURL (http or https). A nil hc is
+// NewHTTPClient(): timeouts and capped response bodies.
 func New(rawURL string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -42,7 +123,7 @@ func New(rawURL string, hc *http.Client) (*Client, error) {
 		u.Path += "/"
 	}
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = NewHTTPClient()
 	}
 	f, err := tclient.NewHTTPFetcher(u, hc)
 	if err != nil {
