@@ -29,7 +29,7 @@ timed() {
 
 # The deep decision tree (973 nodes, depth 24) on the first MNIST_N official
 # MNIST test images (default all 10,000), one claim: MNIST=1 make bench-trees.
-# The whole test set is a circuit of about 5.5M constraints; its Groth16
+# The whole test set is a circuit of about 6.4M constraints; its Groth16
 # setup needs about 12 GiB and, on 2 cores, the better part of an hour:
 # check `free -g` first.
 mnist() {
