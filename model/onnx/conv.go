@@ -205,10 +205,7 @@ func (p *importer) opConv() error {
 	} else if g != 1 {
 		return p.nodeFail(ErrUnsupported, "has group=%d; zkeval imports group 1 only (no grouped or depthwise convolutions)", g)
 	}
-	if !wv.isConst() {
-		return p.nodeFail(ErrUnsupported, "computes its weight from the graph input; weights must be initializers or Constant nodes")
-	}
-	if err := p.floatConst(wv, "weight"); err != nil {
+	if err := p.paramConst(wv, "weight", "weight", "weights"); err != nil {
 		return err
 	}
 	if len(wv.dims) != 4 {
@@ -235,10 +232,7 @@ func (p *importer) opConv() error {
 	}
 	b := make([]float64, m)
 	if bv != nil {
-		if !bv.isConst() {
-			return p.nodeFail(ErrUnsupported, "computes its bias from the graph input; biases must be initializers or Constant nodes")
-		}
-		if err := p.floatConst(bv, "bias"); err != nil {
+		if err := p.paramConst(bv, "bias", "bias", "biases"); err != nil {
 			return err
 		}
 		if len(bv.dims) != 1 || bv.dims[0] != m {

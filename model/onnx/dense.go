@@ -10,6 +10,16 @@ import (
 
 // This file holds the dense layers: Gemm and MatMul.
 
+// paramConst checks that v, a layer's parameter (named name in errors, role
+// in floatConst's), is a float constant: an initializer or Constant node,
+// not computed from the graph input.
+func (p *importer) paramConst(v *value, name, role, plural string) error {
+	if !v.isConst() {
+		return p.nodeFail(ErrUnsupported, "computes its %s from the graph input; %s must be initializers or Constant nodes", name, plural)
+	}
+	return p.floatConst(v, role)
+}
+
 // floatConst checks that v is a finite float constant used as role.
 func (p *importer) floatConst(v *value, role string) error {
 	if !v.isFloat() {
@@ -168,10 +178,7 @@ func (p *importer) opGemm() error {
 	if err := p.dataIn(a, "input A"); err != nil {
 		return err
 	}
-	if !bw.isConst() {
-		return p.nodeFail(ErrUnsupported, "computes its weight B from the graph input; weights must be initializers or Constant nodes")
-	}
-	if err := p.floatConst(bw, "weight"); err != nil {
+	if err := p.paramConst(bw, "weight B", "weight", "weights"); err != nil {
 		return err
 	}
 	if len(bw.dims) != 2 {
@@ -187,10 +194,7 @@ func (p *importer) opGemm() error {
 	wdesc := fmt.Sprintf("weight %s of shape %s with transB=%d", bw.what, dimsString(bw.dims), transB)
 	var bias []float64
 	if c != nil {
-		if !c.isConst() {
-			return p.nodeFail(ErrUnsupported, "computes its bias C from the graph input; biases must be initializers or Constant nodes")
-		}
-		if err := p.floatConst(c, "bias C"); err != nil {
+		if err := p.paramConst(c, "bias C", "bias C", "biases"); err != nil {
 			return err
 		}
 		if bias, err = p.biasOf(c, out, beta, "bias C"); err != nil {
