@@ -3,6 +3,7 @@ package circuits
 import (
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -130,15 +131,16 @@ func TestCircuitRejectsWrongWitness(t *testing.T) {
 
 // tamper wraps a hint so that, on its k-th call, output j is changed by f.
 func tamper(h solver.Hint, call, j int, f func(field, v *big.Int)) solver.Hint {
-	n := 0
+	// gnark's solver runs hints on several goroutines: the counter is
+	// atomic, so that exactly one call (the call-th to arrive) is tampered.
+	var n atomic.Int64
 	return func(field *big.Int, in, out []*big.Int) error {
 		if err := h(field, in, out); err != nil {
 			return err
 		}
-		if n == call && j < len(out) {
+		if n.Add(1)-1 == int64(call) && j < len(out) {
 			f(field, out[j])
 		}
-		n++
 		return nil
 	}
 }

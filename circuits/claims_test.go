@@ -3,6 +3,7 @@ package circuits
 import (
 	"math"
 	"math/big"
+	"sync/atomic"
 	"testing"
 
 	"github.com/consensys/gnark/constraint/solver"
@@ -312,15 +313,14 @@ func TestFullArgmaxRejectsTamperedPredictions(t *testing.T) {
 	moveOne := func(field *big.Int, inp, out []*big.Int) error {
 		return argmax.Hint(field, inp, out)
 	}
-	n := 0
+	var n atomic.Int64 // hints run on several goroutines
 	moved := func(field *big.Int, inp, out []*big.Int) error {
 		if err := moveOne(field, inp, out); err != nil {
 			return err
 		}
-		if n == 5 {
+		if n.Add(1)-1 == 5 {
 			out[0], out[1] = out[1], out[0]
 		}
-		n++
 		return nil
 	}
 	require.Error(t, f.solve(t, f.inputs(nil, counts), solver.OverrideHint(solver.GetHintID(argmax.Hint), moved)))

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/consensys/gnark/constraint/solver"
@@ -197,10 +198,9 @@ func TestTreeFeatureReader(t *testing.T) {
 
 // atCall answers like h except at its call-th call, where evil answers.
 func atCall(h solver.Hint, call int, evil solver.Hint) solver.Hint {
-	n := 0
+	var n atomic.Int64 // hints run on several goroutines
 	return func(field *big.Int, in, out []*big.Int) error {
-		n++
-		if n-1 == call {
+		if n.Add(1)-1 == int64(call) {
 			return evil(field, in, out)
 		}
 		return h(field, in, out)
