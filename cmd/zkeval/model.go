@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/quantize"
@@ -23,7 +24,10 @@ func newModelCmd() *cobra.Command {
 
 // importHelp describes what model import and model check read.
 var importHelp = fmt.Sprintf(`Reads a feed-forward classifier exported to ONNX: torch.onnx.export at opsets
-%d to %d (Gemm or MatMul layers with Relu between them), or scikit-learn's
+%d to %d (Gemm or MatMul layers with one activation after each hidden layer:
+Relu, LeakyRelu, Tanh, Sigmoid, GELU, HardSigmoid or HardSwish; convolutional
+networks with Conv, Relu, MaxPool, AveragePool and GlobalAveragePool before
+the dense layers), or scikit-learn's
 linear classifiers (ai.onnx.ml.LinearClassifier, e.g. LogisticRegression or
 LinearSVC, with their Normalizer/ZipMap tail and a StandardScaler as Scaler).
 In float64, before quantization, it folds BatchNormalization (inference) and
@@ -279,6 +283,12 @@ would give) when not.`,
 			if f.benchPath != "" {
 				l.rep.Print(w)
 				warnReport(cmd, l.rep)
+			} else {
+				for k, lay := range l.rep.Model.Layers {
+					if lay.Act.IsTable() {
+						fmt.Fprintf(w, "table        layer %d's %s lookup table is sized from the benchmark's accumulators (at most 2^%d entries), checked at setup: give --benchmark to check it now\n", k, lay.Act.Kind, desc.MaxActTableBits)
+					}
+				}
 			}
 			fmt.Fprintf(w, "result       importable (dry run: nothing written)\n")
 			return nil
