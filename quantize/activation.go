@@ -3,6 +3,7 @@ package quantize
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model/activation"
@@ -18,7 +19,8 @@ func (r *Report) describeActivation(l int, lr *LayerReport) {
 		slope := ""
 		if r.fm != nil && l < len(r.fm.Layers) && r.fm.Layers[l].Act != nil {
 			lr.LeakySlope = r.fm.Layers[l].Act.Slope
-			slope = fmt.Sprintf("slope %g → ", lr.LeakySlope)
+			// The ONNX attribute is a float32: its shortest decimal.
+			slope = "slope " + strconv.FormatFloat(lr.LeakySlope, 'g', -1, 32) + " → "
 		}
 		lr.ActivationRule = fmt.Sprintf("exact, %s%d/2^%d = %.6g (the nearest multiple of 2^-%d); negative accumulators give floor(acc·%d/2^%d), rounded down",
 			slope, a.Alpha, activation.LeakyShift, float64(a.Alpha)/(1<<activation.LeakyShift), activation.LeakyShift, a.Alpha, activation.LeakyShift)
