@@ -114,3 +114,36 @@ func TestStructureBeforeScale(t *testing.T) {
 		})
 	}
 }
+
+// TestAutomaticScaleStopsAtTableLimit: the automatic search stops at the
+// first scale whose table is too large, and the warning and the trials say
+// so.
+func TestAutomaticScaleStopsAtTableLimit(t *testing.T) {
+	_, b := mnist(t, 20)
+	fm := actMLP(0.1, &activation.FloatSpec{Kind: activation.Tanh})
+	// Outputs 0 and 1 differ by 2^-40 per (positive) input: float always
+	// predicts 1, every quantized model 0, so no scale keeps the
+	// predictions and the search runs on to the table limit.
+	for o := range fm.Layers[1].W {
+		for i := range fm.Layers[1].W[o] {
+			switch o {
+			case 0:
+				fm.Layers[1].W[o][i] = 0.5
+			case 1:
+				fm.Layers[1].W[o][i] = 0.5 + 1.0/(1<<40)
+			default:
+				fm.Layers[1].W[o][i] = -1
+			}
+		}
+	}
+	rep, err := Run(fm, b, Options{})
+	require.NoError(t, err)
+	last := rep.Trials[len(rep.Trials)-1]
+	require.True(t, last.TableTooLarge, "trials %+v", rep.Trials)
+	require.Less(t, last.ScaleBits, MaxAutoBits)
+	require.Less(t, rep.ScaleBits, last.ScaleBits)
+	require.Contains(t, rep.Warning, fmt.Sprintf("; scales 2^%d and above were skipped: layer 0: its tanh table would need", last.ScaleBits))
+	var out bytes.Buffer
+	rep.Print(&out)
+	require.Contains(t, out.String(), fmt.Sprintf("  2^%d: activation table over 2^17 entries\n", last.ScaleBits))
+}
