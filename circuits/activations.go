@@ -7,9 +7,11 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
+	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits/activation"
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
+	mact "github.com/zkeval/zkeval/model/activation"
 )
 
 // This file wires the activations other than ReLU (package
@@ -38,7 +40,6 @@ func (s *Spec) setActivations(lo, hi []int64) error {
 		return nil
 	}
 	s.ActTable = make([]Range, len(s.Shape.Layers))
-	q := int64(1) << ActTableRoundingBits
 	for l, ls := range s.Shape.Layers {
 		a := ls.Act
 		switch {
@@ -51,11 +52,9 @@ func (s *Spec) setActivations(lo, hi []int64) error {
 			}
 			s.AccBits[l] = k
 		default:
-			qlo, qhi := lo[l]>>uint(a.Shift), hi[l]>>uint(a.Shift)
-			r := Range{Lo: floorTo(qlo, q), Hi: floorTo(qhi, q) + q - 1}
-			if r.Entries() > 1<<desc.MaxActTableBits {
-				return fmt.Errorf("layer %d: its %s table would need %d entries for the accumulators measured on benchmark %s (indices %d to %d at shift %d), more than the 2^%d allowed; lower the scale bits or keep the activation's inputs smaller (e.g. with BatchNorm before it)",
-					l, a.Kind, r.Entries(), s.Bench.Name, qlo, qhi, a.Shift, desc.MaxActTableBits)
+			r, err := actTableRange(l, a, lo[l], hi[l], s.Bench.Name)
+			if err != nil {
+				return err
 			}
 			s.ActTable[l] = r
 			p := Public{Shape: s.Shape, ActTable: s.ActTable}
@@ -67,6 +66,62 @@ func (s *Spec) setActivations(lo, hi []int64) error {
 		}
 	}
 	return nil
+}
+
+// ActTableError is the error of a layer whose activation table would
+// hold more than 2^desc.MaxActTableBits entries for the accumulators
+// measured on a benchmark.
+type ActTableError struct {
+	Layer   int
+	Kind    string // activation kind (package model/activation)
+	Entries int64  // entries the table would need
+	Bench   string // benchmark name
+	// QLo and QHi are the least and greatest index floor(acc/2^Shift)
+	// measured.
+	QLo, QHi int64
+	Shift    int
+}
+
+func (e *ActTableError) Error() string {
+	return fmt.Sprintf("layer %d: its %s table would need %d entries for the accumulators measured on benchmark %s (indices %d to %d at shift %d), more than the 2^%d allowed; lower the scale bits or keep the activation's inputs smaller (e.g. with BatchNorm before it)",
+		e.Layer, e.Kind, e.Entries, e.Bench, e.QLo, e.QHi, e.Shift, desc.MaxActTableBits)
+}
+
+// actTableRange returns the index range of layer l's table for the
+// accumulators in [lo, hi]: [floor(lo/2^s), floor(hi/2^s)] rounded outward
+// to multiples of 2^ActTableRoundingBits. It fails with an *ActTableError
+// beyond 2^desc.MaxActTableBits entries.
+func actTableRange(l int, a *mact.Spec, lo, hi int64, bench string) (Range, error) {
+	q := int64(1) << ActTableRoundingBits
+	qlo, qhi := lo>>uint(a.Shift), hi>>uint(a.Shift)
+	r := Range{Lo: floorTo(qlo, q), Hi: floorTo(qhi, q) + q - 1}
+	if r.Entries() > 1<<desc.MaxActTableBits {
+		return r, &ActTableError{Layer: l, Kind: a.Kind, Entries: r.Entries(), Bench: bench, QLo: qlo, QHi: qhi, Shift: a.Shift}
+	}
+	return r, nil
+}
+
+// MeasureTables is MeasureAccBits returning also, per dense layer of m,
+// the number of entries of the activation table the circuit builds for
+// m on b (0 for a layer without one): what setup would need, computed
+// before any circuit is. It fails with an *ActTableError when a table
+// would hold more than 2^desc.MaxActTableBits entries.
+func MeasureTables(m *model.Model, b *benchmark.Benchmark) (bits []int, entries []int64, err error) {
+	lo, hi, err := measureAcc(m, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries = make([]int64, len(m.Layers))
+	for l := range m.Layers {
+		if a := m.Layers[l].Act; a.IsTable() {
+			r, err := actTableRange(l, a, lo[l], hi[l], b.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			entries[l] = r.Entries()
+		}
+	}
+	return accBits(lo, hi), entries, nil
 }
 
 // floorTo rounds v down to a multiple of q.

@@ -1,8 +1,10 @@
 package circuits
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -203,4 +205,36 @@ func TestShardRefusesActivations(t *testing.T) {
 	_, err := NewShardSpec(m, b, accuracy(">=", true), 4)
 	require.ErrorIs(t, err, desc.ErrShardActivation)
 	require.ErrorContains(t, err, "layer 0 (/layers.0/Gemm) has activation tanh")
+}
+
+// TestMeasureTablesMatchesSpec: the table sizes import reports are those
+// of the circuit's spec, and a model whose table passes the limit fails
+// both with the same *ActTableError.
+func TestMeasureTablesMatchesSpec(t *testing.T) {
+	m, b := actModel(t, "tanh", 4, 12)
+	spec, err := NewSpec(m, b, accuracy(">=", false))
+	require.NoError(t, err)
+	bits, entries, err := MeasureTables(m, b)
+	require.NoError(t, err)
+	want, err := MeasureAccBits(m, b)
+	require.NoError(t, err)
+	require.Equal(t, want, bits)
+	require.Equal(t, []int64{spec.ActTable[0].Entries(), 0}, entries)
+
+	// Shrink the shift until the same accumulators need more than 2^17
+	// entries.
+	wide := *m
+	wide.Layers = slices.Clone(m.Layers)
+	act := *m.Layers[0].Act
+	act.Shift = 0
+	wide.Layers[0].Act = &act
+	wide.PrepareActivations()
+	_, _, err = MeasureTables(&wide, b)
+	var te *ActTableError
+	require.True(t, errors.As(err, &te), "MeasureTables: %v", err)
+	require.Greater(t, te.Entries, int64(1)<<desc.MaxActTableBits)
+	_, err = NewSpec(&wide, b, accuracy(">=", false))
+	var te2 *ActTableError
+	require.True(t, errors.As(err, &te2), "NewSpec: %v", err)
+	require.Equal(t, *te, *te2)
 }

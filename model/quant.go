@@ -227,7 +227,7 @@ func (m *Model) Validate() error {
 		}
 		if lay.Act != nil {
 			if lay.ReLU {
-				return fmt.Errorf("model: layer %d (%s) has both ReLU and activation %s", l, lay.Name, lay.Act.Kind)
+				return bothActivations(l, lay.Name, lay.Act.Kind)
 			}
 			if err := lay.Act.Validate(); err != nil {
 				return fmt.Errorf("model: layer %d (%s): %w", l, lay.Name, err)
@@ -239,9 +239,34 @@ func (m *Model) Validate() error {
 		return fmt.Errorf("model: the last layer has %d output; a classifier needs at least 2 classes", in)
 	}
 	if last := &m.Layers[len(m.Layers)-1]; last.Act != nil {
-		return fmt.Errorf("model: the last layer (%s) has activation %s; the prediction is the argmax of the last layer's accumulators, so the model must end with a dense layer (a final Softmax, LogSoftmax or Sigmoid is dropped at import)", last.Name, last.Act.Kind)
+		return lastActivation(last.Name, last.Act.Kind)
 	}
 	return nil
+}
+
+// CheckActivations checks what of a float model's activations does not
+// depend on the scale: at most one activation per dense layer, and none
+// on the last layer. Quantize and Validate check the same; this lets a
+// caller report these errors before trying scales.
+func (fm *FloatModel) CheckActivations() error {
+	for l := range fm.Layers {
+		lay := &fm.Layers[l]
+		if lay.Act != nil && lay.ReLU {
+			return bothActivations(l, lay.Name, lay.Act.Kind)
+		}
+	}
+	if n := len(fm.Layers); n > 0 && fm.Layers[n-1].Act != nil {
+		return lastActivation(fm.Layers[n-1].Name, fm.Layers[n-1].Act.Kind)
+	}
+	return nil
+}
+
+func bothActivations(l int, name, kind string) error {
+	return fmt.Errorf("model: layer %d (%s) has both ReLU and activation %s; zkeval takes one activation per dense layer: drop one of them, or put a dense layer between them", l, name, kind)
+}
+
+func lastActivation(name, kind string) error {
+	return fmt.Errorf("model: the last layer (%s) has activation %s; the prediction is the argmax of the last layer's accumulators, so the model must end with a dense layer (a final Softmax, LogSoftmax or Sigmoid is dropped at import)", name, kind)
 }
 
 // NumClasses returns the width of the last layer.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -63,7 +64,25 @@ type LayerReport struct {
 	WeightBits int    `json:"weightBits"`
 	BiasBits   int    `json:"biasBits"`
 	AccBits    int    `json:"accumulatorBits,omitempty"`
-	WorstBits  int    `json:"worstCaseBits"`
+	// WorstBits: the worst case over every input in the report's
+	// WorstFeatures range, with the quantized weights themselves (not the
+	// bound the circuit enforces, which zkeval circuit prints).
+	WorstBits int `json:"worstCaseBits"`
+	// ActivationRule says in words what the circuit computes for the
+	// activation (Activation): LeakyRelu's rounded slope, or a table's
+	// input step and output rounding.
+	ActivationRule string `json:"activationRule,omitempty"`
+	// LeakySlope and LeakyAlpha, for LeakyRelu: the model's float slope
+	// and its rounding Alpha (the slope becomes Alpha/2^16).
+	LeakySlope float64 `json:"leakySlope,omitempty"`
+	LeakyAlpha int64   `json:"leakyAlpha,omitempty"`
+	// TableShift and TableOutBits, for a table activation: the index is
+	// floor(acc/2^TableShift), the output at scale 2^TableOutBits.
+	TableShift   *int `json:"tableShift,omitempty"`
+	TableOutBits int  `json:"tableOutBits,omitempty"`
+	// TableEntries: the entries the table needs for the benchmark's
+	// accumulators (0 without a benchmark: setup checks the size).
+	TableEntries int64 `json:"tableEntries,omitempty"`
 }
 
 // Trial is the accuracy at one scale.
@@ -72,6 +91,10 @@ type Trial struct {
 	Correct   int64  `json:"correct"`
 	Agree     int64  `json:"agree"`
 	Err       string `json:"error,omitempty"`
+	// TableTooLarge: Err is an activation table beyond
+	// 2^desc.MaxActTableBits entries.
+	TableTooLarge bool `json:"tableTooLarge,omitempty"`
+	err           error
 }
 
 // Report is the result of Run.
@@ -110,6 +133,13 @@ type Report struct {
 	// every prediction equal to float (benchmarks of fewer than
 	// FullAgreementBelow samples).
 	FullAgreement bool `json:"fullAgreementRequired,omitempty"`
+	// WorstFeatures is the feature range [lo, hi] (integers at scale
+	// 1/InputScale) over which WorstBits are computed: the benchmark's, or
+	// [0, InputScale] (features in [0, 1]) without one.
+	WorstFeatures [2]int64 `json:"worstCaseFeatureRange"`
+	// tables are the entries per layer measured on the benchmark.
+	tables []int64
+	fm     *model.FloatModel
 }
 
 // Run quantizes fm. With a benchmark b it measures accuracy, and when
@@ -139,7 +169,11 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 			return nil, err
 		}
 	}
-	rep := &Report{InputScale: in}
+	// Errors of structure first: no scale fixes them.
+	if err := fm.CheckActivations(); err != nil {
+		return nil, err
+	}
+	rep := &Report{InputScale: in, fm: fm}
 	if b == nil {
 		f := opt.ScaleBits
 		if f == 0 {
@@ -151,7 +185,8 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 			return nil, err
 		}
 		rep.Model, rep.ScaleBits = m, f
-		return rep, rep.fillLayers(nil, 0, 255)
+		// Features are taken in [0, 1]: integers 0 to the input scale.
+		return rep, rep.fillLayers(nil, 0, in)
 	}
 
 	rep.Benchmark, rep.Samples, rep.ClassNames = b.String(), b.Len(), b.ClassNames
@@ -190,10 +225,11 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		t := Trial{ScaleBits: f}
 		m, err := model.Quantize(fm, f, in)
 		if err == nil {
-			_, err = circuits.MeasureAccBits(m, b)
+			_, _, err = circuits.MeasureTables(m, b)
 		}
 		if err != nil {
-			t.Err = err.Error()
+			var te *circuits.ActTableError
+			t.err, t.Err, t.TableTooLarge = err, err.Error(), errors.As(err, &te)
 			return nil, t
 		}
 		for s, xs := range b.X {
@@ -214,7 +250,7 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		chosen, ct = try(opt.ScaleBits)
 		rep.Trials = append(rep.Trials, ct)
 		if chosen == nil {
-			return nil, fmt.Errorf("scale 2^%d: %s", opt.ScaleBits, ct.Err)
+			return nil, fmt.Errorf("scale 2^%d: %w", opt.ScaleBits, ct.err)
 		}
 		if !within(ct.Correct) {
 			rep.Warning = fmt.Sprintf("at scale 2^%d quantized accuracy %d/%d differs from float %d/%d by more than 0.05 percentage points; try a larger --scale-bits", ct.ScaleBits, ct.Correct, b.Len(), rep.FloatCorrect, b.Len())
@@ -223,11 +259,15 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		rep.Automatic = true
 		var best *model.Model
 		var bt Trial
+		var stop *Trial // the first scale that failed
 		for f := MinAutoBits; f <= MaxAutoBits; f++ {
 			m, t := try(f)
 			rep.Trials = append(rep.Trials, t)
 			if m == nil {
-				break // larger scales only grow
+				// Larger scales only grow the accumulators and the
+				// activation tables.
+				stop = &t
+				break
 			}
 			if best == nil || t.Agree > bt.Agree {
 				best, bt = m, t
@@ -239,7 +279,10 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 		}
 		if chosen == nil {
 			if best == nil {
-				return nil, fmt.Errorf("no scale in [%d, %d] keeps the model's accumulators within 2^%d: %s", MinAutoBits, MaxAutoBits, model.MaxAccumulatorBits, rep.Trials[0].Err)
+				if rep.Trials[0].TableTooLarge {
+					return nil, fmt.Errorf("no scale in [%d, %d] keeps the model's activation tables within 2^%d entries: at 2^%d, %w", MinAutoBits, MaxAutoBits, desc.MaxActTableBits, MinAutoBits, rep.Trials[0].err)
+				}
+				return nil, fmt.Errorf("no scale in [%d, %d] keeps the model's accumulators within 2^%d: %w", MinAutoBits, MaxAutoBits, model.MaxAccumulatorBits, rep.Trials[0].err)
 			}
 			chosen, ct = best, bt
 			if full {
@@ -247,14 +290,18 @@ func Run(fm *model.FloatModel, b *benchmark.Benchmark, opt Options) (*Report, er
 			} else {
 				rep.Warning = fmt.Sprintf("no scale in [%d, %d] keeps quantized accuracy within 0.05 percentage points of float (%d/%d); using 2^%d, the one with the highest agreement (%d/%d)", MinAutoBits, MaxAutoBits, rep.FloatCorrect, b.Len(), ct.ScaleBits, ct.Agree, b.Len())
 			}
+			if stop != nil {
+				rep.Warning += fmt.Sprintf("; scales 2^%d and above were skipped: %s", stop.ScaleBits, stop.Err)
+			}
 		}
 		rep.FullAgreement = full
 	}
 	rep.Model, rep.ScaleBits, rep.QuantCorrect, rep.Agree = chosen, ct.ScaleBits, ct.Correct, ct.Agree
-	acc, err := circuits.MeasureAccBits(chosen, b)
+	acc, tables, err := circuits.MeasureTables(chosen, b)
 	if err != nil {
 		return nil, err
 	}
+	rep.tables = tables
 	lo, hi := b.FeatureRange()
 	return rep, rep.fillLayers(acc, lo, hi)
 }
@@ -325,6 +372,7 @@ func (r *Report) fillLayers(acc []int, lo, hi int64) error {
 	if err != nil {
 		return err
 	}
+	r.WorstFeatures = [2]int64{lo, hi}
 	sh := m.Shape()
 	r.Shape = sh.String()
 	r.fillSpatial(sh, sworst)
@@ -332,6 +380,7 @@ func (r *Report) fillLayers(acc []int, lo, hi int64) error {
 		lr := LayerReport{Name: m.Layers[l].Name, In: ls.In, Out: ls.Out, ReLU: ls.ReLU, WeightBits: ls.WeightBits, BiasBits: ls.BiasBits, WorstBits: worst[l]}
 		if ls.Act != nil {
 			lr.Activation = ls.Act.Kind
+			r.describeActivation(l, &lr)
 		}
 		if acc != nil {
 			lr.AccBits = acc[l]
@@ -365,7 +414,7 @@ func (r *Report) Print(w io.Writer) {
 		how = "default; give --benchmark to choose it from accuracy"
 	}
 	fmt.Fprintf(w, "model        %s\n", r.Shape)
-	fmt.Fprintf(w, "scale        2^%d (%s); inputs at scale 1/%d\n", r.ScaleBits, how, r.InputScale)
+	fmt.Fprintf(w, "scale        2^%d (%s)\n", r.ScaleBits, how)
 	if r.Samples > 0 {
 		fmt.Fprintf(w, "benchmark    %s\n", r.Benchmark)
 		fmt.Fprintf(w, "classes      %s (output k is class k)\n", ClassList(r.ClassNames))
@@ -379,7 +428,9 @@ func (r *Report) Print(w io.Writer) {
 		if len(r.Trials) > 1 {
 			fmt.Fprintf(w, "scales tried")
 			for _, t := range r.Trials {
-				if t.Err != "" {
+				if t.TableTooLarge {
+					fmt.Fprintf(w, "  2^%d: activation table over 2^%d entries", t.ScaleBits, desc.MaxActTableBits)
+				} else if t.Err != "" {
 					fmt.Fprintf(w, "  2^%d: out of range", t.ScaleBits)
 				} else {
 					fmt.Fprintf(w, "  2^%d: %d", t.ScaleBits, t.Correct)
@@ -389,7 +440,7 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	r.printSpatial(w)
-	fmt.Fprintf(w, "layer  shape      activation   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case)\n")
+	fmt.Fprintf(w, "layer  shape      activation   weight bits  bias bits  |acc| bits (benchmark)  |acc| bits (worst case*)\n")
 	for l, lr := range r.Layers {
 		acc := "-"
 		if lr.AccBits > 0 {
@@ -403,5 +454,16 @@ func (r *Report) Print(w io.Writer) {
 			act = lr.Activation
 		}
 		fmt.Fprintf(w, "%-5d  %-9s  %-11s  %-11d  %-9d  %-22s  %d\n", l, fmt.Sprintf("%dx%d", lr.Out, lr.In), act, lr.WeightBits, lr.BiasBits, acc, lr.WorstBits)
+	}
+	from := "the benchmark's feature range"
+	if r.Samples == 0 {
+		from = "features assumed in [0, 1] (no benchmark given)"
+	}
+	fmt.Fprintf(w, "* worst case with these weights over %s: integers [%d, %d] at scale 1/%d; zkeval circuit prints the bound the circuit enforces and the worst case from the description's published widths\n",
+		from, r.WorstFeatures[0], r.WorstFeatures[1], r.InputScale)
+	for l, lr := range r.Layers {
+		if lr.ActivationRule != "" {
+			fmt.Fprintf(w, "activation   layer %d %s: %s\n", l, lr.Activation, lr.ActivationRule)
+		}
 	}
 }

@@ -89,7 +89,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 						gadget = fmt.Sprintf("a range check of acc + 2^%d on %d bits (no ReLU)", spec.AccBits[l], spec.AccBits[l]+1)
 					}
 				}
-				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the bounds: |acc| < 2^%d)\n",
+				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the description: its input bound and published widths, |acc| < 2^%d)\n",
 					l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, spec.AccBits[l], spec.AccBits[l], gadget, bounds[l].WorstBits)
 			}
 			if !pub.IsTrees() {

@@ -29,7 +29,7 @@ func printSpatialBounds(w io.Writer, pub desc.Public) error {
 		default:
 			how = fmt.Sprintf("sum of %d inputs (its 1/%d folded into the next layer): within 2^%d", l.KH*l.KW, l.KH*l.KW, b.AccBits)
 		}
-		fmt.Fprintf(w, "spatial %d         %s %v -> %v, window %dx%d stride %dx%d: %s (worst case from the bounds: 2^%d)\n",
+		fmt.Fprintf(w, "spatial %d         %s %v -> %v, window %dx%d stride %dx%d: %s (worst case from the description: 2^%d)\n",
 			k, l.Kind, l.In, l.Out, l.KH, l.KW, l.SH, l.SW, how, b.WorstBits)
 	}
 	return nil

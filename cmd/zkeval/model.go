@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/model/onnx"
 	"github.com/zkeval/zkeval/quantize"
@@ -23,7 +24,10 @@ func newModelCmd() *cobra.Command {
 
 // importHelp describes what model import and model check read.
 var importHelp = fmt.Sprintf(`Reads a feed-forward classifier exported to ONNX: torch.onnx.export at opsets
-%d to %d (Gemm or MatMul layers with Relu between them), or scikit-learn's
+%d to %d (Gemm or MatMul layers with one activation after each hidden layer:
+Relu, LeakyRelu, Tanh, Sigmoid, GELU, HardSigmoid or HardSwish; convolutional
+networks with Conv, Relu, MaxPool, AveragePool and GlobalAveragePool before
+the dense layers), or scikit-learn's
 linear classifiers (ai.onnx.ml.LinearClassifier, e.g. LogisticRegression or
 LinearSVC, with their Normalizer/ZipMap tail and a StandardScaler as Scaler).
 In float64, before quantization, it folds BatchNormalization (inference) and
@@ -215,6 +219,9 @@ type checkLayer struct {
 	ReLU bool   `json:"relu"`
 	// Activation: the activation other than ReLU (package model/activation).
 	Activation string `json:"activation,omitempty"`
+	// Table: without --benchmark, for a table activation, that its size
+	// is checked at setup.
+	Table string `json:"table,omitempty"`
 }
 
 func newModelCheckCmd() *cobra.Command {
@@ -254,6 +261,9 @@ would give) when not.`,
 				if lay.Act != nil {
 					cl.Activation = lay.Act.Kind
 				}
+				if lay.Act.IsTable() && f.benchPath == "" {
+					cl.Table = fmt.Sprintf("the %s lookup table is sized from the benchmark's accumulators (at most 2^%d entries), checked at setup: give --benchmark to check it now", lay.Act.Kind, desc.MaxActTableBits)
+				}
 				res.Layers = append(res.Layers, cl)
 			}
 			if f.benchPath != "" {
@@ -279,6 +289,12 @@ would give) when not.`,
 			if f.benchPath != "" {
 				l.rep.Print(w)
 				warnReport(cmd, l.rep)
+			} else {
+				for k, lay := range res.Layers {
+					if lay.Table != "" {
+						fmt.Fprintf(w, "table        layer %d: %s\n", k, lay.Table)
+					}
+				}
 			}
 			fmt.Fprintf(w, "result       importable (dry run: nothing written)\n")
 			return nil

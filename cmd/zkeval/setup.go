@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -142,7 +143,7 @@ incomplete. Give auditors verifying.key; prove needs the whole directory.`,
 			}
 			fmt.Fprintf(w, "constraints   %d (%.1f per sample)\n", meta.Constraints, float64(meta.Constraints)/float64(spec.Bench.Len()))
 			fmt.Fprintf(w, "setup         single-party (development only)\n")
-			fmt.Fprintf(w, "wrote         %s/{%s,%s,%s,%s}\n", out, keys.MetaFile, keys.ConstraintsFile, keys.ProvingKeyFile, keys.VerifyingKeyFile)
+			fmt.Fprintf(w, "wrote         %s/{%s,%s,%s,%s}\n", filepath.Clean(out), keys.MetaFile, keys.ConstraintsFile, keys.ProvingKeyFile, keys.VerifyingKeyFile)
 			return nil
 		},
 	}

@@ -209,7 +209,7 @@ func (p *importer) tryGELU(pat *pattern) bool {
 	if err := p.setActivation(v, &activation.FloatSpec{Kind: activation.Gelu}); err != nil {
 		return false
 	}
-	p.note(model.ActionActivation, p.layers[len(p.layers)-1].Name, "GELU in its Erf form ("+strings.Join(pat.u.Nodes, ", ")+") imported as one exact GELU activation")
+	p.note(model.ActionActivation, p.layers[len(p.layers)-1].Name, "GELU in its Erf form ("+strings.Join(pat.u.Nodes, ", ")+") imported as one GELU activation with erf (not the tanh approximation), computed through a lookup table like the Gelu op")
 	return true
 }
 

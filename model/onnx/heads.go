@@ -55,6 +55,9 @@ func (p *importer) opRelu() error {
 		return p.nodeFail(ErrUnsupported, "applies Relu after %s, which do not fold into a dense layer from there; zkeval folds affine nodes into the layer before the activation or into the one after it",
 			strings.Join(p.pend.nodes, ", "))
 	}
+	if last := &p.layers[len(p.layers)-1]; last.Act != nil {
+		return p.nodeFail(ErrUnsupported, "applies Relu to the output of %s, the activation of layer %q; zkeval takes one activation per dense layer: drop one of them, or put a dense layer between them", last.Act.Kind, last.Name)
+	}
 	p.layers[len(p.layers)-1].ReLU = true
 	p.open = false
 	return p.dataOut(v.shape)

@@ -225,6 +225,9 @@ func TestActivationErrors(t *testing.T) {
 		"two in a row": {relu, func(in, out string) []*pb.NodeProto {
 			return []*pb.NodeProto{oxNode("Tanh", "t1", []string{in}, []string{"u"}), oxNode("Tanh", "t2", []string{"u"}, []string{out})}
 		}, `node "t2" (op Tanh) applies Tanh to activations that already went through an activation`},
+		"Relu after Tanh": {relu, func(in, out string) []*pb.NodeProto {
+			return []*pb.NodeProto{oxNode("Tanh", "t1", []string{in}, []string{"u"}), oxNode("Relu", "r1", []string{"u"}, []string{out})}
+		}, `node "r1" (op Relu) applies Relu to the output of tanh, the activation of layer "/fc2/Gemm"; zkeval takes one activation per dense layer`},
 		"slope above one": {relu, func(in, out string) []*pb.NodeProto {
 			return []*pb.NodeProto{oxNode("LeakyRelu", "lr", []string{in}, []string{out}, oxAttrFloat("alpha", 2))}
 		}, "slopes (alpha) in [0, 1]"},
