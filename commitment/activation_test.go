@@ -1,6 +1,7 @@
 package commitment
 
 import (
+	"math"
 	"math/big"
 	"testing"
 
@@ -42,4 +43,23 @@ func TestActivationParametersBound(t *testing.T) {
 	relu := mk(nil)
 	relu.Layers[0].ReLU = true
 	require.Len(t, HeaderElements(relu.Shape()), 2+2)
+}
+
+// TestNegativeZeroParameter: -0 and +0 are one parameter (Validate takes
+// -0 as zero), so they give one commitment.
+func TestNegativeZeroParameter(t *testing.T) {
+	mk := func(a *activation.Spec) *model.Model {
+		m := &model.Model{Name: "m", InputSize: 2, InputScale: 1, ScaleBits: 4, Layers: []model.Layer{
+			{W: [][]int64{{3, -5}, {7, 1}}, B: []int64{-9, 4}, Act: a},
+			{W: [][]int64{{1, 2}, {-2, 1}}, B: []int64{5, -5}},
+		}}
+		require.NoError(t, m.Validate())
+		return m
+	}
+	salt := big.NewInt(42)
+	c1, err := Commit(mk(&activation.Spec{Kind: activation.Tanh, OutBits: 8, Shift: 2}), salt)
+	require.NoError(t, err)
+	c2, err := Commit(mk(&activation.Spec{Kind: activation.Tanh, OutBits: 8, Shift: 2, HardAlpha: math.Copysign(0, -1)}), salt)
+	require.NoError(t, err)
+	require.Equal(t, 0, c1.Cmp(c2))
 }

@@ -122,8 +122,16 @@ func activationHeader(a *activation.Spec) []*big.Int {
 	p := new(big.Int).SetInt64(int64(a.Shift))
 	p.Lsh(p, 40).Add(p, big.NewInt(int64(a.OutBits)))
 	p.Lsh(p, 40).Add(p, big.NewInt(a.Alpha))
-	hard := new(big.Int).SetUint64(math.Float64bits(a.HardBeta))
-	hard.Lsh(hard, 64).Add(hard, new(big.Int).SetUint64(math.Float64bits(a.HardAlpha)))
+	// -0 and +0 are one parameter (Validate and the tables treat them
+	// alike): hash +0 for both, so that a model has one commitment.
+	canon := func(f float64) uint64 {
+		if f == 0 {
+			return 0
+		}
+		return math.Float64bits(f)
+	}
+	hard := new(big.Int).SetUint64(canon(a.HardBeta))
+	hard.Lsh(hard, 64).Add(hard, new(big.Int).SetUint64(canon(a.HardAlpha)))
 	return []*big.Int{p, hard}
 }
 

@@ -2,6 +2,7 @@ package desc
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/claim"
@@ -80,6 +81,9 @@ func (p Public) Resolve() (metric.Labels, []metric.Target, error) {
 		for c, v := range row {
 			if v < 0 || v > int64(p.Samples) {
 				return l, nil, fmt.Errorf("labelCounts[%d][%d] = %d outside [0, %d]", g, c, v, p.Samples)
+			}
+			if v > math.MaxInt64-total {
+				return l, nil, fmt.Errorf("labelCounts[%d][%d]: the counts sum past 2^63", g, c)
 			}
 			total += v
 		}

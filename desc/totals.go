@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/zkeval/zkeval/claim"
@@ -111,6 +112,9 @@ func (t Totals) Validate() error {
 		for _, v := range row {
 			if v < 0 {
 				return fmt.Errorf("labelCounts[%d]: negative", g)
+			}
+			if v > math.MaxInt64-n {
+				return fmt.Errorf("labelCounts[%d]: the counts sum past 2^63", g)
 			}
 			n += v
 		}
