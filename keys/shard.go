@@ -20,6 +20,7 @@ import (
 	"github.com/zkeval/zkeval/internal/atomicfile"
 	"github.com/zkeval/zkeval/internal/jsonfile"
 	"github.com/zkeval/zkeval/internal/progress"
+	"github.com/zkeval/zkeval/internal/safefile"
 )
 
 // A shard keys directory holds the shard circuit's keys, under the same
@@ -233,10 +234,11 @@ func writeShardDir(dir string, meta *ShardMeta, sets []shardFiles, pr *progress.
 	return nil
 }
 
-// ReadShardMeta reads dir/shard-circuit.json.
+// ReadShardMeta reads dir/shard-circuit.json (at most MaxMetaBytes, a
+// regular file or a symbolic link to one), as ReadMeta reads circuit.json.
 func ReadShardMeta(dir string) (*ShardMeta, error) {
 	path := filepath.Join(dir, ShardMetaFile)
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFileFollow(path, MaxMetaBytes, "shard keys description")
 	if err != nil {
 		return nil, fmt.Errorf("shard keys directory %s: %w (run `zkeval setup --shard-size N` first)", dir, err)
 	}
@@ -249,6 +251,9 @@ func ParseShardMeta(data []byte, path string) (*ShardMeta, error) {
 	var m ShardMeta
 	if err := jsonfile.Decode(data, path, ShardMetaFormat, hint, &m); err != nil {
 		return nil, err
+	}
+	if err := jsonfile.ExactKeys(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v; %s", path, err, hint)
 	}
 	if m.Format != ShardMetaFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q; %s", path, m.Format, ShardMetaFormat, hint)

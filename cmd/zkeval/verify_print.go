@@ -167,25 +167,7 @@ func printVerify(w io.Writer, file string, cf *checkedFile) {
 	if od := verifier.OfficialData(p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"]); od != "" {
 		fmt.Fprintf(w, "  official data     %s\n", od)
 	}
-	for _, c := range res.Claims {
-		if c.Hidden {
-			if c.Determined {
-				fmt.Fprintf(w, "  claim             %s: holds; value not published, but the counts the other claims reveal determine it\n", c.Text)
-			} else {
-				fmt.Fprintf(w, "  claim             %s: holds; exact value hidden\n", c.Text)
-			}
-		} else {
-			var counts []string
-			for _, n := range c.Counts {
-				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
-			}
-			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
-		}
-		fmt.Fprintf(w, "                    %s\n", c.Words)
-		if c.Rates != "" {
-			fmt.Fprintf(w, "                    %s\n", c.Rates)
-		}
-	}
+	printClaims(w, res.Claims, "exact value hidden", "")
 	fmt.Fprintf(w, "  proof system      Groth16 over BN254, %d-byte proof, circuit %s… (%d constraints, as stated)\n", len(p.Proof.Bytes), p.Circuit.ID[:16], p.Circuit.Constraints)
 	csHow := "as stated; --transcript recompiles the circuit and checks it"
 	if res.Setup.TranscriptChecked {
@@ -261,4 +243,30 @@ func invalidJSON(file string, err error) verifyJSON {
 		v.FailedCheck = &failedCheckJSON{Check: ce.Check, Expected: ce.Expected, Actual: ce.Actual}
 	}
 	return v
+}
+
+// printClaims prints verify's lines for each claim that holds: its value
+// and counts (countsNote, when set, follows the counts), or hiddenHow for a
+// hidden value the other claims do not determine; then its words and
+// rates.
+func printClaims(w io.Writer, claims []verifier.ClaimResult, hiddenHow, countsNote string) {
+	for _, c := range claims {
+		if c.Hidden {
+			how := hiddenHow
+			if c.Determined {
+				how = "value not published, but the counts the other claims reveal determine it"
+			}
+			fmt.Fprintf(w, "  claim             %s: holds; %s\n", c.Text, how)
+		} else {
+			var counts []string
+			for _, n := range c.Counts {
+				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
+			}
+			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s%s)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "), countsNote)
+		}
+		fmt.Fprintf(w, "                    %s\n", c.Words)
+		if c.Rates != "" {
+			fmt.Fprintf(w, "                    %s\n", c.Rates)
+		}
+	}
 }

@@ -229,25 +229,7 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	} else {
 		fmt.Fprintf(w, "  coverage          shard digests NOT recomputed: that they are this benchmark's shards is the attestation's statement; pass --benchmark FILE to check it\n")
 	}
-	for _, c := range res.Claims {
-		if c.Hidden {
-			how := "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)"
-			if c.Determined {
-				how = "value not published, but the counts the other claims reveal determine it"
-			}
-			fmt.Fprintf(w, "  claim             %s: holds; %s\n", c.Text, how)
-		} else {
-			var counts []string
-			for _, n := range c.Counts {
-				counts = append(counts, fmt.Sprintf("%s = %d", n.Name, n.Value))
-			}
-			fmt.Fprintf(w, "  claim             %s: holds; value %s = %s (%s, sums over the shards)\n", c.Text, claim.FormatRat(c.Value), c.Value.RatString(), strings.Join(counts, ", "))
-		}
-		fmt.Fprintf(w, "                    %s\n", c.Words)
-		if c.Rates != "" {
-			fmt.Fprintf(w, "                    %s\n", c.Rates)
-		}
-	}
+	printClaims(w, res.Claims, "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)", ", sums over the shards")
 	totals := ""
 	if p.Totals != nil {
 		totals = fmt.Sprintf(", and one totals proof (circuit %s…, %d constraints)", p.Totals.ID[:16], p.Totals.Constraints)
