@@ -105,10 +105,24 @@ func TestMaxTamperedHint(t *testing.T) {
 		out[1].Add(out[1], big.NewInt(1))
 		return nil
 	}
+	// The maximum minus 2^9, the width of the difference checks: each
+	// difference m − x is then negative and wraps to a field element near
+	// p, which the range checks refuse.
+	wrapped := func(f *big.Int, inp, out []*big.Int) error {
+		if err := pool.MaxHint(f, inp, out); err != nil {
+			return err
+		}
+		out[0].Sub(out[0], big.NewInt(1<<(bits+1))).Mod(out[0], f)
+		return nil
+	}
 	for name, tc := range map[string]struct {
 		evil solver.Hint
 		m    [4]int64
-	}{"smaller input": {second, [4]int64{-9, 7, 0, -1}}, "above every input": {plusOne, [4]int64{255, 8, 0, -1}}} {
+	}{
+		"smaller input":     {second, [4]int64{-9, 7, 0, -1}},
+		"above every input": {plusOne, [4]int64{255, 8, 0, -1}},
+		"wrapped below":     {wrapped, [4]int64{255 - 1<<(bits+1), 7, 0, -1}},
+	} {
 		e, s := gadgettest.Solve(t, &maxCircuit{}, assign(x, tc.m), gadgettest.Override{Of: pool.MaxHint, Evil: tc.evil})
 		if e == nil || s == nil {
 			t.Errorf("%s accepted: engine %v, solver %v", name, e, s)
