@@ -2,8 +2,10 @@ package attestation
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/zkeval/zkeval/desc"
@@ -14,15 +16,27 @@ import (
 // proven in shards: one Groth16 proof per shard of the benchmark, all made
 // with the keys of one shard circuit, and, when a claim hides its value,
 // one proof of the totals circuit.
-const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.2"
+//
+// v0.3 binds each shard's samples by a challenge and a polynomial
+// fingerprint (package circuits, ShardCircuit) instead of the Poseidon2
+// digest of v0.1 and v0.2, whose shard circuit this zkeval no longer
+// builds: ParseSharded refuses those versions (ErrShardedVersion).
+const ShardedPredicateType = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.3"
 
-// ShardedPredicateTypeV01 is the previous sharded predicate, which
-// ParseSharded still reads: each claim's comparator written "comparison".
-const ShardedPredicateTypeV01 = "https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1"
+// ShardedPredicateTypesOld are the sharded predicates before v0.3, whose
+// proofs bind the samples by a Poseidon2 digest.
+var ShardedPredicateTypesOld = []string{
+	"https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.1",
+	"https://github.com/zkeval/zkeval/attestation/eval-sharded/v0.2",
+}
+
+// ErrShardedVersion is returned for a sharded attestation or shard file
+// of a version this zkeval no longer verifies.
+var ErrShardedVersion = errors.New("sharded attestation of an old version")
 
 // ShardFileFormat names a shard proof file: what `zkeval prove --shard`
-// writes and `zkeval combine` reads.
-const ShardFileFormat = "zkeval-shard-proof/v1"
+// writes and `zkeval combine` reads. v2: challenge and fingerprint.
+const ShardFileFormat = "zkeval-shard-proof/v2"
 
 // ShardedStatement is an in-toto Statement v1 with the sharded predicate.
 type ShardedStatement struct {
@@ -70,13 +84,16 @@ type ShardCircuitInfo struct {
 }
 
 // ShardProof is one shard's proof and the public values it proves:
-// Index, the shard Digest (0x hex field element, package shard), the real
+// Index, the Challenge its commitment drew and the shard's Fingerprint at
+// it (0x hex field elements; see circuits.ShardCircuit and
+// commitment.ShardFingerprint), the real
 // Samples (the sum of LabelCounts), LabelCounts [group][class], the
 // revealed Counts and, when claims hide values, CountsCommitment.
 type ShardProof struct {
 	Index            int       `json:"index"`
 	Samples          int       `json:"samples"`
-	Digest           string    `json:"digest"`
+	Challenge        string    `json:"challenge"`
+	Fingerprint      string    `json:"fingerprint"`
 	LabelCounts      [][]int64 `json:"labelCounts"`
 	Counts           []Count   `json:"counts,omitempty"`
 	CountsCommitment string    `json:"countsCommitment,omitempty"`
@@ -137,16 +154,22 @@ func IsSharded(data []byte) bool {
 	var head struct {
 		PredicateType string `json:"predicateType"`
 	}
-	return json.Unmarshal(data, &head) == nil && (head.PredicateType == ShardedPredicateType || head.PredicateType == ShardedPredicateTypeV01)
+	return json.Unmarshal(data, &head) == nil && (head.PredicateType == ShardedPredicateType || slices.Contains(ShardedPredicateTypesOld, head.PredicateType))
 }
 
 // ParseSharded decodes a sharded statement strictly (see Parse).
 func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
+	var head struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if json.Unmarshal(data, &head) == nil && slices.Contains(ShardedPredicateTypesOld, head.PredicateType) {
+		return nil, fmt.Errorf("%w: %s: predicate type %s binds its shards' samples by a Poseidon2 digest, which this zkeval no longer verifies (it reads %s); prove the shards again with this zkeval and combine them", ErrShardedVersion, source, head.PredicateType, ShardedPredicateType)
+	}
 	var s ShardedStatement
 	if err := strictDecode(data, source, docKind{what: "zkeval sharded attestation"}, &s); err != nil {
 		return nil, err
 	}
-	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, ShardedPredicateTypeV01, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
+	if err := checkHeader(source, s.Type, s.PredicateType, ShardedPredicateType, ShardedPredicateTypesOld[0], s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {
 		return nil, err
 	}
 	p := &s.Predicate
@@ -164,6 +187,12 @@ func ReadShardFile(path string) (*ShardFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	var head struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.Format == "zkeval-shard-proof/v1" {
+		return nil, fmt.Errorf("%w: %s: format %s binds the shard's samples by a Poseidon2 digest, which this zkeval no longer verifies (it reads %s); prove the shard again with this zkeval", ErrShardedVersion, path, head.Format, ShardFileFormat)
 	}
 	var f ShardFile
 	if err := strictDecode(data, path, docKind{what: "zkeval shard proof"}, &f); err != nil {

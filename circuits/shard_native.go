@@ -12,9 +12,10 @@ import (
 )
 
 // EvalShard runs m natively on every slot of a shard, as the shard circuit
-// does, and returns the shard's public values (digest, label counts,
-// revealed counts) and its hidden counts, with the commitment to them for
-// countsSalt. It returns an error naming the slot when a value leaves the
+// does, and returns the shard's public values (label counts, revealed
+// counts) and its hidden counts, with the commitment to them for
+// countsSalt. Challenge and Fingerprint are left nil: BindShard sets them
+// from the proving key and the full witness. It returns an error naming the slot when a value leaves the
 // bounds of the description (the keys were measured on another benchmark
 // or model), so that no proof is attempted that cannot succeed.
 func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, countsSalt *big.Int) (*ShardInput, error) {
@@ -22,10 +23,8 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 	if sh := m.Shape(); !reflect.DeepEqual(sh, d.Shape) {
 		return nil, fmt.Errorf("the model's shape %s is not the shard circuit's %s", sh.String(), d.Shape.String())
 	}
-	lay := d.Layout()
-	dg, err := commitment.ShardDigest(lay, index, slots)
-	if err != nil {
-		return nil, err
+	if lay := d.Layout(); len(slots.X) != lay.Size || len(slots.Cell) != lay.Size {
+		return nil, fmt.Errorf("shard %d: %d slots, want %d", index, len(slots.X), lay.Size)
 	}
 	G, K := d.NumGroups(), len(d.Classes)
 	var pred, labels, groups []int
@@ -47,11 +46,12 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 	}
 	tab := metric.Tally(pred, labels, groups, K, G)
 	l := metric.NewLabels(labels, groups, K, G)
-	in := &ShardInput{Index: index, Slots: slots, Digest: dg}
+	in := &ShardInput{Index: index, Slots: slots}
 	for g := range G {
 		in.LabelCounts = append(in.LabelCounts, l.Pos[g]...)
 	}
 	in.Revealed = tab.Values(spec.revealed)
+	var err error
 	if len(spec.hidden) > 0 {
 		in.Hidden = tab.Values(spec.hidden)
 		in.CountsSalt = countsSalt

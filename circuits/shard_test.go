@@ -1,15 +1,19 @@
 package circuits
 
 import (
+	"crypto/sha256"
 	"math/big"
 	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
+	fcs "github.com/consensys/gnark/frontend/cs"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/consensys/gnark/test"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
@@ -74,10 +78,52 @@ func (f *shardFixture) solve(t *testing.T, in *ShardInput, edit ...func(*ShardCi
 	for _, e := range edit {
 		e(a)
 	}
+	opts := []solver.Option{solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), testCommit)}
+	if in.Challenge == nil {
+		// Bind as the prover does, with testCommit for the commitment.
+		if _, err := bindShard(cs, testCommit, testMask, f.spec, a, copyInput(in)); err != nil {
+			return err
+		}
+	}
+	mask, err := fixedMask(testMask)
+	require.NoError(t, err)
+	opts = append(opts, mask)
 	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
 	require.NoError(t, err)
-	_, err = cs.Solve(w)
+	_, err = cs.Solve(w, opts...)
 	return err
+}
+
+var testMask = big.NewInt(7)
+
+// testCommit stands in for the Groth16 commitment in solver-only tests:
+// a deterministic hash (SHA-256, reduced) of everything committed.
+func testCommit(mod *big.Int, in, out []*big.Int) error {
+	h := sha256.New()
+	for _, v := range in {
+		h.Write(v.Bytes())
+		h.Write([]byte{0})
+	}
+	out[0].SetBytes(h.Sum(nil))
+	out[0].Mod(out[0], mod)
+	return nil
+}
+
+// bound returns in with its challenge and fingerprint set as the prover
+// sets them (with testCommit).
+func (f *shardFixture) bound(t *testing.T, in *ShardInput) *ShardInput {
+	t.Helper()
+	c := copyInput(in)
+	cs, ok := shardCompiled.Load(f.spec)
+	if !ok {
+		require.NoError(t, f.solve(t, in))
+		cs, _ = shardCompiled.Load(f.spec)
+	}
+	a, err := ShardAssignment(f.spec, f.m, f.salt, f.commit, c)
+	require.NoError(t, err)
+	_, err = bindShard(cs.(constraint.ConstraintSystem), testCommit, testMask, f.spec, a, c)
+	require.NoError(t, err)
+	return c
 }
 
 func copyInput(in *ShardInput) *ShardInput {
@@ -159,35 +205,73 @@ func TestShardRejects(t *testing.T) {
 		in.CountsCm = cm
 		require.Error(t, f.solve(t, in), "a commitment to counts the shard does not have")
 	})
-	t.Run("another shard's digest", func(t *testing.T) {
-		in := copyInput(first)
-		in.Digest = f.input(t, 1).Digest
-		require.Error(t, f.solve(t, in))
+	t.Run("fingerprint and challenge", func(t *testing.T) {
+		in := f.bound(t, first)
+		require.NoError(t, f.solve(t, in), "the honest binding")
+		c := copyInput(in)
+		c.Fingerprint = new(big.Int).Add(in.Fingerprint, big.NewInt(1))
+		require.Error(t, f.solve(t, c), "fingerprint off by one")
+		c = copyInput(in)
+		c.Challenge = new(big.Int).Add(in.Challenge, big.NewInt(1))
+		var err error
+		c.Fingerprint, err = commitment.ShardFingerprint(lay, 0, in.Slots, c.Challenge)
+		require.NoError(t, err)
+		require.Error(t, f.solve(t, c), "challenge off by one, fingerprint consistent with it")
+		c = copyInput(in)
+		c.Fingerprint = f.bound(t, f.input(t, 1)).Fingerprint
+		require.Error(t, f.solve(t, c), "another shard's fingerprint")
 	})
 	t.Run("another index", func(t *testing.T) {
-		in := copyInput(first)
+		in := f.bound(t, first)
 		in.Index = 1
-		require.Error(t, f.solve(t, in), "the digest binds the index")
+		require.Error(t, f.solve(t, in), "the fingerprint binds the index")
+	})
+	t.Run("a pixel or a cell bit changed, public values of the honest run", func(t *testing.T) {
+		in := f.bound(t, first)
+		// The changed samples, with their own counts and their
+		// fingerprint at the honest challenge: only the commitment (the
+		// challenge is drawn after X and Cell) refuses them.
+		changed := func(edit func(*shard.Slots)) *ShardInput {
+			sl := copyInput(in).Slots
+			edit(sl)
+			c, err := EvalShard(f.spec, f.m, 0, sl, in.CountsSalt)
+			require.NoError(t, err)
+			require.NoError(t, f.solve(t, c), "the changed samples, bound honestly, solve")
+			c.Challenge = in.Challenge
+			c.Fingerprint, err = commitment.ShardFingerprint(lay, 0, sl, in.Challenge)
+			require.NoError(t, err)
+			return c
+		}
+		pixel := changed(func(s *shard.Slots) {
+			if s.X[0][0]+1 < int64(1)<<lay.InputBits {
+				s.X[0][0]++
+			} else {
+				s.X[0][0]--
+			}
+		})
+		require.Error(t, f.solve(t, pixel), "a pixel changed")
+		cell := changed(func(s *shard.Slots) { s.Cell[0] = s.Cell[0]%lay.Cells + 1 })
+		require.Error(t, f.solve(t, cell), "a cell bit changed")
 	})
 	t.Run("a padding slot counted", func(t *testing.T) {
-		in := copyInput(last)
-		in.Slots.Cell[2] = 1 // the digest still says padding
+		in := f.bound(t, last)
+		in.Slots.Cell[2] = 1 // the fingerprint still says padding
 		require.Error(t, f.solve(t, in))
 	})
 	t.Run("a feature one past its bound", func(t *testing.T) {
 		// x = 2^n packs as 2^(n+1), which spills into the next feature's
-		// bits; even with the digest of that packing, the range check
-		// fails.
-		in := copyInput(first)
-		in.Slots.X[0][0] = int64(1) << lay.InputBits
-		d, err := commitment.ShardDigest(lay, 0, in.Slots)
-		require.NoError(t, err)
-		in.Digest = d
-		require.Error(t, f.solve(t, in))
-		in.Slots.X[0][0] = -(int64(1) << lay.InputBits) - 1
-		in.Digest, err = commitment.ShardDigest(lay, 0, in.Slots)
-		require.NoError(t, err)
-		require.Error(t, f.solve(t, in))
+		// bits; even with the fingerprint of that packing, the range
+		// check fails
+		// (the fingerprint of that packing at the challenge, computed
+		// on the elements, since ShardFingerprint refuses such values).
+		for _, x := range []int64{int64(1) << lay.InputBits, -(int64(1) << lay.InputBits) - 1} {
+			in := f.bound(t, first)
+			in.Slots.X[0][0] = x
+			var err error
+			in.Fingerprint, err = commitment.Fingerprint(lay.ElementsOf(0, in.Slots), in.Challenge)
+			require.NoError(t, err)
+			require.Error(t, f.solve(t, in))
+		}
 	})
 	t.Run("a sample in two cells", func(t *testing.T) {
 		in := copyInput(first)
@@ -245,10 +329,13 @@ func TestShardOnGermanCredit(t *testing.T) {
 	require.Equal(t, tab.Values(f.spec.Hidden()), sumH)
 }
 
-// digestCircuit is the shard circuit's digest check alone: the range
-// checks of the features, the cell booleans and the Poseidon2 digest.
+// digestCircuit is the shard circuit's element list and fingerprint
+// alone, at a public point R: the range checks of the features, the cell
+// booleans and Horner's rule (the commitment that draws R in the shard
+// circuit is tested by TestShardRejects and the prover's tests).
 type digestCircuit struct {
 	Index  frontend.Variable `gnark:",public"`
+	R      frontend.Variable `gnark:",public"`
 	Digest frontend.Variable `gnark:",public"`
 	X      [][]frontend.Variable
 	Cell   [][]frontend.Variable
@@ -256,22 +343,35 @@ type digestCircuit struct {
 }
 
 func (d *digestCircuit) Define(api frontend.API) error {
-	c := &ShardCircuit{Index: d.Index, Digest: d.Digest, X: d.X, Cell: d.Cell, spec: d.spec}
-	return c.checkDigest(api, rangecheck.New(api, rangecheck.WithBaseLength(d.spec.Desc.RangeBase)))
+	c := &ShardCircuit{Index: d.Index, X: d.X, Cell: d.Cell, spec: d.spec}
+	elems, err := c.shardElements(api, rangecheck.New(api, rangecheck.WithBaseLength(d.spec.Desc.RangeBase)))
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(hornerVars(api, elems, d.R), d.Digest)
+	return nil
 }
 
-// TestShardDigestGadget: the packing of the digest is injective only with
-// the features' range checks. Moving 2^(n+1) from one feature's offset
-// value to the next one's bit field keeps the packed element, hence the
-// digest, but needs a feature one past its bound: refused.
+// TestShardDigestGadget: the circuit's fingerprint is the native one
+// (commitment.ShardFingerprint); the packing is injective only with the
+// features' range checks. Moving 2^(n+1) from one feature's offset value
+// to the next one's bit field keeps the packed element, hence the
+// fingerprint, but needs a feature one past its bound: refused.
 func TestShardDigestGadget(t *testing.T) {
 	m, b := synth(t, 1, 7)
 	f := newShardFixture(t, m, b, 3, "accuracy >= 0")
 	lay := f.spec.Desc.Layout()
 	s, err := lay.Of(b, 0)
 	require.NoError(t, err)
-	dg, err := commitment.ShardDigest(lay, 0, s)
+	point, _ := new(big.Int).SetString("1234567890123456789012345678901234567890", 10)
+	digest := func(index int, sl *shard.Slots) (*big.Int, error) {
+		return commitment.Fingerprint(lay.ElementsOf(index, sl), point)
+	}
+	dg, err := digest(0, s)
 	require.NoError(t, err)
+	fast, err := commitment.ShardFingerprint(lay, 0, s, point)
+	require.NoError(t, err)
+	require.Equal(t, dg, fast)
 	mk := func() *digestCircuit {
 		d := &digestCircuit{spec: f.spec, X: make([][]frontend.Variable, lay.Size), Cell: make([][]frontend.Variable, lay.Size)}
 		for i := range d.X {
@@ -282,7 +382,7 @@ func TestShardDigestGadget(t *testing.T) {
 	}
 	assign := func(x [][]int64, cells []int, index int, digest *big.Int) *digestCircuit {
 		d := mk()
-		d.Index, d.Digest = index, digest
+		d.Index, d.Digest, d.R = index, digest, point
 		for i := range x {
 			for j, v := range x[i] {
 				d.X[i][j] = v
@@ -314,7 +414,7 @@ func TestShardDigestGadget(t *testing.T) {
 	x[0][0] += int64(1) << (lay.InputBits + 1) // one past the bound and beyond
 	x[0][1]--
 	require.GreaterOrEqual(t, x[0][0], int64(1)<<lay.InputBits)
-	same, err := commitment.ShardDigest(lay, 0, &shard.Slots{X: x, Cell: s.Cell})
+	same, err := digest(0, &shard.Slots{X: x, Cell: s.Cell})
 	require.NoError(t, err)
 	require.Equal(t, dg, same, "the tampered features pack to the same element")
 	require.Error(t, run(assign(x, s.Cell, 0, dg)))
@@ -327,11 +427,15 @@ func TestShardDigestGadget(t *testing.T) {
 	}
 	cells := append([]int(nil), s.Cell...)
 	cells[0] = 3
-	dg3, err := commitment.ShardDigest(lay, 0, &shard.Slots{X: s.X, Cell: cells})
+	dg3, err := digest(0, &shard.Slots{X: s.X, Cell: cells})
 	require.NoError(t, err)
 	c3.Digest = dg3
 	c3.Cell[0][0], c3.Cell[0][1] = 1, 1
 	require.Error(t, run(c3))
 	c3.Cell[0][0], c3.Cell[0][1], c3.Cell[0][2] = 0, 0, 1
 	require.NoError(t, run(c3))
+
+	// The test engine agrees.
+	assert := test.NewAssert(t)
+	assert.CheckCircuit(mk(), test.WithCurves(ecc.BN254), test.WithValidAssignment(assign(s.X, s.Cell, 0, dg)), test.WithInvalidAssignment(assign(s.X, s.Cell, 0, new(big.Int).Add(dg, big.NewInt(1)))), test.NoFuzzing(), test.NoSerializationChecks())
 }

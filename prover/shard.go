@@ -91,7 +91,7 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 	if req.Index < 0 || req.Index >= n {
 		return nil, fmt.Errorf("shard %d: benchmark %s has %d shards of %d samples, 0 to %d", req.Index, b.Name, n, lay.Size, n-1)
 	}
-	done := pr.Start(fmt.Sprintf("shard %d of %d: native evaluation and digest", req.Index, n))
+	done := pr.Start(fmt.Sprintf("shard %d of %d: native evaluation", req.Index, n))
 	slots, err := lay.Of(b, req.Index)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,13 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 	if err != nil {
 		return nil, err
 	}
-	pv, err := proveAssignment(pr, fmt.Sprintf("prove shard %d (Groth16, BN254)", req.Index), cs, pk, assign)
+	done = pr.Start("derive the challenge (a solve with the commitment) and the fingerprint")
+	opts, err := circuits.BindShard(cs, pk, spec, assign, in)
+	if err != nil {
+		return nil, err
+	}
+	done("")
+	pv, err := proveAssignment(pr, fmt.Sprintf("prove shard %d (Groth16, BN254)", req.Index), cs, pk, assign, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +144,7 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 
 	d := spec.Desc
 	names := d.Names()
-	sp := attestation.ShardProof{Index: req.Index, Digest: commitment.FormatElement(in.Digest), LabelCounts: rows(in.LabelCounts, d.NumGroups(), len(d.Classes)), Bytes: pv.bytes}
+	sp := attestation.ShardProof{Index: req.Index, Challenge: commitment.FormatElement(in.Challenge), Fingerprint: commitment.FormatElement(in.Fingerprint), LabelCounts: rows(in.LabelCounts, d.NumGroups(), len(d.Classes)), Bytes: pv.bytes}
 	for _, v := range in.LabelCounts {
 		sp.Samples += int(v)
 	}

@@ -40,7 +40,7 @@ import (
 )
 
 // TagString is the domain separation tag of a shard digest.
-const TagString = "zkeval/shard-samples/v1"
+const TagString = "zkeval/shard-samples/v2"
 
 // CountsTagString is the domain separation tag of a commitment to a shard's
 // hidden counts.

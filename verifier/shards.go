@@ -26,7 +26,8 @@ import (
 // ShardOptions tunes VerifySharded.
 type ShardOptions struct {
 	// Benchmark, when set, is checked against the attestation's benchmark
-	// digest, and every shard digest is recomputed from its samples.
+	// digest, and every shard's fingerprint is recomputed from its samples
+	// at the shard's challenge.
 	Benchmark     *benchmark.Benchmark
 	BenchmarkFile string
 	// AttestationFile names the attestation's file in errors.
@@ -35,9 +36,6 @@ type ShardOptions struct {
 	// hides its value; TotalsVKSource names it.
 	TotalsVK       []byte
 	TotalsVKSource string
-	// ShardDigests, when set, are the benchmark's shard digests, already
-	// computed (commitment.ShardDigests) for Benchmark at this size.
-	ShardDigests []*big.Int
 }
 
 // ShardError is an ErrInvalid that names the shard at fault.
@@ -61,8 +59,8 @@ type ShardedResult struct {
 	Claims             []ClaimResult
 	VerifyingKeySHA256 string
 	TotalsKeySHA256    string
-	// BenchmarkChecked: the benchmark digest and every shard digest were
-	// recomputed from the benchmark file.
+	// BenchmarkChecked: the benchmark digest and every shard fingerprint
+	// were recomputed from the benchmark file.
 	BenchmarkChecked bool
 	// Setup says where the shard keys come from, TotalsSetup where the
 	// totals keys come from (nil without a totals proof), as far as each
@@ -79,9 +77,11 @@ type ShardedResult struct {
 // proofs are exactly the shards 0 to Count-1 of a benchmark of the stated
 // size, in order, each with the number of real samples its position
 // implies (the sum of its proven label counts); with opt.Benchmark, that
-// the benchmark digest and every shard digest are the file's; every shard
-// proof, over public inputs rebuilt from the attestation's fields (model
-// commitment, circuit id, index, digest, label counts, revealed counts,
+// the benchmark digest is the file's and every shard's fingerprint is the
+// fingerprint of that shard's samples at the shard's challenge
+// (commitment.ShardFingerprint); every shard proof, over public inputs
+// rebuilt from the attestation's fields (model commitment, circuit id,
+// index, challenge, fingerprint, label counts, revealed counts,
 // counts commitment); that the revealed claims' counts are the sums of the
 // shards' counts and meet the claims; and, when claims hide values, the
 // totals proof with the totals verifying key. Errors wrap ErrInvalid when
@@ -145,7 +145,7 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 	if err != nil || len(db) != 32 || len(p.Benchmark.Digest) != 1 {
 		return nil, invalid("the benchmark must be named by its sha256 alone, 32 bytes of hex; got %v", p.Benchmark.Digest)
 	}
-	var digests []*big.Int
+	bfile := ""
 	if b := opt.Benchmark; b != nil {
 		dgst, err := b.Digest()
 		if err != nil {
@@ -164,16 +164,7 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		if !slices.Equal(b.ClassNames, d.Classes) || b.GroupAttribute != d.GroupAttribute || !slices.Equal(b.GroupNames, d.Groups) {
 			return nil, invalid("the shard circuit's classes and groups are not those of %s", file)
 		}
-		digests = opt.ShardDigests
-		if digests == nil {
-			if digests, err = commitment.ShardDigests(d.Layout(), b); err != nil {
-				return nil, invalid("%s: %v", file, err)
-			}
-		}
-		if len(digests) != count {
-			return nil, fmt.Errorf("%d shard digests for %d shards", len(digests), count)
-		}
-		res.BenchmarkChecked = true
+		bfile = file
 	}
 
 	// The model.
@@ -199,6 +190,8 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 	sums := make([]int64, len(revealed))
 	witnesses := make([]*circuits.ShardCircuit, count)
 	commitments := make([]*big.Int, count)
+	challenges := make([]*big.Int, count)
+	fingerprints := make([]*big.Int, count)
 	for i := range set.Proofs {
 		sp := &set.Proofs[i]
 		if sp.Index != i {
@@ -229,12 +222,13 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		if real != int64(sp.Samples) {
 			return nil, shardInvalid(i, "its label counts sum to %d, but it holds %d samples", real, sp.Samples)
 		}
-		if in.Digest, err = commitment.ParseElement(sp.Digest); err != nil || sp.Digest != commitment.FormatElement(in.Digest) {
-			return nil, shardInvalid(i, "digest %q is not a canonical field element", sp.Digest)
+		if in.Challenge, err = commitment.ParseElement(sp.Challenge); err != nil || sp.Challenge != commitment.FormatElement(in.Challenge) {
+			return nil, shardInvalid(i, "challenge %q is not a canonical field element", sp.Challenge)
 		}
-		if digests != nil && digests[i].Cmp(in.Digest) != 0 {
-			return nil, shardInvalid(i, "its digest %s is not the digest of shard %d of %s (%s): this proof is about other samples", sp.Digest, i, opt.BenchmarkFile, commitment.FormatElement(digests[i]))
+		if in.Fingerprint, err = commitment.ParseElement(sp.Fingerprint); err != nil || sp.Fingerprint != commitment.FormatElement(in.Fingerprint) {
+			return nil, shardInvalid(i, "fingerprint %q is not a canonical field element", sp.Fingerprint)
 		}
+		challenges[i], fingerprints[i] = in.Challenge, in.Fingerprint
 		if len(sp.Counts) != len(revealed) {
 			return nil, shardInvalid(i, "%d revealed counts; the shard circuit reveals %d", len(sp.Counts), len(revealed))
 		}
@@ -262,6 +256,19 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 			return nil, shardInvalid(i, "%v", err)
 		}
 		witnesses[i] = a
+	}
+	if b := opt.Benchmark; b != nil {
+		// Coverage: each shard's proof binds exactly shard i's samples.
+		want, err := commitment.ShardFingerprints(d.Layout(), b, challenges)
+		if err != nil {
+			return nil, invalid("%s: %v", bfile, err)
+		}
+		for i, f := range want {
+			if f.Cmp(fingerprints[i]) != 0 {
+				return nil, shardInvalid(i, "its fingerprint %s is not the fingerprint of shard %d of %s at its challenge (%s): this proof is about other samples", set.Proofs[i].Fingerprint, i, bfile, commitment.FormatElement(f))
+			}
+		}
+		res.BenchmarkChecked = true
 	}
 	if !slices.EqualFunc(labels, p.LabelCounts, slices.Equal) {
 		return nil, invalid("labelCounts %v are not the sums of the shards' proven label counts %v", p.LabelCounts, labels)
@@ -327,7 +334,7 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 				return
 			}
 			if err := groth16Verify(proof, vk, pw); err != nil {
-				errs[i] = shardInvalid(i, "the Groth16 proof does not verify against this verifying key and the shard's public inputs (model commitment, index, digest, counts): %v", err)
+				errs[i] = shardInvalid(i, "the Groth16 proof does not verify against this verifying key and the shard's public inputs (model commitment, index, challenge, fingerprint, counts): %v", err)
 			}
 		}()
 	}

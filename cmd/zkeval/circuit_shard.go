@@ -34,7 +34,7 @@ func runShardCircuit(cmd *cobra.Command, modelPath, benchPath string, claims []p
 	fmt.Fprintf(w, "shard circuit     %x\n", id)
 	fmt.Fprintf(w, "model shape       %s\n", d.Shape.String())
 	fmt.Fprintf(w, "shards            %d of %d slots for %s\n", shard.Count(b.Len(), size), size, b.String())
-	fmt.Fprintf(w, "inputs            secret; every feature range-checked within [-2^%d, 2^%d); %d digest elements per shard (%d per slot)\n", d.InputBits, d.InputBits, lay.Elements(), lay.FeatureElements())
+	fmt.Fprintf(w, "inputs            secret; every feature range-checked within [-2^%d, 2^%d); %d fingerprinted elements per shard (%d per slot)\n", d.InputBits, d.InputBits, lay.Elements(), lay.FeatureElements())
 	for l, ls := range d.Shape.Layers {
 		fmt.Fprintf(w, "layer %d           %dx%d: accumulators within [-2^%d, 2^%d), relu gadget %q\n", l, ls.Out, ls.In, d.AccBits[l], d.AccBits[l], d.ReLU[l])
 	}

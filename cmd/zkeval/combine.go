@@ -117,7 +117,7 @@ publish the attestation only.`,
 			fmt.Fprintf(w, "wrote       %s\n", out)
 			fmt.Fprintf(w, "model       %s\n", p.Model.Commitment)
 			fmt.Fprintf(w, "benchmark   %s/%s, %d samples, sha256 %s\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
-			fmt.Fprintf(w, "shards      %d of %d samples, every digest recomputed from the benchmark, every proof checked\n", p.Shards.Count, p.Shards.Size)
+			fmt.Fprintf(w, "shards      %d of %d samples, every fingerprint recomputed from the benchmark, every proof checked\n", p.Shards.Count, p.Shards.Size)
 			for _, c := range p.Claims {
 				fmt.Fprintf(w, "claim       %s: %s\n", claimText(c), claimValue(c))
 			}

@@ -118,11 +118,11 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 		return ioErr(err)
 	}
 	if j, _ := cmd.Flags().GetBool("json"); j {
-		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "digest": f.Proof.Digest, "counts": f.Proof.Counts})
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "challenge": f.Proof.Challenge, "fingerprint": f.Proof.Fingerprint, "counts": f.Proof.Counts})
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote       %s\n", path)
-	fmt.Fprintf(w, "shard       %d of %d (%d samples), digest %s\n", sf.index, f.Count, f.Proof.Samples, f.Proof.Digest)
+	fmt.Fprintf(w, "shard       %d of %d (%d samples), fingerprint %s at challenge %s\n", sf.index, f.Count, f.Proof.Samples, f.Proof.Fingerprint, f.Proof.Challenge)
 	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
 	for _, c := range f.Proof.Counts {
 		fmt.Fprintf(w, "count       %s = %d\n", c.Name, c.Value)

@@ -225,9 +225,9 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	last := p.Benchmark.Samples - (set.Count-1)*set.Size
 	fmt.Fprintf(w, "  shards            %d of %d samples (the last %d), one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", set.Count, set.Size, last, set.Count-1)
 	if res.BenchmarkChecked {
-		fmt.Fprintf(w, "  coverage          every shard digest recomputed from the benchmark file: the proofs cover exactly its samples, each once, in order\n")
+		fmt.Fprintf(w, "  coverage          every shard fingerprint recomputed from the benchmark file at its challenge: the proofs cover exactly its samples, each once, in order\n")
 	} else {
-		fmt.Fprintf(w, "  coverage          shard digests NOT recomputed: that they are this benchmark's shards is the attestation's statement; pass --benchmark FILE to check it\n")
+		fmt.Fprintf(w, "  coverage          shard fingerprints NOT recomputed: that they are this benchmark's shards is the attestation's statement; pass --benchmark FILE to check it\n")
 	}
 	printClaims(w, res.Claims, "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)", ", sums over the shards")
 	totals := ""

@@ -316,7 +316,7 @@ func unsupported(att []byte) (needs, why string) {
 	}
 	switch head.PredicateType {
 	case attestation.PredicateType, attestation.PredicateTypeV02:
-	case attestation.ShardedPredicateType, attestation.ShardedPredicateTypeV01:
+	case attestation.ShardedPredicateType, attestation.ShardedPredicateTypesOld[0], attestation.ShardedPredicateTypesOld[1]:
 		return "", "" // refused as invalid: the log takes single proofs
 	default:
 		if strings.HasPrefix(head.PredicateType, "https://github.com/zkeval/zkeval/attestation/") {
