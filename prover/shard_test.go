@@ -214,7 +214,7 @@ func TestCombineRefusesBadShards(t *testing.T) {
 		var se *verifier.ShardError
 		require.ErrorAs(t, err, &se)
 		require.Equal(t, 1, se.Index)
-		require.ErrorContains(t, err, "not the digest of shard 1")
+		require.ErrorContains(t, err, "not the fingerprint of shard 1")
 	})
 }
 
