@@ -8,7 +8,7 @@ import (
 
 // Gadget names of the shard circuit's own parts.
 const (
-	GadgetDigest = "shard digest (Poseidon2, packing, cells)"
+	GadgetDigest = "shard fingerprint (Horner, packing, cells)"
 	GadgetCounts = "shard counts"
 )
 
@@ -31,7 +31,7 @@ func classifyShard(locs []*pprof.Location) string {
 			case strings.HasPrefix(fn, "rangecheck.") || strings.HasPrefix(fn, "logderiv") || strings.HasPrefix(fn, "multicommit."),
 				strings.HasPrefix(fn, "argmax."), strings.HasPrefix(fn, "freivalds."), strings.HasPrefix(fn, "relu."), strings.HasPrefix(fn, "signed."):
 				return classify(locs)
-			case strings.HasSuffix(fn, "checkDigest") || strings.HasSuffix(fn, "packVars"):
+			case strings.HasSuffix(fn, "shardElements") || strings.HasSuffix(fn, "hornerVars") || strings.HasSuffix(fn, "packVars"):
 				return GadgetDigest
 			case strings.HasSuffix(fn, "checkCounts"):
 				return GadgetCounts

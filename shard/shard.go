@@ -1,25 +1,23 @@
 // Package shard splits a benchmark into shards of equal size and lays out
-// the elements of the public digest that names a shard's samples. It is
-// plain Go: package commitment hashes the elements natively
-// (commitment.ShardDigest) and the shard circuit (circuits.ShardCircuit)
-// recomputes the hash with the same layout, so the two sides agree bit for
-// bit; the commitment to a shard's hidden counts is
+// the elements whose fingerprint names a shard's samples. It is plain Go:
+// package commitment computes the fingerprint natively
+// (commitment.ShardFingerprint) and the shard circuit
+// (circuits.ShardCircuit) recomputes it with the same layout, so the two
+// sides agree bit for bit; the commitment to a shard's hidden counts is
 // commitment.CountsCommitment.
 //
 // # Shards
 //
 // A benchmark of N samples split at size S has ceil(N/S) shards; shard i
 // holds samples [i·S, min((i+1)·S, N)). Every shard has S slots: the last
-// one's unused slots are padding, which the digest marks as such and which
-// counts for nothing in the circuit.
+// one's unused slots are padding, which the elements mark as such and
+// which counts for nothing in the circuit.
 //
-// # Digest
+// # Elements and fingerprint
 //
-// The digest is the Poseidon2 hash over BN254 (Grassi, Khovratovich,
-// Schofnegger 2023, https://eprint.iacr.org/2023/323), in gnark-crypto's
-// Merkle–Damgård mode (no padding, so a tag and a length come first), of
+// A shard's samples are encoded as the m = 2 + L field elements
 //
-//	[Tag, L, index, packed features..., packed cells...]
+//	e = [Tag, L, index, packed features..., packed cells...]
 //
 // where L is the number of elements after it and index the shard's index.
 // Features: for each of the S slots, its F features x (padding: zeros) are
@@ -29,8 +27,14 @@
 // 1 + g·K + y for a sample of group g and label y (K classes), packed the
 // same way with width CellWidth, the cells of all slots one after another.
 // The circuit range-checks every u and derives every cell from booleans, so
-// the packing is injective and the digest binds the features, the labels,
-// the groups and which slots are real.
+// the packing is injective: e determines the features, the labels, the
+// groups and which slots are real.
+//
+// The public value is the fingerprint F(r) = Σ_j e_j·r^j over the BN254
+// scalar field at a challenge r that the shard circuit draws from its
+// Groth16 commitment to the samples (see circuits.ShardCircuit for the
+// soundness argument: Schwartz 1980, Zippel 1979; gnark's commitment
+// extension, https://eprint.iacr.org/2022/1072).
 package shard
 
 import (
@@ -39,7 +43,8 @@ import (
 	"math/bits"
 )
 
-// TagString is the domain separation tag of a shard digest.
+// TagString is the domain separation tag of a shard's element list (v2:
+// fingerprinted; v1 was hashed with Poseidon2).
 const TagString = "zkeval/shard-samples/v2"
 
 // CountsTagString is the domain separation tag of a commitment to a shard's
@@ -104,7 +109,7 @@ func (l Layout) CellElements() int {
 	return (l.Size + p - 1) / p
 }
 
-// Elements is L: the number of hashed elements after the tag and L.
+// Elements is L: the number of elements after the tag and L.
 func (l Layout) Elements() int { return 1 + l.Size*l.FeatureElements() + l.CellElements() }
 
 // Validate checks that the layout is one the circuit can enforce.
@@ -159,7 +164,7 @@ func (l Layout) Fill(x [][]int64, cells []int) (*Slots, error) {
 	return s, nil
 }
 
-// ElementsOf returns the full hash input of shard index with these slots:
+// ElementsOf returns the full element list of shard index with these slots:
 // [Tag, L, index, features..., cells...].
 func (l Layout) ElementsOf(index int, s *Slots) []*big.Int {
 	out := []*big.Int{Tag(), big.NewInt(int64(l.Elements())), big.NewInt(int64(index))}
