@@ -49,6 +49,15 @@ var ErrBind = errors.New("shard binding")
 // commitment stays hiding. Errors wrap ErrBind, or are the solver's error
 // when the witness fails before the commitment.
 func BindShard(cs constraint.ConstraintSystem, pk groth16.ProvingKey, spec *ShardSpec, assign *ShardCircuit, in *ShardInput) ([]backend.ProverOption, error) {
+	mask, err := rand.Int(rand.Reader, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, err
+	}
+	return bindShardGroth16(cs, pk, mask, spec, assign, in)
+}
+
+// bindShardGroth16 is BindShard with the given commitment mask.
+func bindShardGroth16(cs constraint.ConstraintSystem, pk groth16.ProvingKey, mask *big.Int, spec *ShardSpec, assign *ShardCircuit, in *ShardInput) ([]backend.ProverOption, error) {
 	r1, ok := cs.(*csbn254.R1CS)
 	if !ok {
 		return nil, fmt.Errorf("%w: the constraint system is %T, not a BN254 R1CS", ErrBind, cs)
@@ -89,10 +98,6 @@ func BindShard(cs constraint.ConstraintSystem, pk groth16.ProvingKey, spec *Shar
 		res.SetBytes(sum[:n])
 		res.BigInt(out[0])
 		return nil
-	}
-	mask, err := rand.Int(rand.Reader, ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, err
 	}
 	maskOpt, err := bindShard(cs, commit, mask, spec, assign, in)
 	if err != nil {
