@@ -46,7 +46,8 @@ func (e *ShardFileError) Is(target error) bool { return target == ErrShard }
 type CombineRequest struct {
 	// Files are the shard files to combine: exactly one per shard.
 	Files []string
-	// Benchmark is the whole benchmark; every shard digest is recomputed.
+	// Benchmark is the whole benchmark; every shard fingerprint is
+	// recomputed from it at the shard's challenge.
 	Benchmark     *benchmark.Benchmark
 	BenchmarkFile string
 	// KeysDir, when set, must hold the keys the shards were proven with;
@@ -61,7 +62,7 @@ type CombineRequest struct {
 // benchmark (a wrapped ErrClaimFalse when one fails); proves the totals
 // circuit when claims hide values; and returns the sharded attestation,
 // which the caller verifies (verifier.VerifySharded: it checks every proof
-// and digest; a *verifier.ShardError names the shard, Combined.Files its
+// and fingerprint; a *verifier.ShardError names the shard, Combined.Files its
 // file). A shard that is missing, repeated,
 // foreign (another model, benchmark, claims, circuit or keys), misnamed or
 // corrupted is a *ShardFileError naming its file.

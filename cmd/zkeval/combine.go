@@ -30,8 +30,9 @@ func newCombineCmd() *cobra.Command {
 shard-IIIII.json of each directory given, or the files given) and checks
 that they are exactly the shards of --benchmark, once each: every shard
 present, none repeated, each in the file of its own index, all proven for the
-same model commitment, claims, shard circuit and keys, each digest the one
-recomputed from the benchmark's samples, and each proof valid. A missing,
+same model commitment, claims, shard circuit and keys, each fingerprint the
+one recomputed from the benchmark's samples at the shard's challenge, and
+each proof valid. A missing,
 repeated, foreign or corrupted shard is refused with an error naming its
 file (exit status 3).
 
