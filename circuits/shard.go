@@ -139,7 +139,7 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 	// is drawn (this also draws the Freivalds randomness after X); the
 	// callback is the first one registered, so it receives the root
 	// commitment itself (std/multicommit: callback i gets root^(i+1)),
-	// which the prover derives before proving (ShardBinder).
+	// which the prover derives before proving (BindShard).
 	elems, err := c.shardElements(api, rc)
 	if err != nil {
 		return err
