@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
@@ -60,6 +61,12 @@ var shardCompiled sync.Map // *ShardSpec -> constraint.ConstraintSystem
 
 func (f *shardFixture) solve(t *testing.T, in *ShardInput, edit ...func(*ShardCircuit)) error {
 	t.Helper()
+	return f.solveOpts(t, in, nil, edit...)
+}
+
+// solveOpts is solve with solver options (hint overrides).
+func (f *shardFixture) solveOpts(t *testing.T, in *ShardInput, opts []solver.Option, edit ...func(*ShardCircuit)) error {
+	t.Helper()
 	var cs constraint.ConstraintSystem
 	if c, ok := shardCompiled.Load(f.spec); ok {
 		cs = c.(constraint.ConstraintSystem)
@@ -76,7 +83,7 @@ func (f *shardFixture) solve(t *testing.T, in *ShardInput, edit ...func(*ShardCi
 	}
 	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
 	require.NoError(t, err)
-	_, err = cs.Solve(w)
+	_, err = cs.Solve(w, opts...)
 	return err
 }
 

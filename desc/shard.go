@@ -107,6 +107,9 @@ func (s Shard) Validate() error {
 	if len(s.Classes) > benchmark.MaxClasses || len(s.Groups) > benchmark.MaxGroups {
 		return fmt.Errorf("%d classes and %d groups: too many", len(s.Classes), len(s.Groups))
 	}
+	if s.Shape.Trees != nil {
+		return fmt.Errorf("shape: a tree ensemble; the shard circuit (%s) proves neural networks only", ShardVersion)
+	}
 	if err := s.Public().Validate(); err != nil {
 		return err
 	}
