@@ -214,3 +214,13 @@ func TestShardActivations(t *testing.T) {
 		})
 	}
 }
+
+// TestShardRefusesTrees: a tree ensemble gets a clear error (it panicked
+// before), and a shard description of one is refused.
+func TestShardRefusesTrees(t *testing.T) {
+	m, b := treeModel(t, "breast_cancer_rf_30x5.onnx", "breast_cancer.csv", "breast_cancer.schema.json", 6)
+	_, err := NewShardSpec(m, b, accuracy(">=", true), 2)
+	require.ErrorContains(t, err, "is a tree ensemble, which the shard circuit")
+	d := desc.Shard{Version: desc.ShardVersion, Shape: m.Shape(), InputBits: 8, ShardSize: 2, Classes: b.ClassNames}
+	require.ErrorContains(t, d.Validate(), "tree ensemble")
+}
