@@ -224,3 +224,33 @@ func TestShardRefusesTrees(t *testing.T) {
 	d := desc.Shard{Version: desc.ShardVersion, Shape: m.Shape(), InputBits: 8, ShardSize: 2, Classes: b.ClassNames}
 	require.ErrorContains(t, d.Validate(), "tree ensemble")
 }
+
+// TestShardActivationBoundEnforced: a description whose tanh table stops
+// one index below the largest a real slot reads is refused by the native
+// twin (EvalShard, naming the table) and by the circuit (the lookup).
+func TestShardActivationBoundEnforced(t *testing.T) {
+	m, b := actModel(t, "tanh", 4, 12)
+	f := newShardFixture(t, m, b, 5, "accuracy >= 0")
+	slots, err := f.spec.Desc.Layout().Of(f.b, 0)
+	require.NoError(t, err)
+	shift := m.Layers[0].Act.Shift
+	var qhi int64
+	for _, x := range slots.X {
+		tr, err := m.EvalTrace(x)
+		require.NoError(t, err)
+		for _, v := range tr.Acc[0] {
+			qhi = max(qhi, v>>uint(shift))
+		}
+	}
+	d := f.spec.Desc
+	d.ActTable = append([]Range(nil), d.ActTable...)
+	require.Less(t, d.ActTable[0].Lo, qhi)
+	d.ActTable[0].Hi = qhi - 1
+	spec, err := NewShardSpecFrom(d)
+	require.NoError(t, err)
+	_, err = EvalShard(spec, m, 0, slots, big.NewInt(1))
+	require.ErrorContains(t, err, "outside the tanh table's")
+	tight := &shardFixture{spec: spec, m: m, b: f.b, salt: f.salt, commit: f.commit}
+	require.Error(t, tight.solve(t, f.input(t, 0)), "an accumulator one index past the table")
+	require.NoError(t, f.solve(t, f.input(t, 0)))
+}
