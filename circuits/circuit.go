@@ -249,22 +249,7 @@ func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, claims []Clai
 	if m.Trees != nil {
 		c.Trees.assign(m.Trees)
 	}
-	for l := range m.Layers {
-		for o, row := range m.Layers[l].W {
-			for i, v := range row {
-				c.W[l][o][i] = v
-			}
-			c.B[l][o] = m.Layers[l].B[o]
-		}
-	}
-	for k := range m.Spatial {
-		for o, row := range m.Spatial[k].W {
-			for i, v := range row {
-				c.CW[k][o][i] = v
-			}
-			c.CB[k][o] = m.Spatial[k].B[o]
-		}
-	}
+	assignNet(m, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB})
 	if err := c.setPublic(spec.ID(), spec.Digest, commit, claims); err != nil {
 		return nil, err
 	}

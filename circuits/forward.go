@@ -7,6 +7,7 @@ import (
 	"github.com/zkeval/zkeval/circuits/freivalds"
 	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/circuits/signed"
+	"github.com/zkeval/zkeval/model"
 )
 
 // This file is the forward pass of a neural network, shared by the
@@ -48,6 +49,27 @@ type netVars struct {
 	B  [][]frontend.Variable
 	CW [][][]frontend.Variable
 	CB [][]frontend.Variable
+}
+
+// assignNet assigns m's weights and biases, dense and convolutional, to v
+// (allocated for m's shape).
+func assignNet(m *model.Model, v netVars) {
+	for l := range m.Layers {
+		for o, row := range m.Layers[l].W {
+			for i, w := range row {
+				v.W[l][o][i] = w
+			}
+			v.B[l][o] = m.Layers[l].B[o]
+		}
+	}
+	for k := range m.Spatial {
+		for o, row := range m.Spatial[k].W {
+			for i, w := range row {
+				v.CW[k][o][i] = w
+			}
+			v.CB[k][o] = m.Spatial[k].B[o]
+		}
+	}
 }
 
 // run evaluates the network on x ([n][InputSize], features within

@@ -105,6 +105,11 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("shard circuit has no spec; build it with circuits.NewShard")
 	}
 	d := sp.Desc
+	// As in EvalCircuit: the circuit is sound only for descriptions whose
+	// bounds it enforces; compile nothing else.
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("shard circuit: %w", err)
+	}
 	// As in EvalCircuit: the range checker and the lookup tables first, so
 	// that their deferred arguments join the single commitment.
 	rc := rangecheck.New(api, rangecheck.WithBaseLength(d.RangeBase))
@@ -302,22 +307,7 @@ func ShardAssignment(spec *ShardSpec, m *model.Model, salt, commit *big.Int, in 
 	}
 	c := NewShard(spec)
 	c.Salt = salt
-	for l := range m.Layers {
-		for o, row := range m.Layers[l].W {
-			for i, v := range row {
-				c.W[l][o][i] = v
-			}
-			c.B[l][o] = m.Layers[l].B[o]
-		}
-	}
-	for k := range m.Spatial {
-		for o, row := range m.Spatial[k].W {
-			for i, v := range row {
-				c.CW[k][o][i] = v
-			}
-			c.CB[k][o] = m.Spatial[k].B[o]
-		}
-	}
+	assignNet(m, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB})
 	if len(in.Slots.X) != spec.Desc.ShardSize {
 		return nil, fmt.Errorf("shard %d: %d slots, want %d", in.Index, len(in.Slots.X), spec.Desc.ShardSize)
 	}
