@@ -7,11 +7,12 @@
 # verify of one proof over the first N test images, with wall time and peak
 # RSS from GNU time; prints a Markdown table per model.
 #
-# The whole test set in one attestation needs the shard circuit, which does
-# not take convolution or pooling layers yet (desc.Shard refuses them): at
-# about 95k constraints per LeNet image a single proof holds at most about
-# 2,800 images (2^28 constraints), and setup at that size does not fit this
-# machine. N defaults to 10.
+# The whole test set in one attestation needs the shard circuit (setup
+# --shard-size; docs/cnn.md, "Shards: the whole test set"): at about 75-95k
+# constraints per LeNet image a single proof holds at most about 2,800
+# images (2^28 constraints), and setup at that size does not fit this
+# machine. This script measures one proof of the evaluation circuit; N
+# defaults to 10.
 #
 #   make bench-cnn [CNN_N=10] [RUNS=1]
 set -euo pipefail

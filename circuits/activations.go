@@ -137,13 +137,13 @@ func floorTo(v, q int64) int64 {
 // first multicommit call.
 type actTables []logderivlookup.Table
 
-// newActTables builds the table of every table layer of sp (entries from
+// newActTables builds the table of every table layer of p (entries from
 // tableEntries).
-func newActTables(api frontend.API, sp *Spec) actTables {
-	t := make(actTables, len(sp.Shape.Layers))
-	for l, ls := range sp.Shape.Layers {
+func newActTables(api frontend.API, p Public) actTables {
+	t := make(actTables, len(p.Shape.Layers))
+	for l, ls := range p.Shape.Layers {
 		if ls.Act.IsTable() {
-			t[l] = activation.NewTable(api, tableEntries(sp.Public(), l))
+			t[l] = activation.NewTable(api, tableEntries(p, l))
 		}
 	}
 	return t
@@ -152,7 +152,7 @@ func newActTables(api frontend.API, sp *Spec) actTables {
 // applyActivation applies layer l's activation other than ReLU to its
 // accumulators, enforcing the layer's bound; ok is false when the layer
 // has none.
-func (t actTables) apply(api frontend.API, rc frontend.Rangechecker, sp *Spec, l int, acc [][]frontend.Variable) (out [][]frontend.Variable, ok bool) {
+func (t actTables) apply(api frontend.API, rc frontend.Rangechecker, sp Public, l int, acc [][]frontend.Variable) (out [][]frontend.Variable, ok bool) {
 	a := sp.Shape.Layers[l].Act
 	switch {
 	case a == nil:

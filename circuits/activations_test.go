@@ -200,13 +200,6 @@ func TestActivationTableBoundEnforced(t *testing.T) {
 	require.Error(t, solveWith(Range{Lo: qlo + 1, Hi: qhi}), "an accumulator one index below Lo must fail the lookup")
 }
 
-func TestShardRefusesActivations(t *testing.T) {
-	m, b := actModel(t, "tanh", 4, 12)
-	_, err := NewShardSpec(m, b, accuracy(">=", true), 4)
-	require.ErrorIs(t, err, desc.ErrShardActivation)
-	require.ErrorContains(t, err, "layer 0 (/layers.0/Gemm) has activation tanh")
-}
-
 // TestMeasureTablesMatchesSpec: the table sizes import reports are those
 // of the circuit's spec, and a model whose table passes the limit fails
 // both with the same *ActTableError.

@@ -7,12 +7,8 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/rangecheck"
 
-	"github.com/zkeval/zkeval/circuits/freivalds"
-	"github.com/zkeval/zkeval/circuits/relu"
-	"github.com/zkeval/zkeval/circuits/signed"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
@@ -110,16 +106,10 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	}
 	// The range checker must be created before the first multicommit call:
 	// its deferred commitment then runs first and joins the single
-	// commitment of the circuit.
+	// commitment of the circuit. Lookup tables likewise defer their
+	// argument; newForward creates them up front.
 	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
-	// Lookup tables likewise defer their argument; create them up front.
-	tables := make([]logderivlookup.Table, len(sp.Shape.Layers))
-	for l := range sp.Shape.Layers {
-		if sp.ReLU[l] == ReLULookup {
-			tables[l] = relu.NewTable(api, sp.ReLUTable[l])
-		}
-	}
-	acts := newActTables(api, sp)
+	fw := newForward(api, sp.Public())
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
 	dg := DigestElements(sp.Digest)
@@ -131,53 +121,21 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	}
 
 	n := sp.Bench.Len()
-	// act[s] holds the current layer's inputs for sample s. Every layer's
-	// accumulators are bounded to the published -2^k <= acc < 2^k
-	// (k = AccBits[l]) by the gadget that consumes them: the lookup table
-	// (whose range lies within the bound), the ReLU range check (|acc| <
-	// 2^k), package signed for a layer without ReLU, and the argmax for the
-	// logits it compares. With inputs bounded this way, the exact integer each
-	// accumulator stands for is below 2^desc.MaxValueBits (Spec.Validate
-	// runs desc.Public.Bounds), so the checks modulo p hold for integers.
-	var act [][]frontend.Variable
-	if len(sp.Shape.Spatial) > 0 {
-		act = c.defineSpatial(api, rc)
+	// The samples are circuit constants, within InputBits (Spec.Validate
+	// checks them against the description).
+	var first func() [][]frontend.Variable
+	if sp.FirstLayer == FirstLayerLinear {
+		// No randomness touches these accumulators: they are fixed by the
+		// first layer's weights, which the commitment check pins (and
+		// which the range checker's commitment covers through their
+		// limbs).
+		first = func() [][]frontend.Variable { return denseConstant(api, c.W[0], c.B[0], sp.Bench.X) }
 	}
-	for l := range sp.Shape.Layers {
-		var acc [][]frontend.Variable
-		switch {
-		case l == 0 && act != nil:
-			acc = freivalds.Dense(api, c.W[0], c.B[0], act)
-		case l == 0 && sp.FirstLayer == FirstLayerLinear:
-			// No randomness touches these accumulators: they are fixed
-			// by the first layer's weights, which the commitment check
-			// pins (and which the range checker's commitment covers
-			// through their limbs).
-			acc = denseConstant(api, c.W[0], c.B[0], sp.Bench.X)
-		case l == 0:
-			acc = freivalds.Dense(api, c.W[0], c.B[0], constants(sp.Bench.X))
-		default:
-			acc = freivalds.Dense(api, c.W[l], c.B[l], act)
-		}
-		if out, ok := acts.apply(api, rc, sp, l, acc); ok {
-			act = out
-			continue
-		}
-		switch sp.ReLU[l] {
-		case ReLULookup:
-			act = relu.Lookup(api, tables[l], acc, sp.ReLUTable[l])
-		case ReLURange:
-			act = relu.Range(api, rc, acc, sp.AccBits[l])
-		case "":
-			// The last layer's logits are bounded by the argmax gadget,
-			// on every logit it compares (checkClaims).
-			if l < len(sp.Shape.Layers)-1 {
-				signed.CheckAll(api, rc, acc, sp.AccBits[l])
-			}
-			act = acc
-		}
+	var x [][]frontend.Variable
+	if first == nil || len(sp.Shape.Spatial) > 0 {
+		x = constants(sp.Bench.X)
 	}
-
+	act := fw.run(api, rc, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB}, x, first)
 	return c.checkClaims(api, rc, act[:n])
 }
 
@@ -291,22 +249,7 @@ func Assignment(spec *Spec, m *model.Model, salt, commit *big.Int, claims []Clai
 	if m.Trees != nil {
 		c.Trees.assign(m.Trees)
 	}
-	for l := range m.Layers {
-		for o, row := range m.Layers[l].W {
-			for i, v := range row {
-				c.W[l][o][i] = v
-			}
-			c.B[l][o] = m.Layers[l].B[o]
-		}
-	}
-	for k := range m.Spatial {
-		for o, row := range m.Spatial[k].W {
-			for i, v := range row {
-				c.CW[k][o][i] = v
-			}
-			c.CB[k][o] = m.Spatial[k].B[o]
-		}
-	}
+	assignNet(m, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB})
 	if err := c.setPublic(spec.ID(), spec.Digest, commit, claims); err != nil {
 		return nil, err
 	}

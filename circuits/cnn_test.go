@@ -243,15 +243,6 @@ func TestEverySpatialKindInCircuit(t *testing.T) {
 	require.Error(t, solve(t, f, assign(f, f.count, f.count), solver.OverrideHint(solver.GetHintID(conv.Hint), tamper(conv.Hint, 0, 3, addOne))))
 }
 
-// TestShardsRefuseCNN: the shard circuit does not prove spatial layers
-// yet; it says so instead of building a circuit that skips them.
-func TestShardsRefuseCNN(t *testing.T) {
-	m, b := lenet(t, 4)
-	_, err := NewShardSpec(m, b, accuracy(">=", true), 2)
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "convolution or pooling layers, which the shard circuit")
-}
-
 // TestFashionCNNCircuitMatchesNative: the Fashion-MNIST CNN of testdata/cnn
 // (max pool, then a sum pool folded into the dense layer) on the first two
 // official Fashion-MNIST test images: the logits the circuit computes equal

@@ -102,6 +102,24 @@ func TestConstraintCountsGolden(t *testing.T) {
 		got[c.key] = bd
 	}
 
+	// Shard circuits: an MLP, the CNN with every spatial kind and the
+	// tanh MLP, per shard of their sizes (the digest and counts included).
+	for _, c := range []struct {
+		key  string
+		make func() *shardFixture
+	}{
+		{"shard/fixture-6-5-4-3/size=3", func() *shardFixture { m, b := synth(t, 1, 7); return newShardFixture(t, m, b, 3, "accuracy >= 0") }},
+		{"shard/conv-bn-pool/f=8/size=4", func() *shardFixture { _, f := everyKindModel(t, 6); return f }},
+		{"shard/breast-cancer-30-16-2-tanh/f=04/size=5", func() *shardFixture {
+			m, b := actModel(t, "tanh", 4, 12)
+			return newShardFixture(t, m, b, 5, "accuracy >= 0")
+		}},
+	} {
+		bd, err := ProfileShard(c.make().spec)
+		require.NoError(t, err)
+		got[c.key] = bd
+	}
+
 	path := filepath.Join("testdata", "constraints.golden.json")
 	if *update {
 		data, err := json.MarshalIndent(got, "", "  ")

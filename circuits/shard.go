@@ -3,17 +3,14 @@ package circuits
 import (
 	"fmt"
 	"math/big"
+	"reflect"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/multicommit"
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/argmax"
-	"github.com/zkeval/zkeval/circuits/freivalds"
-	"github.com/zkeval/zkeval/circuits/relu"
-	"github.com/zkeval/zkeval/circuits/signed"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
@@ -34,16 +31,19 @@ import (
 // none otherwise).
 //
 // Secret inputs: X [size][in] the slots' features, Cell [size][cells] each
-// slot's cell as booleans (all zero for padding), W, B and Salt as in
-// EvalCircuit, CountsSalt (one element when there are hidden counts).
+// slot's cell as booleans (all zero for padding), W, B, CW, CB and Salt as
+// in EvalCircuit, CountsSalt (one element when there are hidden counts).
 //
 // What it enforces: the model commitment as EvalCircuit does; every feature
 // within [-2^n, 2^n) (n = InputBits, a range check of x + 2^n on n+1 bits,
 // which also makes the packing injective); every Cell row boolean with a
 // boolean sum (so the cell value Σ (c+1)·Cell[s][c] is in [0, cells]
 // and determines the row); the sample binding (below); every layer as
-// EvalCircuit does, the first by the Freivalds check over variable inputs;
-// the prediction of every slot (argmax.OneHot); and the counts:
+// EvalCircuit does (the same forward pass: convolutions, pools, ReLU,
+// activation tables, LeakyRelu, dense layers), the first layer's product,
+// a convolution's or a dense layer's, checked over variable inputs (X is
+// in the commitment that draws its randomness); the prediction of every
+// slot (argmax.OneHot); and the counts:
 // TP[g][k] = Σ_s Cell[s][gK+k]·o[s][k], Pred[g][k] =
 // Σ_s (Σ_k' Cell[s][gK+k'])·o[s][k], LabelCounts[gK+k] = Σ_s Cell[s][gK+k].
 // A padding slot has a zero Cell row, so it counts nowhere.
@@ -80,6 +80,8 @@ type ShardCircuit struct {
 	Cell       [][]frontend.Variable
 	W          [][][]frontend.Variable
 	B          [][]frontend.Variable
+	CW         [][][]frontend.Variable
+	CB         [][]frontend.Variable
 	Salt       frontend.Variable
 	CountsSalt []frontend.Variable
 
@@ -98,6 +100,7 @@ func NewShard(spec *ShardSpec) *ShardCircuit {
 		c.W = append(c.W, w)
 		c.B = append(c.B, make([]frontend.Variable, ls.Out))
 	}
+	c.CW, c.CB = newSpatialVars(d.Shape)
 	c.X = make([][]frontend.Variable, d.ShardSize)
 	c.Cell = make([][]frontend.Variable, d.ShardSize)
 	for s := range c.X {
@@ -124,19 +127,19 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("shard circuit has no spec; build it with circuits.NewShard")
 	}
 	d := sp.Desc
+	// As in EvalCircuit: the circuit is sound only for descriptions whose
+	// bounds it enforces; compile nothing else.
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("shard circuit: %w", err)
+	}
 	// As in EvalCircuit: the range checker and the lookup tables first, so
 	// that their deferred arguments join the single commitment.
 	rc := rangecheck.New(api, rangecheck.WithBaseLength(d.RangeBase))
-	tables := make([]logderivlookup.Table, len(d.Shape.Layers))
-	for l := range d.Shape.Layers {
-		if d.ReLU[l] == ReLULookup {
-			tables[l] = relu.NewTable(api, d.ReLUTable[l])
-		}
-	}
+	fw := newForward(api, sp.Public())
 	// The samples' binding: the element list of package shard, whose
 	// fingerprint at the commitment's challenge is public. X and Cell are
 	// committed here, first, so that they are fixed before any challenge
-	// is drawn (this also draws the Freivalds randomness after X); the
+	// is drawn (the first layer's check, conv or Freivalds, draws after X); the
 	// callback is the first one registered, so it receives the root
 	// commitment itself (std/multicommit: callback i gets root^(i+1)),
 	// which the prover derives before proving (BindShard).
@@ -158,28 +161,15 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 	}, committed...)
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
-	ev := &EvalCircuit{Commitment: c.Commitment, W: c.W, B: c.B, Salt: c.Salt, spec: &Spec{Shape: d.Shape}}
+	ev := &EvalCircuit{Commitment: c.Commitment, W: c.W, B: c.B, CW: c.CW, CB: c.CB, Salt: c.Salt, spec: &Spec{Shape: d.Shape}}
 	if err := ev.checkCommitment(api, rc); err != nil {
 		return err
 	}
 
-	act := c.X
-	for l := range d.Shape.Layers {
-		acc := freivalds.Dense(api, c.W[l], c.B[l], act)
-		switch d.ReLU[l] {
-		case ReLULookup:
-			act = relu.Lookup(api, tables[l], acc, d.ReLUTable[l])
-		case ReLURange:
-			act = relu.Range(api, rc, acc, d.AccBits[l])
-		default:
-			// As in EvalCircuit: the last layer's logits are bounded by the
-			// argmax gadget, on every logit it compares (checkCounts).
-			if l < len(d.Shape.Layers)-1 {
-				signed.CheckAll(api, rc, acc, d.AccBits[l])
-			}
-			act = acc
-		}
-	}
+	// shardElements bounds every feature to [-2^InputBits, 2^InputBits),
+	// the input bound of the description's worst cases (the first spatial
+	// or dense layer's).
+	act := fw.run(api, rc, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB}, c.X, nil)
 	return c.checkCounts(api, rc, act)
 }
 
@@ -359,16 +349,12 @@ type ShardInput struct {
 
 // ShardAssignment returns a full witness assignment of the shard circuit.
 func ShardAssignment(spec *ShardSpec, m *model.Model, salt, commit *big.Int, in *ShardInput) (*ShardCircuit, error) {
+	if sh := m.Shape(); !reflect.DeepEqual(sh, spec.Desc.Shape) {
+		return nil, fmt.Errorf("the model's shape %s is not the shard circuit's %s", sh.String(), spec.Desc.Shape.String())
+	}
 	c := NewShard(spec)
 	c.Salt = salt
-	for l := range m.Layers {
-		for o, row := range m.Layers[l].W {
-			for i, v := range row {
-				c.W[l][o][i] = v
-			}
-			c.B[l][o] = m.Layers[l].B[o]
-		}
-	}
+	assignNet(m, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB})
 	if len(in.Slots.X) != spec.Desc.ShardSize {
 		return nil, fmt.Errorf("shard %d: %d slots, want %d", in.Index, len(in.Slots.X), spec.Desc.ShardSize)
 	}

@@ -109,7 +109,7 @@ func bindShardGroth16(cs constraint.ConstraintSystem, pk groth16.ProvingKey, mas
 // bindShard is BindShard with the commitment computed by commit (a
 // replacement of gnark's bsb22 placeholder hint); it returns the solver
 // option fixing the mask.
-func bindShard(cs constraint.ConstraintSystem, commit solver.Hint, mask *big.Int, spec *ShardSpec, assign *ShardCircuit, in *ShardInput) (solver.Option, error) {
+func bindShard(cs constraint.ConstraintSystem, commit solver.Hint, mask *big.Int, spec *ShardSpec, assign *ShardCircuit, in *ShardInput, extra ...solver.Option) (solver.Option, error) {
 	maskOpt, err := fixedMask(mask)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,8 @@ func bindShard(cs constraint.ConstraintSystem, commit solver.Hint, mask *big.Int
 	if err != nil {
 		return nil, fmt.Errorf("witness: %w", err)
 	}
-	_, solveErr := cs.Solve(w, solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), record), maskOpt)
+	opts := append(append([]solver.Option(nil), extra...), solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), record), maskOpt)
+	_, solveErr := cs.Solve(w, opts...)
 	if root == nil {
 		if solveErr != nil {
 			return nil, fmt.Errorf("shard %d: the witness fails before its commitment: %w", in.Index, solveErr)

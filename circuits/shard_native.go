@@ -26,6 +26,7 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 	if lay := d.Layout(); len(slots.X) != lay.Size || len(slots.Cell) != lay.Size {
 		return nil, fmt.Errorf("shard %d: %d slots, want %d", index, len(slots.X), lay.Size)
 	}
+	pub := d.Public()
 	G, K := d.NumGroups(), len(d.Classes)
 	var pred, labels, groups []int
 	for s, x := range slots.X {
@@ -33,7 +34,7 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 		if err != nil {
 			return nil, fmt.Errorf("slot %d: %w", s, err)
 		}
-		if err := withinBounds(d.AccBits, d.ReLU, d.ReLUTable, t); err != nil {
+		if err := withinBounds(pub, t); err != nil {
 			return nil, fmt.Errorf("slot %d of shard %d: %w; the keys were made for bounds measured on another benchmark or model: make keys with this one", s, index, err)
 		}
 		if slots.Cell[s] == 0 {
@@ -62,19 +63,48 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 	return in, nil
 }
 
-// withinBounds checks a trace against the bounds the circuit enforces.
-func withinBounds(accBits []int, gadgets []string, tables []Range, t *model.Trace) error {
+// withinBounds checks a trace against the bounds the circuit of p
+// enforces, layer by layer as the forward pass's gadgets do: each spatial
+// layer's values within SpatialAccBits (a convolution's ReLU |v| < 2^k,
+// otherwise -2^k <= v < 2^k), each dense layer's accumulators within its
+// ReLU table or ReLU range, its activation's table range (ActAccRange) or
+// LeakyRelu range, its signed bound, and the logits within the argmax's.
+func withinBounds(p Public, t *model.Trace) error {
+	for k, vals := range t.Spatial {
+		l, bits := p.Shape.Spatial[k], p.SpatialAccBits[k]
+		b := int64(1) << bits
+		lo := -b
+		if l.ReLU {
+			lo = -b + 1 // relu.Range: |v| < 2^k
+		}
+		for i, v := range vals {
+			if v < lo || v >= b {
+				return fmt.Errorf("spatial layer %d (%s) value %d: %d outside [%d, 2^%d)", k, l.Kind, i, v, lo, bits)
+			}
+		}
+	}
+	accBits, gadgets, tables := p.AccBits, p.ReLU, p.ReLUTable
 	for l, acc := range t.Acc {
 		k := int64(1) << accBits[l]
+		a := p.Shape.Layers[l].Act
+		var alo, ahi int64
+		if a.IsTable() {
+			blo, bhi := p.ActAccRange(l) // within ±2^62 (Validate)
+			alo, ahi = blo.Int64(), bhi.Int64()
+		}
 		for o, v := range acc {
 			switch {
+			case a.IsTable():
+				if v < alo || v > ahi {
+					return fmt.Errorf("layer %d output %d: accumulator %d outside the %s table's [%d, %d]", l, o, v, a.Kind, alo, ahi)
+				}
+			case a != nil || gadgets[l] == ReLURange:
+				if v <= -k || v >= k {
+					return fmt.Errorf("layer %d output %d: accumulator %d outside (-2^%d, 2^%d)", l, o, v, accBits[l], accBits[l])
+				}
 			case gadgets[l] == ReLULookup:
 				if v < tables[l].Lo || v > tables[l].Hi {
 					return fmt.Errorf("layer %d output %d: accumulator %d outside the lookup table's [%d, %d]", l, o, v, tables[l].Lo, tables[l].Hi)
-				}
-			case gadgets[l] == ReLURange:
-				if v <= -k || v >= k {
-					return fmt.Errorf("layer %d output %d: accumulator %d outside (-2^%d, 2^%d)", l, o, v, accBits[l], accBits[l])
 				}
 			case l == len(t.Acc)-1:
 				// The argmax bounds the logits it compares: the

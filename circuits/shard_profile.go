@@ -13,7 +13,7 @@ const (
 )
 
 // ProfileShard is Profile for a shard circuit: constraints per gadget, the
-// digest of the samples and the counts included, per slot of the shard.
+// fingerprint of the samples and the counts included, per slot of the shard.
 func ProfileShard(spec *ShardSpec) (*Breakdown, error) {
 	return profileCircuit(NewShard(spec), spec.Desc.ShardSize, classifyShard)
 }

@@ -22,20 +22,16 @@ type ShardSpec struct {
 
 // NewShardSpec derives the shard circuit for model m, shards of size
 // samples and the claims' shapes (sorted into claim.Sort order), measuring
-// the bounds on every sample of b as NewSpec does: one setup then serves
-// every shard of b. Errors are NewSpec's, plus a shard size outside
-// [1, shard.MaxSize].
+// the bounds on every sample of b (and on the all-zero padding slot) as
+// NewSpec does, spatial layers and activation tables included: one setup
+// then serves every shard of b. Errors are NewSpec's, plus a shard size
+// outside [1, shard.MaxSize].
 func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, size int) (*ShardSpec, error) {
-	if len(m.Spatial) > 0 {
-		return nil, fmt.Errorf("model %q has convolution or pooling layers, which the shard circuit (%s) does not prove yet; prove it on a slice that fits one proof, without shards", m.Name, desc.ShardVersion)
+	if m.Trees != nil {
+		return nil, fmt.Errorf("model %q is a tree ensemble, which the shard circuit (%s) does not prove; prove the benchmark in one circuit (without --shard-size)", m.Name, desc.ShardVersion)
 	}
 	if size < 1 || size > shard.MaxSize {
 		return nil, fmt.Errorf("shard size %d outside [1, %d]", size, shard.MaxSize)
-	}
-	for l := range m.Layers {
-		if a := m.Layers[l].Act; a != nil {
-			return nil, fmt.Errorf("shard circuit: layer %d (%s) has activation %s: %w", l, m.Layers[l].Name, a.Kind, desc.ErrShardActivation)
-		}
 	}
 	shapes := append([]claim.Shape(nil), claims...)
 	if err := claim.Sort(shapes); err != nil {
@@ -51,7 +47,7 @@ func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, 
 	// The bounds hold for every sample and for the all-zero padding slot.
 	padded := *b
 	padded.X = append(append(make([][]int64, 0, len(b.X)+1), b.X...), make([]int64, b.NumFeatures))
-	lo, hi, err := measureAcc(m, &padded)
+	lo, hi, slo, shi, err := measureAll(m, &padded)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +62,18 @@ func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, 
 			d.ReLUTable[l] = ranges[l]
 		}
 	}
-	d.RangeBase = chooseShardRangeBase(d.Shape, measured, d.ReLU, size, d.InputBits)
+	sm := accBits(slo, shi)
+	d.RangeBase = chooseShardRangeBase(d.Shape, measured, d.ReLU, size, d.InputBits, sm)
 	d.AccBits = publishBits(measured, d.ReLU, d.ReLUTable, d.RangeBase)
+	if len(d.Shape.Spatial) > 0 {
+		d.SpatialAccBits = publishSpatialBits(d.Shape, sm, d.InputBits, d.RangeBase)
+	}
+	// The activations' bounds and tables as NewSpec sets them.
+	act := &Spec{Shape: d.Shape, AccBits: d.AccBits, RangeBase: d.RangeBase, Bench: b}
+	if err := act.setActivations(lo, hi); err != nil {
+		return nil, err
+	}
+	d.AccBits, d.ActTable = act.AccBits, act.ActTable
 	return NewShardSpecFrom(d)
 }
 
@@ -111,18 +117,14 @@ func (s *ShardSpec) ID() [32]byte { return s.Desc.ID() }
 func (s *ShardSpec) Cells() int { return s.Desc.NumGroups() * len(s.Desc.Classes) }
 
 // chooseShardRangeBase is ChooseRangeBase with the shard circuit's range
-// checks: those of the evaluation circuit with full predictions, plus one
-// check of inputBits+1 bits per feature (exact: the packing relies on it).
-func chooseShardRangeBase(sh model.Shape, accBits []int, relu []string, n, inputBits int) int {
+// checks: those of the evaluation circuit with full predictions (spatial
+// layers at the bounds each width publishes, as chooseSpatialRangeBase
+// counts them), plus one check of inputBits+1 bits per feature (exact: the
+// packing relies on it).
+func chooseShardRangeBase(sh model.Shape, accBits []int, relu []string, n, inputBits int, spatialMeasured []int) int {
 	checks := rangeChecks(sh, accBits, relu, n, true)
 	checks = append(checks, rangeCheck{bits: inputBits + 1, count: int64(n) * int64(sh.InputSize), exact: true})
-	best, bestCost := MinRangeBase, rangeCost(checks, MinRangeBase)
-	for b := MinRangeBase + 1; b <= MaxRangeBase; b++ {
-		if c := rangeCost(checks, b); c < bestCost {
-			best, bestCost = b, c
-		}
-	}
-	return best
+	return bestRangeBase(checks, sh, spatialMeasured, inputBits, n)
 }
 
 // ArgmaxBound returns the bound the argmax gadget enforces on the logits it
@@ -130,4 +132,11 @@ func chooseShardRangeBase(sh model.Shape, accBits []int, relu []string, n, input
 func (s *ShardSpec) ArgmaxBound() int {
 	d := s.Desc
 	return (&Spec{Shape: d.Shape, AccBits: d.AccBits, ReLU: d.ReLU, RangeBase: d.RangeBase}).ArgmaxBound()
+}
+
+// Public returns the evaluation description with the shard circuit's
+// model, bounds and gadgets (desc.Shard.Public), which the forward pass
+// reads.
+func (s *ShardSpec) Public() Public {
+	return s.Desc.Public()
 }

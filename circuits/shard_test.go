@@ -64,6 +64,12 @@ var shardCompiled sync.Map // *ShardSpec -> constraint.ConstraintSystem
 
 func (f *shardFixture) solve(t *testing.T, in *ShardInput, edit ...func(*ShardCircuit)) error {
 	t.Helper()
+	return f.solveOpts(t, in, nil, edit...)
+}
+
+// solveOpts is solve with solver options (hint overrides).
+func (f *shardFixture) solveOpts(t *testing.T, in *ShardInput, opts []solver.Option, edit ...func(*ShardCircuit)) error {
+	t.Helper()
 	var cs constraint.ConstraintSystem
 	if c, ok := shardCompiled.Load(f.spec); ok {
 		cs = c.(constraint.ConstraintSystem)
@@ -78,10 +84,14 @@ func (f *shardFixture) solve(t *testing.T, in *ShardInput, edit ...func(*ShardCi
 	for _, e := range edit {
 		e(a)
 	}
-	opts := []solver.Option{solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), testCommit)}
+	// The caller's options (tampered hints) apply to the binding pass too,
+	// so that a tampered hint meets its gadget's check, not a challenge
+	// drawn from other committed values.
+	extra := opts
+	opts = append(append([]solver.Option(nil), extra...), solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), testCommit))
 	if in.Challenge == nil {
 		// Bind as the prover does, with testCommit for the commitment.
-		if _, err := bindShard(cs, testCommit, testMask, f.spec, a, copyInput(in)); err != nil {
+		if _, err := bindShard(cs, testCommit, testMask, f.spec, a, copyInput(in), extra...); err != nil {
 			return err
 		}
 	}

@@ -61,15 +61,17 @@ func newSpatialVars(sh model.Shape) (w [][][]frontend.Variable, b [][]frontend.V
 	return w, b
 }
 
-// defineSpatial runs the spatial layers on the benchmark's samples (circuit
-// constants) and returns the first dense layer's inputs. Every value is
-// bounded as SpatialAccBits states: a convolution's accumulators by its
-// ReLU's range check (|acc| < 2^k) or by package signed; a max pool's
-// outputs equal one of their inputs; a sum pool's are sums of bounded
-// values (desc.PoolBits).
-func (c *EvalCircuit) defineSpatial(api frontend.API, rc frontend.Rangechecker) [][]frontend.Variable {
-	sp := c.spec
-	act := constants(sp.Bench.X)
+// spatialLayers runs the spatial layers of p on x ([n][InputSize]: the
+// benchmark's samples as circuit constants, or a shard's as variables
+// within [-2^InputBits, 2^InputBits), which the shard circuit enforces),
+// with kernels cw and biases cb, and returns the first dense layer's
+// inputs. Every value is bounded as SpatialAccBits states: a
+// convolution's accumulators by its ReLU's range check (|acc| < 2^k) or by
+// package signed; a max pool's outputs equal one of their inputs; a sum
+// pool's are sums of bounded values (desc.PoolBits). A convolution over
+// variables costs one product more per input activation (package conv).
+func spatialLayers(api frontend.API, rc frontend.Rangechecker, sp Public, cw [][][]frontend.Variable, cb [][]frontend.Variable, x [][]frontend.Variable) [][]frontend.Variable {
+	act := x
 	m := sp.InputBits
 	// nonneg: the current values lie in [0, 2^m) (a ReLU's outputs, and
 	// pools of them), else in [-2^m, 2^m).
@@ -78,7 +80,7 @@ func (c *EvalCircuit) defineSpatial(api frontend.API, rc frontend.Rangechecker) 
 		bits := sp.SpatialAccBits[k]
 		switch l.Kind {
 		case model.KindConv2D:
-			acc := conv.Conv2D(api, c.CW[k], c.CB[k], act, l.In, l.Window)
+			acc := conv.Conv2D(api, cw[k], cb[k], act, l.In, l.Window)
 			if l.ReLU {
 				act = relu.Range(api, rc, acc, bits)
 			} else {
@@ -138,10 +140,19 @@ func spatialRangeChecks(sh model.Shape, bits []int, inputBits int, n int64) []ra
 // the table width that minimises the cost of the dense layers' checks and
 // of the spatial layers' checks at the bounds each width publishes.
 func chooseSpatialRangeBase(sh model.Shape, accBits []int, relu []string, n int, full bool, spatialMeasured []int, inputBits int) int {
-	dense := rangeChecks(sh, accBits, relu, n, full)
+	return bestRangeBase(rangeChecks(sh, accBits, relu, n, full), sh, spatialMeasured, inputBits, n)
+}
+
+// bestRangeBase returns the table width that minimises the cost of fixed
+// and of the spatial layers' checks on n samples at the bounds each width
+// publishes (publishSpatialBits; none for an MLP).
+func bestRangeBase(fixed []rangeCheck, sh model.Shape, spatialMeasured []int, inputBits int, n int) int {
 	best, bestCost := 0, int64(0)
 	for b := MinRangeBase; b <= MaxRangeBase; b++ {
-		cs := append(append([]rangeCheck(nil), dense...), spatialRangeChecks(sh, publishSpatialBits(sh, spatialMeasured, inputBits, b), inputBits, int64(n))...)
+		cs := fixed
+		if len(sh.Spatial) > 0 {
+			cs = append(append([]rangeCheck(nil), fixed...), spatialRangeChecks(sh, publishSpatialBits(sh, spatialMeasured, inputBits, b), inputBits, int64(n))...)
+		}
 		if c := rangeCost(cs, b); best == 0 || c < bestCost {
 			best, bestCost = b, c
 		}

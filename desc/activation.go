@@ -1,11 +1,8 @@
 package desc
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
-
-	"github.com/zkeval/zkeval/model"
 )
 
 // MaxActTableBits bounds an activation table to 2^MaxActTableBits entries:
@@ -86,18 +83,4 @@ func (p Public) ActOutBits(l int) int {
 	lo, hi := p.ActAccRange(l)
 	olo, ohi := p.Shape.Layers[l].Act.Interval(lo, hi, p.Shape.LayerScale(l))
 	return max(1, olo.BitLen(), ohi.BitLen())
-}
-
-// ErrShardActivation: the shard circuit evaluates dense layers with ReLU
-// only.
-var ErrShardActivation = errors.New("the shard circuit does not support activations other than ReLU yet; prove the benchmark in one circuit (without --shard-size)")
-
-// checkNoActivation refuses a shape with an activation other than ReLU.
-func checkNoActivation(layers []model.LayerShape) error {
-	for l, ls := range layers {
-		if ls.Act != nil {
-			return fmt.Errorf("shape.layers[%d].activation %s: %w", l, ls.Act.Kind, ErrShardActivation)
-		}
-	}
-	return nil
 }

@@ -83,9 +83,17 @@ func TestBoundsAfterTable(t *testing.T) {
 	require.Equal(t, 13, b[1].InBits) // (2^9 + 2^3)·2^4/2 + 1 < 2^13
 }
 
-func TestShardRefusesActivations(t *testing.T) {
+// TestShardActivations: a shard description carries the activation table
+// ranges and is validated by Public's own checks of them.
+func TestShardActivations(t *testing.T) {
 	p := withTanh()
 	s := Shard{Version: ShardVersion, Shape: p.Shape, InputBits: p.InputBits, AccBits: p.AccBits, ReLU: p.ReLU, ReLUTable: p.ReLUTable,
-		RangeBase: p.RangeBase, ShardSize: 4, Classes: p.Classes, Claims: p.Claims}
-	require.ErrorIs(t, s.Validate(), ErrShardActivation)
+		ActTable: p.ActTable, RangeBase: p.RangeBase, ShardSize: 4, Classes: p.Classes, Claims: p.Claims}
+	require.NoError(t, s.Validate())
+	require.Equal(t, p.ActTable, s.Public().ActTable)
+	bad := s
+	bad.ActTable = []Range{{Lo: -64, Hi: 64}, {}}
+	require.ErrorContains(t, bad.Validate(), "activationTableRanges[0]", "a range past AccBits")
+	bad.ActTable = nil
+	require.ErrorContains(t, bad.Validate(), "activationTableRanges: 0 ranges for 2 layers")
 }

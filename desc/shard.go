@@ -28,15 +28,22 @@ const ShardVersion = "zkeval-shard-circuit/v2"
 //     so the circuit itself enforces -2^n <= x < 2^n, by a range check of
 //     x + 2^n on n+1 bits where it packs them for the digest.
 //
-// The first layer is always checked with the Freivalds check over variable
-// inputs, and the prediction is always the full argmax.
+// The first layer (a convolution or pool of a convolutional network, else
+// the first dense layer) reads these variable inputs: a convolution's and a
+// dense layer's products are checked with their randomised checks over
+// variable inputs (circuits/conv, circuits/freivalds), and the prediction
+// is always the full argmax. SpatialAccBits and ActTable are absent from
+// the JSON of a model without spatial layers or activations other than
+// ReLU, so such a description encodes as it did before they existed.
 type Shard struct {
 	Version        string        `json:"version"`
 	Shape          model.Shape   `json:"shape"`
 	InputBits      int           `json:"inputBits"`
 	AccBits        []int         `json:"accumulatorBits"`
+	SpatialAccBits []int         `json:"spatialAccumulatorBits,omitempty"`
 	ReLU           []string      `json:"reluGadgets"`
 	ReLUTable      []Range       `json:"reluTableRanges"`
+	ActTable       []Range       `json:"activationTableRanges,omitempty"`
 	RangeBase      int           `json:"rangeCheckBaseBits"`
 	ShardSize      int           `json:"shardSize"`
 	Classes        []string      `json:"classes"`
@@ -67,10 +74,11 @@ func (s Shard) Layout() shard.Layout {
 	return shard.Layout{Size: s.ShardSize, Features: s.Shape.InputSize, InputBits: s.InputBits, Cells: s.NumGroups() * len(s.Classes)}
 }
 
-// public returns a Public with the same model, bounds and gadgets, for the
-// checks the two descriptions share: a benchmark of one sample per cell and
-// a dummy digest, which the shard circuit has not.
-func (s Shard) public() Public {
+// Public returns a Public with the same model, bounds and gadgets (the
+// first layer always FirstLayerFreivalds), for the checks and the forward
+// pass the two circuits share: a benchmark of one sample per cell and no
+// digest, which the shard circuit has not.
+func (s Shard) Public() Public {
 	G, K := s.NumGroups(), len(s.Classes)
 	lc := make([][]int64, G)
 	for g := range lc {
@@ -79,14 +87,15 @@ func (s Shard) public() Public {
 			lc[g][k] = 1
 		}
 	}
-	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, ReLU: s.ReLU, ReLUTable: s.ReLUTable,
-		RangeBase: s.RangeBase, FirstLayer: FirstLayerFreivalds, BenchmarkDigest: "", Samples: G * K,
+	return Public{Version: Version, Shape: s.Shape, InputBits: s.InputBits, AccBits: s.AccBits, SpatialAccBits: s.SpatialAccBits,
+		ReLU: s.ReLU, ReLUTable: s.ReLUTable, ActTable: s.ActTable, RangeBase: s.RangeBase, FirstLayer: FirstLayerFreivalds, BenchmarkDigest: "", Samples: G * K,
 		Classes: s.Classes, GroupAttribute: s.GroupAttribute, Groups: s.Groups, LabelCounts: lc, Claims: s.Claims}
 }
 
 // Validate checks the description as Public.Validate does (well formed,
 // every integer the circuit forms below 2^MaxValueBits given InputBits,
-// the weight widths and AccBits), plus the shard layout (shard.Layout:
+// the weight widths, SpatialAccBits, AccBits and the activation tables),
+// plus the shard layout (shard.Layout:
 // size within [1, shard.MaxSize]) and the claims' names. The claims are
 // resolved against the names only: whether each fits the benchmark's label
 // counts (a recall of a class never labelled) is checked on the totals of
@@ -98,13 +107,10 @@ func (s Shard) Validate() error {
 	if len(s.Classes) > benchmark.MaxClasses || len(s.Groups) > benchmark.MaxGroups {
 		return fmt.Errorf("%d classes and %d groups: too many", len(s.Classes), len(s.Groups))
 	}
-	if len(s.Shape.Spatial) > 0 {
-		return fmt.Errorf("shape: the shard circuit (%s) does not prove convolution or pooling layers yet; prove a convolutional network on a slice that fits one proof (zkeval prove without shards)", ShardVersion)
+	if s.Shape.Trees != nil {
+		return fmt.Errorf("shape: a tree ensemble; the shard circuit (%s) proves neural networks only", ShardVersion)
 	}
-	if err := checkNoActivation(s.Shape.Layers); err != nil {
-		return err
-	}
-	if err := s.public().Validate(); err != nil {
+	if err := s.Public().Validate(); err != nil {
 		return err
 	}
 	return s.Layout().Validate()
@@ -112,7 +118,7 @@ func (s Shard) Validate() error {
 
 // Targets resolves the claims against the names (see Validate).
 func (s Shard) Targets() ([]metric.Target, error) {
-	p := s.public()
+	p := s.Public()
 	return ResolveShapes(s.Claims, s.Names(), metric.Labels{Pos: p.LabelCounts})
 }
 
@@ -125,7 +131,7 @@ func (s Shard) ExposedCounts() (revealed, hidden []metric.Count, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	l := metric.Labels{Pos: s.public().LabelCounts}
+	l := metric.Labels{Pos: s.Public().LabelCounts}
 	var rt, ht []metric.Target
 	for k, sh := range s.Claims {
 		if sh.Reveal {

@@ -1,6 +1,7 @@
 package desc
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,4 +57,45 @@ func TestTotalsValidate(t *testing.T) {
 	bad := tot
 	bad.CountBits = 1
 	require.ErrorContains(t, bad.Validate(), "countBits")
+}
+
+// TestShardJSONWithoutSpatial: a description of an MLP with ReLU encodes
+// without the spatial and activation fields, as it did before the shard
+// circuit proved convolutional networks (ceremony transcripts record it).
+func TestShardJSONWithoutSpatial(t *testing.T) {
+	data, err := json.Marshal(shardDesc())
+	require.NoError(t, err)
+	var keys map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &keys))
+	require.NotContains(t, keys, "spatialAccumulatorBits")
+	require.NotContains(t, keys, "activationTableRanges")
+	require.Contains(t, keys, "accumulatorBits")
+}
+
+// TestShardSpatialValidate: a shard description of a LeNet-5 validates
+// with the spatial bounds of the evaluation description, and the same
+// checks refuse a wrong pool bound, missing widths and a width past
+// MaxAccBits.
+func TestShardSpatialValidate(t *testing.T) {
+	p := lenetPublic()
+	p.ReLU, p.ReLUTable, p.RangeBase = []string{""}, []Range{{}}, 8
+	s := Shard{Version: ShardVersion, Shape: p.Shape, InputBits: p.InputBits, AccBits: p.AccBits, SpatialAccBits: p.SpatialAccBits,
+		ReLU: p.ReLU, ReLUTable: p.ReLUTable, RangeBase: p.RangeBase, ShardSize: 4,
+		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, Claims: []claim.Shape{{Metric: "accuracy", Comparison: ">=", Reveal: true}}}
+	require.NoError(t, s.Validate())
+	for name, c := range map[string]struct {
+		edit func(*Shard)
+		want string
+	}{
+		"pool bound":     {func(s *Shard) { s.SpatialAccBits = []int{20, 21, 36, 38} }, "spatialAccumulatorBits[1]"},
+		"missing widths": {func(s *Shard) { s.SpatialAccBits = nil }, "spatialAccumulatorBits: 0 widths for 4 spatial layers"},
+		"too wide":       {func(s *Shard) { s.SpatialAccBits[0] = 63 }, "spatialAccumulatorBits[0]: 63 outside"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := s
+			s.SpatialAccBits = append([]int(nil), s.SpatialAccBits...)
+			c.edit(&s)
+			require.ErrorContains(t, s.Validate(), c.want)
+		})
+	}
 }

@@ -62,35 +62,8 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				}
 				fmt.Fprintf(w, "feature reads     %s\n", spec.TreeFeatureReads())
 			}
-			if err := printSpatialBounds(w, pub); err != nil {
+			if err := printLayers(w, pub, bounds); err != nil {
 				return err
-			}
-			for l, ls := range spec.Shape.Layers {
-				var gadget string
-				switch a := ls.Act; {
-				case a.IsTable():
-					gadget = fmt.Sprintf("a %s lookup table over indices floor(acc/2^%d) in [%d, %d] (remainder range-checked), outputs at scale 2^%d", a.Kind, a.Shift, spec.ActTable[l].Lo, spec.ActTable[l].Hi, a.OutBits)
-				case a != nil:
-					gadget = fmt.Sprintf("LeakyRelu (slope %d/2^16, floor) with a range check of |acc| < 2^%d", a.Alpha, spec.AccBits[l])
-				}
-				switch spec.ReLU[l] {
-				case circuits.ReLULookup:
-					gadget = fmt.Sprintf("ReLU lookup table over [%d, %d]", spec.ReLUTable[l].Lo, spec.ReLUTable[l].Hi)
-				case circuits.ReLURange:
-					gadget = fmt.Sprintf("ReLU range check of |acc| < 2^%d", spec.AccBits[l])
-				case "":
-					if ls.Act != nil {
-						break
-					}
-					if l == len(spec.Shape.Layers)-1 {
-						k := spec.AccBits[l]
-						gadget = fmt.Sprintf("the argmax (no ReLU): on the logits it compares, the reference logit within [-2^%d, 2^%d) and differences within [0, 2^%d)", k-2, k-2, k-1)
-					} else {
-						gadget = fmt.Sprintf("a range check of acc + 2^%d on %d bits (no ReLU)", spec.AccBits[l], spec.AccBits[l]+1)
-					}
-				}
-				fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the description: its input bound and published widths, |acc| < 2^%d)\n",
-					l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, spec.AccBits[l], spec.AccBits[l], gadget, bounds[l].WorstBits)
 			}
 			if !pub.IsTrees() {
 				fmt.Fprintf(w, "first layer       %s\n", map[string]string{circuits.FirstLayerLinear: "linear combinations of the weights over the constant samples (no constraint)", circuits.FirstLayerFreivalds: "hinted accumulators with a Freivalds check"}[spec.FirstLayer])

@@ -35,8 +35,13 @@ func runShardCircuit(cmd *cobra.Command, modelPath, benchPath string, claims []p
 	fmt.Fprintf(w, "model shape       %s\n", d.Shape.String())
 	fmt.Fprintf(w, "shards            %d of %d slots for %s\n", shard.Count(b.Len(), size), size, b.String())
 	fmt.Fprintf(w, "inputs            secret; every feature range-checked within [-2^%d, 2^%d); %d fingerprinted elements per shard (%d per slot)\n", d.InputBits, d.InputBits, lay.Elements(), lay.FeatureElements())
-	for l, ls := range d.Shape.Layers {
-		fmt.Fprintf(w, "layer %d           %dx%d: accumulators within [-2^%d, 2^%d), relu gadget %q\n", l, ls.Out, ls.In, d.AccBits[l], d.AccBits[l], d.ReLU[l])
+	pub := d.Public()
+	bounds, err := pub.Bounds()
+	if err != nil {
+		return err
+	}
+	if err := printLayers(w, pub, bounds); err != nil {
+		return err
 	}
 	for _, cl := range d.Claims {
 		fmt.Fprintf(w, "claim             %s\n", cl)

@@ -34,3 +34,41 @@ func printSpatialBounds(w io.Writer, pub desc.Public) error {
 	}
 	return nil
 }
+
+// printLayers prints, for the description of an evaluation or a shard
+// circuit, every spatial layer and every dense layer with the bound its
+// gadget enforces and the worst case the description gives (bounds, from
+// pub.Bounds).
+func printLayers(w io.Writer, pub desc.Public, bounds []desc.LayerBound) error {
+	if err := printSpatialBounds(w, pub); err != nil {
+		return err
+	}
+	for l, ls := range pub.Shape.Layers {
+		var gadget string
+		switch a := ls.Act; {
+		case a.IsTable():
+			gadget = fmt.Sprintf("a %s lookup table over indices floor(acc/2^%d) in [%d, %d] (remainder range-checked), outputs at scale 2^%d", a.Kind, a.Shift, pub.ActTable[l].Lo, pub.ActTable[l].Hi, a.OutBits)
+		case a != nil:
+			gadget = fmt.Sprintf("LeakyRelu (slope %d/2^16, floor) with a range check of |acc| < 2^%d", a.Alpha, pub.AccBits[l])
+		}
+		switch pub.ReLU[l] {
+		case desc.ReLULookup:
+			gadget = fmt.Sprintf("ReLU lookup table over [%d, %d]", pub.ReLUTable[l].Lo, pub.ReLUTable[l].Hi)
+		case desc.ReLURange:
+			gadget = fmt.Sprintf("ReLU range check of |acc| < 2^%d", pub.AccBits[l])
+		case "":
+			if ls.Act != nil {
+				break
+			}
+			if l == len(pub.Shape.Layers)-1 {
+				k := pub.AccBits[l]
+				gadget = fmt.Sprintf("the argmax (no ReLU): on the logits it compares, the reference logit within [-2^%d, 2^%d) and differences within [0, 2^%d)", k-2, k-2, k-1)
+			} else {
+				gadget = fmt.Sprintf("a range check of acc + 2^%d on %d bits (no ReLU)", pub.AccBits[l], pub.AccBits[l]+1)
+			}
+		}
+		fmt.Fprintf(w, "layer %d           %dx%d, %d-bit weights, %d-bit biases: accumulators enforced within [-2^%d, 2^%d) by %s (worst case from the description: its input bound and published widths, |acc| < 2^%d)\n",
+			l, ls.Out, ls.In, ls.WeightBits, ls.BiasBits, pub.AccBits[l], pub.AccBits[l], gadget, bounds[l].WorstBits)
+	}
+	return nil
+}
