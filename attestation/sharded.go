@@ -31,8 +31,29 @@ var ShardedPredicateTypesOld = []string{
 }
 
 // ErrShardedVersion is returned for a sharded attestation or shard file
-// of a version this zkeval no longer verifies.
+// of a version this zkeval no longer verifies: wrapped by ParseSharded's
+// error, and the sentinel of ReadShardFile's *ShardFileVersionError.
 var ErrShardedVersion = errors.New("sharded attestation of an old version")
+
+// ShardFileFormatsOld are the shard file formats before v2, whose proofs
+// bind the shard's samples by a Poseidon2 digest.
+var ShardFileFormatsOld = []string{"zkeval-shard-proof/v1"}
+
+// ShardFileVersionError is ReadShardFile's error for a shard file of an
+// old format (one of ShardFileFormatsOld). It matches ErrShardedVersion
+// (errors.Is).
+type ShardFileVersionError struct {
+	Path   string
+	Format string
+}
+
+// Detail says what the file is and what to do, without its path.
+func (e *ShardFileVersionError) Detail() string {
+	return fmt.Sprintf("shard file of format %s (made by an older zkeval, which bound samples by a digest); prove the shard again with this zkeval", e.Format)
+}
+
+func (e *ShardFileVersionError) Error() string        { return e.Path + ": " + e.Detail() }
+func (e *ShardFileVersionError) Is(target error) bool { return target == ErrShardedVersion }
 
 // ShardFileFormat names a shard proof file: what `zkeval prove --shard`
 // writes and `zkeval combine` reads. v2: challenge and fingerprint.
@@ -182,7 +203,8 @@ func ParseSharded(data []byte, source string) (*ShardedStatement, error) {
 	return &s, nil
 }
 
-// ReadShardFile reads and parses a shard proof file strictly.
+// ReadShardFile reads and parses a shard proof file strictly. A file of
+// an old format is a *ShardFileVersionError.
 func ReadShardFile(path string) (*ShardFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -191,8 +213,8 @@ func ReadShardFile(path string) (*ShardFile, error) {
 	var head struct {
 		Format string `json:"format"`
 	}
-	if json.Unmarshal(data, &head) == nil && head.Format == "zkeval-shard-proof/v1" {
-		return nil, fmt.Errorf("%w: %s: format %s binds the shard's samples by a Poseidon2 digest, which this zkeval no longer verifies (it reads %s); prove the shard again with this zkeval", ErrShardedVersion, path, head.Format, ShardFileFormat)
+	if json.Unmarshal(data, &head) == nil && slices.Contains(ShardFileFormatsOld, head.Format) {
+		return nil, &ShardFileVersionError{Path: path, Format: head.Format}
 	}
 	var f ShardFile
 	if err := strictDecode(data, path, docKind{what: "zkeval shard proof"}, &f); err != nil {

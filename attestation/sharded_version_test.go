@@ -28,5 +28,10 @@ func TestShardedOldVersionsRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`{"format": "zkeval-shard-proof/v1", "proof": {"digest": "0x01"}}`), 0o600))
 	_, err := ReadShardFile(path)
 	require.True(t, errors.Is(err, ErrShardedVersion), "%v", err)
-	require.True(t, strings.Contains(err.Error(), "zkeval-shard-proof/v1") && strings.Contains(err.Error(), "prove the shard again"), "%v", err)
+	var ve *ShardFileVersionError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, ShardFileVersionError{Path: path, Format: "zkeval-shard-proof/v1"}, *ve)
+	// The path once, the file called a shard file, what to do.
+	require.Equal(t, path+": shard file of format zkeval-shard-proof/v1 (made by an older zkeval, which bound samples by a digest); prove the shard again with this zkeval", err.Error())
+	require.Equal(t, 1, strings.Count(err.Error(), path))
 }

@@ -32,6 +32,10 @@ type ShardFileError struct {
 	File   string
 	Index  int // -1 when unknown
 	Detail string
+	// Err is the error it comes from, if any (an
+	// *attestation.ShardFileVersionError for a shard file of an old
+	// format).
+	Err error
 }
 
 func (e *ShardFileError) Error() string {
@@ -41,6 +45,7 @@ func (e *ShardFileError) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Detail)
 }
 func (e *ShardFileError) Is(target error) bool { return target == ErrShard }
+func (e *ShardFileError) Unwrap() error        { return e.Err }
 
 // CombineRequest is what combining shard proofs needs.
 type CombineRequest struct {
@@ -75,8 +80,11 @@ func Combine(req *CombineRequest) (*Combined, error) {
 	files := make([]*attestation.ShardFile, len(req.Files))
 	for i, path := range req.Files {
 		f, err := attestation.ReadShardFile(path)
+		if ve := (*attestation.ShardFileVersionError)(nil); errors.As(err, &ve) {
+			return nil, &ShardFileError{File: path, Index: -1, Detail: ve.Detail(), Err: err}
+		}
 		if err != nil {
-			return nil, &ShardFileError{File: path, Index: -1, Detail: fmt.Sprintf("unreadable or corrupted: %v", err)}
+			return nil, &ShardFileError{File: path, Index: -1, Detail: fmt.Sprintf("unreadable or corrupted: %v", err), Err: err}
 		}
 		files[i] = f
 	}

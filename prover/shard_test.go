@@ -2,6 +2,7 @@ package prover_test
 
 import (
 	"encoding/hex"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -132,6 +133,12 @@ func TestShardsAgreeWithSingleProofCounts(t *testing.T) {
 	vr, err := verifier.VerifySharded(res.Statement, res.VerifyingKey, "vk", verifier.ShardOptions{TotalsVK: res.TotalsVerifyingKey})
 	require.NoError(t, err)
 	require.False(t, vr.BenchmarkChecked)
+	require.Contains(t, vr.Warnings, verifier.SamplesUncheckedWarning(res.Statement))
+	require.Contains(t, verifier.SamplesUncheckedWarning(res.Statement), "samples NOT checked")
+	vb, err := verifier.VerifySharded(res.Statement, res.VerifyingKey, "vk", verifier.ShardOptions{Benchmark: r.b, TotalsVK: res.TotalsVerifyingKey})
+	require.NoError(t, err)
+	require.True(t, vb.BenchmarkChecked)
+	require.NotContains(t, vb.Warnings, verifier.SamplesUncheckedWarning(res.Statement))
 	// Repeated runs of a shard give other proofs, all valid.
 	again := r.prove(t, 1, t.TempDir())
 	files := r.files()
@@ -180,6 +187,14 @@ func TestCombineRefusesBadShards(t *testing.T) {
 			require.ErrorContains(t, err, c.want)
 		})
 	}
+	t.Run("a shard file of an old format", func(t *testing.T) {
+		old := edit(fs[0], func(f *attestation.ShardFile) { f.Format = "zkeval-shard-proof/v1" })
+		_, err := r.combine(t, []string{old, fs[1], fs[2]})
+		require.ErrorIs(t, err, attestation.ErrShardedVersion)
+		var fe *prover.ShardFileError
+		require.ErrorAs(t, err, &fe)
+		require.Equal(t, old+": shard file of format zkeval-shard-proof/v1 (made by an older zkeval, which bound samples by a digest); prove the shard again with this zkeval", err.Error())
+	})
 	t.Run("corrupted proof", func(t *testing.T) {
 		bad := edit(fs[1], func(f *attestation.ShardFile) { f.Proof.Bytes[40] ^= 1 })
 		_, err := r.combine(t, []string{fs[0], bad, fs[2]})
@@ -214,7 +229,21 @@ func TestCombineRefusesBadShards(t *testing.T) {
 		var se *verifier.ShardError
 		require.ErrorAs(t, err, &se)
 		require.Equal(t, 1, se.Index)
-		require.ErrorContains(t, err, "not the fingerprint of shard 1")
+		// The error states the challenge, the benchmark's fingerprint at
+		// it and the proof's, each where its words say.
+		f, err2 := attestation.ReadShardFile(forged)
+		require.NoError(t, err2)
+		ch, err2 := commitment.ParseElement(f.Proof.Challenge)
+		require.NoError(t, err2)
+		challenges := make([]*big.Int, 3)
+		for i := range challenges {
+			challenges[i] = ch
+		}
+		want, err2 := commitment.ShardFingerprints(f.Circuit.Public.Layout(), r.b, challenges)
+		require.NoError(t, err2)
+		require.NotEqual(t, f.Proof.Fingerprint, commitment.FormatElement(want[1]))
+		require.ErrorContains(t, err, fmt.Sprintf("at its challenge %s, shard 1 of the benchmark file given has fingerprint %s; the proof states %s: this proof is about other samples",
+			f.Proof.Challenge, commitment.FormatElement(want[1]), f.Proof.Fingerprint))
 	})
 }
 

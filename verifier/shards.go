@@ -27,7 +27,8 @@ import (
 type ShardOptions struct {
 	// Benchmark, when set, is checked against the attestation's benchmark
 	// digest, and every shard's fingerprint is recomputed from its samples
-	// at the shard's challenge.
+	// at the shard's challenge. Without it the result is still valid, but
+	// says that the samples were not checked (SamplesUncheckedWarning).
 	Benchmark     *benchmark.Benchmark
 	BenchmarkFile string
 	// AttestationFile names the attestation's file in errors.
@@ -60,7 +61,9 @@ type ShardedResult struct {
 	VerifyingKeySHA256 string
 	TotalsKeySHA256    string
 	// BenchmarkChecked: the benchmark digest and every shard fingerprint
-	// were recomputed from the benchmark file.
+	// were recomputed from the benchmark file. Without it, nothing ties
+	// the proofs' samples to the benchmark the attestation names, and
+	// Warnings holds SamplesUncheckedWarning.
 	BenchmarkChecked bool
 	// Setup says where the shard keys come from, TotalsSetup where the
 	// totals keys come from (nil without a totals proof), as far as each
@@ -72,6 +75,18 @@ type ShardedResult struct {
 	PairingTime        time.Duration // the Groth16 checks, all shards together
 }
 
+// SamplesUncheckedWarning is the caveat of a sharded attestation verified
+// without its benchmark (among ShardedResult.Warnings): the shard circuit,
+// and so its verifying key, does not depend on the benchmark (unlike the
+// evaluation circuit, whose id binds the benchmark digest), so only the
+// fingerprints recomputed from the benchmark's samples tie the proven
+// counts to it.
+func SamplesUncheckedWarning(st *attestation.ShardedStatement) string {
+	b := &st.Predicate.Benchmark
+	return fmt.Sprintf("samples NOT checked: no shard fingerprint was recomputed from the benchmark, and the shard keys do not depend on the benchmark, so nothing but the attestation's word ties the proven counts to benchmark %s/%s (sha256 %s); the claims hold over the samples the proofs fingerprint, whichever they are; pass --benchmark FILE to check them",
+		b.Name, b.Split, b.Digest["sha256"])
+}
+
 // VerifySharded checks a sharded attestation with the shard circuit's
 // verifying key vkData: the shard circuit's description and id; that the
 // proofs are exactly the shards 0 to Count-1 of a benchmark of the stated
@@ -79,7 +94,8 @@ type ShardedResult struct {
 // implies (the sum of its proven label counts); with opt.Benchmark, that
 // the benchmark digest is the file's and every shard's fingerprint is the
 // fingerprint of that shard's samples at the shard's challenge
-// (commitment.ShardFingerprint); every shard proof, over public inputs
+// (commitment.ShardFingerprint), and without it a warning that the samples
+// were not checked (SamplesUncheckedWarning); every shard proof, over public inputs
 // rebuilt from the attestation's fields (model commitment, circuit id,
 // index, challenge, fingerprint, label counts, revealed counts,
 // counts commitment); that the revealed claims' counts are the sums of the
@@ -265,10 +281,12 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		}
 		for i, f := range want {
 			if f.Cmp(fingerprints[i]) != 0 {
-				return nil, shardInvalid(i, "its fingerprint %s is not the fingerprint of shard %d of %s at its challenge (%s): this proof is about other samples", set.Proofs[i].Fingerprint, i, bfile, commitment.FormatElement(f))
+				return nil, shardInvalid(i, "at its challenge %s, shard %d of %s has fingerprint %s; the proof states %s: this proof is about other samples", set.Proofs[i].Challenge, i, bfile, commitment.FormatElement(f), set.Proofs[i].Fingerprint)
 			}
 		}
 		res.BenchmarkChecked = true
+	} else {
+		res.Warnings = append(res.Warnings, SamplesUncheckedWarning(st))
 	}
 	if !slices.EqualFunc(labels, p.LabelCounts, slices.Equal) {
 		return nil, invalid("labelCounts %v are not the sums of the shards' proven label counts %v", p.LabelCounts, labels)

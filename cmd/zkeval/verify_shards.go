@@ -18,18 +18,24 @@ import (
 
 // shardedJSON is verify's --json result for a sharded attestation.
 type shardedJSON struct {
-	Valid            bool        `json:"valid"`
-	File             string      `json:"file"`
-	Error            string      `json:"error,omitempty"`
-	ModelCommitment  string      `json:"modelCommitment,omitempty"`
-	Benchmark        any         `json:"benchmark,omitempty"`
-	BenchmarkChecked bool        `json:"benchmarkRecomputed"`
-	Shards           int         `json:"shards,omitempty"`
-	ShardSize        int         `json:"shardSize,omitempty"`
-	Claims           []claimJSON `json:"claims,omitempty"`
-	VerifyingKey     string      `json:"verifyingKeySha256,omitempty"`
-	TotalsKey        string      `json:"totalsVerifyingKeySha256,omitempty"`
-	SetupKind        string      `json:"setupKind,omitempty"`
+	Valid            bool   `json:"valid"`
+	File             string `json:"file"`
+	Error            string `json:"error,omitempty"`
+	ModelCommitment  string `json:"modelCommitment,omitempty"`
+	Benchmark        any    `json:"benchmark,omitempty"`
+	BenchmarkChecked bool   `json:"benchmarkRecomputed"`
+	// SamplesChecked: every shard's fingerprint was recomputed from the
+	// benchmark file, so the claims are about the named benchmark. False
+	// for a valid attestation verified without --benchmark: the proofs
+	// hold, but over samples nothing ties to the named benchmark (the
+	// shard keys do not depend on it); warnings then says so too.
+	SamplesChecked bool        `json:"samplesChecked"`
+	Shards         int         `json:"shards,omitempty"`
+	ShardSize      int         `json:"shardSize,omitempty"`
+	Claims         []claimJSON `json:"claims,omitempty"`
+	VerifyingKey   string      `json:"verifyingKeySha256,omitempty"`
+	TotalsKey      string      `json:"totalsVerifyingKeySha256,omitempty"`
+	SetupKind      string      `json:"setupKind,omitempty"`
 	// Setup is the shard keys' setup as far as it was checked (as for a
 	// single proof), TotalsSetup the totals keys'; SetupStatus is the
 	// weaker of their statuses (single-party, then ceremony claimed, then
@@ -90,6 +96,9 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			continue
 		}
 		for _, wr := range res.Warnings {
+			if len(files) > 1 {
+				wr = file + ": " + wr
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", printable(wr))
 		}
 		results = append(results, shardedValidJSON(file, res))
@@ -205,7 +214,7 @@ func shardedValidJSON(file string, res *shardedChecked) shardedJSON {
 		}
 		claims = append(claims, cj)
 	}
-	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked,
+	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked, SamplesChecked: res.BenchmarkChecked,
 		Shards: p.Shards.Count, ShardSize: p.Shards.Size, Claims: claims, VerifyingKey: res.VerifyingKeySHA256, TotalsKey: res.TotalsKeySHA256,
 		SetupKind: p.Shards.Setup.Kind, SetupStatus: weakerSetup(res.Setup, res.TotalsSetup), Setup: res.Setup, TotalsSetup: res.TotalsSetup, SignedBy: res.signedBy,
 		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
@@ -217,7 +226,7 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	fmt.Fprintf(w, "VALID  %s\n", printable(file))
 	fmt.Fprintf(w, "  model commitment  %s (%s), the same in every shard proof\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	fmt.Fprintf(w, "  model shape       %s\n", set.Circuit.Public.Shape.String())
-	how := "name and split as stated by the attestation; digest not recomputed: pass --benchmark FILE to check it"
+	how := "as the attestation states it, NOT checked: the shard proofs do not bind the benchmark; pass --benchmark FILE to check it"
 	if res.BenchmarkChecked {
 		how = "recomputed from the file given"
 	}
@@ -227,9 +236,14 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	if res.BenchmarkChecked {
 		fmt.Fprintf(w, "  coverage          every shard fingerprint recomputed from the benchmark file at its challenge: the proofs cover exactly its samples, each once, in order\n")
 	} else {
-		fmt.Fprintf(w, "  coverage          shard fingerprints NOT recomputed: that they are this benchmark's shards is the attestation's statement; pass --benchmark FILE to check it\n")
+		fmt.Fprintf(w, "  coverage          shard fingerprints NOT recomputed: the proofs' samples are NOT checked against this benchmark (that they are its shards is the attestation's word alone); pass --benchmark FILE to check them\n")
 	}
-	printClaims(w, res.Claims, "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)", ", sums over the shards")
+	hiddenHow, countsNote := "exact value hidden (proven over the sums of the shards' committed counts by the totals proof)", ", sums over the shards"
+	if !res.BenchmarkChecked {
+		hiddenHow += "; over the samples the proofs fingerprint, NOT checked against the benchmark"
+		countsNote += "; over the samples the proofs fingerprint, NOT checked against the benchmark"
+	}
+	printClaims(w, res.Claims, hiddenHow, countsNote)
 	totals := ""
 	if p.Totals != nil {
 		totals = fmt.Sprintf(", and one totals proof (circuit %s…, %d constraints)", p.Totals.ID[:16], p.Totals.Constraints)
