@@ -63,6 +63,11 @@ claims hide values, the ceremony of the totals circuit (ceremony init
 --shard-size N --totals); both circuits are rebuilt from the attestation's
 descriptions, so neither needs --benchmark. Each key's setup is reported
 on its own line (setup, totals setup; --json: setup, totalsSetup).
+Give a sharded attestation its --benchmark: the shard keys do not depend on
+the benchmark, so only the shard fingerprints recomputed from the file tie
+the proven counts to it. Without it the proofs still verify (exit 0), but
+verify warns on stderr that the samples were NOT checked, says so on the
+benchmark, coverage and claim lines, and --json gives samplesChecked false.
 
 Exit codes: 0 valid; 1 invalid, including an attestation or verifying key
 that is malformed or truncated; 2 usage error; 3 a file cannot be read, the
