@@ -9,7 +9,7 @@ import (
 	"github.com/zkeval/zkeval/shard"
 )
 
-// TestShardPacking: the shard digest packs as the model commitment does,
+// TestShardPacking: the shard fingerprint packs as the model commitment does,
 // and its elements stay below the field.
 func TestShardPacking(t *testing.T) {
 	require.Equal(t, PackBits, shard.PackBits)

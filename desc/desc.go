@@ -16,7 +16,7 @@
 //     ceremony step check this against the benchmark itself. In a shard
 //     circuit (Shard) they are secret inputs, and the circuit enforces the
 //     bound: a range check of x + 2^n on n+1 bits, where it packs them for
-//     the shard's digest (which the check also makes injective).
+//     the shard's fingerprint (which the check also makes injective).
 //
 //   - WeightBits and BiasBits (model.LayerShape): two's complement widths,
 //     range-checked in the circuit where the weights are packed for the

@@ -18,7 +18,8 @@ const ShardVersion = "zkeval-shard-circuit/v2"
 
 // Shard is the public description of a shard circuit: the circuit that
 // evaluates a committed model on one shard of ShardSize samples, which are
-// secret inputs bound by a public Poseidon2 digest (package shard), and
+// secret inputs bound by a public fingerprint at the circuit's Groth16
+// commitment challenge (package shard, circuits.ShardCircuit), and
 // exposes the shard's label counts and the counts its claims read. One
 // shard circuit, hence one setup, serves every shard of every benchmark
 // with these names, within these bounds. Its fields mean what Public's
