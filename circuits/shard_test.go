@@ -17,6 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
@@ -302,6 +305,26 @@ func TestShardRejects(t *testing.T) {
 				}
 			}
 		}))
+	})
+}
+
+// TestShardMLPTamperedHints: over a dense network, the first layer's
+// Freivalds-checked accumulator (over the secret features) one too large,
+// a ReLU sign flipped and the argmax's one-hot rotated are each refused by
+// their gadget.
+func TestShardMLPTamperedHints(t *testing.T) {
+	m, b := synth(t, 1, 7)
+	f := newShardFixture(t, m, b, 3, "accuracy >= 0", "!recall[class=b] >= 0")
+	sh := m.Shape()
+	for _, l := range sh.Layers[1:] {
+		require.NotEqual(t, [2]int{sh.Layers[0].In, sh.Layers[0].Out}, [2]int{l.In, l.Out}, "the match must name the first layer only")
+	}
+	require.True(t, sh.Layers[0].ReLU)
+	require.Equal(t, ReLURange, f.spec.Desc.ReLU[0])
+	runTamperCases(t, f, []tamperCase{
+		{name: "dense 0 (Freivalds) accumulator+1", hint: freivalds.DenseHint, match: denseMatch(sh.Layers[0]), edit: addOneTo(0)},
+		{name: "relu sign flipped", hint: relu.SignHint, edit: flipSmallestSign},
+		{name: "argmax one-hot rotated", hint: argmax.Hint, edit: rotateOneHot},
 	})
 }
 
