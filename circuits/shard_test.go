@@ -2,6 +2,7 @@ package circuits
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -153,8 +154,9 @@ func copyInput(in *ShardInput) *ShardInput {
 }
 
 // TestShardsAgreeWithWholeBenchmark: three shards of a 7-sample benchmark
-// (the last one padded with two slots) each solve, and their counts sum to
-// the counts of the whole benchmark.
+// (the last one padded with two slots) each solve, their counts sum to the
+// counts of the whole benchmark, and every slot's logits are native
+// code's (checkShardsAgree).
 func TestShardsAgreeWithWholeBenchmark(t *testing.T) {
 	m, b := synth(t, 1, 7)
 	f := newShardFixture(t, m, b, 3, "accuracy >= 0", "precision[class=b] >= 0")
@@ -182,6 +184,7 @@ func TestShardsAgreeWithWholeBenchmark(t *testing.T) {
 	tab := metric.Tally(pred, b.Labels, nil, 3, 1)
 	require.Equal(t, tab.Values(f.spec.Revealed()), sum)
 	require.Equal(t, metric.NewLabels(b.Labels, nil, 3, 1).Pos[0], labels)
+	checkShardsAgree(t, f)
 }
 
 // TestShardRejects: every public value and every binding of the shard
@@ -471,4 +474,25 @@ func TestShardDigestGadget(t *testing.T) {
 	// The test engine agrees.
 	assert := test.NewAssert(t)
 	assert.CheckCircuit(mk(), test.WithCurves(ecc.BN254), test.WithValidAssignment(assign(s.X, s.Cell, 0, dg)), test.WithInvalidAssignment(assign(s.X, s.Cell, 0, new(big.Int).Add(dg, big.NewInt(1)))), test.NoFuzzing(), test.NoSerializationChecks())
+}
+
+// TestShardLogitBits: a description whose logits (the last layer, without
+// ReLU) have accumulatorBits 1 is refused with the field's name, where
+// compiling it panicked inside the argmax gadget; the least bound allowed,
+// 2, compiles.
+func TestShardLogitBits(t *testing.T) {
+	m, b := synth(t, 1, 7)
+	f := newShardFixture(t, m, b, 3, "accuracy >= 0")
+	d := f.spec.Desc
+	last := len(d.AccBits) - 1
+	require.Empty(t, d.ReLU[last])
+	d.AccBits = append([]int(nil), d.AccBits...)
+	d.AccBits[last] = 1
+	_, err := NewShardSpecFrom(d)
+	require.ErrorContains(t, err, fmt.Sprintf("accumulatorBits[%d]: 1; the last layer has no ReLU", last))
+	d.AccBits[last] = 2
+	spec, err := NewShardSpecFrom(d)
+	require.NoError(t, err)
+	_, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, NewShard(spec))
+	require.NoError(t, err)
 }
