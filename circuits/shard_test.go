@@ -90,7 +90,9 @@ func (f *shardFixture) solveOpts(t *testing.T, in *ShardInput, opts []solver.Opt
 	}
 	// The caller's options (tampered hints) apply to the binding pass too,
 	// so that a tampered hint meets its gadget's check, not a challenge
-	// drawn from other committed values.
+	// drawn from other committed values. A tampered hint must therefore be
+	// a function of its inputs (everyCall), not of a count of its calls:
+	// both passes must see the same witness.
 	extra := opts
 	opts = append(append([]solver.Option(nil), extra...), solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), testCommit))
 	if in.Challenge == nil {
