@@ -1,7 +1,6 @@
 package circuits
 
 import (
-	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -10,9 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/circuits/argmax"
-	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
-	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/metric"
@@ -23,10 +20,10 @@ import (
 
 // checkShardsAgree proves every shard of f's benchmark through the shard
 // circuit and checks it against the native evaluation: each honest shard
-// solves, the logits the circuit's argmax receives on every slot (padding
-// included) equal model.Eval's, a revealed count one off fails, and the
-// revealed counts summed over the shards equal those of the whole
-// benchmark. It returns the honest input of shard 0.
+// solves, the logits the circuit's argmax receives for slot s (padding
+// included) are model.Eval's of slot s's sample, slot by slot, a revealed
+// count one off fails, and the revealed counts summed over the shards equal
+// those of the whole benchmark. It returns the honest input of shard 0.
 func checkShardsAgree(t *testing.T, f *shardFixture) *ShardInput {
 	t.Helper()
 	K := len(f.b.ClassNames)
@@ -39,7 +36,7 @@ func checkShardsAgree(t *testing.T, f *shardFixture) *ShardInput {
 			first = in
 		}
 		var mu sync.Mutex
-		got := map[string]int{}
+		var got [][]int64
 		rec := solver.OverrideHint(solver.GetHintID(argmax.Hint), func(fl *big.Int, ins, outs []*big.Int) error {
 			row := make([]int64, K)
 			for k := range row {
@@ -50,20 +47,23 @@ func checkShardsAgree(t *testing.T, f *shardFixture) *ShardInput {
 				row[k] = v
 			}
 			mu.Lock()
-			got[fmt.Sprint(row)]++
+			got = append(got, row)
 			mu.Unlock()
 			return argmax.Hint(fl, ins, outs)
 		})
 		// Bound first, so that the solve below is the only pass and
-		// every slot's logits are recorded once.
-		require.NoError(t, f.solveOpts(t, f.bound(t, in), []solver.Option{rec}), "shard %d", i)
-		for _, x := range in.Slots.X {
+		// every slot's logits are recorded once. With one task, gnark's
+		// solver runs the instructions level by level, each level in
+		// the order the circuit created them; the argmax hints, created
+		// slot by slot (checkCounts) at one level, run in slot order, so
+		// the k-th recorded row is the one whose prediction meets slot
+		// k's cell.
+		require.NoError(t, f.solveOpts(t, f.bound(t, in), []solver.Option{rec, solver.WithNbTasks(1)}), "shard %d", i)
+		require.Len(t, got, len(in.Slots.X), "shard %d: one argmax per slot", i)
+		for s, x := range in.Slots.X {
 			out, err := f.m.Eval(x)
 			require.NoError(t, err)
-			got[fmt.Sprint(out)]--
-		}
-		for k, v := range got {
-			require.Zero(t, v, "shard %d: logits %s differ between the shard circuit and native code", i, k)
+			require.Equal(t, out, got[s], "shard %d slot %d (cell %d): the shard circuit's logits differ from native code", i, s, in.Slots.Cell[s])
 		}
 		for j, v := range in.Revealed {
 			sum[j] += v
@@ -84,22 +84,6 @@ func checkShardsAgree(t *testing.T, f *shardFixture) *ShardInput {
 	return first
 }
 
-// tamperConv returns a hint override that tampers output j of the first
-// call of the convolution hint for spatial layer l (recognised by its
-// input dimensions and kernels), whichever goroutine runs it.
-func tamperConv(l model.SpatialShape, j int) solver.Option {
-	var once sync.Once
-	return solver.OverrideHint(solver.GetHintID(conv.Hint), func(fl *big.Int, in, out []*big.Int) error {
-		if err := conv.Hint(fl, in, out); err != nil {
-			return err
-		}
-		if in[0].Int64() == int64(l.In.C) && in[1].Int64() == int64(l.In.H) && in[2].Int64() == int64(l.In.W) && in[11].Int64() == int64(l.Out.C) {
-			once.Do(func() { addOne(fl, out[j]) })
-		}
-		return nil
-	})
-}
-
 // everyKindModel is testdata/onnx/conv_bn_pool.onnx (a padded Conv with a
 // folded BatchNormalization, MaxPool, a strided Conv with an asymmetric
 // kernel and padding, a padded AveragePool, a global average pool, a dense
@@ -116,26 +100,24 @@ func everyKindModel(t *testing.T, n int) (*model.Model, *shardFixture) {
 
 // TestShardEverySpatialKind: the shard circuit over a CNN with every
 // spatial kind agrees with native evaluation on two shards (the last one
-// padded), its description carries the spatial bounds, and a tampered
-// convolution hint (the first convolution, over the secret images, and
-// the second), a tampered maximum and an image changed under the same
-// challenge and fingerprint each fail.
+// padded), its description carries the spatial bounds, each tampered hint
+// of cnnTamperCases (both convolutions, the first over the secret images;
+// the max pool; a ReLU; the argmax; the dense layer) is refused by its
+// gadget, and an image changed under the same challenge and fingerprint
+// fails.
 func TestShardEverySpatialKind(t *testing.T) {
 	_, f := everyKindModel(t, 6)
 	sh := f.spec.Desc.Shape
 	require.Len(t, f.spec.Desc.SpatialAccBits, len(sh.Spatial))
 	first := checkShardsAgree(t, f)
 
-	convs := 0
-	for _, l := range sh.Spatial {
-		if l.Kind != model.KindConv2D {
-			continue
-		}
-		convs++
-		require.Error(t, f.solveOpts(t, first, []solver.Option{tamperConv(l, 3)}), "a tampered %v convolution hint", l.In)
+	cases := cnnTamperCases(f.m)
+	var names []string
+	for _, c := range cases {
+		names = append(names, c.name)
 	}
-	require.Equal(t, 2, convs)
-	require.Error(t, f.solveOpts(t, first, []solver.Option{solver.OverrideHint(solver.GetHintID(pool.MaxHint), tamper(pool.MaxHint, 0, 1, addOne))}))
+	require.Equal(t, []string{"conv 0 accumulator+1", "conv 2 accumulator+1", "max pool maximum+1", "max pool maximum a smaller input", "relu sign flipped", "argmax one-hot rotated", "dense (Freivalds) accumulator+1"}, names)
+	runTamperCases(t, f, cases)
 
 	// Another image under the honest challenge and fingerprint: the
 	// fingerprint binds the secret images the convolution reads.
@@ -181,25 +163,30 @@ func TestShardSpatialBoundEnforced(t *testing.T) {
 	require.Error(t, tight.solve(t, f.input(t, 0)), "an accumulator one bit past the published bound")
 }
 
-// TestShardLeNet: the LeNet-5 of testdata/cnn on the first 4 official
-// MNIST test images, as two shards of 2, agrees with the native
-// evaluation and the whole slice's counts; a tampered hint of the first
-// convolution (over the secret images) fails.
+// TestShardLeNet: the LeNet-5 of testdata/cnn on the first 3 official
+// MNIST test images, as two shards of 2 (the second with a padding slot),
+// agrees with the native evaluation slot by slot and with the whole
+// slice's counts; a tampered hint of the first convolution (over the
+// secret images) is refused by the convolution's check.
 func TestShardLeNet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles a LeNet-5 shard circuit")
 	}
-	m, b := lenet(t, 4)
+	m, b := lenet(t, 3)
 	f := newShardFixture(t, m, b, 2, "accuracy >= 0")
 	require.Len(t, f.spec.Desc.SpatialAccBits, 4)
-	first := checkShardsAgree(t, f)
-	require.Error(t, f.solveOpts(t, first, []solver.Option{tamperConv(m.Shape().Spatial[0], 100)}))
+	checkShardsAgree(t, f)
+	cases := cnnTamperCases(m)
+	require.Equal(t, "conv 0 accumulator+1", cases[0].name)
+	runTamperCases(t, f, cases[:1])
 }
 
 // TestShardActivations: the breast cancer MLPs with tanh, GELU and
 // LeakyRelu (testdata/tabular) through the shard circuit, three shards of
-// 5 of the first 12 test samples, agree with the native evaluation; the
-// description carries the evaluation description's table ranges.
+// 5 of the first 12 test samples, agree with the native evaluation slot by
+// slot; the description carries the evaluation description's table
+// ranges; the activation's hinted quotient one up or one down is refused
+// by its remainder's check.
 func TestShardActivations(t *testing.T) {
 	for _, am := range []struct {
 		name  string
@@ -213,6 +200,7 @@ func TestShardActivations(t *testing.T) {
 				require.NotZero(t, f.spec.Desc.ActTable[0].Entries())
 			}
 			checkShardsAgree(t, f)
+			runTamperCases(t, f, actTamperCases(t, f))
 		})
 	}
 }

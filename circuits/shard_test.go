@@ -2,6 +2,7 @@ package circuits
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -17,6 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/freivalds"
+	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
@@ -86,7 +90,9 @@ func (f *shardFixture) solveOpts(t *testing.T, in *ShardInput, opts []solver.Opt
 	}
 	// The caller's options (tampered hints) apply to the binding pass too,
 	// so that a tampered hint meets its gadget's check, not a challenge
-	// drawn from other committed values.
+	// drawn from other committed values. A tampered hint must therefore be
+	// a function of its inputs (everyCall), not of a count of its calls:
+	// both passes must see the same witness.
 	extra := opts
 	opts = append(append([]solver.Option(nil), extra...), solver.OverrideHint(solver.GetHintID(fcs.Bsb22CommitmentComputePlaceholder), testCommit))
 	if in.Challenge == nil {
@@ -150,8 +156,9 @@ func copyInput(in *ShardInput) *ShardInput {
 }
 
 // TestShardsAgreeWithWholeBenchmark: three shards of a 7-sample benchmark
-// (the last one padded with two slots) each solve, and their counts sum to
-// the counts of the whole benchmark.
+// (the last one padded with two slots) each solve, their counts sum to the
+// counts of the whole benchmark, and every slot's logits are native
+// code's (checkShardsAgree).
 func TestShardsAgreeWithWholeBenchmark(t *testing.T) {
 	m, b := synth(t, 1, 7)
 	f := newShardFixture(t, m, b, 3, "accuracy >= 0", "precision[class=b] >= 0")
@@ -179,6 +186,7 @@ func TestShardsAgreeWithWholeBenchmark(t *testing.T) {
 	tab := metric.Tally(pred, b.Labels, nil, 3, 1)
 	require.Equal(t, tab.Values(f.spec.Revealed()), sum)
 	require.Equal(t, metric.NewLabels(b.Labels, nil, 3, 1).Pos[0], labels)
+	checkShardsAgree(t, f)
 }
 
 // TestShardRejects: every public value and every binding of the shard
@@ -302,6 +310,26 @@ func TestShardRejects(t *testing.T) {
 				}
 			}
 		}))
+	})
+}
+
+// TestShardMLPTamperedHints: over a dense network, the first layer's
+// Freivalds-checked accumulator (over the secret features) one too large,
+// a ReLU sign flipped and the argmax's one-hot rotated are each refused by
+// their gadget.
+func TestShardMLPTamperedHints(t *testing.T) {
+	m, b := synth(t, 1, 7)
+	f := newShardFixture(t, m, b, 3, "accuracy >= 0", "!recall[class=b] >= 0")
+	sh := m.Shape()
+	for _, l := range sh.Layers[1:] {
+		require.NotEqual(t, [2]int{sh.Layers[0].In, sh.Layers[0].Out}, [2]int{l.In, l.Out}, "the match must name the first layer only")
+	}
+	require.True(t, sh.Layers[0].ReLU)
+	require.Equal(t, ReLURange, f.spec.Desc.ReLU[0])
+	runTamperCases(t, f, []tamperCase{
+		{name: "dense 0 (Freivalds) accumulator+1", hint: freivalds.DenseHint, match: denseMatch(sh.Layers[0]), edit: addOneTo(0)},
+		{name: "relu sign flipped", hint: relu.SignHint, edit: flipSmallestSign},
+		{name: "argmax one-hot rotated", hint: argmax.Hint, edit: rotateOneHot},
 	})
 }
 
@@ -448,4 +476,25 @@ func TestShardDigestGadget(t *testing.T) {
 	// The test engine agrees.
 	assert := test.NewAssert(t)
 	assert.CheckCircuit(mk(), test.WithCurves(ecc.BN254), test.WithValidAssignment(assign(s.X, s.Cell, 0, dg)), test.WithInvalidAssignment(assign(s.X, s.Cell, 0, new(big.Int).Add(dg, big.NewInt(1)))), test.NoFuzzing(), test.NoSerializationChecks())
+}
+
+// TestShardLogitBits: a description whose logits (the last layer, without
+// ReLU) have accumulatorBits 1 is refused with the field's name, where
+// compiling it panicked inside the argmax gadget; the least bound allowed,
+// 2, compiles.
+func TestShardLogitBits(t *testing.T) {
+	m, b := synth(t, 1, 7)
+	f := newShardFixture(t, m, b, 3, "accuracy >= 0")
+	d := f.spec.Desc
+	last := len(d.AccBits) - 1
+	require.Empty(t, d.ReLU[last])
+	d.AccBits = append([]int(nil), d.AccBits...)
+	d.AccBits[last] = 1
+	_, err := NewShardSpecFrom(d)
+	require.ErrorContains(t, err, fmt.Sprintf("accumulatorBits[%d]: 1; the last layer has no ReLU", last))
+	d.AccBits[last] = 2
+	spec, err := NewShardSpecFrom(d)
+	require.NoError(t, err)
+	_, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, NewShard(spec))
+	require.NoError(t, err)
 }

@@ -109,6 +109,13 @@ const (
 // evaluation (model.MaxAccumulatorBits).
 const MaxAccBits = model.MaxAccumulatorBits
 
+// MinLogitBits bounds AccBits of the last layer when it has no ReLU: its
+// accumulators are the logits, and AccBits k is then the bound of the
+// argmax gadget (circuits/argmax), which bounds the predicted logit to
+// [-2^(k-2), 2^(k-2)) and range-checks differences on k-1 bits, so it needs
+// k-2 >= 0.
+const MinLogitBits = 2
+
 // MaxInputBits bounds InputBits: features are int64.
 const MaxInputBits = 62
 

@@ -61,6 +61,22 @@ func TestValidateRefuses(t *testing.T) {
 
 // TestTableWithinBound: a lookup table must lie within [-2^k, 2^k) for
 // k = accumulatorBits, so the published bound is the one enforced.
+// TestLogitBits: the last layer's accumulatorBits, when it has no ReLU, is
+// the argmax's bound k on the logits, which reads k-2 bits: 1 is refused
+// with the field's name (compiling such a description panicked inside the
+// argmax gadget), 2 is accepted; with a ReLU the argmax widens the bound,
+// so 1 stays valid.
+func TestLogitBits(t *testing.T) {
+	p := chain(8, 20, 1)
+	require.ErrorContains(t, p.Validate(), "accumulatorBits[1]: 1; the last layer has no ReLU, so this is the argmax's bound on the logits, which needs at least 2 bits")
+	p.AccBits[1] = 2
+	require.NoError(t, p.Validate())
+	p.AccBits[1] = 1
+	p.Shape.Layers[1].ReLU = true
+	p.ReLU[1] = ReLURange
+	require.NoError(t, p.Validate())
+}
+
 func TestTableWithinBound(t *testing.T) {
 	p := chain(8, 20, 20)
 	p.Shape.Layers[0].ReLU = true

@@ -28,6 +28,7 @@ func TestShardValidate(t *testing.T) {
 		"no input bound":       {func(s *Shard) { s.InputBits = 0 }, "inputBits: 0"},
 		"accumulator too wide": {func(s *Shard) { s.AccBits[1] = 63 }, "accumulatorBits[1]"},
 		"unknown class":        {func(s *Shard) { s.Claims[1].Class = "z" }, "z"},
+		"logits of one bit":    {func(s *Shard) { s.AccBits[1] = 1 }, "accumulatorBits[1]: 1; the last layer has no ReLU"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := shardDesc()

@@ -50,6 +50,9 @@ func (p Public) Validate() error {
 			return fmt.Errorf("reluGadgets[%d]: gadget %q does not fit the layer (relu %v)", l, g, layers[l].ReLU)
 		}
 	}
+	if last := len(layers) - 1; last >= 0 && p.ReLU[last] == "" && p.AccBits[last] < MinLogitBits {
+		return fmt.Errorf("accumulatorBits[%d]: %d; the last layer has no ReLU, so this is the argmax's bound on the logits, which needs at least %d bits: raise it", last, p.AccBits[last], MinLogitBits)
+	}
 	if len(p.ReLUTable) != len(layers) {
 		return fmt.Errorf("reluTableRanges: %d ranges for %d layers", len(p.ReLUTable), len(layers))
 	}
