@@ -63,6 +63,11 @@ claims hide values, the ceremony of the totals circuit (ceremony init
 --shard-size N --totals); both circuits are rebuilt from the attestation's
 descriptions, so neither needs --benchmark. Each key's setup is reported
 on its own line (setup, totals setup; --json: setup, totalsSetup).
+Several sharded attestations print, count and exit as several single-proof
+ones do (summary line, --json object, a missing file unreadable, exit 3);
+one command takes one kind, though: one that mixes sharded and single-proof
+attestations, or names a shard file (zkeval combine takes those), is a
+usage error naming the files of the other kind.
 Give a sharded attestation its --benchmark: the shard keys do not depend on
 the benchmark, so only the shard fingerprints recomputed from the file tie
 the proven counts to it. Without it the proofs still verify (exit 0), but
