@@ -133,7 +133,7 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote       %s\n", path)
-	fmt.Fprintf(w, "shard       %d of %d (%d samples), fingerprint %s at challenge %s\n", sf.index, f.Count, f.Proof.Samples, f.Proof.Fingerprint, f.Proof.Challenge)
+	fmt.Fprintf(w, "shard       %d of %d (%s), fingerprint %s at challenge %s\n", sf.index, f.Count, samplesWord(f.Proof.Samples), f.Proof.Fingerprint, f.Proof.Challenge)
 	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
 	for _, c := range f.Proof.Counts {
 		fmt.Fprintf(w, "count       %s = %d\n", c.Name, c.Value)
@@ -252,7 +252,16 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 		return ioErr(err)
 	}
 	ew := cmd.ErrOrStderr()
-	fmt.Fprintf(ew, "proving %d of %d shards, %d at a time, each with: %s %s\n", len(list), n, sf.parallel, filepath.Base(self), strings.Join(childArgs(cmd, 0)[:len(childArgs(cmd, 0))-1], " ")+" --shard=I")
+	echo := childArgs(cmd, 0)
+	echo = echo[:len(echo)-1]
+	for k, arg := range echo {
+		if name, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(name, "--") {
+			echo[k] = name + "=" + shellQuote(v)
+		} else {
+			echo[k] = shellQuote(arg)
+		}
+	}
+	fmt.Fprintf(ew, "proving %d of %d shards, %d at a time, each with: %s %s --shard=I\n", len(list), n, sf.parallel, shellQuote(filepath.Base(self)), strings.Join(echo, " "))
 	type result struct {
 		i   int
 		err error
@@ -357,4 +366,21 @@ func orNone(l []string) string {
 		return "none"
 	}
 	return "shards " + strings.Join(l, ",")
+}
+
+// samplesWord says "1 sample" or "N samples".
+func samplesWord(n int) string {
+	if n == 1 {
+		return "1 sample"
+	}
+	return fmt.Sprintf("%d samples", n)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and -_=./,:+@%: the echoed command can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./,:+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

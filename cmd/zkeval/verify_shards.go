@@ -304,13 +304,15 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	fmt.Fprintf(w, "VALID  %s\n", printable(file))
 	fmt.Fprintf(w, "  model commitment  %s (%s), the same in every shard proof\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	fmt.Fprintf(w, "  model shape       %s\n", set.Circuit.Public.Shape.String())
-	how := "as the attestation states it, NOT checked: the shard proofs do not bind the benchmark; pass --benchmark FILE to check it"
 	if res.BenchmarkChecked {
-		how = "recomputed from the file given"
+		fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (recomputed from the file given)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
+	} else {
+		// Unlike a single proof's, no proof binds this digest or count:
+		// the shard keys do not depend on the benchmark.
+		fmt.Fprintf(w, "  benchmark         %s/%s, %d samples as stated, sha256 %s (stated by the attestation, bound by no proof: the shard keys do not depend on the benchmark; pass --benchmark FILE to check the samples)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
 	}
-	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
 	last := p.Benchmark.Samples - (set.Count-1)*set.Size
-	fmt.Fprintf(w, "  shards            %d of %d samples (the last %d), one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", set.Count, set.Size, last, set.Count-1)
+	fmt.Fprintf(w, "  shards            %s, one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", shardsWords(set.Count, set.Size, last), set.Count-1)
 	if res.BenchmarkChecked {
 		fmt.Fprintf(w, "  coverage          every shard fingerprint recomputed from the benchmark file at its challenge: the proofs cover exactly its samples, each once, in order\n")
 	} else {
