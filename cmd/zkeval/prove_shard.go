@@ -53,6 +53,9 @@ type shardProveArgs struct {
 // runShardProve proves one shard (--shard I) or runs one child process per
 // shard (--shards).
 func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *claimFlags) error {
+	if _, err := os.Stat(a.keysDir); err != nil {
+		return ioErr(fmt.Errorf("--keys %s: %w; pass the directory written by zkeval setup --shard-size N", a.keysDir, err))
+	}
 	switch {
 	case !keys.IsShardKeys(a.keysDir):
 		return usageErr("--shard and --shards need shard keys (setup --shard-size N); %s holds none (%s missing)", a.keysDir, keys.ShardMetaFile)
