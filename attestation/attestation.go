@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -188,8 +189,14 @@ func (s *Statement) WriteFile(path string) error {
 // are errors naming source.
 func Parse(data []byte, source string) (*Statement, error) {
 	var s Statement
+	var head struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(data, &head) == nil && (head.Format == ShardFileFormat || slices.Contains(ShardFileFormatsOld, head.Format)) {
+		return nil, fmt.Errorf("%s: a shard file (%s) of `zkeval prove --shard`, not an attestation: `zkeval combine SHARDS_DIR --benchmark FILE.bench -o ATTESTATION.json` makes the attestation to verify", source, head.Format)
+	}
 	if err := strictDecode(data, source, docKind{what: "zkeval attestation", long: "zkeval attestation (in-toto Statement v1 JSON)",
-		hint: "; attestations are written by `zkeval prove`", trailing: "statement"}, &s); err != nil {
+		hint: "; attestations are written by `zkeval prove` (sharded ones by `zkeval combine`)", trailing: "statement"}, &s); err != nil {
 		return nil, err
 	}
 	if err := checkHeader(source, s.Type, s.PredicateType, PredicateType, PredicateTypeV02, s.Subject, s.Predicate.Model, s.Predicate.Benchmark, s.Predicate.Claims); err != nil {

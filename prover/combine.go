@@ -97,7 +97,7 @@ func Combine(req *CombineRequest) (*Combined, error) {
 	benchHex := hex.EncodeToString(digest[:])
 	for i, f := range files {
 		if f.Benchmark.Digest["sha256"] != benchHex {
-			return nil, &ShardFileError{File: req.Files[i], Index: f.Proof.Index, Detail: fmt.Sprintf("proven on benchmark %s/%s (sha256 %s), not on %s (sha256 %s): a foreign shard", f.Benchmark.Name, f.Benchmark.Split, f.Benchmark.Digest["sha256"], req.BenchmarkFile, benchHex)}
+			return nil, &ShardFileError{File: req.Files[i], Index: f.Proof.Index, Detail: fmt.Sprintf("proven on benchmark %s/%s (sha256 %s), not on %s (sha256 %s): either this shard belongs to another benchmark, or --benchmark names the wrong file", f.Benchmark.Name, f.Benchmark.Split, f.Benchmark.Digest["sha256"], req.BenchmarkFile, benchHex)}
 		}
 	}
 	props := []struct {
@@ -367,7 +367,7 @@ func majority(files []*attestation.ShardFile, paths []string, key func(*attestat
 	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].k < all[j].k })
 	for i, f := range files {
 		if k := key(f); k != all[0].k {
-			return &ShardFileError{File: paths[i], Index: f.Proof.Index, Detail: fmt.Sprintf("a foreign shard: proven for "+what+", where %d other shards have %s", k, all[0].n, all[0].k)}
+			return &ShardFileError{File: paths[i], Index: f.Proof.Index, Detail: fmt.Sprintf("a foreign shard: proven for "+what+", where %s %s", k, otherShards(all[0].n), all[0].k)}
 		}
 	}
 	return nil
@@ -414,4 +414,12 @@ func padHex(e string) string {
 		return e
 	}
 	return fmt.Sprintf("%064x", v)
+}
+
+// otherShards says "1 other shard has" or "N other shards have".
+func otherShards(n int) string {
+	if n == 1 {
+		return "1 other shard has"
+	}
+	return fmt.Sprintf("%d other shards have", n)
 }

@@ -138,17 +138,22 @@ type Checked struct {
 // definitions of a metric (metric.Value and metric.Pairs) disagree, which
 // is a bug.
 func Check(spec *circuits.Spec, cs []Claimed, ev *Evaluation) ([]Checked, error) {
+	return check(spec.Targets(), spec.Labels(), cs, ev)
+}
+
+// check is Check on resolved targets and the benchmark's label counts.
+func check(targets []metric.Target, labels metric.Labels, cs []Claimed, ev *Evaluation) ([]Checked, error) {
 	out := make([]Checked, len(cs))
 	for k, c := range cs {
-		t := spec.Targets()[k]
-		counts := ev.Table.Values(metric.Counts(t, spec.Labels()))
-		v, err := metric.Value(t, spec.Labels(), counts)
+		t := targets[k]
+		counts := ev.Table.Values(metric.Counts(t, labels))
+		v, err := metric.Value(t, labels, counts)
 		if err != nil {
 			return nil, err
 		}
 		holds := metric.Holds(v, c.Claim.Comparison, c.Claim.Threshold)
 		p, q := c.Claim.Fraction()
-		if byPairs := metric.HoldsByPairs(t, spec.Labels(), counts, c.Claim.Comparison, p, q); byPairs != holds {
+		if byPairs := metric.HoldsByPairs(t, labels, counts, c.Claim.Comparison, p, q); byPairs != holds {
 			return nil, fmt.Errorf("internal error: %s: the value %s says %v, the circuit's inequalities say %v", c.Claim, v.RatString(), holds, byPairs)
 		}
 		out[k] = Checked{Claimed: c, Target: t, Counts: counts, Value: v, Holds: holds}
@@ -199,14 +204,8 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 	if err != nil {
 		return nil, err
 	}
-	var false_ []string
-	for _, c := range checked {
-		if !c.Holds {
-			false_ = append(false_, fmt.Sprintf("%s is %s (%s), not %s the claimed %s", c.Claim.Key(), claim.FormatRat(c.Value), c.Value.RatString(), map[string]string{">=": "at least", "<=": "at most"}[c.Claim.Comparison], c.Claim.Text))
-		}
-	}
-	if len(false_) > 0 {
-		return nil, fmt.Errorf("%w: %s; no proof was made", ErrClaimFalse, strings.Join(false_, "; "))
+	if err := falseClaims(checked); err != nil {
+		return nil, err
 	}
 
 	meta, err := keys.ReadMeta(req.KeysDir)
@@ -379,6 +378,21 @@ func selfVerify(dir string, meta *keys.Meta, proof groth16.Proof, pub witness.Wi
 	}
 	if err := groth16.Verify(proof, vk, pub, opts...); err != nil {
 		return fmt.Errorf("the proof does not verify with %s (%v): the proving and verifying keys of %s do not belong together, so no attestation is written; make the keys again", filepath.Join(dir, keys.VerifyingKeyFile), err, dir)
+	}
+	return nil
+}
+
+// falseClaims returns a wrapped ErrClaimFalse naming each claim of checked
+// that does not hold with its true value, or nil when all hold.
+func falseClaims(checked []Checked) error {
+	var false_ []string
+	for _, c := range checked {
+		if !c.Holds {
+			false_ = append(false_, fmt.Sprintf("%s is %s (%s), not %s the claimed %s", c.Claim.Key(), claim.FormatRat(c.Value), c.Value.RatString(), map[string]string{">=": "at least", "<=": "at most"}[c.Claim.Comparison], c.Claim.Text))
+		}
+	}
+	if len(false_) > 0 {
+		return fmt.Errorf("%w: %s; no proof was made", ErrClaimFalse, strings.Join(false_, "; "))
 	}
 	return nil
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/keys"
+	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
 )
@@ -31,6 +33,10 @@ func ShardFileName(i int) string { return fmt.Sprintf("shard-%05d.json", i) }
 type ShardRequest struct {
 	Request
 	Index int
+	// ClaimsChecked skips CheckWhole: the caller has checked the claims
+	// over the whole benchmark already (the local runner, once for all
+	// its shards).
+	ClaimsChecked bool
 }
 
 // ShardSetup checks that the keys directory holds shard keys for this
@@ -63,11 +69,50 @@ func ShardSetup(keysDir string, m *model.Model, b *benchmark.Benchmark, shapes [
 	return meta, spec, nil
 }
 
-// ProveShard checks the opening, evaluates the model natively on shard
+// CheckWhole evaluates the model natively on every sample of the whole
+// benchmark (not one shard) and checks req.Claims there, as Prove does
+// before its proof: a shard of a false claim is refused before it is
+// proven, not first by combine. Errors: a wrapped ErrClaimFalse naming
+// each false claim with its true value (Prove's wording), or an error when
+// a claim does not fit the benchmark or the model not the benchmark.
+func CheckWhole(req *Request) (*Evaluation, error) {
+	m, b := req.Model, req.Benchmark
+	if err := circuits.CheckCompatible(m, b); err != nil {
+		return nil, err
+	}
+	shapes, claims, err := Shapes(req.Claims)
+	if err != nil {
+		return nil, err
+	}
+	var groups []int
+	if b.HasGroups() {
+		groups = b.Groups
+	}
+	labels := metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames))
+	targets, err := desc.ResolveShapes(shapes, claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}, labels)
+	if err != nil {
+		return nil, err
+	}
+	done := req.Progress.Start(fmt.Sprintf("native evaluation of the whole benchmark (%d samples)", b.Len()))
+	ev, err := Evaluate(m, b)
+	if err != nil {
+		return nil, err
+	}
+	done(fmt.Sprintf("%d/%d correct", ev.Correct, ev.Samples))
+	checked, err := check(targets, labels, claims, ev)
+	if err != nil {
+		return nil, err
+	}
+	return ev, falseClaims(checked)
+}
+
+// ProveShard checks the opening and, unless req.ClaimsChecked, the claims
+// over the whole benchmark (CheckWhole: a wrapped ErrClaimFalse when one
+// is false, before any proof); evaluates the model natively on shard
 // req.Index of the benchmark (refusing values outside the keys' bounds),
 // proves the shard with the keys of req.KeysDir, checks the proof with
-// their verifying key and returns the shard file. The claims are not
-// checked here: they hold or not over the whole benchmark (combine).
+// their verifying key and returns the shard file. combine checks the
+// claims again over the shards' proven counts.
 func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.ShardFile, error) {
 	pr := req.Progress
 	m, b := req.Model, req.Benchmark
@@ -90,6 +135,11 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 	n := shard.Count(b.Len(), lay.Size)
 	if req.Index < 0 || req.Index >= n {
 		return nil, fmt.Errorf("shard %d: benchmark %s has %d shards of %d samples, 0 to %d", req.Index, b.Name, n, lay.Size, n-1)
+	}
+	if !req.ClaimsChecked {
+		if _, err := CheckWhole(&req.Request); err != nil {
+			return nil, err
+		}
 	}
 	done := pr.Start(fmt.Sprintf("shard %d of %d: native evaluation", req.Index, n))
 	slots, err := lay.Of(b, req.Index)

@@ -23,6 +23,7 @@ var shardFilePattern = regexp.MustCompile(`^shard-[0-9]+\.json$`)
 
 func newCombineCmd() *cobra.Command {
 	var benchPath, keysDir, out string
+	var force bool
 	c := &cobra.Command{
 		Use:   "combine SHARDS_DIR|SHARD.json... --benchmark FILE.bench [--keys KEYS_DIR] -o ATTESTATION.json",
 		Short: "Combine shard proofs into one attestation over the whole benchmark",
@@ -43,7 +44,9 @@ shard keys directory, which holds the totals circuit's keys), checks the
 result as verify does, and writes one sharded attestation.
 
 Shard files hold the opening of their hidden counts: keep them private and
-publish the attestation only.`,
+publish the attestation only.
+
+An existing -o file is replaced only with --force, as setup replaces keys.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("missing SHARDS_DIR (usage: %s)", cmd.UseLine())
@@ -82,6 +85,9 @@ publish the attestation only.`,
 			if err := checkOutputs(append(append([]string{benchPath, keysDir}, files...), args...), "-o", out); err != nil {
 				return err
 			}
+			if _, err := os.Lstat(out); err == nil && !force {
+				return usageErr("-o %s exists: choose another file, or pass --force to replace it", out)
+			}
 			b, err := benchmark.ReadFile(benchPath)
 			if err != nil {
 				return ioErr(err)
@@ -118,7 +124,7 @@ publish the attestation only.`,
 			fmt.Fprintf(w, "wrote       %s\n", out)
 			fmt.Fprintf(w, "model       %s\n", p.Model.Commitment)
 			fmt.Fprintf(w, "benchmark   %s/%s, %d samples, sha256 %s\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
-			fmt.Fprintf(w, "shards      %d of %d samples, every fingerprint recomputed from the benchmark, every proof checked\n", p.Shards.Count, p.Shards.Size)
+			fmt.Fprintf(w, "shards      %s, every fingerprint recomputed from the benchmark, every proof checked\n", shardsWords(p.Shards.Count, p.Shards.Size, p.Benchmark.Samples-(p.Shards.Count-1)*p.Shards.Size))
 			for _, c := range p.Claims {
 				fmt.Fprintf(w, "claim       %s: %s\n", claimText(c), claimValue(c))
 			}
@@ -133,6 +139,7 @@ publish the attestation only.`,
 	c.Flags().StringVar(&benchPath, "benchmark", "", "the whole benchmark file (.bench) the shards were proven on")
 	c.Flags().StringVar(&keysDir, "keys", "", "the shard keys directory: checked against the shards, and needed to prove the totals of hidden claims")
 	c.Flags().StringVarP(&out, "output", "o", "", "attestation file to write")
+	c.Flags().BoolVar(&force, "force", false, "replace the -o file if it exists")
 	addJSONFlag(c)
 	addQuietFlag(c)
 	return c

@@ -83,6 +83,14 @@ func TestDeployManifest(t *testing.T) {
 		// What the kubelet expands for pod 1.
 		args[i] = strings.ReplaceAll(args[i], "$(JOB_COMPLETION_INDEX)", "1")
 	}
+	// The manifest's claim is an example; prove --shard checks it over the
+	// whole benchmark first, so the fixture (5 of 8 correct) gets a
+	// threshold of the same shape that holds there.
+	for i := range args[:len(args)-1] {
+		if args[i] == "--claim" && strings.HasPrefix(args[i+1], "accuracy >= ") {
+			args[i+1] = "accuracy >= 0.5"
+		}
+	}
 	v := flagValues(t, args)
 	m := testfixture.Model(1)
 	b := testfixture.Benchmark(m, 1, 8)

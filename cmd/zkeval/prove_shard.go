@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,6 +53,9 @@ type shardProveArgs struct {
 // runShardProve proves one shard (--shard I) or runs one child process per
 // shard (--shards).
 func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *claimFlags) error {
+	if _, err := os.Stat(a.keysDir); err != nil {
+		return ioErr(fmt.Errorf("--keys %s: %w; pass the directory written by zkeval setup --shard-size N", a.keysDir, err))
+	}
 	switch {
 	case !keys.IsShardKeys(a.keysDir):
 		return usageErr("--shard and --shards need shard keys (setup --shard-size N); %s holds none (%s missing)", a.keysDir, keys.ShardMetaFile)
@@ -68,13 +74,15 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	}
 	if st, err := os.Stat(a.out); err == nil && !st.IsDir() {
 		return usageErr("-o %s: with --shard or --shards, -o names a directory of shard proofs, and this is a file", a.out)
+	} else if err != nil && strings.EqualFold(filepath.Ext(a.out), ".json") {
+		return usageErr("-o %s: with --shard or --shards, -o names a directory, which receives shard-IIIII.json files; pass a directory such as shards/ (combine then writes the attestation)", a.out)
 	}
 	claims, err := cf.parse(false)
 	if err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("shards") {
-		return runShards(cmd, sf, a)
+		return runShards(cmd, sf, a, claims)
 	}
 	m, err := model.ReadFile(a.modelPath)
 	if err != nil {
@@ -97,11 +105,12 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 			return ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
 		}
 	}
-	if err := os.MkdirAll(a.out, 0o755); err != nil {
-		return ioErr(err)
-	}
-	f, err := prover.ProveShard(&prover.ShardRequest{Request: prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}, Index: sf.index}, cm)
+	req := prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}
+	f, err := prover.ProveShard(&prover.ShardRequest{Request: req, Index: sf.index, ClaimsChecked: os.Getenv(claimsCheckedEnv) == "1"}, cm)
 	if err != nil {
+		if errors.Is(err, prover.ErrClaimFalse) {
+			return err
+		}
 		if errors.Is(err, prover.ErrOpening) {
 			return ioErr(fmt.Errorf("--opening %s does not fit --model %s: %w", a.openingPath, a.modelPath, err))
 		}
@@ -113,6 +122,11 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	}
 	// The file appears complete or not at all: a temporary file in the
 	// directory (whose name combine never takes), renamed into place.
+	// The directory is made only now, so that a refused or failed shard
+	// leaves none behind.
+	if err := os.MkdirAll(a.out, 0o755); err != nil {
+		return ioErr(err)
+	}
 	path := filepath.Join(a.out, prover.ShardFileName(sf.index))
 	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
 		return ioErr(err)
@@ -122,13 +136,43 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote       %s\n", path)
-	fmt.Fprintf(w, "shard       %d of %d (%d samples), fingerprint %s at challenge %s\n", sf.index, f.Count, f.Proof.Samples, f.Proof.Fingerprint, f.Proof.Challenge)
+	fmt.Fprintf(w, "shard       %d of %d (%s), fingerprint %s at challenge %s\n", sf.index, f.Count, samplesWord(f.Proof.Samples), f.Proof.Fingerprint, f.Proof.Challenge)
 	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
 	for _, c := range f.Proof.Counts {
 		fmt.Fprintf(w, "count       %s = %d\n", c.Name, c.Value)
 	}
 	if f.Secret != nil {
 		fmt.Fprintf(w, "hidden      %d counts committed (%s); the file holds their opening: keep it private\n", len(f.Secret.HiddenCounts), f.Proof.CountsCommitment)
+	}
+	return nil
+}
+
+// claimsCheckedEnv is set to "1" in the environment of the local runner's
+// shard commands: the runner has checked the claims over the whole
+// benchmark once, so each shard command need not repeat it.
+const claimsCheckedEnv = "ZKEVAL_CLAIMS_CHECKED"
+
+// checkWhole is the runner's check before it starts any shard command:
+// the keys fit the model, benchmark and claims, and the claims hold
+// natively over the whole benchmark, as the single-proof prove checks
+// (a false claim stops here, exit status 1).
+func checkWhole(cmd *cobra.Command, a shardProveArgs, b *benchmark.Benchmark, claims []prover.Claimed) error {
+	m, err := model.ReadFile(a.modelPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	shapes, _, err := prover.Shapes(claims)
+	if err != nil {
+		return ioErr(err)
+	}
+	if _, _, err := prover.ShardSetup(a.keysDir, m, b, shapes); err != nil {
+		return ioErr(err)
+	}
+	if _, err := prover.CheckWhole(&prover.Request{Model: m, Benchmark: b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}); err != nil {
+		if errors.Is(err, prover.ErrClaimFalse) {
+			return err
+		}
+		return ioErr(err)
 	}
 	return nil
 }
@@ -189,7 +233,7 @@ func childArgs(cmd *cobra.Command, i int) []string {
 // runShards is the local runner: it runs `zkeval prove ... --shard I`,
 // the same command a cluster's pod runs (deploy/), for every shard asked,
 // P at a time, and reports each.
-func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
+func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []prover.Claimed) error {
 	meta, err := keys.ReadShardMeta(a.keysDir)
 	if err != nil {
 		return ioErr(err)
@@ -203,18 +247,48 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if err := checkWhole(cmd, a, b, claims); err != nil {
+		return err
+	}
 	self, err := selfPath()
 	if err != nil {
 		return ioErr(err)
 	}
 	ew := cmd.ErrOrStderr()
-	fmt.Fprintf(ew, "proving %d of %d shards, %d at a time, each with: %s %s\n", len(list), n, sf.parallel, filepath.Base(self), strings.Join(childArgs(cmd, 0)[:len(childArgs(cmd, 0))-1], " ")+" --shard=I")
+	echo := childArgs(cmd, 0)
+	echo = echo[:len(echo)-1]
+	for k, arg := range echo {
+		if name, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(name, "--") {
+			echo[k] = name + "=" + shellQuote(v)
+		} else {
+			echo[k] = shellQuote(arg)
+		}
+	}
+	fmt.Fprintf(ew, "proving %d of %d shards, %d at a time, each with: %s %s --shard=I\n", len(list), n, sf.parallel, shellQuote(filepath.Base(self)), strings.Join(echo, " "))
 	type result struct {
 		i   int
 		err error
 		out []byte
 		dur time.Duration
 	}
+	// SIGINT or SIGTERM to the runner stops it: no further shard starts,
+	// each running shard command receives the same signal (it dies before
+	// its file is renamed into place, so no shard file is half-written),
+	// the runner waits for them and exits with 128 + the signal's number.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var caught atomic.Value
+	go func() {
+		select {
+		case sig := <-sigs:
+			caught.Store(sig)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	jobs := make(chan int)
 	results := make(chan result)
 	var wg sync.WaitGroup
@@ -223,8 +297,21 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
 				t0 := time.Now()
-				c := exec.CommandContext(context.Background(), self, childArgs(cmd, i)...)
+				c := exec.CommandContext(ctx, self, childArgs(cmd, i)...)
+				c.Env = append(os.Environ(), claimsCheckedEnv+"=1")
+				c.Cancel = func() error {
+					sig, _ := caught.Load().(os.Signal)
+					if sig == nil {
+						sig = syscall.SIGTERM
+					}
+					return c.Process.Signal(sig)
+				}
+				// A shard command that ignores the signal is killed.
+				c.WaitDelay = 10 * time.Second
 				var buf bytes.Buffer
 				c.Stdout, c.Stderr = &buf, &buf
 				err := c.Run()
@@ -240,14 +327,22 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs) error {
 		wg.Wait()
 		close(results)
 	}()
-	var failed []string
+	var failed, stopped []string
 	for r := range results {
+		if r.err != nil && ctx.Err() != nil {
+			stopped = append(stopped, strconv.Itoa(r.i))
+			fmt.Fprintf(ew, "shard %d stopped after %.1f s (%v); no file written\n", r.i, r.dur.Seconds(), r.err)
+			continue
+		}
 		if r.err != nil {
 			failed = append(failed, strconv.Itoa(r.i))
 			fmt.Fprintf(ew, "shard %d FAILED after %.1f s (%v):\n%s\n", r.i, r.dur.Seconds(), r.err, strings.TrimSpace(string(r.out)))
 			continue
 		}
 		fmt.Fprintf(ew, "shard %d done in %.1f s: %s\n", r.i, r.dur.Seconds(), filepath.Join(a.out, prover.ShardFileName(r.i)))
+	}
+	if sig, ok := caught.Load().(syscall.Signal); ok {
+		return &exitError{code: 128 + int(sig), err: fmt.Errorf("stopped by %v: %d running shard commands were sent %v and have exited (%s); the shard files already written stay in %s; rerun the rest with --shards", sig, len(stopped), sig, orNone(stopped), a.out)}
 	}
 	if len(failed) > 0 {
 		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
@@ -266,4 +361,29 @@ func selfPath() (string, error) {
 		return p, nil
 	}
 	return os.Executable()
+}
+
+// orNone joins the shard numbers, or says none.
+func orNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return "shards " + strings.Join(l, ",")
+}
+
+// samplesWord says "1 sample" or "N samples".
+func samplesWord(n int) string {
+	if n == 1 {
+		return "1 sample"
+	}
+	return fmt.Sprintf("%d samples", n)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and -_=./,:+@%: the echoed command can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./,:+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -86,7 +86,13 @@ warns about them. Use them for development only.
 
 The keys fit exactly this model shape, benchmark and list of claim shapes:
 another benchmark (even a --limit slice of this one), another quantization or
-other claims need their own setup. Each claim's metric, selectors,
+other claims need their own setup. Shard keys (--shard-size N) are the
+exception for the benchmark: the shard circuit takes the samples as inputs,
+so one shard key pair serves any benchmark of the same shape (number of
+features, class and group names) whose values stay within the bounds
+measured here (feature width, accumulator ranges), a --limit slice or a
+longer split included; prove --shard refuses a benchmark outside them.
+Each claim's metric, selectors,
 comparison and whether its value is revealed are fixed here (default
 "accuracy >= ...", revealed); thresholds are public inputs chosen at prove
 time. The order of the claims does not matter.

@@ -43,7 +43,7 @@ func runShardSetup(cmd *cobra.Command, modelPath, benchPath, out string, claims 
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "shard circuit %s\n", meta.CircuitID)
 	fmt.Fprintf(w, "model shape   %s\n", spec.Desc.Shape.String())
-	fmt.Fprintf(w, "shards        %d of %d samples for %s (the last %d)\n", n, size, b.String(), b.Len()-(n-1)*size)
+	fmt.Fprintf(w, "shards        %s for %s\n", shardsWords(n, size, b.Len()-(n-1)*size), b.String())
 	for _, s := range spec.Desc.Claims {
 		fmt.Fprintf(w, "claim shape   %s\n", s)
 	}
@@ -75,4 +75,23 @@ func totalsSpec(spec *circuits.ShardSpec, b *benchmark.Benchmark) (*circuits.Tot
 		return nil, ioErr(err)
 	}
 	return ts, nil
+}
+
+// shardsWords says how a benchmark splits: "2 shards of 4 samples (the
+// last holds 2)", "3 shards of 4 samples each", "1 shard of 1 sample".
+func shardsWords(n, size, last int) string {
+	noun := func(k int, one, many string) string {
+		if k == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", k, many)
+	}
+	w := noun(n, "shard", "shards") + " of " + noun(size, "sample", "samples")
+	switch {
+	case last != size:
+		w += fmt.Sprintf(" (the last holds %d)", last)
+	case n > 1:
+		w += " each"
+	}
+	return w
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/ceremony"
 	"github.com/zkeval/zkeval/envelope"
+	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/registry/client"
 	"github.com/zkeval/zkeval/verifier"
 )
@@ -63,6 +65,11 @@ claims hide values, the ceremony of the totals circuit (ceremony init
 --shard-size N --totals); both circuits are rebuilt from the attestation's
 descriptions, so neither needs --benchmark. Each key's setup is reported
 on its own line (setup, totals setup; --json: setup, totalsSetup).
+Several sharded attestations print, count and exit as several single-proof
+ones do (summary line, --json object, a missing file unreadable, exit 3);
+one command takes one kind, though: one that mixes sharded and single-proof
+attestations, or names a shard file (zkeval combine takes those), is a
+usage error naming the files of the other kind.
 Give a sharded attestation its --benchmark: the shard keys do not depend on
 the benchmark, so only the shard fingerprints recomputed from the file tie
 the proven counts to it. Without it the proofs still verify (exit 0), but
@@ -110,6 +117,9 @@ cannot be reached, is 3.`,
 				return usageErr("--receipt is the receipt of one attestation: give one ATTESTATION.json")
 			case in.trust.given() && in.transcriptDir == "" && in.totalsTranscriptDir == "":
 				return usageErr("--participant and --participants need --transcript CEREMONY_DIR: trusted keys are checked against the transcript's signed contributions")
+			}
+			if err := checkVKPath(in.vkPath); err != nil {
+				return err
 			}
 			if err := in.init(cmd); err != nil {
 				return err
@@ -472,4 +482,24 @@ func targetWords(target string) string {
 		return target + " (gnark's default hash to field: zkeval verify accepts it, the Solidity verifier does not)"
 	}
 	return target
+}
+
+// checkVKPath refuses a --vk that cannot be a verifying key before any
+// attestation is read, so that the error names the key path, not an
+// attestation (exit status 3): a directory, or a file larger than any
+// verifying key (such as the proving key beside it).
+func checkVKPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil // reported with the attestation it was needed for
+	case st.IsDir():
+		return ioErr(fmt.Errorf("--vk %s is a directory: pass its verifying key file (%s), or --vk-dir %s to take each attestation's key by the SHA-256 it names", path, filepath.Join(path, keys.VerifyingKeyFile), path))
+	case st.Size() > maxVerifyInput:
+		return ioErr(fmt.Errorf("--vk %s is %d MiB, far more than any verifying key (a few KiB): is it a proving key? pass the verifying key file (%s in a keys directory)", path, st.Size()>>20, keys.VerifyingKeyFile))
+	}
+	return nil
 }

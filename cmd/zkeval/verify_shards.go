@@ -21,6 +21,7 @@ type shardedJSON struct {
 	Valid            bool   `json:"valid"`
 	File             string `json:"file"`
 	Error            string `json:"error,omitempty"`
+	Unreadable       bool   `json:"unreadable,omitempty"`
 	ModelCommitment  string `json:"modelCommitment,omitempty"`
 	Benchmark        any    `json:"benchmark,omitempty"`
 	BenchmarkChecked bool   `json:"benchmarkRecomputed"`
@@ -52,11 +53,14 @@ type shardedJSON struct {
 // ones (bare statements): all of them, or none (then it returns false).
 func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, asJSON bool) (bool, error) {
 	datas := make([][]byte, len(files))
-	sharded := 0
+	readErrs := make([]error, len(files))
+	sharded, unreadable := 0, 0
 	for i, f := range files {
 		data, err := readBounded(f, "attestation")
 		if err != nil {
-			continue // the single-proof path reports it
+			readErrs[i] = err
+			unreadable++
+			continue
 		}
 		datas[i] = data
 		payload := data
@@ -77,51 +81,125 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			return true, usageErr("--totals-transcript applies to sharded attestations only (the ceremony of the totals circuit of hidden claims)")
 		}
 		return false, nil
-	case sharded < len(files):
-		return true, usageErr("verify sharded attestations apart from single-proof ones (one command for each kind)")
+	case sharded+unreadable < len(files):
+		var others []string
+		for i, f := range files {
+			if readErrs[i] == nil && !isShardedData(f, datas[i]) {
+				others = append(others, f)
+			}
+		}
+		return true, usageErr("verify sharded attestations apart from other files (one command for each kind): %s not sharded attestations (a single-proof attestation, a shard file of zkeval prove --shard, which zkeval combine takes, or something else)", strings.Join(others, ", ")+map[bool]string{true: " is", false: " are"}[len(others) == 1])
 	case in.receiptPath != "":
 		return true, usageErr("--receipt: the transparency log takes single-proof attestations only, so a sharded attestation has no receipt")
 	}
+	many := len(files) > 1
+	sum := shardedManyJSON{Checked: len(files), Results: []shardedJSON{}}
+	var failures []string
 	worst := exitOK
-	var results []shardedJSON
 	w := cmd.OutOrStdout()
 	for i, file := range files {
-		res, err := checkSharded(in, file, datas[i])
+		if !asJSON && i > 0 {
+			fmt.Fprintln(w)
+		}
+		var res *shardedChecked
+		err := readErrs[i]
+		if err == nil {
+			res, err = checkSharded(in, file, datas[i])
+		}
 		if err != nil {
-			worst = max(worst, exitCode(err))
-			results = append(results, shardedJSON{File: file, Error: err.Error()})
+			code := exitCode(err)
+			worst = max(worst, code)
+			tag := "INVALID"
+			if code == exitInvalid {
+				sum.Invalid++
+			} else {
+				tag = "UNREADABLE"
+				sum.Unreadable++
+			}
+			sum.Results = append(sum.Results, shardedJSON{File: file, Error: err.Error(), Unreadable: code != exitInvalid})
+			failures = append(failures, fmt.Sprintf("  %-10s  %s: %s", tag, printable(file), printable(failureReason(file, err))))
 			if !asJSON {
-				fmt.Fprintf(w, "INVALID  %s\n  %s\n", printable(file), printable(err.Error()))
+				fmt.Fprintf(w, "%s  %s\n", tag, printable(file))
+				if !many {
+					fmt.Fprintf(w, "  %s\n", printable(err.Error()))
+				}
 			}
 			continue
 		}
+		sum.Valid++
+		if !res.BenchmarkChecked {
+			sum.Unchecked++
+		}
 		for _, wr := range res.Warnings {
-			if len(files) > 1 {
+			if many {
 				wr = file + ": " + wr
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %s\n", printable(wr))
 		}
-		results = append(results, shardedValidJSON(file, res))
+		sum.Results = append(sum.Results, shardedValidJSON(file, res))
 		if !asJSON {
 			printSharded(w, file, res)
 		}
 	}
 	if asJSON {
-		var v any = results
-		if len(results) == 1 {
-			v = results[0]
+		var v any = sum
+		if !many {
+			v = sum.Results[0]
 		}
 		if err := writeJSON(w, v); err != nil {
 			return true, ioErr(err)
+		}
+	} else if many {
+		fmt.Fprintf(w, "\n%s\n", sum.line())
+		for _, f := range failures {
+			fmt.Fprintln(w, f)
 		}
 	}
 	if worst == exitOK {
 		return true, nil
 	}
-	if len(files) == 1 {
-		return true, &exitError{code: worst, err: errors.New(results[0].Error)}
+	if !many {
+		return true, &exitError{code: worst, err: errors.New(sum.Results[0].Error)}
 	}
-	return true, &exitError{code: worst, err: fmt.Errorf("%d sharded attestations checked, not all valid", len(files))}
+	return true, &exitError{code: worst, err: errors.New(sum.line())}
+}
+
+// isShardedData reports whether data (read from file) is a sharded
+// attestation, bare or in a DSSE envelope.
+func isShardedData(file string, data []byte) bool {
+	if envelope.IsEnvelope(data) {
+		if o, err := verifier.Open(data, file, nil); err == nil {
+			data = o.Statement
+		}
+	}
+	return attestation.IsSharded(data)
+}
+
+// shardedManyJSON is verify --json of several sharded attestations: the
+// object that verify of several single-proof attestations writes, with
+// sharded results.
+type shardedManyJSON struct {
+	Checked    int `json:"checked"`
+	Valid      int `json:"valid"`
+	Invalid    int `json:"invalid"`
+	Unreadable int `json:"unreadable"`
+	// Unchecked counts the valid attestations whose shard fingerprints
+	// were not recomputed from a benchmark file (no --benchmark): their
+	// samples were not checked.
+	Unchecked int           `json:"validWithSamplesNotChecked"`
+	Results   []shardedJSON `json:"results"`
+}
+
+// line is the summary line of several sharded attestations.
+func (s shardedManyJSON) line() string {
+	line := fmt.Sprintf("checked %d attestations: %d valid, %d invalid", s.Checked, s.Valid, s.Invalid)
+	if s.Unreadable > 0 {
+		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
+	}
+	if s.Unchecked > 0 {
+		line += fmt.Sprintf("; of the valid: %d whose samples were not checked (no --benchmark)", s.Unchecked)
+	}
+	return line
 }
 
 // shardedChecked is a valid sharded attestation and how it was opened.
@@ -226,13 +304,15 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	fmt.Fprintf(w, "VALID  %s\n", printable(file))
 	fmt.Fprintf(w, "  model commitment  %s (%s), the same in every shard proof\n", p.Model.Commitment, p.Model.CommitmentScheme)
 	fmt.Fprintf(w, "  model shape       %s\n", set.Circuit.Public.Shape.String())
-	how := "as the attestation states it, NOT checked: the shard proofs do not bind the benchmark; pass --benchmark FILE to check it"
 	if res.BenchmarkChecked {
-		how = "recomputed from the file given"
+		fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (recomputed from the file given)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
+	} else {
+		// Unlike a single proof's, no proof binds this digest or count:
+		// the shard keys do not depend on the benchmark.
+		fmt.Fprintf(w, "  benchmark         %s/%s, %d samples as stated, sha256 %s (stated by the attestation, bound by no proof: the shard keys do not depend on the benchmark; pass --benchmark FILE to check the samples)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
 	}
-	fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (%s)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"], how)
 	last := p.Benchmark.Samples - (set.Count-1)*set.Size
-	fmt.Fprintf(w, "  shards            %d of %d samples (the last %d), one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", set.Count, set.Size, last, set.Count-1)
+	fmt.Fprintf(w, "  shards            %s, one proof each, indices 0 to %d in order, real samples and label counts proven per shard\n", shardsWords(set.Count, set.Size, last), set.Count-1)
 	if res.BenchmarkChecked {
 		fmt.Fprintf(w, "  coverage          every shard fingerprint recomputed from the benchmark file at its challenge: the proofs cover exactly its samples, each once, in order\n")
 	} else {
