@@ -395,15 +395,8 @@ func verifyMany(cmd *cobra.Command, in *verifyInputs, files []string, asJSON boo
 			fmt.Fprintln(w)
 		}
 		if err != nil {
-			code := exitCode(err)
+			tag, code := classifyFailure(err, &sum.Invalid, &sum.Unreadable)
 			worst = max(worst, code)
-			tag := "INVALID"
-			if code == exitInvalid {
-				sum.Invalid++
-			} else {
-				tag = "UNREADABLE"
-				sum.Unreadable++
-			}
 			failures = append(failures, failure{file, tag, err})
 			fail := invalidJSON(file, err)
 			fail.Unreadable = code != exitInvalid
@@ -502,4 +495,17 @@ func checkVKPath(path string) error {
 		return ioErr(fmt.Errorf("--vk %s is %d MiB, far more than any verifying key (a few KiB): is it a proving key? pass the verifying key file (%s in a keys directory)", path, st.Size()>>20, keys.VerifyingKeyFile))
 	}
 	return nil
+}
+
+// classifyFailure counts a failed attestation of a many-file verify as
+// invalid (a check failed: exit 1) or unreadable (anything else) and
+// returns its tag and exit code.
+func classifyFailure(err error, invalid, unreadable *int) (tag string, code int) {
+	code = exitCode(err)
+	if code == exitInvalid {
+		*invalid++
+		return "INVALID", code
+	}
+	*unreadable++
+	return "UNREADABLE", code
 }

@@ -107,15 +107,8 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			res, err = checkSharded(in, file, datas[i])
 		}
 		if err != nil {
-			code := exitCode(err)
+			tag, code := classifyFailure(err, &sum.Invalid, &sum.Unreadable)
 			worst = max(worst, code)
-			tag := "INVALID"
-			if code == exitInvalid {
-				sum.Invalid++
-			} else {
-				tag = "UNREADABLE"
-				sum.Unreadable++
-			}
 			sum.Results = append(sum.Results, shardedJSON{File: file, Error: err.Error(), Unreadable: code != exitInvalid})
 			failures = append(failures, fmt.Sprintf("  %-10s  %s: %s", tag, printable(file), printable(failureReason(file, err))))
 			if !asJSON {
