@@ -39,9 +39,7 @@ func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, 
 	}
 	// The claims must fit the whole benchmark (a recall of a class it never
 	// labels is refused here, not after every shard is proven).
-	l := metric.NewLabels(b.Labels, groupsOf(b), len(b.ClassNames), len(b.GroupNames))
-	names := claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}
-	if _, err := desc.ResolveShapes(shapes, names, l); err != nil {
+	if _, _, err := ResolveOnBenchmark(shapes, b); err != nil {
 		return nil, err
 	}
 	// The bounds hold for every sample and for the all-zero padding slot.
@@ -94,11 +92,29 @@ func NewShardSpecFrom(d desc.Shard) (*ShardSpec, error) {
 	return &ShardSpec{Desc: d, targets: ts, revealed: r, hidden: h}, nil
 }
 
-func groupsOf(b *benchmark.Benchmark) []int {
+// BenchmarkLabels returns the label counts of the whole benchmark b, per
+// group when it has groups.
+func BenchmarkLabels(b *benchmark.Benchmark) metric.Labels {
+	var groups []int
 	if b.HasGroups() {
-		return b.Groups
+		groups = b.Groups
 	}
-	return nil
+	return metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames))
+}
+
+// ResolveOnBenchmark resolves claim shapes, in the order given, against
+// the whole benchmark b (its class and group names and its label counts),
+// as a shard's claims are resolved: the benchmark's labels and the
+// targets. Errors are desc.ResolveShapes's (a class or group b does not
+// have, a rate over a class it never labels).
+func ResolveOnBenchmark(shapes []claim.Shape, b *benchmark.Benchmark) (metric.Labels, []metric.Target, error) {
+	l := BenchmarkLabels(b)
+	names := claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}
+	ts, err := desc.ResolveShapes(shapes, names, l)
+	if err != nil {
+		return metric.Labels{}, nil, err
+	}
+	return l, ts, nil
 }
 
 // Revealed returns the counts every shard makes public, in order.

@@ -17,9 +17,7 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
-	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/keys"
-	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
 )
@@ -84,12 +82,7 @@ func CheckWhole(req *Request) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	var groups []int
-	if b.HasGroups() {
-		groups = b.Groups
-	}
-	labels := metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames))
-	targets, err := desc.ResolveShapes(shapes, claim.Names{Classes: b.ClassNames, GroupAttribute: b.GroupAttribute, Groups: b.GroupNames}, labels)
+	labels, targets, err := circuits.ResolveOnBenchmark(shapes, b)
 	if err != nil {
 		return nil, err
 	}

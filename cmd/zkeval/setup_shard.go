@@ -9,7 +9,6 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/keys"
-	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/prover"
 	"github.com/zkeval/zkeval/shard"
 )
@@ -62,11 +61,7 @@ func totalsSpec(spec *circuits.ShardSpec, b *benchmark.Benchmark) (*circuits.Tot
 	if len(spec.Hidden()) == 0 {
 		return nil, nil
 	}
-	var groups []int
-	if b.HasGroups() {
-		groups = b.Groups
-	}
-	td, err := desc.NewTotals(spec.Desc, shard.Count(b.Len(), spec.Desc.ShardSize), metric.NewLabels(b.Labels, groups, len(b.ClassNames), len(b.GroupNames)))
+	td, err := desc.NewTotals(spec.Desc, shard.Count(b.Len(), spec.Desc.ShardSize), circuits.BenchmarkLabels(b))
 	if err != nil {
 		return nil, ioErr(err)
 	}
