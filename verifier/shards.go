@@ -238,10 +238,10 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		if real != int64(sp.Samples) {
 			return nil, shardInvalid(i, "its label counts sum to %d, but it holds %d samples", real, sp.Samples)
 		}
-		if in.Challenge, err = commitment.ParseElement(sp.Challenge); err != nil || sp.Challenge != commitment.FormatElement(in.Challenge) {
+		if in.Challenge = canonicalElement(sp.Challenge); in.Challenge == nil {
 			return nil, shardInvalid(i, "challenge %q is not a canonical field element", sp.Challenge)
 		}
-		if in.Fingerprint, err = commitment.ParseElement(sp.Fingerprint); err != nil || sp.Fingerprint != commitment.FormatElement(in.Fingerprint) {
+		if in.Fingerprint = canonicalElement(sp.Fingerprint); in.Fingerprint == nil {
 			return nil, shardInvalid(i, "fingerprint %q is not a canonical field element", sp.Fingerprint)
 		}
 		challenges[i], fingerprints[i] = in.Challenge, in.Fingerprint
@@ -262,7 +262,7 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 			return nil, shardInvalid(i, "the shard circuit commits to %d hidden counts, but the proof's counts commitment is %q", len(hidden), sp.CountsCommitment)
 		}
 		if len(hidden) > 0 {
-			if in.CountsCm, err = commitment.ParseElement(sp.CountsCommitment); err != nil || sp.CountsCommitment != commitment.FormatElement(in.CountsCm) {
+			if in.CountsCm = canonicalElement(sp.CountsCommitment); in.CountsCm == nil {
 				return nil, shardInvalid(i, "counts commitment %q is not a canonical field element", sp.CountsCommitment)
 			}
 			commitments[i] = in.CountsCm
@@ -462,4 +462,14 @@ func checkPrintableSharded(st *attestation.ShardedStatement) error {
 		}
 	}
 	return nil
+}
+
+// canonicalElement parses s as a field element written in its one
+// canonical form (commitment.FormatElement's), or returns nil.
+func canonicalElement(s string) *big.Int {
+	v, err := commitment.ParseElement(s)
+	if err != nil || s != commitment.FormatElement(v) {
+		return nil
+	}
+	return v
 }
