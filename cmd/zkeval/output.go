@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
@@ -94,4 +95,13 @@ func lowerGCTarget() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(HeavyGCPercent)
 	}
+}
+
+// countOf is "1 one" or "N many": a count with its noun, singular or
+// plural.
+func countOf[N ~int | ~uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

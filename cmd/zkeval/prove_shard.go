@@ -136,7 +136,7 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "wrote       %s\n", path)
-	fmt.Fprintf(w, "shard       %d of %d (%s), fingerprint %s at challenge %s\n", sf.index, f.Count, samplesWord(f.Proof.Samples), f.Proof.Fingerprint, f.Proof.Challenge)
+	fmt.Fprintf(w, "shard       %d of %d (%s), fingerprint %s at challenge %s\n", sf.index, f.Count, countOf(f.Proof.Samples, "sample", "samples"), f.Proof.Fingerprint, f.Proof.Challenge)
 	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
 	for _, c := range f.Proof.Counts {
 		fmt.Fprintf(w, "count       %s = %d\n", c.Name, c.Value)
@@ -369,14 +369,6 @@ func orNone(l []string) string {
 		return "none"
 	}
 	return "shards " + strings.Join(l, ",")
-}
-
-// samplesWord says "1 sample" or "N samples".
-func samplesWord(n int) string {
-	if n == 1 {
-		return "1 sample"
-	}
-	return fmt.Sprintf("%d samples", n)
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but

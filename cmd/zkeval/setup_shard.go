@@ -75,13 +75,7 @@ func totalsSpec(spec *circuits.ShardSpec, b *benchmark.Benchmark) (*circuits.Tot
 // shardsWords says how a benchmark splits: "2 shards of 4 samples (the
 // last holds 2)", "3 shards of 4 samples each", "1 shard of 1 sample".
 func shardsWords(n, size, last int) string {
-	noun := func(k int, one, many string) string {
-		if k == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", k, many)
-	}
-	w := noun(n, "shard", "shards") + " of " + noun(size, "sample", "samples")
+	w := countOf(n, "shard", "shards") + " of " + countOf(size, "sample", "samples")
 	switch {
 	case last != size:
 		w += fmt.Sprintf(" (the last holds %d)", last)

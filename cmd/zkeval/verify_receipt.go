@@ -78,9 +78,4 @@ func printLog(w io.Writer, lj *logJSON) {
 }
 
 // entries is "1 entry" or "N entries".
-func entries[N ~int | ~uint64](n N) string {
-	if n == 1 {
-		return "1 entry"
-	}
-	return fmt.Sprintf("%d entries", n)
-}
+func entries[N ~int | ~uint64](n N) string { return countOf(n, "entry", "entries") }
