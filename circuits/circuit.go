@@ -7,8 +7,8 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/consensys/gnark/std/rangecheck"
 
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
@@ -108,7 +108,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	// its deferred commitment then runs first and joins the single
 	// commitment of the circuit. Lookup tables likewise defer their
 	// argument; newForward creates them up front.
-	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
+	rc := rangecheck.New(api, sp.RangeBase)
 	fw := newForward(api, sp.Public())
 
 	api.AssertIsEqual(c.CircuitID, IDElement(sp.ID()))
@@ -127,8 +127,8 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 	if sp.FirstLayer == FirstLayerLinear {
 		// No randomness touches these accumulators: they are fixed by the
 		// first layer's weights, which the commitment check pins (and
-		// which the range checker's commitment covers through their
-		// limbs).
+		// which the range checker's commitment covers: they are among its
+		// queries).
 		first = func() [][]frontend.Variable { return denseConstant(api, c.W[0], c.B[0], sp.Bench.X) }
 	}
 	var x [][]frontend.Variable
@@ -136,7 +136,7 @@ func (c *EvalCircuit) Define(api frontend.API) error {
 		x = constants(sp.Bench.X)
 	}
 	act := fw.run(api, rc, netVars{W: c.W, B: c.B, CW: c.CW, CB: c.CB}, x, first)
-	return c.checkClaims(api, rc, act[:n])
+	return c.checkClaims(api, rc, n, logitOutcomes(api, rc, act[:n], sp.ArgmaxBound()))
 }
 
 // checkCommitment range-checks every weight and bias to its declared width,

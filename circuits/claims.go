@@ -11,12 +11,28 @@ import (
 	"github.com/zkeval/zkeval/metric"
 )
 
-// checkClaims proves every claim of the spec over the outputs out[s] of the
-// last layer for each sample s.
+// outcome returns, for sample s of label y, a bit that is 1 exactly when
+// the model predicts y and, when full is set, the whole prediction as a
+// one-hot vector (o[y] is then the bit).
+type outcome func(s, y int, full bool) (hit frontend.Variable, o []frontend.Variable)
+
+// logitOutcomes is the outcome of the argmax of the outputs out[s] of the
+// last layer: when full is not set (no claim reads predicted classes:
+// accuracy, recall), argmax.Is, a bit that is 1 exactly when the label is
+// the first maximal output; otherwise argmax.OneHot, the whole prediction.
+func logitOutcomes(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable, bound int) outcome {
+	return func(s, y int, full bool) (frontend.Variable, []frontend.Variable) {
+		if full {
+			o := argmax.OneHot(api, rc, out[s], bound)
+			return o[y], o
+		}
+		return argmax.Is(api, rc, out[s], y, bound), nil
+	}
+}
+
+// checkClaims proves every claim of the spec over the predictions of the
+// n samples, given by predict (logitOutcomes for a network).
 //
-// Predictions: when no claim reads predicted classes (accuracy, recall),
-// each sample costs argmax.Is, a bit that is 1 exactly when the label is the
-// first maximal output; otherwise argmax.OneHot proves the whole prediction.
 // The confusion counts TP[g][c] and Pred[g][c] are then sums of those bits
 // over the samples, whose labels and groups are circuit constants: linear
 // combinations, no constraint.
@@ -30,11 +46,10 @@ import (
 // negative, would need a field element both below 2^w and equal to the
 // field modulus minus at most 2^w: impossible since 2^(w+1) is far below
 // the modulus (w <= MaxClaimBits).
-func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, out [][]frontend.Variable) error {
+func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, n int, predict outcome) error {
 	sp := c.spec
 	labels := sp.labels
 	G, K := labels.Groups(), labels.Classes()
-	bound := sp.ArgmaxBound()
 	full := sp.NeedsPredictions()
 
 	tpTerms := make([][][]frontend.Variable, G)
@@ -43,19 +58,15 @@ func (c *EvalCircuit) checkClaims(api frontend.API, rc frontend.Rangechecker, ou
 		tpTerms[g] = make([][]frontend.Variable, K)
 		predTerms[g] = make([][]frontend.Variable, K)
 	}
-	for s := range out {
+	for s := range n {
 		g, y := 0, sp.Bench.Labels[s]
 		if sp.Bench.HasGroups() {
 			g = sp.Bench.Groups[s]
 		}
-		if full {
-			o := argmax.OneHot(api, rc, out[s], bound)
-			tpTerms[g][y] = append(tpTerms[g][y], o[y])
-			for p := range o {
-				predTerms[g][p] = append(predTerms[g][p], o[p])
-			}
-		} else {
-			tpTerms[g][y] = append(tpTerms[g][y], argmax.Is(api, rc, out[s], y, bound))
+		hit, o := predict(s, y, full)
+		tpTerms[g][y] = append(tpTerms[g][y], hit)
+		for p := range o {
+			predTerms[g][p] = append(predTerms[g][p], o[p])
 		}
 	}
 	tp := make([][]frontend.Variable, G)

@@ -1,6 +1,7 @@
 package circuits
 
 import (
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/model"
 	mact "github.com/zkeval/zkeval/model/activation"
@@ -9,7 +10,8 @@ import (
 // rangeCheck is a class of range checks: count checks of bits each; exact
 // checks must keep their width (packed weights), the others may be widened
 // to a multiple of the base, which keeps them sound (every bound stays far
-// below the field) and removes the extra limb gnark adds for a partial one.
+// below the field) and keeps the checks in the base table rather than a
+// table of their own width each.
 type rangeCheck struct {
 	bits  int
 	count int64
@@ -19,23 +21,20 @@ type rangeCheck struct {
 // widen rounds bits up to a multiple of base.
 func widen(bits, base int) int { return (bits + base - 1) / base * base }
 
-// rangeCost estimates the R1CS constraints of gnark's rangecheck for the
-// given checks and base: one recomposition per check, one per limb (plus
-// one for a partial top limb), and 2^base for the table.
+// rangeCost estimates the R1CS constraints of the range checker
+// (circuits/rangecheck.Cost) for the given checks and base: every check not
+// marked exact is widened to a multiple of the base first, as the circuit
+// widens it.
 func rangeCost(checks []rangeCheck, base int) int64 {
-	total := int64(1) << base
+	counts := map[int]int64{}
 	for _, c := range checks {
 		bits := c.bits
 		if !c.exact {
 			bits = widen(bits, base)
 		}
-		limbs := int64((bits + base - 1) / base)
-		if int(limbs)*base > bits {
-			limbs++
-		}
-		total += c.count * (1 + limbs)
+		counts[bits] += c.count
 	}
-	return total
+	return rangecheck.Cost(base, counts)
 }
 
 // rangeChecks lists the range checks the circuit of a spec makes, for

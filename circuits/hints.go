@@ -8,6 +8,7 @@ import (
 	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/freivalds"
 	"github.com/zkeval/zkeval/circuits/pool"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	"github.com/zkeval/zkeval/circuits/relu"
 	ctree "github.com/zkeval/zkeval/circuits/tree"
 )
@@ -18,9 +19,10 @@ func init() {
 
 // RegisterHints registers the hints of every gadget the circuit uses, in
 // one place: package freivalds (the dense product and the copy), relu (the
-// sign) and argmax (the one-hot prediction). The gnark gadgets the circuit
-// uses (rangecheck, its log-derivative argument) register their own hints
-// when imported. A hint's id is a hash of its full function name, so
+// sign), argmax (the one-hot prediction), rangecheck (limbs and table
+// counts), activation, tree, conv and pool. The gnark gadgets the circuit
+// uses (logderivlookup, multicommit) register their own hints when
+// imported. A hint's id is a hash of its full function name, so
 // renaming or moving one changes saved constraint systems (and must change
 // Version).
 func RegisterHints() {
@@ -32,5 +34,6 @@ func RegisterHints() {
 	hs = append(hs, ctree.Hints()...)
 	hs = append(hs, conv.Hints()...)
 	hs = append(hs, pool.Hints()...)
+	hs = append(hs, rangecheck.Hints()...)
 	solver.RegisterHint(hs...)
 }

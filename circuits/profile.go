@@ -52,7 +52,11 @@ func Profile(spec *Spec) (*Breakdown, error) {
 	}
 	b.RangeChecks = map[string]int{}
 	for _, c := range specRangeChecks(spec) {
-		b.RangeChecks[fmt.Sprintf("%d bits", c.bits)] += int(c.count)
+		bits := c.bits
+		if !c.exact {
+			bits = widen(bits, spec.RangeBase)
+		}
+		b.RangeChecks[fmt.Sprintf("%d bits", bits)] += int(c.count)
 	}
 	return b, nil
 }

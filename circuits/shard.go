@@ -8,9 +8,9 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
 	"github.com/consensys/gnark/std/multicommit"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/shard"
@@ -134,7 +134,7 @@ func (c *ShardCircuit) Define(api frontend.API) error {
 	}
 	// As in EvalCircuit: the range checker and the lookup tables first, so
 	// that their deferred arguments join the single commitment.
-	rc := rangecheck.New(api, rangecheck.WithBaseLength(d.RangeBase))
+	rc := rangecheck.New(api, d.RangeBase)
 	fw := newForward(api, sp.Public())
 	// The samples' binding: the element list of package shard, whose
 	// fingerprint at the commitment's challenge is public. X and Cell are

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -67,11 +68,12 @@ func (f *shardFixture) uncounted(t *testing.T, i int) *ShardInput {
 	return in
 }
 
-// rangeRefusal is the error of gnark's log-derivative count hint (std/
-// rangecheck, std/lookup/logderivlookup) for a value outside the range or
-// table it is checked against: an honest solver stops there, before the
-// argument's constraint, which a prover with another count hint meets.
-const rangeRefusal = "logderivarg count: query element not in table"
+// rangeRefusals are the errors of the log-derivative count hints for a
+// value outside the range or table it is checked against (circuits/
+// rangecheck's, gnark's std/lookup/logderivlookup's): an honest solver
+// stops there, before the argument's constraint, which a prover with
+// another count hint meets.
+var rangeRefusals = []string{"rangecheck: value ", "logderivarg count: query element not in table"}
 
 // unsatisfied returns the id of the constraint err reports unsatisfied; it
 // fails the test when err is not a constraint's.
@@ -101,7 +103,7 @@ func (f *shardFixture) bindingConstraints(t *testing.T, in *ShardInput) map[int]
 
 // runTamperCases solves shard 0's samples (uncounted) with each case's
 // hint and requires a refusal by a constraint other than the binding ones
-// (or by a range check's or lookup's count hint, rangeRefusal), after a
+// (or by a range check's or lookup's count hint, rangeRefusals), after a
 // control: the same samples with a no-op override solve. The case
 // must have changed some call.
 func runTamperCases(t *testing.T, f *shardFixture, cases []tamperCase) {
@@ -119,7 +121,11 @@ func runTamperCases(t *testing.T, f *shardFixture, cases []tamperCase) {
 			require.Error(t, err)
 			var u *csbn254.UnsatisfiedConstraintError
 			if !errors.As(err, &u) {
-				require.ErrorContains(t, err, rangeRefusal, "refused neither by a constraint nor by a range check or lookup")
+				ok := false
+				for _, r := range rangeRefusals {
+					ok = ok || strings.Contains(err.Error(), r)
+				}
+				require.True(t, ok, "refused neither by a constraint nor by a range check or lookup: %v", err)
 				return
 			}
 			require.NotContains(t, binding, u.CID, "refused by the binding (%s), not by the gadget: %v", binding[u.CID], err)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/consensys/gnark/std/rangecheck"
 
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/metric"
@@ -82,7 +82,7 @@ func (c *TotalsCircuit) Define(api frontend.API) error {
 		return fmt.Errorf("totals circuit has no spec; build it with circuits.NewTotals")
 	}
 	d := sp.Desc
-	rc := rangecheck.New(api, rangecheck.WithBaseLength(d.RangeBase))
+	rc := rangecheck.New(api, d.RangeBase)
 	api.AssertIsEqual(c.CircuitID, IDElement(d.ID()))
 	totals := make([][]frontend.Variable, len(sp.hidden))
 	for i := range c.Counts {

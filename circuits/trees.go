@@ -5,9 +5,11 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
 	"github.com/zkeval/zkeval/benchmark"
+	"github.com/zkeval/zkeval/circuits/argmax"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 	ctree "github.com/zkeval/zkeval/circuits/tree"
 	"github.com/zkeval/zkeval/claim"
 	"github.com/zkeval/zkeval/commitment"
@@ -75,7 +77,7 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	rc := rangecheck.New(api, rangecheck.WithBaseLength(sp.RangeBase))
+	rc := rangecheck.New(api, sp.RangeBase)
 	tv := &c.Trees
 	cmp := widen(bounds.CompareBits, sp.RangeBase)
 	var feats ctree.Features
@@ -87,7 +89,11 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	tbl, err := ctree.NewTable(api, rc, ctree.Nodes{Feature: tv.Feature, Threshold: tv.Threshold, Left: tv.Left, Value: tv.Value},
+	nodes := ctree.Nodes{Feature: tv.Feature, Threshold: tv.Threshold, Left: tv.Left, Value: tv.Value}
+	if sp.PredictionsPerNode() {
+		nodes.Value = nil // predictions per node instead (nodePredictions)
+	}
+	tbl, err := ctree.NewTable(api, rc, nodes,
 		feats, sp.Shape.InputSize, ts.FeatureBits, ts.ThresholdBits, cmp)
 	if err != nil {
 		return err
@@ -101,7 +107,16 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 		return err
 	}
 
-	out := make([][]frontend.Variable, sp.Bench.Len())
+	n := sp.Bench.Len()
+	if sp.PredictionsPerNode() {
+		// One tree: a sample's scores are its leaf's, so each node's
+		// prediction is proven once and a sample looks it up.
+		pred := newNodePredictions(api, rc, tv, ts, sp.ArgmaxBound())
+		return c.checkClaims(api, rc, n, func(s, y int, full bool) (frontend.Variable, []frontend.Variable) {
+			return pred.lookup(tbl.Reach(api, rc, s, 0, ts.Depth, cmp), y, full)
+		})
+	}
+	out := make([][]frontend.Variable, n)
 	for s := range out {
 		terms := make([][]frontend.Variable, ts.Outputs)
 		for k := range terms {
@@ -114,18 +129,78 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 				terms[k] = append(terms[k], v)
 			}
 		}
-		scores := make([]frontend.Variable, ts.Outputs)
-		for k := range scores {
-			scores[k] = sum(api, terms[k])
+		out[s] = treeLogits(api, ts, terms)
+	}
+	return c.checkClaims(api, rc, n, logitOutcomes(api, rc, out, sp.ArgmaxBound()))
+}
+
+// treeLogits returns the argmax's input from each output's terms (its base
+// score and leaf values): the outputs' sums, or (0, margin) for a
+// one-margin model (class 1 exactly when the margin is above 0).
+func treeLogits(api frontend.API, ts *mtree.Shape, terms [][]frontend.Variable) []frontend.Variable {
+	scores := make([]frontend.Variable, ts.Outputs)
+	for k := range scores {
+		scores[k] = sum(api, terms[k])
+	}
+	if ts.Outputs == 1 {
+		return []frontend.Variable{0, scores[0]}
+	}
+	return scores
+}
+
+// nodePredictions holds a single tree's prediction at every node: the
+// one-hot argmax (argmax.OneHot, proven once per node) of the node's
+// scores, its base scores plus its leaf values, in one lookup table per
+// class (column k holds o[node][k], indexed by node). A sample that
+// reaches node n predicts class y exactly when column y holds 1 at n: one
+// lookup instead of the leaf values' and the argmax's per sample. Each
+// column is indexed by the node alone, so a lookup also holds n to
+// [0, nodes), which Walk's argument needs of the node reached.
+type nodePredictions struct {
+	api  frontend.API
+	o    [][]frontend.Variable // [nodes][classes]
+	cols []logderivlookup.Table
+}
+
+func newNodePredictions(api frontend.API, rc frontend.Rangechecker, tv *TreeVars, ts *mtree.Shape, bound int) *nodePredictions {
+	p := &nodePredictions{api: api, o: make([][]frontend.Variable, len(tv.Value))}
+	for i, vals := range tv.Value {
+		terms := make([][]frontend.Variable, ts.Outputs)
+		for k := range terms {
+			terms[k] = []frontend.Variable{tv.Base[k]}
 		}
-		if ts.Outputs == 1 {
-			out[s] = []frontend.Variable{0, scores[0]}
-		} else {
-			out[s] = scores
+		for j, v := range vals {
+			k := ts.OutputOf(0, j)
+			terms[k] = append(terms[k], v)
+		}
+		p.o[i] = argmax.OneHot(api, rc, treeLogits(api, ts, terms), bound)
+	}
+	p.cols = make([]logderivlookup.Table, len(p.o[0]))
+	return p
+}
+
+// column returns the lookup table of class k, made on first use (a column
+// no sample reads costs nothing).
+func (p *nodePredictions) column(k int) logderivlookup.Table {
+	if p.cols[k] == nil {
+		p.cols[k] = logderivlookup.New(p.api)
+		for _, o := range p.o {
+			p.cols[k].Insert(o[k])
 		}
 	}
-	c.checkClaims(api, rc, out)
-	return nil
+	return p.cols[k]
+}
+
+// lookup is an outcome for a sample of label y that reached node n.
+func (p *nodePredictions) lookup(n frontend.Variable, y int, full bool) (frontend.Variable, []frontend.Variable) {
+	if !full {
+		return p.column(y).Lookup(n)[0], nil
+	}
+	o := make([]frontend.Variable, len(p.cols))
+	for k := range o {
+		o[k] = p.column(k).Lookup(n)[0]
+	}
+	return o[y], o
 }
 
 // checkTreeCommitment range-checks every value of the node table to its
@@ -221,15 +296,20 @@ func (s *Spec) treeRangeChecks() []rangeCheck {
 		cs = append(cs, rangeCheck{bits: b.CompareBits, count: s.treeReads()})
 	}
 	if s.sparseFeatures() {
-		cs = append(cs, rangeCheck{bits: s.runBits(), count: 3 * s.treeReads()},
-			rangeCheck{bits: ctree.SparseValueBits(s.Bench.X), count: s.treeReads()})
+		cs = append(cs, rangeCheck{bits: s.runBits(), count: 2 * s.treeReads()},
+			rangeCheck{bits: ctree.SparseValueBits(s.Bench.X), count: s.treeReads(), exact: true})
 	}
-	// The argmax: the reference logit and one check per difference.
+	// The argmax: the reference logit and one check per difference, once
+	// per node for a single tree (argmax.OneHot), else per sample.
 	k := int64(ts.Classes)
-	if s.NeedsPredictions() {
+	if s.NeedsPredictions() || s.PredictionsPerNode() {
 		k++
 	}
-	cs = append(cs, rangeCheck{bits: ts.LogitBits() + 1, count: int64(s.Bench.Len()) * k})
+	n := int64(s.Bench.Len())
+	if s.PredictionsPerNode() {
+		n = int64(ts.Nodes())
+	}
+	cs = append(cs, rangeCheck{bits: ts.LogitBits() + 1, count: n * k})
 	return cs
 }
 
@@ -239,6 +319,13 @@ func (s *Spec) rangeCheckList() []rangeCheck {
 		return s.treeRangeChecks()
 	}
 	return rangeChecks(s.Shape, s.AccBits, s.ReLU, s.Bench.Len(), s.NeedsPredictions())
+}
+
+// PredictionsPerNode reports whether the circuit proves a single tree's
+// prediction once per node and has each sample look up its leaf's
+// (nodePredictions) rather than an argmax per sample.
+func (s *Spec) PredictionsPerNode() bool {
+	return s.Shape.Trees != nil && s.Shape.Trees.Trees == 1
 }
 
 // treeReads returns the feature reads of a tree ensemble's circuit: one

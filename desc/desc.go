@@ -70,7 +70,7 @@ import (
 
 // Version is the circuit version; it enters the circuit id, so changing the
 // constraints of the circuit must change it.
-const Version = "zkeval-eval-circuit/v8"
+const Version = "zkeval-eval-circuit/v9"
 
 // ReLU gadgets.
 const (

@@ -14,7 +14,7 @@ import (
 
 // ShardVersion is the shard circuit's version; it enters the shard
 // circuit's id, so changing its constraints must change it.
-const ShardVersion = "zkeval-shard-circuit/v2"
+const ShardVersion = "zkeval-shard-circuit/v3"
 
 // Shard is the public description of a shard circuit: the circuit that
 // evaluates a committed model on one shard of ShardSize samples, which are

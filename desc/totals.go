@@ -14,7 +14,7 @@ import (
 )
 
 // TotalsVersion is the totals circuit's version; it enters the circuit id.
-const TotalsVersion = "zkeval-shard-totals-circuit/v1"
+const TotalsVersion = "zkeval-shard-totals-circuit/v2"
 
 // Totals is the public description of the totals circuit: the small
 // circuit that opens every shard's commitment to its hidden counts (package

@@ -14,9 +14,9 @@ import (
 // index: x[s][f] for the constant sample s.
 type Features interface {
 	// Read returns x[s][f]. For f in [0, F) it is exactly x[s][f]; for any
-	// f at all (a prover's choice) it holds f to an integer of at most 32
-	// bits and returns a value within Bounds, which is what Walk's argument
-	// needs (see Table.Walk).
+	// f at all (a prover's choice) it returns a value within Bounds, and
+	// the reader's constraints pin f as Table.Walk's argument needs
+	// (Dense: s·F + f must be an index of its table; Sparse: see there).
 	Read(api frontend.API, rc frontend.Rangechecker, s int, f frontend.Variable) frontend.Variable
 	// Bounds returns lo and bits: every value Read returns lies in
 	// [lo, lo + 2^bits), whatever the prover does.
@@ -78,7 +78,7 @@ func (d *Dense) Read(api frontend.API, _ frontend.Rangechecker, s int, f fronten
 func (d *Dense) Bounds() (int64, int) { return d.lo, d.bits }
 
 // DenseCost and SparseCost estimate the constraints of each reader for
-// samples x and reads reads (range checks at about 2 constraints each), so
+// samples x and reads reads (a range check is one query, one constraint), so
 // that a circuit can take the cheaper one; both are functions of public
 // data only.
 func DenseCost(x [][]int64, reads int64) int64 {
@@ -87,7 +87,7 @@ func DenseCost(x [][]int64, reads int64) int64 {
 
 // SparseCost: see DenseCost.
 func SparseCost(x [][]int64, reads int64) int64 {
-	return int64(len(Runs(x))) + 9*reads
+	return int64(len(Runs(x))) + 4*reads
 }
 
 // Run is a run of equal consecutive features of one sample: positions
@@ -120,21 +120,25 @@ func Runs(x [][]int64) []Run {
 // (Runs), each packed into one constant key K = Start + 2^sb·End +
 // 2^(2sb)·(Value - lo): a read of position p = s·F + f takes a hinted run
 // (Start, End, Value), proves that its packed key is one of the set's with
-// a log-derivative argument of its own (build), range-checks f,
-// p - Start and End - p on rb bits (2^rb >= F) and Value - lo on vb bits.
-// On MNIST a sample has about 147 runs, not 784 features: 1 constraint per
-// run in the set, about 9 per read.
+// a log-derivative argument of its own (build), range-checks p - Start and
+// End - p on rb bits (2^rb >= F) and Value - lo on vb bits. On MNIST a
+// sample has about 147 runs, not 784 features: 1 constraint per run in the
+// set, 4 per read (the key's inverse and three range-check queries).
 //
-// Why it is sound: f < 2^rb puts p in [0, S·F + 2^rb); then Start lies in
+// Why it is sound, for a read at a small f (0 <= f < F; Walk's argument
+// gives it, see Table.Walk): p is then in [0, S·F), Start lies in
 // (p - 2^rb, p] and End in [p, p + 2^rb), windows narrower than 2^sb
 // (2^(sb-2) >= S·F and sb >= rb + 2), and Value - lo in [0, 2^vb), so the
 // packed sum is an integer below 2^(2sb+vb) < p whose parts lie in their
 // fields, and it equals a key only with that run's own Start, End and
-// Value (without the check of Value, a End moved within its window and a
-// Value that is a large field element would keep the honest run's key); and Start <= p <= End puts p inside the run, the one run that
-// holds it. A read returns the feature at p: x[s][f] for f < F, a feature
-// of sample s+1 for f in [F, 2^rb) (Walk's node words rule that out), and
-// is never outside the samples' range.
+// Value (without the check of Value, an End moved within its window and a
+// Value that is a large field element would keep the honest run's key);
+// and Start <= p <= End puts p inside the run, the one run that holds it.
+// The read is then x[s][f]. Whatever f is, the value read lies within
+// Bounds (Value - lo is range-checked). Sparse does not range-check f
+// itself: at the root f is a committed feature index, and after it Walk
+// proves f is the committed one from the key's equation (see Table.Walk),
+// which NewTable sizes to hold over the integers (KeyBits).
 type Sparse struct {
 	keys     []*big.Int
 	queries  []frontend.Variable
@@ -210,6 +214,10 @@ func (sp *Sparse) pack(start, end, v int64) *big.Int {
 // Bounds implements Features.
 func (sp *Sparse) Bounds() (int64, int) { return sp.lo, sp.vb }
 
+// KeyBits returns the width of the packed keys, 2·sb + vb: Table.Walk's
+// argument needs it to size the key's equation.
+func (sp *Sparse) KeyBits() int { return 2*sp.sb + sp.vb }
+
 // SparseValueBits returns the width of the range check of each value a
 // Sparse reader over x reads.
 func SparseValueBits(x [][]int64) int {
@@ -233,7 +241,6 @@ func (sp *Sparse) Read(api frontend.API, rc frontend.Rangechecker, s int, f fron
 	sp.queries = append(sp.queries, api.Add(start, api.Mul(end, shift), api.Mul(v, shift2)))
 	sp.commit = append(sp.commit, start, end, v, f)
 	p := api.Add(s*sp.features, f)
-	rc.Check(f, sp.rb)
 	rc.Check(api.Sub(p, start), sp.rb)
 	rc.Check(api.Sub(end, p), sp.rb)
 	// v is bounded too: the packed key is then an integer below

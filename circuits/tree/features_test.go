@@ -66,8 +66,12 @@ func runOf(p int64) (j int, r ctree.Run, ok bool) {
 }
 
 func evilRun(pick func(p int64) (int, ctree.Run)) func(*big.Int, []*big.Int, []*big.Int) error {
-	return func(_ *big.Int, in, out []*big.Int) error {
-		p := in[0].Int64() + in[3].Int64()
+	return func(field *big.Int, in, out []*big.Int) error {
+		f := new(big.Int).Set(in[0])
+		if f.Cmp(new(big.Int).Rsh(field, 1)) > 0 { // a negative f
+			f.Sub(f, field)
+		}
+		p := f.Int64() + in[3].Int64()
 		_, r := pick(p)
 		out[0].SetInt64(r.Start)
 		out[1].SetInt64(r.End)
@@ -125,27 +129,31 @@ func TestSparseRead(t *testing.T) {
 	gadgettest.Tampered(t, c, a, gadgettest.Override{Of: ctree.CountHint, Evil: moveCount})
 }
 
-// TestSparseReadBound: f is range-checked on rb bits (here 3: 2^3 >= 5
-// features). f = 5..7 reaches into the next sample, which the reader
-// returns (Walk's node words rule such an f out); f = 8 = 2^3, one past
-// the bound, cannot be proven even with a hint that finds its run.
-func TestSparseReadBound(t *testing.T) {
+// TestSparseReadAnyF: the reader does not range-check f (Walk pins it to
+// the committed feature from the key's equation: TestSparseWalkMovedFeature).
+// On its own it reads the position s·F + f whatever f is: f = 7 of sample
+// 0 reads x[1][2] and f = -1 of sample 1 reads x[0][4]; but a position
+// outside the samples has no run, and no read returns a value outside
+// Bounds (TestSparseReadKeyPreservingForgery).
+func TestSparseReadAnyF(t *testing.T) {
 	anyRun := gadgettest.Override{Of: ctree.RunHint, Evil: evilRun(func(p int64) (int, ctree.Run) {
 		j, r, _ := runOf(p)
 		return j, r
 	})}
 	c := &readCircuit{F: []frontend.Variable{nil}, Want: []frontend.Variable{nil}, s: []int{0}}
-	a := &readCircuit{F: []frontend.Variable{7}, Want: []frontend.Variable{5}, s: []int{0}} // x[1][2]
+	for _, ok := range []*readCircuit{
+		{F: []frontend.Variable{7}, Want: []frontend.Variable{5}, s: []int{0}},  // x[1][2]
+		{F: []frontend.Variable{-1}, Want: []frontend.Variable{0}, s: []int{1}}, // x[0][4]
+	} {
+		c.s = ok.s
+		e, s := gadgettest.Solve(t, c, ok, anyRun)
+		require.NoError(t, e)
+		require.NoError(t, s)
+	}
+	// Position 15, past the last sample: no run holds it.
+	c.s = []int{2}
+	a := &readCircuit{F: []frontend.Variable{5}, Want: []frontend.Variable{2}, s: []int{2}}
 	e, s := gadgettest.Solve(t, c, a, anyRun)
-	require.NoError(t, e)
-	require.NoError(t, s)
-	a = &readCircuit{F: []frontend.Variable{8}, Want: []frontend.Variable{5}, s: []int{0}} // x[1][3], one past
-	e, s = gadgettest.Solve(t, c, a, anyRun)
-	require.Error(t, e)
-	require.Error(t, s)
-	// Negative f: a field element far above the bound.
-	a = &readCircuit{F: []frontend.Variable{-1}, Want: []frontend.Variable{0}, s: []int{1}} // x[0][4]
-	e, s = gadgettest.Solve(t, c, a, anyRun)
 	require.Error(t, e)
 	require.Error(t, s)
 }

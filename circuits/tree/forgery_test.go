@@ -119,3 +119,47 @@ func TestSparseWalkJointForgery(t *testing.T) {
 	}
 	sparseReads = false
 }
+
+// TestSparseWalkMovedFeature: a split of a node word with L + 1 and
+// f - 1/2^(lb+tb) (mod p), the same word, would read another position (a
+// huge one) and walk to another node. The sparse reader does not
+// range-check f: the key's equation does the work (Table.Walk), so the
+// honest run for the committed f no longer fits the moved position, and
+// the run of a neighbouring position does not either.
+func TestSparseWalkMovedFeature(t *testing.T) {
+	sparseReads = true
+	defer func() { sparseReads = false }()
+	field := ecc.BN254.ScalarField()
+	e := forgeryEnsemble(t)
+	x := [][]int64{{-1, -2, 0}}
+	c, a := circuit(t, e, x)
+	gadgettest.Valid(t, c, a)
+	moved := func(_ *big.Int, in, out []*big.Int) error {
+		if err := ctree.WordHint(field, in, out); err != nil {
+			return err
+		}
+		lb, tb := in[1].Int64(), in[2].Int64()
+		inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), uint(lb+tb)), field)
+		out[0].Sub(out[0], inv).Mod(out[0], field)
+		out[2].Add(out[2], big.NewInt(1))
+		return nil
+	}
+	// The run hint answers the committed feature's run (the reader's hint
+	// cannot find a run for a huge position).
+	honestRun := func(field *big.Int, in, out []*big.Int) error {
+		in2 := append([]*big.Int(nil), in...)
+		if !in[0].IsInt64() || in[0].Int64() >= 3 {
+			in2[0] = big.NewInt(1) // node 1 reads feature 1
+		}
+		return ctree.RunHint(field, in2, out)
+	}
+	for _, want := range []int64{10, 20} {
+		_, bad := circuit(t, e, x)
+		bad.Want[0][0] = fe(want)
+		ee, se := gadgettest.Solve(t, c, bad,
+			gadgettest.Override{Of: ctree.WordHint, Evil: moved},
+			gadgettest.Override{Of: ctree.RunHint, Evil: honestRun})
+		require.Error(t, ee, "leaf %d: test engine accepted a moved feature index", want)
+		require.Error(t, se, "leaf %d: compiled solver accepted a moved feature index", want)
+	}
+}

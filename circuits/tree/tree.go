@@ -58,7 +58,8 @@ func Hints() []solver.Hint { return []solver.Hint{BranchHint, WordHint, RunHint,
 
 // Nodes is a node table: Feature, Threshold and Left [nodes] and Value
 // [nodes][LeafWidth], as in model/tree.Ensemble. An empty Left selects the
-// heap layout: the children of a tree's local node i are 2i+1 and 2i+2.
+// heap layout: the children of a tree's local node i are 2i+1 and 2i+2. A
+// nil Value makes a table for Reach only (no leaf-value tables).
 type Nodes struct {
 	Feature, Threshold, Left []frontend.Variable
 	Value                    [][]frontend.Variable
@@ -88,7 +89,7 @@ type Table struct {
 func NewTable(api frontend.API, rc frontend.Rangechecker, nodes Nodes, feats Features, features, featureBits, thresholdBits, cmpBits int) (*Table, error) {
 	n := len(nodes.Feature)
 	heap := len(nodes.Left) == 0
-	if n == 0 || len(nodes.Threshold) != n || (!heap && len(nodes.Left) != n) || len(nodes.Value) != n {
+	if n == 0 || len(nodes.Threshold) != n || (!heap && len(nodes.Left) != n) || (nodes.Value != nil && len(nodes.Value) != n) {
 		return nil, fmt.Errorf("tree gadget: node table columns of %d, %d, %d and %d entries", len(nodes.Feature), len(nodes.Threshold), len(nodes.Left), len(nodes.Value))
 	}
 	if features < 1 || features > 1<<featureBits {
@@ -110,12 +111,22 @@ func NewTable(api frontend.API, rc frontend.Rangechecker, nodes Nodes, feats Fea
 	if t.lb+t.tb+featureBits+2 > 200 {
 		return nil, fmt.Errorf("tree gadget: node words of %d bits", t.lb+t.tb+featureBits)
 	}
-	w := len(nodes.Value[0])
+	if sp, ok := feats.(*Sparse); ok {
+		// Walk's argument for a sparse read: its key equation times
+		// 2^(lb+tb) must hold over the integers.
+		if b := t.lb + t.tb + sp.KeyBits() + max(featureBits, xb) + 4; b > 250 {
+			return nil, fmt.Errorf("tree gadget: a sparse read's key equation of %d bits", b)
+		}
+	}
+	w := 0
+	if nodes.Value != nil {
+		w = len(nodes.Value[0])
+	}
 	for range w {
 		t.value = append(t.value, logderivlookup.New(api))
 	}
 	for i := range n {
-		if len(nodes.Value[i]) != w {
+		if nodes.Value != nil && len(nodes.Value[i]) != w {
 			return nil, fmt.Errorf("tree gadget: node %d has %d leaf values, node 0 %d", i, len(nodes.Value[i]), w)
 		}
 		rc.Check(nodes.Feature[i], featureBits)
@@ -162,17 +173,49 @@ func (t *Table) pack(api frontend.API, f, th, l frontend.Variable) frontend.Vari
 // At each step after the first it looks up the current node n's word
 // W = L + 2^lb·T + 2^(lb+tb)·f in one table and splits it with a hint
 // (WordHint) into f, T and L, which it checks only by W = L + 2^lb·T +
-// 2^(lb+tb)·f. The split is the committed one: L + 1 - b is the next
-// node, a lookup index in [0, n) with b a bit, so L lies in [-1, n-1], a
-// window narrower than 2^lb; T - x (or x - T - 1) is range-checked on
-// cmpBits bits and the read feature x lies within the reader's Bounds
-// (2^xb wide) whatever f is, so T lies in a window narrower than 2^tb;
-// and every reader holds f to a small integer (Dense: s·F + f must be an
-// index of its table; Sparse: f is range-checked), so W = L + 2^lb·T +
-// 2^(lb+tb)·f holds over the integers, far below the field, and any other
-// split would move L or T by a multiple of 2^lb or 2^tb. Then f is the
-// committed feature index, in [0, F), and the read is x[s][f].
+// 2^(lb+tb)·f. The split is the committed one (f0, T0, L0): L + 1 - b is
+// the next node, a lookup index in [0, n) with b a bit, so L lies in
+// [-1, n-1], as L0 does, a window narrower than 2^lb; T - x (or x - T - 1)
+// is range-checked on cmpBits bits and the read feature x lies within the
+// reader's Bounds (2^xb wide) whatever f is, so T lies, as T0 does, in a
+// window narrower than 2^tb. Then:
+//   - Dense: s·F + f must be an index of the feature table, so f is a
+//     small integer and W = L + 2^lb·T + 2^(lb+tb)·f holds over the
+//     integers, far below the field: any other split would move L or T by
+//     a multiple of 2^lb or 2^tb.
+//   - Sparse: f is not range-checked, but the read's key equation is:
+//     with p = s·F + f, Start = p - a and End = p + e (a, e range-checked
+//     on rb bits) and the value v range-checked, Start + 2^sb·End +
+//     2^(2sb)·v = K for a key K of the set. Multiplying by 2^(lb+tb) and
+//     putting 2^(lb+tb)·f = W - L - 2^lb·T gives
+//     (1 + 2^sb)·(2^(lb+tb)·s·F + W - L - 2^lb·T) =
+//     2^(lb+tb)·(K + a - 2^sb·e - 2^(2sb)·v) in the field, where every
+//     term is an integer of at most lb + tb + KeyBits + max(fb, vb) + 4
+//     bits, which NewTable keeps below 250: the equation holds over the
+//     integers. Modulo 2^(lb+tb), with 1 + 2^sb odd, L + 2^lb·T is W's
+//     low lb + tb bits, as L0 + 2^lb·T0 is, and the windows make L = L0
+//     and T = T0; so 2^(lb+tb)·(f - f0) = 0 and f = f0.
+//
+// So f is the committed feature index, in [0, F), and the read is
+// x[s][f].
 func (t *Table) Walk(api frontend.API, rc frontend.Rangechecker, s, root, depth, cmpBits int) []frontend.Variable {
+	if len(t.value) == 0 {
+		panic("tree gadget: Walk on a table made without leaf values")
+	}
+	n := t.Reach(api, rc, s, root, depth, cmpBits)
+	vals := make([]frontend.Variable, len(t.value))
+	for j := range t.value {
+		vals[j] = t.value[j].Lookup(n)[0]
+	}
+	return vals
+}
+
+// Reach is Walk without the leaf values: it returns the index of the node
+// reached, which the caller must look up in a table of the nodes (as Walk
+// looks up the leaf values; a table of per-node predictions for a single
+// tree): that lookup is what holds the last step's child index L to the
+// table (see Walk).
+func (t *Table) Reach(api frontend.API, rc frontend.Rangechecker, s, root, depth, cmpBits int) frontend.Variable {
 	var n, local frontend.Variable = root, 0
 	for step := range depth {
 		var f, th, l frontend.Variable
@@ -206,11 +249,7 @@ func (t *Table) Walk(api frontend.API, rc frontend.Rangechecker, s, root, depth,
 			n = api.Sub(api.Add(l, 1), b)
 		}
 	}
-	vals := make([]frontend.Variable, len(t.value))
-	for j := range t.value {
-		vals[j] = t.value[j].Lookup(n)[0]
-	}
-	return vals
+	return n
 }
 
 // WordHint splits a node word W = L + 2^lb·T + 2^(lb+tb)·f (inputs W, lb,

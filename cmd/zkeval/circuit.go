@@ -75,8 +75,16 @@ range-check table chosen for it, and the constraints attributed to each gadget
 			if spec.NeedsPredictions() {
 				pred = "each whole prediction (one-hot argmax), since a claim reads predicted classes"
 			}
+			if spec.PredictionsPerNode() {
+				pred = "one tree: each node's prediction proven once (one-hot argmax of its scores), in one lookup table per class; each sample looks up "
+				if spec.NeedsPredictions() {
+					pred += "its leaf's whole prediction, since a claim reads predicted classes"
+				} else {
+					pred += "whether its leaf predicts its label"
+				}
+			}
 			fmt.Fprintf(w, "predictions       %s\n", pred)
-			fmt.Fprintf(w, "range checks      table of 2^%d entries; widths (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
+			fmt.Fprintf(w, "range checks      lookups into a table of 2^w entries per width w (limbs of %d bits above it); widths as checked (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
 			widths := make([]string, 0, len(bd.RangeChecks))
 			for k, v := range bd.RangeChecks {
 				widths = append(widths, fmt.Sprintf(" %d × %s", v, k))
