@@ -13,9 +13,9 @@ import (
 	"github.com/consensys/gnark/frontend"
 	fcs "github.com/consensys/gnark/frontend/cs"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/test"
 	"github.com/stretchr/testify/require"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits/argmax"
@@ -382,7 +382,7 @@ type digestCircuit struct {
 
 func (d *digestCircuit) Define(api frontend.API) error {
 	c := &ShardCircuit{Index: d.Index, X: d.X, Cell: d.Cell, spec: d.spec}
-	elems, err := c.shardElements(api, rangecheck.New(api, rangecheck.WithBaseLength(d.spec.Desc.RangeBase)))
+	elems, err := c.shardElements(api, rangecheck.New(api, d.spec.Desc.RangeBase))
 	if err != nil {
 		return err
 	}

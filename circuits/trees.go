@@ -323,9 +323,13 @@ func (s *Spec) rangeCheckList() []rangeCheck {
 
 // PredictionsPerNode reports whether the circuit proves a single tree's
 // prediction once per node and has each sample look up its leaf's
-// (nodePredictions) rather than an argmax per sample.
+// (nodePredictions) rather than an argmax per sample: for one tree with no
+// more nodes than samples (an argmax costs about the same per node as per
+// sample, and a lookup replaces the leaf values' lookups), a function of
+// public data only.
 func (s *Spec) PredictionsPerNode() bool {
-	return s.Shape.Trees != nil && s.Shape.Trees.Trees == 1
+	ts := s.Shape.Trees
+	return ts != nil && ts.Trees == 1 && ts.Nodes() <= s.Bench.Len()
 }
 
 // treeReads returns the feature reads of a tree ensemble's circuit: one

@@ -7,7 +7,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/activation"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
@@ -18,6 +18,7 @@ import (
 )
 
 func init() {
+	solver.RegisterHint(rangecheck.Hints()...)
 	solver.RegisterHint(activation.Hints()...)
 	solver.RegisterHint(relu.Hints()...)
 }
@@ -38,7 +39,7 @@ type tableCircuit struct {
 
 func (c *tableCircuit) Define(api frontend.API) error {
 	t := activation.NewTable(api, spec(c.shift).Table(indices.Lo, indices.Hi, scale))
-	h := activation.Table(api, rangecheck.New(api), t, [][]frontend.Variable{c.Z[:]}, c.shift, indices)
+	h := activation.Table(api, rangecheck.New(api, 4), t, [][]frontend.Variable{c.Z[:]}, c.shift, indices)
 	for i := range c.H {
 		api.AssertIsEqual(h[0][i], c.H[i])
 	}
@@ -140,7 +141,7 @@ type leakyCircuit struct {
 const alpha = 655 // 0.01·2^16, rounded
 
 func (c *leakyCircuit) Define(api frontend.API) error {
-	h := activation.Leaky(api, rangecheck.New(api), [][]frontend.Variable{c.Z[:]}, bits, alpha)
+	h := activation.Leaky(api, rangecheck.New(api, 4), [][]frontend.Variable{c.Z[:]}, bits, alpha)
 	for i := range c.H {
 		api.AssertIsEqual(h[0][i], c.H[i])
 	}

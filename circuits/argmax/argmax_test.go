@@ -7,7 +7,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
@@ -45,7 +45,7 @@ type isCircuit struct {
 }
 
 func (c *isCircuit) Define(api frontend.API) error {
-	api.AssertIsEqual(argmax.Is(api, rangecheck.New(api), c.V[:], c.label, k), c.Want)
+	api.AssertIsEqual(argmax.Is(api, rangecheck.New(api, 4), c.V[:], c.label, k), c.Want)
 	return nil
 }
 
@@ -130,7 +130,7 @@ type oneHotCircuit struct {
 }
 
 func (c *oneHotCircuit) Define(api frontend.API) error {
-	o := argmax.OneHot(api, rangecheck.New(api), c.V[:], k)
+	o := argmax.OneHot(api, rangecheck.New(api, 4), c.V[:], k)
 	for i := range o {
 		api.AssertIsEqual(o[i], c.Want[i])
 	}
@@ -161,4 +161,7 @@ func TestOneHotTamperedHint(t *testing.T) {
 	}
 }
 
-func init() { solver.RegisterHint(argmax.Hints()...) }
+func init() {
+	solver.RegisterHint(rangecheck.Hints()...)
+	solver.RegisterHint(argmax.Hints()...)
+}

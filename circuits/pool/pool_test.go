@@ -7,7 +7,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
@@ -31,7 +31,7 @@ type maxCircuit struct {
 
 func (c *maxCircuit) Define(api frontend.API) error {
 	// Inputs within [−2^8, 2^8): differences below 2^9.
-	m := pool.Max(api, rangecheck.New(api), [][]frontend.Variable{c.X[:]}, in, win, bits+1)
+	m := pool.Max(api, rangecheck.New(api, 4), [][]frontend.Variable{c.X[:]}, in, win, bits+1)
 	for k := range c.M {
 		api.AssertIsEqual(m[0][k], c.M[k])
 	}
@@ -167,4 +167,7 @@ func TestSum(t *testing.T) {
 	gadgettest.Invalid(t, &sumCircuit{}, &bad)
 }
 
-func init() { solver.RegisterHint(pool.Hints()...) }
+func init() {
+	solver.RegisterHint(rangecheck.Hints()...)
+	solver.RegisterHint(pool.Hints()...)
+}

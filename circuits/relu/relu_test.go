@@ -9,7 +9,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
@@ -25,7 +25,7 @@ type rangeCircuit struct {
 }
 
 func (c *rangeCircuit) Define(api frontend.API) error {
-	h := relu.Range(api, rangecheck.New(api), [][]frontend.Variable{c.Z[:]}, bits)
+	h := relu.Range(api, rangecheck.New(api, 4), [][]frontend.Variable{c.Z[:]}, bits)
 	for i := range c.H {
 		api.AssertIsEqual(h[0][i], c.H[i])
 	}
@@ -168,7 +168,10 @@ func TestLookupTamperedMultiplicities(t *testing.T) {
 	}
 }
 
-func init() { solver.RegisterHint(relu.Hints()...) }
+func init() {
+	solver.RegisterHint(rangecheck.Hints()...)
+	solver.RegisterHint(relu.Hints()...)
+}
 
 // spyTable records the indexes Lookup queries and returns them as the
 // looked-up values.

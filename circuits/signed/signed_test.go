@@ -4,9 +4,11 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/consensys/gnark/constraint/solver"
+
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
 	"github.com/zkeval/zkeval/circuits/signed"
@@ -19,7 +21,7 @@ type circuit struct {
 }
 
 func (c *circuit) Define(api frontend.API) error {
-	signed.Check(api, rangecheck.New(api), c.V, k)
+	signed.Check(api, rangecheck.New(api, 4), c.V, k)
 	return nil
 }
 
@@ -45,3 +47,5 @@ func TestCheckBounds(t *testing.T) {
 		val(new(big.Int).Sub(p, two(200))),
 	)
 }
+
+func init() { solver.RegisterHint(rangecheck.Hints()...) }

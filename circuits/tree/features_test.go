@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/stretchr/testify/require"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
 	ctree "github.com/zkeval/zkeval/circuits/tree"
@@ -25,7 +25,7 @@ type readCircuit struct {
 }
 
 func (c *readCircuit) Define(api frontend.API) error {
-	rc := rangecheck.New(api)
+	rc := rangecheck.New(api, 4)
 	sp, err := ctree.NewSparse(api, readX, 3)
 	if err != nil {
 		return err

@@ -32,11 +32,13 @@
 // check of cmpBits bits, which no field element p - |r| does. So the path,
 // and the leaf reached, are the native walk's.
 //
-// Cost per tree and sample, for depth D and w leaf values: D-1 word
-// lookups and splits (3 constraints each), D feature reads (2 constraints
-// dense, about 7 sparse), D branches (about 4 constraints with the range
-// check), w value lookups (2 each). The node table adds a few constraints
-// per node; the dense table 1 per feature, the sparse one 1 per run.
+// Cost per tree and sample, for depth D and w leaf values (with
+// circuits/rangecheck, one constraint per range check): D-1 word lookups
+// and splits (3 constraints each), D feature reads (2 constraints dense, 4
+// sparse), D branches (3 constraints with the range check), w value
+// lookups (2 each; Reach leaves them to the caller). The node table adds a
+// few constraints per node; the dense table 1 per feature, the sparse one
+// 1 per run.
 package tree
 
 import (

@@ -7,8 +7,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/stretchr/testify/require"
+	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
@@ -16,7 +16,10 @@ import (
 	"github.com/zkeval/zkeval/model/tree"
 )
 
-func init() { solver.RegisterHint(ctree.Hints()...) }
+func init() {
+	solver.RegisterHint(rangecheck.Hints()...)
+	solver.RegisterHint(ctree.Hints()...)
+}
 
 const (
 	inputBits = 3 // features within [-8, 8)
@@ -56,7 +59,7 @@ type walkCircuit struct {
 }
 
 func (c *walkCircuit) Define(api frontend.API) error {
-	rc := rangecheck.New(api)
+	rc := rangecheck.New(api, 4)
 	var feats ctree.Features
 	var err error
 	if c.sparse {
