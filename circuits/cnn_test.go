@@ -20,6 +20,7 @@ import (
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/commitment"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 	"github.com/zkeval/zkeval/model/onnx"
@@ -114,16 +115,31 @@ func TestLeNetCircuitMatchesNative(t *testing.T) {
 		}
 	}
 	require.Len(t, convCalls, 2)
-	want := map[string]int{}
+	// Both max pools follow a convolution with ReLU, so the circuit pools
+	// first (desc.PoolFirst): each hinted maximum is the native max pool of
+	// the raw accumulators, and its ReLU the native pool's output.
+	sh := spec.Shape.Spatial
+	require.True(t, desc.PoolFirst(sh, 0) && desc.PoolFirst(sh, 2))
+	want, wantReLU := map[string]int{}, map[string]int{}
 	for _, tr := range traces {
-		want[fmt.Sprint(tr.Spatial[1])]++
-		want[fmt.Sprint(tr.Spatial[3])]++
+		for _, k := range []int{1, 3} {
+			want[fmt.Sprint(rawMaxPool(t, sh[k], tr.Spatial[k-1]))]++
+			wantReLU[fmt.Sprint(tr.Spatial[k])]++
+		}
 	}
 	for _, o := range outs["max"] {
 		want[fmt.Sprint(o)]--
+		h := make([]int64, len(o))
+		for i, v := range o {
+			h[i] = max(v, 0)
+		}
+		wantReLU[fmt.Sprint(h)]--
 	}
 	for k, v := range want {
-		require.Zero(t, v, "max pooling %s differs between circuit and native code", k)
+		require.Zero(t, v, "max pooling of the raw accumulators %s differs between circuit and native code", k)
+	}
+	for k, v := range wantReLU {
+		require.Zero(t, v, "the ReLU of the pooled maxima %s differs from the native pool's outputs", k)
 	}
 
 	for _, bad := range []int64{correct + 1} {
@@ -138,9 +154,21 @@ func TestLeNetCircuitMatchesNative(t *testing.T) {
 	require.Error(t, err, "a maximum off by one")
 }
 
+// rawMaxPool is model's max pooling (layer l's window) of a convolution's
+// raw accumulators acc, before the ReLU.
+func rawMaxPool(t *testing.T, l model.SpatialShape, acc []int64) []int64 {
+	t.Helper()
+	in := l.In
+	m := &model.Model{Name: "pool", InputSize: in.Size(), InputScale: 1, ScaleBits: 1, Input: &in,
+		Spatial: []model.SpatialLayer{{Kind: model.KindMaxPool, In: in, Window: l.Window}}}
+	out, err := m.EvalSpatial(acc)
+	require.NoError(t, err)
+	return out
+}
+
 // TestLeNetGroth16 runs Groth16 setup, prove and verify of the LeNet-5 on
 // the first two MNIST test images, and checks the constraints per sample
-// against the golden file's count. Setup at this size (about 727k
+// against the golden file's count. Setup at this size (about 671k
 // constraints, a 2^20 domain) takes minutes on two cores, so the test runs
 // only with ZKEVAL_CNN_PROVE=1 (`make test-cnn`); `make bench-cnn` runs the
 // same through the CLI.
@@ -155,9 +183,10 @@ func TestLeNetGroth16(t *testing.T) {
 	field := ecc.BN254.ScalarField()
 	cs, err := frontend.Compile(field, r1cs.NewBuilder, New(spec))
 	require.NoError(t, err)
-	// The golden file's LeNet entry is this circuit: 726,768 constraints
-	// for two images (most of them fixed: the commitment of 61,706 weights).
-	require.Equal(t, 726768, cs.GetNbConstraints())
+	// The golden file's LeNet entry is this circuit: 670,730 constraints
+	// for two images (most of them fixed: the commitment of 61,706 weights;
+	// 726,768 before max pooling ran before the ReLU).
+	require.Equal(t, 670730, cs.GetNbConstraints())
 	t.Logf("%d constraints, %.0f per sample", cs.GetNbConstraints(), float64(cs.GetNbConstraints())/n)
 	pk, vk, err := groth16.Setup(cs)
 	require.NoError(t, err)

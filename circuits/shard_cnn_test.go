@@ -127,19 +127,24 @@ func TestShardEverySpatialKind(t *testing.T) {
 }
 
 // TestShardSpatialBoundEnforced: a description whose first convolution's
-// bound is one bit below the accumulators of a real slot is refused by the
-// native twin (EvalShard, naming the spatial layer) and by the circuit
-// (the ReLU's range check), so that no proof relies on an unenforced
-// bound.
+// bound is one bit below the values of a real slot it is enforced on is
+// refused by the native twin (EvalShard, naming the spatial layer) and by
+// the circuit, so that no proof relies on an unenforced bound. The
+// convolution has a ReLU and a max pool after it, so the circuit pools
+// first (desc.PoolFirst) and enforces the bound on each window's maximum
+// (the ReLU's range check after the pool); the native twin checks every
+// accumulator, which implies the circuit's checks.
 func TestShardSpatialBoundEnforced(t *testing.T) {
 	m, f := everyKindModel(t, 4)
 	slots, err := f.spec.Desc.Layout().Of(f.b, 0)
 	require.NoError(t, err)
+	sh := f.spec.Desc.Shape.Spatial
+	require.True(t, desc.PoolFirst(sh, 0))
 	var hi int64
 	for _, x := range slots.X {
 		tr, err := m.EvalTrace(x)
 		require.NoError(t, err)
-		for _, v := range tr.Spatial[0] {
+		for _, v := range rawMaxPool(t, sh[1], tr.Spatial[0]) {
 			hi = max(hi, v, -v)
 		}
 	}

@@ -66,7 +66,10 @@ func EvalShard(spec *ShardSpec, m *model.Model, index int, slots *shard.Slots, c
 // withinBounds checks a trace against the bounds the circuit of p
 // enforces, layer by layer as the forward pass's gadgets do: each spatial
 // layer's values within SpatialAccBits (a convolution's ReLU |v| < 2^k,
-// otherwise -2^k <= v < 2^k), each dense layer's accumulators within its
+// otherwise -2^k <= v < 2^k; for a convolution pooled before its ReLU,
+// desc.PoolFirst, every accumulator |v| < 2^k, which implies the circuit's
+// |M| < 2^k on each window's maximum and differences below 2^(k+1)), each
+// dense layer's accumulators within its
 // ReLU table or ReLU range, its activation's table range (ActAccRange) or
 // LeakyRelu range, its signed bound, and the logits within the argmax's.
 func withinBounds(p Public, t *model.Trace) error {

@@ -41,7 +41,10 @@
 //   - SpatialAccBits[k] = k', for a convolutional network's spatial layer k
 //     (model.Shape.Spatial): a convolution's accumulators satisfy
 //     -2^k' <= acc < 2^k', enforced by its ReLU range check (|acc| < 2^k')
-//     or, without ReLU, a range check of acc + 2^k' on k'+1 bits; a max
+//     or, without ReLU, a range check of acc + 2^k' on k'+1 bits; with ReLU
+//     and a max pool after it (PoolFirst), the circuit pools first and
+//     enforces |M| < 2^k' on each window's maximum M (the ReLU after the
+//     pool), every accumulator a window reads within 2^(k'+1) below M; a max
 //     pool's outputs equal one of their inputs (circuits/pool), so they keep
 //     their inputs' bound, and a sum pool's are sums of KH·KW bounded inputs:
 //     for pools k' is the bound the inputs' implies (PoolBits), which

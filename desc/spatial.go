@@ -24,10 +24,27 @@ type SpatialBound struct {
 	WorstBits int
 	// AccBits k: the bound the circuit is to enforce, -2^k <= v < 2^k: for
 	// a convolution, SpatialAccBits[Layer], checked by its ReLU or range
-	// gadget; for a pool, the bound its inputs' bound implies, which
-	// SpatialAccBits[Layer] must state: m for a max pool (the maximum equals
-	// one input), m + ⌈log2(KH·KW)⌉ for a sum pool.
+	// gadget (for a convolution with ReLU followed by a max pool, on each
+	// window's maximum; see PoolFirst); for a pool, the bound its inputs'
+	// bound implies, which SpatialAccBits[Layer] must state: m for a max
+	// pool (the maximum equals one input), m + ⌈log2(KH·KW)⌉ for a sum
+	// pool.
 	AccBits int
+}
+
+// PoolFirst reports whether spatial layer k of sh is a convolution with
+// ReLU followed by a max pool. The circuits evaluate such a pair pool
+// first: the max pool of the raw accumulators, then the ReLU of each
+// window's maximum M (max and ReLU commute exactly on integers), so the
+// ReLU checks a quarter as many values for 2x2 windows. The convolution's
+// bound k (SpatialAccBits[k]) is then enforced on M, |M| < 2^k by the
+// ReLU's range check; every accumulator a window reads is M minus a
+// difference range-checked to [0, 2^(k+1)), so within (-3·2^k, 2^k), and is
+// an exact integer below 2^WorstBits by construction, which keeps a
+// negative difference from passing (package circuits/pool). The pool's
+// outputs max(M, 0) lie in [0, 2^k), the bound PoolBits gives it.
+func PoolFirst(sh []model.SpatialShape, k int) bool {
+	return k+1 < len(sh) && sh[k].Kind == model.KindConv2D && sh[k].ReLU && sh[k+1].Kind == model.KindMaxPool
 }
 
 // PoolBits returns the bound k of a pool's outputs, -2^k <= v < 2^k, for

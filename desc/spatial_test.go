@@ -97,3 +97,35 @@ func TestShapeSpatialValidate(t *testing.T) {
 	p.Shape.Input = &model.Dims{C: 1, H: 27, W: 28}
 	assert.Error(t, p.Shape.Validate())
 }
+
+// TestPoolFirst: only a convolution with ReLU followed by a max pool is
+// evaluated pool first; a convolution without ReLU, a sum pool after one,
+// a max pool after a pool and a last convolution keep their order. A
+// description cannot widen the difference check of such a pair: the
+// convolution's bound stays within [1, MaxAccBits] and the pool's must be
+// the convolution's.
+func TestPoolFirst(t *testing.T) {
+	p := lenetPublic()
+	sh := p.Shape.Spatial
+	assert.True(t, PoolFirst(sh, 0))
+	for k := 1; k < len(sh); k++ {
+		assert.False(t, PoolFirst(sh, k), "layer %d", k)
+	}
+	sh[2].ReLU = false
+	sh[3].Kind = model.KindMaxPool
+	assert.False(t, PoolFirst(sh, 2), "a convolution without ReLU")
+	sh[2].ReLU = true
+	assert.True(t, PoolFirst(sh, 2))
+	assert.False(t, PoolFirst(sh[:3], 2), "the last spatial layer")
+	two := []model.SpatialShape{sh[1], sh[1]}
+	assert.False(t, PoolFirst(two, 0), "a max pool after a pool")
+
+	for _, bad := range []int{MaxAccBits + 1, 0} {
+		q := lenetPublic()
+		q.SpatialAccBits[0], q.SpatialAccBits[1] = bad, bad
+		assert.ErrorContains(t, q.Validate(), "spatialAccumulatorBits[0]", "bound %d", bad)
+	}
+	q := lenetPublic()
+	q.SpatialAccBits[1] = q.SpatialAccBits[0] + 1
+	assert.ErrorContains(t, q.Validate(), "spatialAccumulatorBits[1]")
+}

@@ -12,12 +12,24 @@
 //   - m is no smaller than any input: 0 <= m − x_j < 2^d for every j, by
 //     range checks of d bits.
 //
-// For inputs within an interval of width 2^d (which the gadget before them
-// enforces: d = m+1 for −2^m <= x < 2^m, d = m for the outputs of a ReLU,
-// 0 <= x < 2^m), every difference m − x_j of integers lies in (−2^d, 2^d),
-// far below the field's size, so the range check refuses a negative
-// difference (it would wrap to p − d > 2^d): m is then the integer maximum
-// of the window, and lies in the inputs' interval.
+// Soundness rests on the inputs being integers far below the field: for
+// inputs x_j with |x_j| < 2^B, B <= desc.MaxValueBits − 2, and d <=
+// desc.MaxValueBits (Max refuses a wider d), every difference m − x_j
+// is an integer in (−2^(B+1), 2^(B+1)) (m equals some x_j), and a
+// negative one is the field element p − |m − x_j| > 2^253 − 2^249 > 2^d,
+// which the range check refuses: m is then the integer maximum of the
+// window. The width d must cover the honest differences; the callers
+// (circuits/spatial.go) use two bounds:
+//
+//   - inputs the gadget before them bounds to an interval of width 2^d:
+//     d = m+1 for −2^m <= x < 2^m, d = m for the outputs of a ReLU,
+//     0 <= x < 2^m; m then lies in the inputs' interval;
+//   - the raw accumulators of a convolution with ReLU, pooled before the
+//     ReLU (max and ReLU commute on integers): exact integers below the
+//     convolution's worst case by construction (checked products of
+//     bounded inputs and range-checked weights, below 2^(MaxValueBits−2)
+//     by desc.Public.Validate), d = k+1 for the convolution's published
+//     bound k, and the ReLU after the pool enforces |m| < 2^k.
 package pool
 
 import (
@@ -29,6 +41,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -69,11 +82,16 @@ func windows(in model.Dims, win model.Window, kind string) [][]int {
 }
 
 // Max returns the max pooling of every sample a[s] ([n][In.C·In.H·In.W],
-// [C][H][W] row-major), [n][C·H'·W'], for inputs the caller has bounded to
-// an interval of width 2^diffBits (see the package documentation). Cost per
-// output: one hinted value, k−1 products and k range checks of diffBits
-// bits, for a window of k inputs.
+// [C][H][W] row-major), [n][C·H'·W'], for integer inputs below
+// 2^(desc.MaxValueBits−2) whose honest differences within a window lie
+// below 2^diffBits (see the package documentation). Cost per output: one
+// hinted value, k−1 products and k range checks of diffBits bits, for a
+// window of k inputs. It panics for diffBits outside [1,
+// desc.MaxValueBits], where a negative difference could pass.
 func Max(api frontend.API, rc frontend.Rangechecker, a [][]frontend.Variable, in model.Dims, win model.Window, diffBits int) [][]frontend.Variable {
+	if diffBits < 1 || diffBits > desc.MaxValueBits {
+		panic(fmt.Sprintf("pool: differences of %d bits, want [1, %d]", diffBits, desc.MaxValueBits))
+	}
 	ws := windows(in, win, model.KindMaxPool)
 	res := make([][]frontend.Variable, len(a))
 	for s, as := range a {

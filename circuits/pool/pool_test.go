@@ -1,17 +1,21 @@
 package pool_test
 
 import (
+	"fmt"
 	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/stretchr/testify/assert"
 	"github.com/zkeval/zkeval/circuits/rangecheck"
 
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/internal/gadgettest"
 	"github.com/zkeval/zkeval/circuits/pool"
+	"github.com/zkeval/zkeval/desc"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -128,6 +132,36 @@ func TestMaxTamperedHint(t *testing.T) {
 			t.Errorf("%s accepted: engine %v, solver %v", name, e, s)
 		}
 	}
+}
+
+type wideCircuit struct {
+	D int `gnark:"-"`
+	X [9]frontend.Variable
+}
+
+func (c *wideCircuit) Define(api frontend.API) error {
+	pool.Max(api, rangecheck.New(api, 4), [][]frontend.Variable{c.X[:]}, in, win, c.D)
+	return nil
+}
+
+// TestMaxRefusesWideDifferences: a difference width past
+// desc.MaxValueBits, where a negative difference of integers below
+// 2^(MaxValueBits−2) could wrap into the checked range, or below 1, is
+// refused when the circuit is built; MaxValueBits itself is accepted.
+func TestMaxRefusesWideDifferences(t *testing.T) {
+	compile := func(d int) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
+		_, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, &wideCircuit{D: d})
+		return err
+	}
+	for _, d := range []int{0, desc.MaxValueBits + 1, 253} {
+		assert.ErrorContains(t, compile(d), fmt.Sprintf("pool: differences of %d bits, want [1, %d]", d, desc.MaxValueBits), "width %d", d)
+	}
+	assert.NoError(t, compile(desc.MaxValueBits))
 }
 
 type sumCircuit struct {

@@ -51,9 +51,9 @@ import (
 	"github.com/consensys/gnark/std/multicommit"
 )
 
-// MaxBits is the widest check: 2^MaxBits stays far below BN254's scalar
+// MaxBits is the widest check: 2^MaxBits stays below BN254's scalar
 // field, so a decomposed value is the integer its limbs say.
-const MaxBits = 240
+const MaxBits = 250
 
 // MinBase and MaxBase bound the limb width (the base table is 2^base).
 const (

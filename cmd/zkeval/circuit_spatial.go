@@ -20,6 +20,10 @@ func printSpatialBounds(w io.Writer, pub desc.Public) error {
 		b := sb[k]
 		var how string
 		switch {
+		case desc.PoolFirst(pub.Shape.Spatial, k):
+			how = fmt.Sprintf("convolution checked by a random linear combination (circuits/conv), max pooled before its ReLU (they commute): each window's maximum enforced within (-2^%d, 2^%d) by a ReLU range check of |max| < 2^%d after the pool, every accumulator a window reads less than 2^%d below its maximum", b.AccBits, b.AccBits, b.AccBits, b.AccBits+1)
+		case k > 0 && desc.PoolFirst(pub.Shape.Spatial, k-1):
+			how = fmt.Sprintf("hinted maximum of the raw accumulators, equal to one and no smaller than any (circuits/pool, differences on %d bits), then the convolution's ReLU: within [0, 2^%d)", b.AccBits+1, b.AccBits)
 		case l.Kind == model.KindConv2D && l.ReLU:
 			how = fmt.Sprintf("convolution checked by a random linear combination (circuits/conv), accumulators enforced within [-2^%d, 2^%d) by a ReLU range check of |acc| < 2^%d", b.AccBits, b.AccBits, b.AccBits)
 		case l.Kind == model.KindConv2D:
