@@ -183,10 +183,10 @@ func TestLeNetGroth16(t *testing.T) {
 	field := ecc.BN254.ScalarField()
 	cs, err := frontend.Compile(field, r1cs.NewBuilder, New(spec))
 	require.NoError(t, err)
-	// The golden file's LeNet entry is this circuit: 670,730 constraints
+	// The golden file's LeNet entry is this circuit: 589,843 constraints
 	// for two images (most of them fixed: the commitment of 61,706 weights;
 	// 726,768 before max pooling ran before the ReLU).
-	require.Equal(t, 670730, cs.GetNbConstraints())
+	require.Equal(t, 589843, cs.GetNbConstraints())
 	t.Logf("%d constraints, %.0f per sample", cs.GetNbConstraints(), float64(cs.GetNbConstraints())/n)
 	pk, vk, err := groth16.Setup(cs)
 	require.NoError(t, err)

@@ -64,7 +64,7 @@ func NewShardSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape, 
 	d.RangeBase = chooseShardRangeBase(d.Shape, measured, d.ReLU, size, d.InputBits, sm)
 	d.AccBits = publishBits(measured, d.ReLU, d.ReLUTable, d.RangeBase)
 	if len(d.Shape.Spatial) > 0 {
-		d.SpatialAccBits = publishSpatialBits(d.Shape, sm, d.InputBits, d.RangeBase)
+		d.SpatialAccBits = publishSpatialBits(d.Shape, sm, d.InputBits, d.RangeBase, size)
 	}
 	// The activations' bounds and tables as NewSpec sets them.
 	act := &Spec{Shape: d.Shape, AccBits: d.AccBits, RangeBase: d.RangeBase, Bench: b}

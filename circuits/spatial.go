@@ -29,16 +29,17 @@ import (
 // 2^measured[k]): a convolution with ReLU its measured width widened to a
 // multiple of base (relu.Range checks |acc| < 2^k), one without ReLU k
 // with k+1 a multiple of base (package signed), one evaluated pool first
-// (desc.PoolFirst) the cheaper of the two for its checks (k+1 bits per window
-// input, k bits per pooled value); a pool the bound its input's bound
-// implies (desc.PoolBits), which its gadget keeps.
-func publishSpatialBits(sh model.Shape, measured []int, inputBits, base int) []int {
+// (desc.PoolFirst) the width whose checks on n samples cost least
+// (poolFirstBits: k+1 bits per window input, k bits per pooled value); a
+// pool the bound its input's bound implies (desc.PoolBits), which its
+// gadget keeps.
+func publishSpatialBits(sh model.Shape, measured []int, inputBits, base, n int) []int {
 	k := make([]int, len(sh.Spatial))
 	m := inputBits
 	for i, l := range sh.Spatial {
 		switch {
 		case desc.PoolFirst(sh.Spatial, i):
-			k[i] = poolFirstBits(sh.Spatial[i+1], measured[i], base)
+			k[i] = poolFirstBits(sh.Spatial[i+1], measured[i], base, n)
 		case model.Linear(l.Kind) && l.ReLU:
 			k[i] = widen(measured[i], base)
 		case model.Linear(l.Kind):
@@ -55,14 +56,14 @@ func publishSpatialBits(sh model.Shape, measured []int, inputBits, base int) []i
 }
 
 // poolFirstBits returns the bound k >= measured to publish for a
-// convolution evaluated pool first with the max pool p after it: of
-// measured widened to a multiple of base and k with k+1 a multiple of
-// base, the one whose checks (KH·KW of k+1 bits and one of k bits per pool
-// output) cost less at base.
-func poolFirstBits(p model.SpatialShape, measured, base int) int {
+// convolution evaluated pool first with the max pool p after it, on n
+// samples: of measured up to measured+1 widened to a multiple of base, less
+// one, the k whose checks (KH·KW of k+1 bits and one of k bits per pool
+// output, with the tables they need) cost least at base.
+func poolFirstBits(p model.SpatialShape, measured, base, n int) int {
 	best, bestCost := 0, int64(0)
-	for _, k := range []int{widen(measured, base), widen(measured+1, base) - 1} {
-		c := rangeCost(maxPoolReLUChecks(p, k, 1), base)
+	for k := max(measured, 1); k <= widen(measured+1, base)-1; k++ {
+		c := rangeCost(maxPoolReLUChecks(p, k, int64(n)), base)
 		if best == 0 || c < bestCost {
 			best, bestCost = k, c
 		}
@@ -241,7 +242,7 @@ func bestRangeBase(fixed []rangeCheck, sh model.Shape, spatialMeasured []int, in
 	for b := MinRangeBase; b <= MaxRangeBase; b++ {
 		cs := fixed
 		if len(sh.Spatial) > 0 {
-			cs = append(append([]rangeCheck(nil), fixed...), spatialRangeChecks(sh, publishSpatialBits(sh, spatialMeasured, inputBits, b), inputBits, int64(n))...)
+			cs = append(append([]rangeCheck(nil), fixed...), spatialRangeChecks(sh, publishSpatialBits(sh, spatialMeasured, inputBits, b, n), inputBits, int64(n))...)
 		}
 		if c := rangeCost(cs, b); best == 0 || c < bestCost {
 			best, bestCost = b, c

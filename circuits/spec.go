@@ -141,7 +141,7 @@ func NewSpec(m *model.Model, b *benchmark.Benchmark, claims []claim.Shape) (*Spe
 		sm := accBits(slo, shi)
 		s.RangeBase = chooseSpatialRangeBase(s.Shape, measured, s.ReLU, b.Len(), s.NeedsPredictions(), sm, s.InputBits)
 		s.AccBits = publishBits(measured, s.ReLU, s.ReLUTable, s.RangeBase)
-		s.SpatialAccBits = publishSpatialBits(s.Shape, sm, s.InputBits, s.RangeBase)
+		s.SpatialAccBits = publishSpatialBits(s.Shape, sm, s.InputBits, s.RangeBase, b.Len())
 	}
 	if err := s.setActivations(lo, hi); err != nil {
 		return nil, err
