@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sharded proving benchmark on the 784-56-10 MNIST MLP: the first N images
+# Sharded proving benchmark on the 784-56-10 MNIST MLP (MODEL: another
+# ONNX model, e.g. testdata/cnn/mnist_lenet5.onnx): the first N images
 # of the official test set (default all 10,000) in shards of SIZE (default
 # 1,000). Records, with GNU time: setup --shard-size once (wall, peak RSS,
 # CPU), each shard's prove (wall, peak RSS, CPU), the local runner with 1 and
@@ -8,6 +9,11 @@
 # bench/out-shards/report.md. Heavy at the defaults; for a smaller run:
 #
 #   N=100 SIZE=10 bash bench/shards.sh
+#
+# PROVE_SHARDS=K proves only the first K shards one by one (no runner,
+# combine or verify of the whole set: per-shard figures to extrapolate from):
+#
+#   MODEL=testdata/cnn/mnist_lenet5.onnx SIZE=100 PROVE_SHARDS=2 CLAIM='accuracy >= 0.9' bash bench/shards.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
@@ -34,25 +40,27 @@ timed() {
 : > "$OUT/times.txt"
 b="$OUT/mnist-test-$N.bench"
 $BIN benchmark import mnist --split test --limit "$N" -o "$b" > /dev/null
-$BIN model import "$MODEL" --benchmark "$b" -o "$OUT/mlp.zkm" > /dev/null 2>&1
-$BIN commit "$OUT/mlp.zkm" -o "$OUT/mlp.commitment.json" --opening "$OUT/mlp.opening.json" > /dev/null
-timed setup $BIN setup --model "$OUT/mlp.zkm" --benchmark "$b" --shard-size "$SIZE" -o "$OUT/keys" --json
+$BIN model import "$MODEL" --benchmark "$b" -o "$OUT/model.zkm" > /dev/null 2>&1
+$BIN commit "$OUT/model.zkm" -o "$OUT/model.commitment.json" --opening "$OUT/model.opening.json" > /dev/null
+timed setup $BIN setup --model "$OUT/model.zkm" --benchmark "$b" --shard-size "$SIZE" -o "$OUT/keys" --json
 shards=$(( (N + SIZE - 1) / SIZE ))
-prove=($BIN prove --model "$OUT/mlp.zkm" --opening "$OUT/mlp.opening.json" --benchmark "$b" --keys "$OUT/keys" --claim "$CLAIM")
-for i in $(seq 0 $((shards - 1))); do
+proven=${PROVE_SHARDS:-$shards}
+if [ "$proven" -lt "$shards" ]; then WORKERS=""; VRUNS=0; fi
+prove=($BIN prove --model "$OUT/model.zkm" --opening "$OUT/model.opening.json" --benchmark "$b" --keys "$OUT/keys" --claim "$CLAIM")
+for i in $(seq 0 $((proven - 1))); do
   timed "prove-$i" "${prove[@]}" --shard "$i" -o "$OUT/shards"
 done
 for w in $WORKERS; do
   timed "runner-$w" "${prove[@]}" --shards all --parallel "$w" -o "$OUT/shards-runner-$w"
 done
-timed combine $BIN combine "$OUT/shards" --benchmark "$b" -o "$OUT/attestation.json"
+[ "$proven" -lt "$shards" ] || timed combine $BIN combine "$OUT/shards" --benchmark "$b" -o "$OUT/attestation.json"
 for r in $(seq 1 "$VRUNS"); do
   timed "verify-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --json
   timed "verify-bench-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --benchmark "$b" --json
 done
 
 {
-  echo "# Sharded proving: 784-56-10 MLP, first $N MNIST test images, $shards shards of $SIZE"
+  echo "# Sharded proving: $(basename "$MODEL"), first $N MNIST test images, $shards shards of $SIZE ($proven proven here)"
   echo
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uptime | sed 's/.*load average/load average/')), commit $(git rev-parse --short HEAD)."
   echo
@@ -67,7 +75,7 @@ done
     case $name in prove-*) total=$(echo "$total + $cpu" | bc) ;; esac
   done < "$OUT/times.txt"
   echo
-  echo "Total CPU of the $shards shard proofs: $total s."
+  echo "Total CPU of the $proven shard proofs: $total s."
   echo
   echo "verify in process (the seconds verify --json reports), without and with --benchmark:"
   for r in $(seq 1 "$VRUNS"); do
