@@ -64,9 +64,10 @@ type Spec struct {
 	// benchmark and rounds k up to the width its check is cheapest at.
 	AccBits []int
 	// SpatialAccBits[k]: the bound on spatial layer k's values
-	// (desc.Public.SpatialAccBits); NewSpec publishes each convolution's
-	// measured width rounded up like a ReLU range layer's, and each pool's
-	// bound from its input's (desc.PoolBits). Nil for an MLP.
+	// (desc.Public.SpatialAccBits, which says what the circuit enforces of
+	// it); NewSpec publishes each convolution's bound with
+	// publishSpatialBits and each pool's from its input's
+	// (desc.PoolBits). Nil for an MLP.
 	SpatialAccBits []int
 	// ReLU[l] names the ReLU gadget of layer l (ReLURange or ReLULookup),
 	// "" for a layer without ReLU. NewSpec picks the cheaper one.
@@ -209,6 +210,11 @@ func CheckCompatible(m *model.Model, b *benchmark.Benchmark) error {
 		return fmt.Errorf("the model takes %d input features but benchmark %s has %d", m.InputSize, b.Name, b.NumFeatures)
 	}
 	if m.InputScale != b.InputScale {
+		if m.Trees != nil {
+			// A tree's thresholds are made exact for the benchmark's scale
+			// at import: --input-scale does not apply.
+			return fmt.Errorf("the model's thresholds were made exact for features at scale 1/%d but benchmark %s stores features at scale 1/%d; import the model again with --benchmark set to this benchmark", m.InputScale, b.Name, b.InputScale)
+		}
 		return fmt.Errorf("the model was quantized for inputs at scale 1/%d but benchmark %s stores features at scale 1/%d; re-import the model with --input-scale %d", m.InputScale, b.Name, b.InputScale, b.InputScale)
 	}
 	if m.NumClasses() != len(b.ClassNames) {

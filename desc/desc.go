@@ -157,8 +157,12 @@ type Public struct {
 	// the argmax compares; see the package documentation).
 	AccBits []int `json:"accumulatorBits"`
 	// SpatialAccBits[k] = k': the bound -2^k' <= v < 2^k' on spatial layer
-	// k's values (model.Shape.Spatial; see SpatialBounds). Absent for an
-	// MLP.
+	// k's values (model.Shape.Spatial; see SpatialBounds). For a
+	// convolution with ReLU followed by a max pool (PoolFirst) the circuit
+	// enforces it on each window's maximum, holds every accumulator a window
+	// reads within 2^(k'+1) below that maximum, and leaves an accumulator
+	// no window reads to the worst case (SpatialBound.WorstBits). Absent
+	// for an MLP.
 	SpatialAccBits []int `json:"spatialAccumulatorBits,omitempty"`
 	// ReLU[l] names layer l's ReLU gadget (ReLURange or ReLULookup), ""
 	// for a layer without ReLU.

@@ -294,8 +294,12 @@ func Prove(req *Request, expectCommitment *big.Int) (*attestation.Statement, err
 func keysMismatch(dir string, pub circuits.Public, spec *circuits.Spec, id [32]byte) error {
 	want := spec.Public()
 	if slices.Equal(pub.Claims, want.Claims) || pub.BenchmarkDigest != want.BenchmarkDigest || !slices.Equal(pub.AccBits, want.AccBits) || pub.Shape.String() != want.Shape.String() {
-		return fmt.Errorf("the keys in %s are for another circuit (id %s…); this model, benchmark and claims need circuit %x… (%s, %s, accumulator bits %v); run `zkeval setup` with them",
-			dir, short(hex.EncodeToString(func() []byte { i := pub.ID(); return i[:] }())), id[:6], spec.Shape.String(), spec.Bench.String(), spec.AccBits)
+		widths := fmt.Sprintf("accumulator bits %v", spec.AccBits)
+		if spec.Shape.Trees != nil {
+			widths = fmt.Sprintf("features within ±2^%d", spec.InputBits)
+		}
+		return fmt.Errorf("the keys in %s are for another circuit (id %s…); this model, benchmark and claims need circuit %x… (%s, %s, %s); run `zkeval setup` with them",
+			dir, short(hex.EncodeToString(func() []byte { i := pub.ID(); return i[:] }())), id[:6], spec.Shape.String(), spec.Bench.String(), widths)
 	}
 	return fmt.Errorf("the keys in %s prove the claims %s; this proof asks for %s. Claims fix only their metric, selectors, comparison and whether the value is revealed (--claim) or hidden (--hidden-claim); thresholds are free. Make keys with the same claims, or prove the claims the keys were made for",
 		dir, shapeList(pub.Claims), shapeList(want.Claims))

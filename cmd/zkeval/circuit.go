@@ -84,7 +84,7 @@ range-check table chosen for it, and the constraints attributed to each gadget
 				}
 			}
 			fmt.Fprintf(w, "predictions       %s\n", pred)
-			fmt.Fprintf(w, "range checks      lookups into a table of 2^w entries per width w (limbs of %d bits above it); widths as checked (rounded up to a multiple of %d except the packed weights):", spec.RangeBase, spec.RangeBase)
+			fmt.Fprintf(w, "range checks      lookups into a table of 2^w entries per width w (limbs of %d bits above it); by width as the circuit checks them (packed values and table bounds at their own widths, the others rounded up to a multiple of %d; the claims' few checks not listed):", spec.RangeBase, spec.RangeBase)
 			widths := make([]string, 0, len(bd.RangeChecks))
 			for k, v := range bd.RangeChecks {
 				widths = append(widths, fmt.Sprintf(" %d × %s", v, k))

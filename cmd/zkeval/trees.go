@@ -96,9 +96,10 @@ func printTreeBounds(w io.Writer, pub desc.Public) error {
 	if t.Heap {
 		children = "heap layout (children 2i+1 and 2i+2, no child column)"
 	}
-	fmt.Fprintf(w, "node table        %d nodes: %d-bit feature indices (checked below %d), %d-bit thresholds, %s, %d leaf value(s) of %d bits, %d base score(s) of %d bits\n",
-		t.Nodes(), t.FeatureBits, pub.Shape.InputSize, t.ThresholdBits, children, t.LeafWidth, t.ValueBits, t.Outputs, t.BaseBits)
-	fmt.Fprintf(w, "branches          hinted, range check of T - x or x - T - 1 on %d bits\n", tb.CompareBits)
+	fmt.Fprintf(w, "node table        %d nodes: %d-bit feature indices (checked below %d), %d-bit thresholds, %s, %s of %d bits, %s of %d bits\n",
+		t.Nodes(), t.FeatureBits, pub.Shape.InputSize, t.ThresholdBits, children, countOf(t.LeafWidth, "leaf value", "leaf values"), t.ValueBits, countOf(t.Outputs, "base score", "base scores"), t.BaseBits)
+	cmp := (tb.CompareBits + pub.RangeBase - 1) / pub.RangeBase * pub.RangeBase
+	fmt.Fprintf(w, "branches          hinted, range check of T - x or x - T - 1 on %d bits (the %d the comparisons need, rounded up to the range-check base)\n", cmp, tb.CompareBits)
 	fmt.Fprintf(w, "scores            within [-2^%d, 2^%d) by construction (sums of bounded values)\n", tb.LogitBits, tb.LogitBits)
 	return nil
 }

@@ -200,6 +200,9 @@ func (s *Shape) String() string {
 	if s.Heap {
 		layout = ", heap layout"
 	}
+	if s.Trees == 1 {
+		return fmt.Sprintf("1 tree of depth %d (%d nodes%s), %s", s.Depth, s.NodesPerTree, layout, out)
+	}
 	return fmt.Sprintf("%d trees of depth %d (%d nodes each%s), %s", s.Trees, s.Depth, s.NodesPerTree, layout, out)
 }
 
