@@ -295,10 +295,18 @@ func TestFashionCNNCircuitMatchesNative(t *testing.T) {
 	cm, err := commitment.Commit(m, salt)
 	require.NoError(t, err)
 	f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
+	requireLogitsMatchNative(t, f, m, b)
+}
+
+// requireLogitsMatchNative solves f's honest assignment, recording the
+// logits the argmax hint sees, and requires them to be model.Eval's on
+// every sample of b (as a multiset); then a count one off must fail.
+func requireLogitsMatchNative(t *testing.T, f *fixture, m *model.Model, b *benchmark.Benchmark) {
+	t.Helper()
 	var mu sync.Mutex
 	got := map[string]int{}
 	rec := solver.OverrideHint(solver.GetHintID(argmax.Hint), func(fl *big.Int, in, out []*big.Int) error {
-		row := make([]int64, 10)
+		row := make([]int64, len(in))
 		for i := range row {
 			x, err := fieldint.ToSigned(fl, in[i])
 			if err != nil {

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand"
-	"sync"
 	"testing"
 
-	"github.com/consensys/gnark/constraint/solver"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zkeval/zkeval/benchmark"
-	"github.com/zkeval/zkeval/circuits/argmax"
 	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/pool"
@@ -160,32 +157,7 @@ func TestPoolFirstArchitectures(t *testing.T) {
 			cm, err := commitment.Commit(m, salt)
 			require.NoError(t, err)
 			f := &fixture{spec: spec, m: m, salt: salt, commit: cm, count: correctCount(t, m, b)}
-			var mu sync.Mutex
-			got := map[string]int{}
-			rec := solver.OverrideHint(solver.GetHintID(argmax.Hint), func(fl *big.Int, in, out []*big.Int) error {
-				row := make([]int64, 3)
-				for k := range row {
-					x, err := fieldint.ToSigned(fl, in[k])
-					if err != nil {
-						return err
-					}
-					row[k] = x
-				}
-				mu.Lock()
-				got[fmt.Sprint(row)]++
-				mu.Unlock()
-				return argmax.Hint(fl, in, out)
-			})
-			require.NoError(t, solve(t, f, assign(f, f.count, f.count), rec))
-			for _, x := range b.X {
-				out, err := m.Eval(x)
-				require.NoError(t, err)
-				got[fmt.Sprint(out)]--
-			}
-			for k, v := range got {
-				require.Zero(t, v, "logits %s differ", k)
-			}
-			require.Error(t, solve(t, f, assign(f, f.count+1, f.count+1)))
+			requireLogitsMatchNative(t, f, m, b)
 
 			// Shard circuit.
 			sf := newShardFixture(t, m, b, 4, "accuracy >= 0")
