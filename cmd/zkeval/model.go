@@ -243,6 +243,9 @@ would give) when not.`,
 			if err := f.check(); err != nil {
 				return err
 			}
+			if data, err := os.ReadFile(args[0]); err == nil && isJSON(args[0], data) && zkmFormat(data) {
+				return usageErr("%s is already a quantized zkeval model (.zkm); model check reads an ONNX export: give the file the model was exported to", args[0])
+			}
 			if data, err := os.ReadFile(args[0]); err == nil && isTreeModel(args[0], data) {
 				return usageErr("%s is a tree ensemble: model check reads ONNX networks; run zkeval model import %s --benchmark FILE.bench -o MODEL.zkm, which checks every threshold against float on the benchmark", args[0], args[0])
 			}

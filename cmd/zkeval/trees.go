@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -19,17 +21,37 @@ import (
 )
 
 // isTreeModel reports whether the file to import is a tree ensemble: an
-// XGBoost JSON model (a .json file) or an ONNX-ML tree ensemble.
+// XGBoost JSON model (a .json file, or any file whose content is a JSON
+// object) or an ONNX-ML tree ensemble.
 func isTreeModel(path string, data []byte) bool {
+	return isJSON(path, data) || treeonnx.IsONNXML(data)
+}
+
+// isJSON reports whether the file is JSON, by its extension or by its
+// first non-blank byte (an ONNX file is binary protobuf and never starts
+// with '{' after blanks).
+func isJSON(path string, data []byte) bool {
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		return true
 	}
-	return treeonnx.IsONNXML(data)
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// zkmFormat reports whether JSON data is a zkeval model file (.zkm).
+func zkmFormat(data []byte) bool {
+	var head struct {
+		Format string `json:"format"`
+	}
+	return json.Unmarshal(data, &head) == nil && strings.HasPrefix(head.Format, "zkeval-model/")
 }
 
 // importTrees is `model import` for a tree ensemble: its thresholds are made
 // exact for the benchmark's features, so the benchmark is required.
 func importTrees(cmd *cobra.Command, path string, data []byte, benchPath, out string, scaleBits int, inputScale int64) error {
+	if isJSON(path, data) && zkmFormat(data) {
+		return usageErr("%s is already a quantized zkeval model (.zkm); model import reads an ONNX export or an XGBoost JSON model: give the file the model was exported to", path)
+	}
 	if benchPath == "" {
 		return usageErr("%s is a tree ensemble: give --benchmark, whose feature scale and range its thresholds are made exact for", path)
 	}
@@ -44,7 +66,7 @@ func importTrees(cmd *cobra.Command, path string, data []byte, benchPath, out st
 		return usageErr("--input-scale %d differs from the benchmark's feature scale 1/%d", inputScale, b.InputScale)
 	}
 	var fe *tree.FloatEnsemble
-	if strings.EqualFold(filepath.Ext(path), ".json") {
+	if isJSON(path, data) {
 		fe, err = tree.ParseXGBoost(data, path, b.NumFeatures)
 	} else {
 		fe, err = treeonnx.ParseONNXML(data, path, b.NumFeatures, b.ClassNames)
