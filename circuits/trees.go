@@ -118,26 +118,30 @@ func (c *EvalCircuit) defineTrees(api frontend.API) error {
 	}
 	out := make([][]frontend.Variable, n)
 	for s := range out {
-		terms := make([][]frontend.Variable, ts.Outputs)
-		for k := range terms {
-			terms[k] = []frontend.Variable{tv.Base[k]}
+		leaves := make([][]frontend.Variable, ts.Trees)
+		for t := range leaves {
+			leaves[t] = tbl.Walk(api, rc, s, t*ts.NodesPerTree, ts.Depth, cmp)
 		}
-		for t := range ts.Trees {
-			vals := tbl.Walk(api, rc, s, t*ts.NodesPerTree, ts.Depth, cmp)
-			for j, v := range vals {
-				k := ts.OutputOf(t, j)
-				terms[k] = append(terms[k], v)
-			}
-		}
-		out[s] = treeLogits(api, ts, terms)
+		out[s] = treeLogits(api, ts, tv.Base, leaves)
 	}
 	return c.checkClaims(api, rc, n, logitOutcomes(api, rc, out, sp.ArgmaxBound()))
 }
 
-// treeLogits returns the argmax's input from each output's terms (its base
-// score and leaf values): the outputs' sums, or (0, margin) for a
-// one-margin model (class 1 exactly when the margin is above 0).
-func treeLogits(api frontend.API, ts *mtree.Shape, terms [][]frontend.Variable) []frontend.Variable {
+// treeLogits returns the argmax's input for the leaf values reached,
+// leaves[t] in tree t: each output's base score plus the leaf values that
+// feed it (Shape.OutputOf), or (0, margin) for a one-margin model (class 1
+// exactly when the margin is above 0).
+func treeLogits(api frontend.API, ts *mtree.Shape, base []frontend.Variable, leaves [][]frontend.Variable) []frontend.Variable {
+	terms := make([][]frontend.Variable, ts.Outputs)
+	for k := range terms {
+		terms[k] = []frontend.Variable{base[k]}
+	}
+	for t, vals := range leaves {
+		for j, v := range vals {
+			k := ts.OutputOf(t, j)
+			terms[k] = append(terms[k], v)
+		}
+	}
 	scores := make([]frontend.Variable, ts.Outputs)
 	for k := range scores {
 		scores[k] = sum(api, terms[k])
@@ -165,15 +169,7 @@ type nodePredictions struct {
 func newNodePredictions(api frontend.API, rc frontend.Rangechecker, tv *TreeVars, ts *mtree.Shape, bound int) *nodePredictions {
 	p := &nodePredictions{api: api, o: make([][]frontend.Variable, len(tv.Value))}
 	for i, vals := range tv.Value {
-		terms := make([][]frontend.Variable, ts.Outputs)
-		for k := range terms {
-			terms[k] = []frontend.Variable{tv.Base[k]}
-		}
-		for j, v := range vals {
-			k := ts.OutputOf(0, j)
-			terms[k] = append(terms[k], v)
-		}
-		p.o[i] = argmax.OneHot(api, rc, treeLogits(api, ts, terms), bound)
+		p.o[i] = argmax.OneHot(api, rc, treeLogits(api, ts, tv.Base, [][]frontend.Variable{vals}), bound)
 	}
 	p.cols = make([]logderivlookup.Table, len(p.o[0]))
 	return p
