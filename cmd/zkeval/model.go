@@ -144,8 +144,13 @@ float on the whole benchmark), and leaf values become integers at scale
 			if err := checkOutputs([]string{args[0], f.benchPath}, "-o", out); err != nil {
 				return err
 			}
-			if data, err := os.ReadFile(args[0]); err == nil && isTreeModel(args[0], data) {
-				return importTrees(cmd, args[0], data, f.benchPath, out, f.scaleBits, f.inputScale)
+			if data, err := os.ReadFile(args[0]); err == nil {
+				if err := refuseZKM(args[0], data, "model import reads an ONNX export or an XGBoost JSON model"); err != nil {
+					return err
+				}
+				if isTreeModel(args[0], data) {
+					return importTrees(cmd, args[0], data, f.benchPath, out, f.scaleBits, f.inputScale)
+				}
 			}
 			l, err := f.importAndQuantize(args[0])
 			if err != nil {
@@ -243,11 +248,13 @@ would give) when not.`,
 			if err := f.check(); err != nil {
 				return err
 			}
-			if data, err := os.ReadFile(args[0]); err == nil && isJSON(args[0], data) && zkmFormat(data) {
-				return usageErr("%s is already a quantized zkeval model (.zkm); model check reads an ONNX export: give the file the model was exported to", args[0])
-			}
-			if data, err := os.ReadFile(args[0]); err == nil && isTreeModel(args[0], data) {
-				return usageErr("%s is a tree ensemble: model check reads ONNX networks; run zkeval model import %s --benchmark FILE.bench -o MODEL.zkm, which checks every threshold against float on the benchmark", args[0], args[0])
+			if data, err := os.ReadFile(args[0]); err == nil {
+				if err := refuseZKM(args[0], data, "model check reads an ONNX export"); err != nil {
+					return err
+				}
+				if isTreeModel(args[0], data) {
+					return usageErr("%s is a tree ensemble: model check reads ONNX networks; run zkeval model import %s --benchmark FILE.bench -o MODEL.zkm, which checks every threshold against float on the benchmark", args[0], args[0])
+				}
 			}
 			l, err := f.importAndQuantize(args[0])
 			if err != nil {

@@ -38,20 +38,22 @@ func isJSON(path string, data []byte) bool {
 	return len(t) > 0 && t[0] == '{'
 }
 
-// zkmFormat reports whether JSON data is a zkeval model file (.zkm).
-func zkmFormat(data []byte) bool {
+// refuseZKM returns a usage error when the file given to a command that
+// reads exported models (what it reads: reads) is a zkeval model file
+// (.zkm, JSON whose format is zkeval-model/...), else nil.
+func refuseZKM(path string, data []byte, reads string) error {
 	var head struct {
 		Format string `json:"format"`
 	}
-	return json.Unmarshal(data, &head) == nil && strings.HasPrefix(head.Format, "zkeval-model/")
+	if isJSON(path, data) && json.Unmarshal(data, &head) == nil && strings.HasPrefix(head.Format, "zkeval-model/") {
+		return usageErr("%s is already a quantized zkeval model (.zkm); %s: give the file the model was exported to", path, reads)
+	}
+	return nil
 }
 
 // importTrees is `model import` for a tree ensemble: its thresholds are made
 // exact for the benchmark's features, so the benchmark is required.
 func importTrees(cmd *cobra.Command, path string, data []byte, benchPath, out string, scaleBits int, inputScale int64) error {
-	if isJSON(path, data) && zkmFormat(data) {
-		return usageErr("%s is already a quantized zkeval model (.zkm); model import reads an ONNX export or an XGBoost JSON model: give the file the model was exported to", path)
-	}
 	if benchPath == "" {
 		return usageErr("%s is a tree ensemble: give --benchmark, whose feature scale and range its thresholds are made exact for", path)
 	}
