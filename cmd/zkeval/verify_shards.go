@@ -54,6 +54,7 @@ type shardedJSON struct {
 func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, asJSON bool) (bool, error) {
 	datas := make([][]byte, len(files))
 	readErrs := make([]error, len(files))
+	isSharded := make([]bool, len(files))
 	sharded, unreadable := 0, 0
 	for i, f := range files {
 		data, err := readBounded(f, "attestation")
@@ -63,15 +64,7 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 			continue
 		}
 		datas[i] = data
-		payload := data
-		if envelope.IsEnvelope(data) {
-			// Which kind of statement it wraps; the signature is checked
-			// with the statement.
-			if o, err := verifier.Open(data, f, nil); err == nil {
-				payload = o.Statement
-			}
-		}
-		if attestation.IsSharded(payload) {
+		if isSharded[i] = isShardedData(f, data); isSharded[i] {
 			sharded++
 		}
 	}
@@ -84,7 +77,7 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 	case sharded+unreadable < len(files):
 		var others []string
 		for i, f := range files {
-			if readErrs[i] == nil && !isShardedData(f, datas[i]) {
+			if readErrs[i] == nil && !isSharded[i] {
 				others = append(others, f)
 			}
 		}
@@ -161,6 +154,8 @@ func verifyShardedFiles(cmd *cobra.Command, in *verifyInputs, files []string, as
 // attestation, bare or in a DSSE envelope.
 func isShardedData(file string, data []byte) bool {
 	if envelope.IsEnvelope(data) {
+		// Which kind of statement it wraps; the signature is checked with
+		// the statement.
 		if o, err := verifier.Open(data, file, nil); err == nil {
 			data = o.Statement
 		}
