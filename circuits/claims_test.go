@@ -244,15 +244,22 @@ func TestMetricsOnGermanCredit(t *testing.T) {
 		require.False(t, metric.HoldsByPairs(f.spec.Targets()[k], f.spec.Labels(), f.counts[k], c.Comparison, p, q), c.Key())
 		require.Error(t, f.solve(t, f.inputs(th, nil)), "%s %s %s proved", c.Key(), c.Comparison, th[k].RatString())
 
-		for j := range f.counts[k] {
-			for _, d := range []int64{-1, 1} {
-				counts := make([][]int64, len(f.counts))
-				for i := range counts {
-					counts[i] = append([]int64(nil), f.counts[i]...)
-				}
-				counts[k][j] += d
-				require.Error(t, f.solve(t, f.inputs(nil, counts)), "%s count %d %+d", c.Key(), j, d)
+		f.requireOffCountsFail(t, k, -1, 1)
+	}
+}
+
+// requireOffCountsFail requires that the witness fails with any one of
+// claim k's revealed counts moved by any of deltas.
+func (f *claimFixture) requireOffCountsFail(t *testing.T, k int, deltas ...int64) {
+	t.Helper()
+	for j := range f.counts[k] {
+		for _, d := range deltas {
+			counts := make([][]int64, len(f.counts))
+			for i := range counts {
+				counts[i] = append([]int64(nil), f.counts[i]...)
 			}
+			counts[k][j] += d
+			require.Error(t, f.solve(t, f.inputs(nil, counts)), "%s count %d %+d", f.claims[k].Key(), j, d)
 		}
 	}
 }

@@ -72,16 +72,7 @@ func TestSingleTreeMatchesNative(t *testing.T) {
 				t.Logf("tie=%v predictions %v labels %v counts %v", tie, pred, b.Labels, f.counts)
 				require.NoError(t, f.solve(t, f.inputs(nil, nil)))
 				for k := range f.counts {
-					for j := range f.counts[k] {
-						for _, d := range []int64{-1, 1} {
-							counts := make([][]int64, len(f.counts))
-							for i := range counts {
-								counts[i] = append([]int64(nil), f.counts[i]...)
-							}
-							counts[k][j] += d
-							require.Error(t, f.solve(t, f.inputs(nil, counts)), "claim %d count %d off by %d", k, j, d)
-						}
-					}
+					f.requireOffCountsFail(t, k, -1, 1)
 				}
 			})
 		}
@@ -99,14 +90,7 @@ func TestDeepSingleTreeFull(t *testing.T) {
 	t.Logf("predictions %v labels %v counts %v", predictions(t, m, b), b.Labels, f.counts)
 	require.NoError(t, f.solve(t, f.inputs(nil, nil)))
 	for k := range f.counts {
-		for j := range f.counts[k] {
-			counts := make([][]int64, len(f.counts))
-			for i := range counts {
-				counts[i] = append([]int64(nil), f.counts[i]...)
-			}
-			counts[k][j]++
-			require.Error(t, f.solve(t, f.inputs(nil, counts)), "claim %d count %d off by one", k, j)
-		}
+		f.requireOffCountsFail(t, k, 1)
 	}
 }
 
