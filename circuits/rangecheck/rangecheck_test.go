@@ -80,6 +80,17 @@ func TestTamperedHints(t *testing.T) {
 			if err := rangecheck.DecomposeHint(f, in, out); err != nil {
 				return err
 			}
+			// Keep the sum with a wrapped limb: the low limb less 2^base
+			// (a field element near p), the next one plus 1.
+			out[0].Sub(out[0], big.NewInt(1<<base)).Mod(out[0], f)
+			out[1].Add(out[1], big.NewInt(1))
+			return nil
+		}})
+	gadgettest.Tampered(t, &circuit{}, a, gadgettest.Override{Of: rangecheck.DecomposeHint,
+		Evil: func(f *big.Int, in, out []*big.Int) error {
+			if err := rangecheck.DecomposeHint(f, in, out); err != nil {
+				return err
+			}
 			out[0].Add(out[0], big.NewInt(1)) // the sum is off by one
 			return nil
 		}})
