@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
 
 	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
@@ -35,6 +36,46 @@ type ShardRequest struct {
 	// over the whole benchmark already (the local runner, once for all
 	// its shards).
 	ClaimsChecked bool
+	// Keys, when not nil, are KeysDir's keys loaded once by LoadShardKeys
+	// (the local runner proving several shards in one process); nil loads
+	// them for this shard alone.
+	Keys *ShardKeys
+}
+
+// ShardKeys are a shard keys directory's constraint system, proving key
+// and verifying key, read once (their SHA-256 digests checked against the
+// directory's metadata) to prove several shards. For the LeNet-5 shards of
+// 100 images the files hold about 2 GB and take about 13 s to read; the
+// loaded keys take about 4 GiB of memory. A ShardKeys is used by one
+// proof at a time.
+type ShardKeys struct {
+	dir       string
+	circuitID string
+	cs        constraint.ConstraintSystem
+	pk        groth16.ProvingKey
+	vk        groth16.VerifyingKey
+}
+
+// LoadShardKeys reads the keys of the shard keys directory dir. Errors: a
+// missing or damaged file (a digest that does not match the metadata).
+func LoadShardKeys(dir string) (*ShardKeys, error) {
+	meta, err := keys.ReadShardMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	return loadShardKeys(dir, meta)
+}
+
+func loadShardKeys(dir string, meta *keys.ShardMeta) (*ShardKeys, error) {
+	cs, pk, err := keys.LoadShardProver(dir, meta)
+	if err != nil {
+		return nil, err
+	}
+	vk, err := keys.LoadShardVerifyingKey(dir, meta, keys.VerifyingKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &ShardKeys{dir: dir, circuitID: meta.CircuitID, cs: cs, pk: pk, vk: vk}, nil
 }
 
 // ShardSetup checks that the keys directory holds shard keys for this
@@ -150,16 +191,17 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 		return nil, err
 	}
 	done("")
-	done = pr.Start("load keys")
-	cs, pk, err := keys.LoadShardProver(req.KeysDir, meta)
-	if err != nil {
-		return nil, err
+	k := req.Keys
+	if k == nil {
+		done = pr.Start("load keys")
+		if k, err = loadShardKeys(req.KeysDir, meta); err != nil {
+			return nil, err
+		}
+		done("")
+	} else if k.dir != req.KeysDir || k.circuitID != meta.CircuitID {
+		return nil, fmt.Errorf("the loaded keys are those of %s (circuit %s), not of %s (circuit %s)", k.dir, k.circuitID, req.KeysDir, meta.CircuitID)
 	}
-	vk, err := keys.LoadShardVerifyingKey(req.KeysDir, meta, keys.VerifyingKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	done("")
+	cs, pk, vk := k.cs, k.pk, k.vk
 	assign, err := circuits.ShardAssignment(spec, m, req.Salt, cm, in)
 	if err != nil {
 		return nil, err
@@ -216,12 +258,54 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 		sp.CountsCommitment = commitment.FormatElement(in.CountsCm)
 		f.Secret = &attestation.ShardSecret{HiddenCounts: in.Hidden, Salt: commitment.FormatElement(countsSalt)}
 	}
-	for _, c := range claims {
-		cl := c.Claim
-		f.Claims = append(f.Claims, attestation.Claim{Metric: cl.Metric, Class: cl.Class, Group: cl.Group, Positive: cl.Positive, Comparison: cl.Comparison, Threshold: cl.Text, Hidden: !c.Reveal})
-	}
+	f.Claims = fileClaims(claims)
 	pr.Printf("shard %d: proof %d bytes, %d constraints, prove %.2f s\n", req.Index, len(pv.bytes), cs.GetNbConstraints(), pv.took.Seconds())
 	return f, nil
+}
+
+// fileClaims returns the claims as a shard file lists them (sorted as
+// Shapes sorts them).
+func fileClaims(claims []Claimed) []attestation.Claim {
+	var out []attestation.Claim
+	for _, c := range claims {
+		cl := c.Claim
+		out = append(out, attestation.Claim{Metric: cl.Metric, Class: cl.Class, Group: cl.Group, Positive: cl.Positive, Comparison: cl.Comparison, Threshold: cl.Text, Hidden: !c.Reveal})
+	}
+	return out
+}
+
+// ShardFileFits returns nil when f, a shard file read back from disk, is
+// shard i's file for req (its model commitment cm, benchmark digest and
+// claims) under the keys of req.KeysDir (their circuit id); else an error
+// naming the first field that differs. It does not check the proof:
+// combine does. The local runner's --resume uses it to keep the shards of
+// an interrupted run.
+func ShardFileFits(f *attestation.ShardFile, i int, req *Request, cm *big.Int) error {
+	meta, err := keys.ReadShardMeta(req.KeysDir)
+	if err != nil {
+		return err
+	}
+	_, claims, err := Shapes(req.Claims)
+	if err != nil {
+		return err
+	}
+	digest, err := req.Benchmark.Digest()
+	if err != nil {
+		return err
+	}
+	switch want := commitment.FormatElement(cm); {
+	case f.Proof.Index != i:
+		return fmt.Errorf("proof.index is %d, not %d", f.Proof.Index, i)
+	case f.Model.Commitment != want:
+		return fmt.Errorf("model.commitment is %s, not the opening's %s", f.Model.Commitment, want)
+	case f.Circuit.ID != meta.CircuitID:
+		return fmt.Errorf("circuit.id is %s, not the keys' %s", f.Circuit.ID, meta.CircuitID)
+	case f.Benchmark.Digest["sha256"] != hex.EncodeToString(digest[:]):
+		return fmt.Errorf("benchmark.digest.sha256 is %s, not the benchmark's %x", f.Benchmark.Digest["sha256"], digest)
+	case !reflect.DeepEqual(f.Claims, fileClaims(claims)):
+		return fmt.Errorf("its claims are not those asked for")
+	}
+	return nil
 }
 
 // rows reshapes a group-major list into [groups][classes].

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/big"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/zkeval/zkeval/attestation"
 	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/internal/atomicfile"
@@ -34,12 +37,14 @@ type shardFlags struct {
 	index    int
 	shards   string
 	parallel int
+	resume   bool
 }
 
 func (f *shardFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.index, "shard", -1, "prove only shard I (0-based) with shard keys (setup --shard-size); -o is then a directory, which receives shard-IIIII.json")
-	c.Flags().StringVar(&f.shards, "shards", "", "prove several shards on this machine, each by running this same command with --shard I: \"all\" or a list such as 0,3,5-7")
-	c.Flags().IntVar(&f.parallel, "parallel", 1, "with --shards: how many shard commands run at once")
+	c.Flags().StringVar(&f.shards, "shards", "", "prove several shards on this machine (see --parallel): \"all\" or a list such as 0,3,5-7")
+	c.Flags().IntVar(&f.parallel, "parallel", 1, "with --shards: how many shards are proven at once; 1 proves them one after another in this process with the keys loaded once, P > 1 runs P shard commands (prove --shard I) at once, each loading the keys")
+	c.Flags().BoolVar(&f.resume, "resume", false, "with --shards: skip the shards whose file in -o is already this run's (same model commitment, keys, benchmark and claims), as after an interrupted run; combine checks their proofs")
 }
 
 func (f *shardFlags) set(cmd *cobra.Command) bool {
@@ -67,6 +72,8 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 		return usageErr("--parallel goes with --shards")
 	case cmd.Flags().Changed("target"):
 		return usageErr("--target: shard proofs are checked by zkeval verify only: a sharded attestation has no Solidity verifier (gnark exports a contract for one proof; a sharded one needs a pairing check per shard, the totals proof, and the coverage and sums recomputed on chain)")
+	case cmd.Flags().Changed("resume") && !cmd.Flags().Changed("shards"):
+		return usageErr("--resume goes with --shards")
 	case sf.parallel < 1:
 		return usageErr("--parallel %d: want at least 1", sf.parallel)
 	case cmd.Flags().Changed("shard") && sf.index < 0:
@@ -84,52 +91,17 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	if cmd.Flags().Changed("shards") {
 		return runShards(cmd, sf, a, claims)
 	}
-	m, err := model.ReadFile(a.modelPath)
+	in, err := readShardInputs(a)
 	if err != nil {
-		return ioErr(err)
+		return err
 	}
-	b, err := benchmark.ReadFile(a.benchPath)
+	f, err := proveOneShard(cmd, a, in, claims, sf.index, os.Getenv(claimsCheckedEnv) == "1", nil)
 	if err != nil {
-		return ioErr(err)
+		return err
 	}
-	salt, cm, err := commitment.ReadOpening(a.openingPath)
+	path, err := writeShardFile(a, sf.index, f)
 	if err != nil {
-		return ioErr(err)
-	}
-	if a.commitPath != "" {
-		_, pub, err := commitment.ReadPublic(a.commitPath)
-		if err != nil {
-			return ioErr(err)
-		}
-		if pub.Cmp(cm) != 0 {
-			return ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
-		}
-	}
-	req := prover.Request{Model: m, Salt: salt, Benchmark: b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}
-	f, err := prover.ProveShard(&prover.ShardRequest{Request: req, Index: sf.index, ClaimsChecked: os.Getenv(claimsCheckedEnv) == "1"}, cm)
-	if err != nil {
-		if errors.Is(err, prover.ErrClaimFalse) {
-			return err
-		}
-		if errors.Is(err, prover.ErrOpening) {
-			return ioErr(fmt.Errorf("--opening %s does not fit --model %s: %w", a.openingPath, a.modelPath, err))
-		}
-		return ioErr(err)
-	}
-	data, err := jsonfile.Indent(f)
-	if err != nil {
-		return ioErr(err)
-	}
-	// The file appears complete or not at all: a temporary file in the
-	// directory (whose name combine never takes), renamed into place.
-	// The directory is made only now, so that a refused or failed shard
-	// leaves none behind.
-	if err := os.MkdirAll(a.out, 0o755); err != nil {
-		return ioErr(err)
-	}
-	path := filepath.Join(a.out, prover.ShardFileName(sf.index))
-	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
-		return ioErr(err)
+		return err
 	}
 	if j, _ := cmd.Flags().GetBool("json"); j {
 		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "challenge": f.Proof.Challenge, "fingerprint": f.Proof.Fingerprint, "counts": f.Proof.Counts})
@@ -145,6 +117,79 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 		fmt.Fprintf(w, "hidden      %d counts committed (%s); the file holds their opening: keep it private\n", len(f.Secret.HiddenCounts), f.Proof.CountsCommitment)
 	}
 	return nil
+}
+
+// shardInputs are what every shard's proof reads: the model, the
+// benchmark, and the opening's salt and commitment.
+type shardInputs struct {
+	m    *model.Model
+	b    *benchmark.Benchmark
+	salt *big.Int
+	cm   *big.Int
+}
+
+// readShardInputs reads --model, --benchmark and --opening, and checks
+// the opening against --commitment when given.
+func readShardInputs(a shardProveArgs) (*shardInputs, error) {
+	m, err := model.ReadFile(a.modelPath)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	b, err := benchmark.ReadFile(a.benchPath)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	salt, cm, err := commitment.ReadOpening(a.openingPath)
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	if a.commitPath != "" {
+		_, pub, err := commitment.ReadPublic(a.commitPath)
+		if err != nil {
+			return nil, ioErr(err)
+		}
+		if pub.Cmp(cm) != 0 {
+			return nil, ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
+		}
+	}
+	return &shardInputs{m: m, b: b, salt: salt, cm: cm}, nil
+}
+
+// proveOneShard proves shard i (with k, the keys loaded once, or nil to
+// load them) and returns its file, not yet written.
+func proveOneShard(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, i int, claimsChecked bool, k *prover.ShardKeys) (*attestation.ShardFile, error) {
+	req := prover.Request{Model: in.m, Salt: in.salt, Benchmark: in.b, Claims: claims, KeysDir: a.keysDir, Progress: reporter(cmd)}
+	f, err := prover.ProveShard(&prover.ShardRequest{Request: req, Index: i, ClaimsChecked: claimsChecked, Keys: k}, in.cm)
+	if err != nil {
+		if errors.Is(err, prover.ErrClaimFalse) {
+			return nil, err
+		}
+		if errors.Is(err, prover.ErrOpening) {
+			return nil, ioErr(fmt.Errorf("--opening %s does not fit --model %s: %w", a.openingPath, a.modelPath, err))
+		}
+		return nil, ioErr(err)
+	}
+	return f, nil
+}
+
+// writeShardFile writes shard i's file into the -o directory and returns
+// its path. The file appears complete or not at all: a temporary file in
+// the directory (whose name combine never takes), renamed into place. The
+// directory is made only now, so that a refused or failed shard leaves
+// none behind.
+func writeShardFile(a shardProveArgs, i int, f *attestation.ShardFile) (string, error) {
+	data, err := jsonfile.Indent(f)
+	if err != nil {
+		return "", ioErr(err)
+	}
+	if err := os.MkdirAll(a.out, 0o755); err != nil {
+		return "", ioErr(err)
+	}
+	path := filepath.Join(a.out, prover.ShardFileName(i))
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return "", ioErr(err)
+	}
+	return path, nil
 }
 
 // claimsCheckedEnv is set to "1" in the environment of the local runner's
@@ -250,6 +295,24 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 	if err := checkWhole(cmd, a, b, claims); err != nil {
 		return err
 	}
+	var in *shardInputs
+	if sf.resume || sf.parallel == 1 {
+		if in, err = readShardInputs(a); err != nil {
+			return err
+		}
+	}
+	if sf.resume {
+		if list, err = pendingShards(cmd, a, in, claims, list); err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "every shard asked for is already in %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", a.out, a.out, a.benchPath)
+			return nil
+		}
+	}
+	if sf.parallel == 1 {
+		return runShardsHere(cmd, a, in, claims, list, n)
+	}
 	self, err := selfPath()
 	if err != nil {
 		return ioErr(err)
@@ -349,6 +412,88 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
 	return nil
+}
+
+// runShardsHere proves the shards of list one after another in this
+// process, with the keys loaded once (for the LeNet-5 shards of 100
+// images, loading takes about 13 s of each shard command's 75 s). SIGINT
+// or SIGTERM stops it at once with 128 + the signal's number: the shard
+// being proven is abandoned before its file is written (a file is written
+// whole or not at all), and the files already written stay for --resume.
+func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int, n int) error {
+	ew := cmd.ErrOrStderr()
+	var mu sync.Mutex // held while a shard file is written
+	written := 0
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		sig := <-sigs
+		mu.Lock()
+		fmt.Fprintf(ew, "zkeval: stopped by %v: the shard being proven was abandoned (no file written for it); the %d shard files written stay in %s; prove the rest with the same command and --resume\n", sig, written, a.out)
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
+	}()
+	fmt.Fprintf(ew, "proving %d of %d shards one after another in this process\n", len(list), n)
+	done := reporter(cmd).Start("load keys (once for all shards)")
+	k, err := prover.LoadShardKeys(a.keysDir)
+	if err != nil {
+		return ioErr(err)
+	}
+	done("")
+	var failed []string
+	for _, i := range list {
+		t0 := time.Now()
+		f, err := proveOneShard(cmd, a, in, claims, i, true, k)
+		var path string
+		if err == nil {
+			mu.Lock()
+			path, err = writeShardFile(a, i, f)
+			if err == nil {
+				written++
+			}
+			mu.Unlock()
+		}
+		if err != nil {
+			failed = append(failed, strconv.Itoa(i))
+			fmt.Fprintf(ew, "shard %d FAILED after %.1f s: %v\n", i, time.Since(t0).Seconds(), err)
+			continue
+		}
+		fmt.Fprintf(ew, "shard %d done in %.1f s: %s\n", i, time.Since(t0).Seconds(), path)
+	}
+	if len(failed) > 0 {
+		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
+	return nil
+}
+
+// pendingShards returns the shards of list whose file is not yet in the
+// -o directory. A file there that is not this run's shard (another model
+// commitment, keys, benchmark or claims, or not a shard file) is an
+// error: proving again would overwrite it.
+func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int) ([]int, error) {
+	req := &prover.Request{Model: in.m, Benchmark: in.b, Claims: claims, KeysDir: a.keysDir}
+	var todo []int
+	for _, i := range list {
+		path := filepath.Join(a.out, prover.ShardFileName(i))
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			todo = append(todo, i)
+			continue
+		}
+		f, err := attestation.ReadShardFile(path)
+		if err == nil {
+			err = prover.ShardFileFits(f, i, req, in.cm)
+		}
+		if err != nil {
+			return nil, usageErr("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err)
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(list)-len(todo), len(list), a.out)
+	return todo, nil
 }
 
 // selfPath returns the program to run for a shard: this one, as it was
