@@ -11,6 +11,10 @@ import (
 	"unicode"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkeval/zkeval/attestation"
@@ -18,6 +22,7 @@ import (
 	"github.com/zkeval/zkeval/circuits"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/desc"
+	"github.com/zkeval/zkeval/internal/groth16batch"
 	"github.com/zkeval/zkeval/keys"
 	"github.com/zkeval/zkeval/metric"
 	"github.com/zkeval/zkeval/shard"
@@ -333,34 +338,11 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 		res.Claims[k].Determined = det
 	}
 
-	// The proofs: every shard's, in parallel, then the totals proof.
+	// The proofs: every shard's at once (verifyShardProofs), then the
+	// totals proof.
 	tv := time.Now()
-	errs := make([]error, count)
-	var wg sync.WaitGroup
-	for i := range set.Proofs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			proof, err := keys.ParseProof(set.Proofs[i].Bytes)
-			if err != nil {
-				errs[i] = shardInvalid(i, "proof bytes do not decode as a BN254 Groth16 proof: %v", err)
-				return
-			}
-			pw, err := frontend.NewWitness(witnesses[i], ecc.BN254.ScalarField(), frontend.PublicOnly())
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if err := groth16Verify(proof, vk, pw); err != nil {
-				errs[i] = shardInvalid(i, "the Groth16 proof does not verify against this verifying key and the shard's public inputs (model commitment, index, challenge, fingerprint, counts): %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := verifyShardProofs(set.Proofs, witnesses, vk); err != nil {
+		return nil, err
 	}
 	if len(hidden) > 0 {
 		if err := verifyTotals(st, spec, labels, commitments, thresholds, opt, res); err != nil {
@@ -383,6 +365,78 @@ func verifySharded(st *attestation.ShardedStatement, vkData []byte, vkSource str
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
+}
+
+// verifyShardProofs checks every shard's Groth16 proof against its public
+// inputs: decoded in parallel, then checked as one batch
+// (internal/groth16batch: one final exponentiation for all, an invalid
+// proof passing with probability at most 2^-128). When the batch fails,
+// each proof is checked alone with gnark's groth16.Verify, in parallel, to
+// name the first invalid shard.
+func verifyShardProofs(proofs []attestation.ShardProof, witnesses []*circuits.ShardCircuit, vk groth16.VerifyingKey) error {
+	n := len(proofs)
+	decoded := make([]groth16.Proof, n)
+	public := make([]witness.Witness, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range proofs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			proof, err := keys.ParseProof(proofs[i].Bytes)
+			if err != nil {
+				errs[i] = shardInvalid(i, "proof bytes do not decode as a BN254 Groth16 proof: %v", err)
+				return
+			}
+			decoded[i] = proof
+			public[i], errs[i] = frontend.NewWitness(witnesses[i], ecc.BN254.ScalarField(), frontend.PublicOnly())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if batchVerify(decoded, public, vk) {
+		return nil
+	}
+	for i := range proofs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := groth16Verify(decoded[i], vk, public[i]); err != nil {
+				errs[i] = shardInvalid(i, "the Groth16 proof does not verify against this verifying key and the shard's public inputs (model commitment, index, challenge, fingerprint, counts): %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchVerify reports whether the batch check accepts every proof; false
+// when it refuses or cannot take them (the caller then checks each).
+func batchVerify(proofs []groth16.Proof, public []witness.Witness, vk groth16.VerifyingKey) bool {
+	bvk, ok := vk.(*groth16bn254.VerifyingKey)
+	if !ok {
+		return false
+	}
+	ps := make([]*groth16bn254.Proof, len(proofs))
+	xs := make([]fr.Vector, len(proofs))
+	for i := range proofs {
+		p, ok := proofs[i].(*groth16bn254.Proof)
+		x, okx := public[i].Vector().(fr.Vector)
+		if !ok || !okx {
+			return false
+		}
+		ps[i], xs[i] = p, x
+	}
+	return groth16batch.Verify(bvk, ps, xs) == nil
 }
 
 // verifyTotals checks the totals proof: its description is the one the
