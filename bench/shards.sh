@@ -14,6 +14,18 @@
 # combine or verify of the whole set: per-shard figures to extrapolate from):
 #
 #   MODEL=testdata/cnn/mnist_lenet5.onnx SIZE=100 PROVE_SHARDS=2 CLAIM='accuracy >= 0.9' bash bench/shards.sh
+#
+# RUNNER=1 proves every shard once, with the local runner in one process
+# (keys loaded once), then combines and verifies: the whole-test-set run.
+# With RESUME=1 an existing OUT is kept (benchmark, model, opening, keys and
+# the shard files already proven; the runner gets --resume), so a run cut
+# short goes on where it stopped; its times are those of the last part.
+# IMAGES and LABELS (IDX files) import another MNIST-format test set, such
+# as Fashion-MNIST's:
+#
+#   MODEL=testdata/cnn/fashion_cnn.onnx SIZE=66 RUNNER=1 RESUME=1 CLAIM='accuracy >= 0.85' \
+#     IMAGES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \
+#     LABELS=/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz bash bench/shards.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
@@ -26,7 +38,10 @@ CLAIM=${CLAIM:-accuracy >= 0.95}
 BIN=bin/zkeval
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: GNU time is needed at /usr/bin/time (Debian package: time)" >&2; exit 3; }
-rm -rf "$OUT"; mkdir -p "$OUT"
+RUNNER=${RUNNER:-0}
+RESUME=${RESUME:-0}
+[ "$RESUME" = 1 ] || rm -rf "$OUT"
+mkdir -p "$OUT"
 go build -o "$BIN" ./cmd/zkeval
 
 # timed NAME CMD...: runs CMD under GNU time; appends "NAME wall_s rss_kib cpu_s".
@@ -37,30 +52,44 @@ timed() {
   echo "$name $wall $rss $(echo "$usr + $sys" | bc)" >> "$OUT/times.txt"
 }
 
-: > "$OUT/times.txt"
-b="$OUT/mnist-test-$N.bench"
-$BIN benchmark import mnist --split test --limit "$N" -o "$b" > /dev/null
-$BIN model import "$MODEL" --benchmark "$b" -o "$OUT/model.zkm" > /dev/null 2>&1
-$BIN commit "$OUT/model.zkm" -o "$OUT/model.commitment.json" --opening "$OUT/model.opening.json" > /dev/null
-timed setup $BIN setup --model "$OUT/model.zkm" --benchmark "$b" --shard-size "$SIZE" -o "$OUT/keys" --json
+[ "$RESUME" = 1 ] && [ -f "$OUT/times.txt" ] || : > "$OUT/times.txt"
+b="$OUT/test-$N.bench"
+if [ "$RESUME" = 1 ] && [ -f "$OUT/keys/verifying.key" ]; then
+  echo "bench: RESUME=1: keeping $OUT (benchmark, model, opening, keys, shard files)" >&2
+else
+  if [ -n "${IMAGES:-}" ]; then
+    $BIN benchmark import mnist --images "$IMAGES" --labels "$LABELS" --limit "$N" -o "$b" > /dev/null
+  else
+    $BIN benchmark import mnist --split test --limit "$N" -o "$b" > /dev/null
+  fi
+  $BIN model import "$MODEL" --benchmark "$b" -o "$OUT/model.zkm" > /dev/null 2>&1
+  $BIN commit "$OUT/model.zkm" -o "$OUT/model.commitment.json" --opening "$OUT/model.opening.json" > /dev/null
+  timed setup $BIN setup --model "$OUT/model.zkm" --benchmark "$b" --shard-size "$SIZE" -o "$OUT/keys" --json
+fi
 shards=$(( (N + SIZE - 1) / SIZE ))
 proven=${PROVE_SHARDS:-$shards}
 if [ "$proven" -lt "$shards" ]; then WORKERS=""; VRUNS=0; fi
 prove=($BIN prove --model "$OUT/model.zkm" --opening "$OUT/model.opening.json" --benchmark "$b" --keys "$OUT/keys" --claim "$CLAIM")
-for i in $(seq 0 $((proven - 1))); do
-  timed "prove-$i" "${prove[@]}" --shard "$i" -o "$OUT/shards"
-done
+if [ "$RUNNER" = 1 ]; then
+  WORKERS=""
+  resume=(); [ "$RESUME" = 1 ] && resume=(--resume)
+  timed runner "${prove[@]}" --shards all "${resume[@]}" -o "$OUT/shards"
+else
+  for i in $(seq 0 $((proven - 1))); do
+    timed "prove-$i" "${prove[@]}" --shard "$i" -o "$OUT/shards"
+  done
+fi
 for w in $WORKERS; do
   timed "runner-$w" "${prove[@]}" --shards all --parallel "$w" -o "$OUT/shards-runner-$w"
 done
-[ "$proven" -lt "$shards" ] || timed combine $BIN combine "$OUT/shards" --benchmark "$b" -o "$OUT/attestation.json"
+[ "$proven" -lt "$shards" ] || timed combine $BIN combine "$OUT/shards" --benchmark "$b" -o "$OUT/attestation.json" --force
 for r in $(seq 1 "$VRUNS"); do
   timed "verify-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --json
   timed "verify-bench-$r" $BIN verify "$OUT/attestation.json" --vk "$OUT/keys/verifying.key" --benchmark "$b" --json
 done
 
 {
-  echo "# Sharded proving: $(basename "$MODEL"), first $N MNIST test images, $shards shards of $SIZE ($proven proven here)"
+  echo "# Sharded proving: $(basename "$MODEL"), first $N test images of ${IMAGES:-MNIST}, $shards shards of $SIZE ($proven proven here)"
   echo
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uptime | sed 's/.*load average/load average/')), commit $(git rev-parse --short HEAD)."
   echo
