@@ -3,6 +3,7 @@ package prover
 import (
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -51,6 +52,7 @@ type ShardRequest struct {
 type ShardKeys struct {
 	dir       string
 	circuitID string
+	files     map[string]string // the metadata's file digests when loaded
 	cs        constraint.ConstraintSystem
 	pk        groth16.ProvingKey
 	vk        groth16.VerifyingKey
@@ -75,7 +77,7 @@ func loadShardKeys(dir string, meta *keys.ShardMeta) (*ShardKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ShardKeys{dir: dir, circuitID: meta.CircuitID, cs: cs, pk: pk, vk: vk}, nil
+	return &ShardKeys{dir: dir, circuitID: meta.CircuitID, files: maps.Clone(meta.Files), cs: cs, pk: pk, vk: vk}, nil
 }
 
 // ShardSetup checks that the keys directory holds shard keys for this
@@ -200,6 +202,8 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 		done("")
 	} else if k.dir != req.KeysDir || k.circuitID != meta.CircuitID {
 		return nil, fmt.Errorf("the loaded keys are those of %s (circuit %s), not of %s (circuit %s)", k.dir, k.circuitID, req.KeysDir, meta.CircuitID)
+	} else if !maps.Equal(k.files, meta.Files) {
+		return nil, fmt.Errorf("%s changed since its keys were loaded for this run (another setup wrote it?): its file digests are not those loaded; prove the remaining shards again with the keys now there (--resume keeps only shards of those keys)", filepath.Join(req.KeysDir, keys.ShardMetaFile))
 	}
 	cs, pk, vk := k.cs, k.pk, k.vk
 	assign, err := circuits.ShardAssignment(spec, m, req.Salt, cm, in)
@@ -293,6 +297,7 @@ func ShardFileFits(f *attestation.ShardFile, i int, req *Request, cm *big.Int) e
 	if err != nil {
 		return err
 	}
+	setup := attestation.SetupInfo{Kind: meta.SetupKind, Transcript: meta.Transcript}
 	switch want := commitment.FormatElement(cm); {
 	case f.Proof.Index != i:
 		return fmt.Errorf("proof.index is %d, not %d", f.Proof.Index, i)
@@ -300,6 +305,10 @@ func ShardFileFits(f *attestation.ShardFile, i int, req *Request, cm *big.Int) e
 		return fmt.Errorf("model.commitment is %s, not the opening's %s", f.Model.Commitment, want)
 	case f.Circuit.ID != meta.CircuitID:
 		return fmt.Errorf("circuit.id is %s, not the keys' %s", f.Circuit.ID, meta.CircuitID)
+	case f.VerifyingKey["sha256"] != meta.Files[keys.VerifyingKeyFile]:
+		return fmt.Errorf("verifyingKey.sha256 is %s, not the keys' %s (another setup of the same circuit)", f.VerifyingKey["sha256"], meta.Files[keys.VerifyingKeyFile])
+	case !reflect.DeepEqual(f.Setup, setup):
+		return fmt.Errorf("setup is %+v, not the keys' %+v", f.Setup, setup)
 	case f.Benchmark.Digest["sha256"] != hex.EncodeToString(digest[:]):
 		return fmt.Errorf("benchmark.digest.sha256 is %s, not the benchmark's %x", f.Benchmark.Digest["sha256"], digest)
 	case !reflect.DeepEqual(f.Claims, fileClaims(claims)):

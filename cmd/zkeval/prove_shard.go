@@ -480,9 +480,13 @@ func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 	var todo []int
 	for _, i := range list {
 		path := filepath.Join(a.out, prover.ShardFileName(i))
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		st, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
 			todo = append(todo, i)
 			continue
+		}
+		if err == nil && !st.Mode().IsRegular() {
+			return nil, usageErr("--resume: %s is not a regular file (%v); move it away", path, st.Mode().Type())
 		}
 		f, err := attestation.ReadShardFile(path)
 		if err == nil {

@@ -82,6 +82,16 @@ func Verify(vk *groth16bn254.VerifyingKey, proofs []*groth16bn254.Proof, publics
 		return fmt.Errorf("invalid verifying key: %d commitment keys, expected %d", len(vk.CommitmentKeys), m)
 	}
 	nbPublic := len(vk.G1.K) - 1 - m // without the one wire and the commitment hash
+	if nbPublic < 0 {
+		return fmt.Errorf("invalid verifying key: %d points K for %d commitments", len(vk.G1.K), m)
+	}
+	for _, committed := range vk.PublicAndCommitmentCommitted {
+		for _, j := range committed {
+			if j < 1 || j > nbPublic {
+				return fmt.Errorf("invalid verifying key: the commitment commits to public input %d of %d", j, nbPublic)
+			}
+		}
+	}
 	for i, p := range proofs {
 		if len(p.Commitments) != m {
 			return fmt.Errorf("proof %d: %d commitments, expected %d", i, len(p.Commitments), m)
