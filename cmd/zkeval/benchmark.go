@@ -155,6 +155,8 @@ with its own digest.
 Examples:
   zkeval benchmark import mnist -o mnist-test.bench
   zkeval benchmark import mnist --limit 1000 -o mnist-test-1000.bench
+  zkeval benchmark import mnist --images t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz \
+    --name fashion-mnist --classes 'T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot' -o fashion-test.bench
   zkeval benchmark import csv iris.csv --name iris -o iris.bench
   zkeval benchmark import csv credit.csv --classes good,bad -o credit.bench
   zkeval benchmark import arff credit-g.arff --schema credit-g.schema.json -o credit-g-test.bench
@@ -192,8 +194,10 @@ Examples:
 				}
 			case schemaPath != "":
 				return usageErr("--schema applies to csv and arff only")
-			case classes != "" && source != "csv":
-				return usageErr("--classes applies to csv only: MNIST's classes are 0 to 9 and a schema lists its own")
+			case classes != "" && source != "csv" && (source != "mnist" || images == ""):
+				return usageErr("--classes applies to csv and to mnist with --images and --labels: the built-in MNIST's classes are 0 to 9 and a schema lists its own")
+			case name != "" && source == "mnist" && images == "":
+				return usageErr("--name applies to mnist with --images and --labels: the built-in test set is named mnist")
 			case source == "mnist":
 				if len(args) != 1 {
 					return usageErr("mnist takes no file argument; use --images and --labels for other IDX files")
@@ -203,7 +207,25 @@ Examples:
 					if images == "" || labels == "" {
 						return usageErr("--images and --labels go together")
 					}
-					b, err = benchmark.LoadMNISTFiles(images, labels, split)
+					if b, err = benchmark.LoadMNISTFiles(images, labels, split); err != nil {
+						return ioErr(err)
+					}
+					if name != "" {
+						b.Name = name
+					}
+					if classes != "" {
+						cl, err := parseClasses(classes)
+						if err != nil {
+							return err
+						}
+						if len(cl) != len(b.ClassNames) {
+							return usageErr("--classes %q: %d names; %s has labels 0 to %d, so give %d names in label order", classes, len(cl), labels, len(b.ClassNames)-1, len(b.ClassNames))
+						}
+						b.ClassNames = cl
+					}
+					if err = b.Validate(); err != nil {
+						return ioErr(fmt.Errorf("--name or --classes: %w", err))
+					}
 				case split != "test":
 					return usageErr("--split %s: only the MNIST test split is built in; for another split pass its IDX files with --images and --labels", split)
 				default:
@@ -265,10 +287,10 @@ Examples:
 	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples, a different benchmark with its own digest; 0 = all")
 	c.Flags().StringVar(&images, "images", "", "mnist: IDX image file (raw or gzip)")
 	c.Flags().StringVar(&labels, "labels", "", "mnist: IDX label file (raw or gzip)")
-	c.Flags().StringVar(&name, "name", "", "csv, arff: benchmark name (default: the schema's name, else the file name)")
+	c.Flags().StringVar(&name, "name", "", "csv, arff, mnist with --images: benchmark name (default: the schema's name, else the file name; mnist)")
 	c.Flags().IntVar(&scaleBits, "feature-scale-bits", 0, "csv: features are stored as round(v·2^bits); 0 = 12")
 	c.Flags().StringVar(&labelCol, "label-column", "", "csv: 1-based label column (default: the last)")
-	c.Flags().StringVar(&classes, "classes", "", "csv: the class names in class id order, comma-separated (default: the labels sorted); every label must be one of them")
+	c.Flags().StringVar(&classes, "classes", "", "csv: the class names in class id order, comma-separated (default: the labels sorted); every label must be one of them. mnist with --images: the names of labels 0 to 9 (default: 0 to 9)")
 	c.Flags().StringVar(&schemaPath, "schema", "", "csv, arff: JSON schema naming the label, group and feature columns, their encoding and the split")
 	addJSONFlag(c)
 	return c
