@@ -21,9 +21,10 @@
 # the shard files already proven; the runner gets --resume), so a run cut
 # short goes on where it stopped; its times are those of the last part.
 # IMAGES and LABELS (IDX files) import another MNIST-format test set, such
-# as Fashion-MNIST's:
+# as Fashion-MNIST's (BENCH_NAME and CLASSES name it and its classes):
 #
 #   MODEL=testdata/cnn/fashion_cnn.onnx SIZE=66 RUNNER=1 RESUME=1 CLAIM='accuracy >= 0.85' \
+#     BENCH_NAME=fashion-mnist CLASSES='T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot' \
 #     IMAGES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \
 #     LABELS=/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz bash bench/shards.sh
 set -euo pipefail
@@ -58,7 +59,8 @@ if [ "$RESUME" = 1 ] && [ -f "$OUT/keys/verifying.key" ]; then
   echo "bench: RESUME=1: keeping $OUT (benchmark, model, opening, keys, shard files)" >&2
 else
   if [ -n "${IMAGES:-}" ]; then
-    $BIN benchmark import mnist --images "$IMAGES" --labels "$LABELS" --limit "$N" -o "$b" > /dev/null
+    named=(); [ -z "${BENCH_NAME:-}" ] || named+=(--name "$BENCH_NAME"); [ -z "${CLASSES:-}" ] || named+=(--classes "$CLASSES")
+    $BIN benchmark import mnist --images "$IMAGES" --labels "$LABELS" "${named[@]}" --limit "$N" -o "$b" > /dev/null
   else
     $BIN benchmark import mnist --split test --limit "$N" -o "$b" > /dev/null
   fi
