@@ -36,7 +36,7 @@ WORKERS=${WORKERS:-"1 2"}
 OUT=${OUT:-bench/out-shards}
 MODEL=${MODEL:-testdata/models/mnist_mlp_784_56_10.onnx}
 CLAIM=${CLAIM:-accuracy >= 0.95}
-BIN=bin/zkeval
+BIN=${BIN:-bin/zkeval}
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: GNU time is needed at /usr/bin/time (Debian package: time)" >&2; exit 3; }
 RUNNER=${RUNNER:-0}
