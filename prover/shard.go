@@ -2,6 +2,7 @@ package prover
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -42,6 +44,11 @@ type ShardRequest struct {
 	// them for this shard alone.
 	Keys *ShardKeys
 }
+
+// ErrKeysChanged is returned by ProveShard when the keys directory no
+// longer holds the keys of ShardRequest.Keys (loaded earlier): the shards
+// proven with them and those proven with the new keys cannot be combined.
+var ErrKeysChanged = errors.New("the keys directory changed since its keys were loaded")
 
 // ShardKeys are a shard keys directory's constraint system, proving key
 // and verifying key, read once (their SHA-256 digests checked against the
@@ -203,7 +210,7 @@ func ProveShard(req *ShardRequest, expectCommitment *big.Int) (*attestation.Shar
 	} else if k.dir != req.KeysDir || k.circuitID != meta.CircuitID {
 		return nil, fmt.Errorf("the loaded keys are those of %s (circuit %s), not of %s (circuit %s)", k.dir, k.circuitID, req.KeysDir, meta.CircuitID)
 	} else if !maps.Equal(k.files, meta.Files) {
-		return nil, fmt.Errorf("%s changed since its keys were loaded for this run (another setup wrote it?): its file digests are not those loaded; prove the remaining shards again with the keys now there (--resume keeps only shards of those keys)", filepath.Join(req.KeysDir, keys.ShardMetaFile))
+		return nil, fmt.Errorf("%w: %s names other file digests than those loaded for this run (another setup wrote it?); to use the keys now there, move this run's shard files out of the -o directory and prove every shard again", ErrKeysChanged, filepath.Join(req.KeysDir, keys.ShardMetaFile))
 	}
 	cs, pk, vk := k.cs, k.pk, k.vk
 	assign, err := circuits.ShardAssignment(spec, m, req.Salt, cm, in)
@@ -312,9 +319,25 @@ func ShardFileFits(f *attestation.ShardFile, i int, req *Request, cm *big.Int) e
 	case f.Benchmark.Digest["sha256"] != hex.EncodeToString(digest[:]):
 		return fmt.Errorf("benchmark.digest.sha256 is %s, not the benchmark's %x", f.Benchmark.Digest["sha256"], digest)
 	case !reflect.DeepEqual(f.Claims, fileClaims(claims)):
-		return fmt.Errorf("its claims are not those asked for")
+		return fmt.Errorf("its claims are %s, not those asked for, %s (a threshold is compared as written: 0.9 and 0.90 differ, as combine compares them)", claimsText(f.Claims), claimsText(fileClaims(claims)))
 	}
 	return nil
+}
+
+// claimsText lists a shard file's claims as written.
+func claimsText(cs []attestation.Claim) string {
+	var out []string
+	for _, c := range cs {
+		t := fmt.Sprintf("%s %s %s", c.Metric, c.Comparison, c.Threshold)
+		if c.Class != "" || c.Group != "" {
+			t = fmt.Sprintf("%s[class=%s group=%s] %s %s", c.Metric, c.Class, c.Group, c.Comparison, c.Threshold)
+		}
+		if c.Hidden {
+			t += " (hidden)"
+		}
+		out = append(out, fmt.Sprintf("%q", t))
+	}
+	return strings.Join(out, ", ")
 }
 
 // rows reshapes a group-major list into [groups][classes].

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,23 +303,29 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 			return err
 		}
 	}
+	var skipped []int
 	if sf.resume {
-		if list, err = pendingShards(cmd, a, in, claims, list); err != nil {
+		todo, err := pendingShards(cmd, a, in, claims, list, n)
+		if err != nil {
 			return err
 		}
-		if len(list) == 0 {
-			fmt.Fprintf(cmd.OutOrStdout(), "every shard asked for is already in %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", a.out, a.out, a.benchPath)
-			return nil
+		for _, i := range list {
+			if !slices.Contains(todo, i) {
+				skipped = append(skipped, i)
+			}
+		}
+		if list = todo; len(list) == 0 {
+			return runnerDone(cmd, a, claims, nil, skipped, n)
 		}
 	}
 	if sf.parallel == 1 {
-		return runShardsHere(cmd, a, in, claims, list, n)
+		return runShardsHere(cmd, a, in, claims, list, skipped, n)
 	}
 	self, err := selfPath()
 	if err != nil {
 		return ioErr(err)
 	}
-	ew := cmd.ErrOrStderr()
+	ew := runnerLog(cmd)
 	echo := childArgs(cmd, 0)
 	echo = echo[:len(echo)-1]
 	for k, arg := range echo {
@@ -405,13 +413,12 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 		fmt.Fprintf(ew, "shard %d done in %.1f s: %s\n", r.i, r.dur.Seconds(), filepath.Join(a.out, prover.ShardFileName(r.i)))
 	}
 	if sig, ok := caught.Load().(syscall.Signal); ok {
-		return &exitError{code: 128 + int(sig), err: fmt.Errorf("stopped by %v: %d running shard commands were sent %v and have exited (%s); the shard files already written stay in %s; rerun the rest with --shards", sig, len(stopped), sig, orNone(stopped), a.out)}
+		return &exitError{code: 128 + int(sig), err: fmt.Errorf("stopped by %v: %d running shard commands were sent %v and have exited (%s); no file was written for them; the shard files already written stay in %s; prove the rest with the same command and --resume", sig, len(stopped), sig, orNone(stopped), a.out)}
 	}
 	if len(failed) > 0 {
 		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
-	return nil
+	return runnerDone(cmd, a, claims, list, skipped, n)
 }
 
 // runShardsHere proves the shards of list one after another in this
@@ -420,17 +427,25 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 // or SIGTERM stops it at once with 128 + the signal's number: the shard
 // being proven is abandoned before its file is written (a file is written
 // whole or not at all), and the files already written stay for --resume.
-func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int, n int) error {
-	ew := cmd.ErrOrStderr()
-	var mu sync.Mutex // held while a shard file is written
-	written := 0
+func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list, skipped []int, n int) error {
+	ew := runnerLog(cmd)
+	var mu sync.Mutex // held while a shard file is written, and for current and written
+	written, current := 0, -1
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
 		sig := <-sigs
 		mu.Lock()
-		fmt.Fprintf(ew, "zkeval: stopped by %v: the shard being proven was abandoned (no file written for it); the %d shard files written stay in %s; prove the rest with the same command and --resume\n", sig, written, a.out)
+		what := "before any shard was proven"
+		if current >= 0 {
+			what = fmt.Sprintf("shard %d, being proven, was abandoned (no file written for it)", current)
+		}
+		kept := "no shard file was written"
+		if written > 0 {
+			kept = fmt.Sprintf("the %s written stay in %s", countOf(written, "shard file", "shard files"), a.out)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "zkeval: stopped by %v: %s; %s; prove the rest with the same command and --resume\n", sig, what, kept)
 		code := 1
 		if s, ok := sig.(syscall.Signal); ok {
 			code = 128 + int(s)
@@ -447,7 +462,13 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 	var failed []string
 	for _, i := range list {
 		t0 := time.Now()
+		mu.Lock()
+		current = i
+		mu.Unlock()
 		f, err := proveOneShard(cmd, a, in, claims, i, true, k)
+		if errors.Is(err, prover.ErrKeysChanged) {
+			return ioErr(fmt.Errorf("shard %d: %w; the %s written by this run are of the keys loaded before", i, err, countOf(written, "shard file", "shard files")))
+		}
 		var path string
 		if err == nil {
 			mu.Lock()
@@ -467,37 +488,105 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 	if len(failed) > 0 {
 		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "proved %d shards into %s; next: zkeval combine %s --benchmark %s -o ATTESTATION.json\n", len(list), a.out, a.out, a.benchPath)
-	return nil
+	return runnerDone(cmd, a, claims, list, skipped, n)
 }
 
 // pendingShards returns the shards of list whose file is not yet in the
 // -o directory. A file there that is not this run's shard (another model
-// commitment, keys, benchmark or claims, or not a shard file) is an
-// error: proving again would overwrite it.
-func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int) ([]int, error) {
+// commitment, keys, benchmark or claims, not a shard file, a symbolic link
+// or other non-regular file, or a shard file numbered beyond the run's n
+// shards, which combine would refuse) is an error: proving again would
+// overwrite it, or combine refuse it. Other files are left alone, as
+// combine ignores them.
+func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int, n int) ([]int, error) {
 	req := &prover.Request{Model: in.m, Benchmark: in.b, Claims: claims, KeysDir: a.keysDir}
+	if ents, err := os.ReadDir(a.out); err == nil {
+		for _, e := range ents {
+			var i int
+			if _, err := fmt.Sscanf(e.Name(), "shard-%05d.json", &i); err == nil && e.Name() == prover.ShardFileName(i) && i >= n {
+				return nil, ioErr(fmt.Errorf("--resume: %s: this run has %d shards, 0 to %d, and combine would refuse this file: move it away", filepath.Join(a.out, e.Name()), n, n-1))
+			}
+		}
+	}
 	var todo []int
 	for _, i := range list {
 		path := filepath.Join(a.out, prover.ShardFileName(i))
-		st, err := os.Stat(path)
+		st, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			todo = append(todo, i)
 			continue
 		}
 		if err == nil && !st.Mode().IsRegular() {
-			return nil, usageErr("--resume: %s is not a regular file (%v); move it away", path, st.Mode().Type())
+			return nil, ioErr(fmt.Errorf("--resume: %s is not a regular file (%s); combine takes regular files only: move it away", path, fileKind(st.Mode())))
 		}
 		f, err := attestation.ReadShardFile(path)
 		if err == nil {
 			err = prover.ShardFileFits(f, i, req, in.cm)
 		}
 		if err != nil {
-			return nil, usageErr("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err)
+			return nil, ioErr(fmt.Errorf("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err))
 		}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(list)-len(todo), len(list), a.out)
+	fmt.Fprintf(runnerLog(cmd), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(list)-len(todo), len(list), a.out)
 	return todo, nil
+}
+
+// fileKind names a file mode's type in words.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	default:
+		return "a " + m.Type().String() + " file"
+	}
+}
+
+// runnerDone reports a finished runner: the files proven and skipped
+// (--resume), as JSON with --json, else one line with the next command.
+func runnerDone(cmd *cobra.Command, a shardProveArgs, claims []prover.Claimed, proven, skipped []int, n int) error {
+	if j, _ := cmd.Flags().GetBool("json"); j {
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"dir": a.out, "shards": n, "proven": orEmpty(proven), "skipped": orEmpty(skipped)})
+	}
+	next := fmt.Sprintf("zkeval combine %s --benchmark %s", a.out, a.benchPath)
+	for _, c := range claims {
+		if !c.Reveal {
+			next += " --keys " + a.keysDir
+			break
+		}
+	}
+	next += " -o ATTESTATION.json"
+	if len(proven)+len(skipped) < n {
+		next = "prove the other shards, then " + next
+	}
+	head := fmt.Sprintf("proved %s into %s", countOf(len(proven), "shard", "shards"), a.out)
+	switch {
+	case len(proven) == 0:
+		head = fmt.Sprintf("every shard asked for is already in %s (%s kept by --resume)", a.out, countOf(len(skipped), "shard", "shards"))
+	case len(skipped) > 0:
+		head += fmt.Sprintf(", beside %s kept by --resume", countOf(len(skipped), "shard", "shards"))
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s; next: %s\n", head, next)
+	return nil
+}
+
+func orEmpty(l []int) []int {
+	if l == nil {
+		return []int{}
+	}
+	return l
+}
+
+// runnerLog is where the runner's progress lines go: stderr, or nowhere
+// with --json or --quiet.
+func runnerLog(cmd *cobra.Command) io.Writer {
+	if quiet(cmd) {
+		return io.Discard
+	}
+	return cmd.ErrOrStderr()
 }
 
 // selfPath returns the program to run for a shard: this one, as it was

@@ -25,6 +25,10 @@ type shardedJSON struct {
 	ModelCommitment  string `json:"modelCommitment,omitempty"`
 	Benchmark        any    `json:"benchmark,omitempty"`
 	BenchmarkChecked bool   `json:"benchmarkRecomputed"`
+	// OfficialData compares the recomputed benchmark digest with the
+	// official MNIST test set's when the benchmark is named mnist (only
+	// with --benchmark: without it the digest is the attestation's word).
+	OfficialData string `json:"officialData,omitempty"`
 	// SamplesChecked: every shard's fingerprint was recomputed from the
 	// benchmark file, so the claims are about the named benchmark. False
 	// for a valid attestation verified without --benchmark: the proofs
@@ -280,10 +284,20 @@ func shardedValidJSON(file string, res *shardedChecked) shardedJSON {
 		}
 		claims = append(claims, cj)
 	}
-	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked, SamplesChecked: res.BenchmarkChecked,
+	return shardedJSON{Valid: true, File: file, ModelCommitment: p.Model.Commitment, Benchmark: p.Benchmark, BenchmarkChecked: res.BenchmarkChecked, OfficialData: shardedOfficialData(res), SamplesChecked: res.BenchmarkChecked,
 		Shards: p.Shards.Count, ShardSize: p.Shards.Size, Claims: claims, VerifyingKey: res.VerifyingKeySHA256, TotalsKey: res.TotalsKeySHA256,
 		SetupKind: p.Shards.Setup.Kind, SetupStatus: weakerSetup(res.Setup, res.TotalsSetup), Setup: res.Setup, TotalsSetup: res.TotalsSetup, SignedBy: res.signedBy,
 		Warnings: res.Warnings, Seconds: res.Elapsed.Seconds()}
+}
+
+// shardedOfficialData is verifier.OfficialData for a sharded attestation
+// whose benchmark digest was recomputed (--benchmark); "" otherwise.
+func shardedOfficialData(res *shardedChecked) string {
+	if !res.BenchmarkChecked {
+		return ""
+	}
+	b := res.Statement.Predicate.Benchmark
+	return verifier.OfficialData(b.Name, b.Split, b.Samples, b.Digest["sha256"])
 }
 
 func printSharded(w io.Writer, file string, res *shardedChecked) {
@@ -294,6 +308,9 @@ func printSharded(w io.Writer, file string, res *shardedChecked) {
 	fmt.Fprintf(w, "  model shape       %s\n", set.Circuit.Public.Shape.String())
 	if res.BenchmarkChecked {
 		fmt.Fprintf(w, "  benchmark         %s/%s, all %d samples, sha256 %s (recomputed from the file given)\n", p.Benchmark.Name, p.Benchmark.Split, p.Benchmark.Samples, p.Benchmark.Digest["sha256"])
+		if od := shardedOfficialData(res); od != "" {
+			fmt.Fprintf(w, "  official data     %s\n", od)
+		}
 	} else {
 		// Unlike a single proof's, no proof binds this digest or count:
 		// the shard keys do not depend on the benchmark.
