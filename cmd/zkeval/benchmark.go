@@ -287,7 +287,7 @@ Examples:
 	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples, a different benchmark with its own digest; 0 = all")
 	c.Flags().StringVar(&images, "images", "", "mnist: IDX image file (raw or gzip)")
 	c.Flags().StringVar(&labels, "labels", "", "mnist: IDX label file (raw or gzip)")
-	c.Flags().StringVar(&name, "name", "", "csv, arff, mnist with --images: benchmark name (default: the schema's name, else the file name; mnist)")
+	c.Flags().StringVar(&name, "name", "", "csv, arff, mnist with --images: benchmark name (default: the schema's name, else the file name; for IDX files mnist, so name another data set such as Fashion-MNIST here)")
 	c.Flags().IntVar(&scaleBits, "feature-scale-bits", 0, "csv: features are stored as round(v·2^bits); 0 = 12")
 	c.Flags().StringVar(&labelCol, "label-column", "", "csv: 1-based label column (default: the last)")
 	c.Flags().StringVar(&classes, "classes", "", "csv: the class names in class id order, comma-separated (default: the labels sorted); every label must be one of them. mnist with --images: the names of labels 0 to 9 (default: 0 to 9)")

@@ -101,7 +101,10 @@ time. The order of the claims does not matter.
 
 KEYS_DIR receives circuit.json, constraints.r1cs, proving.key and
 verifying.key; circuit.json is written last, so a directory without it is
-incomplete. Give auditors verifying.key; prove needs the whole directory.`,
+incomplete. With --shard-size it receives shard-circuit.json (last) in
+place of circuit.json, and, when a claim hides its value, the totals
+circuit's totals.r1cs, totals-proving.key and totals-verifying.key. Give
+auditors the verifying keys; prove needs the whole directory.`,
 		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			setupGnarkLog(cmd)
