@@ -49,7 +49,7 @@ type resumeRun struct {
 
 // TestResumeRefusesShardOfOtherKeys: a shard file proven with keys B, of
 // the same circuit as keys A (same circuit id), is not a shard of a
-// --resume run with keys A (ShardFileFits compares the verifying key's
+// --resume run with keys A (the check compares the verifying key's
 // digest and the setup, not only the circuit id).
 func TestResumeRefusesShardOfOtherKeys(t *testing.T) {
 	r, keysA, keysB := twoSetups(t)
@@ -59,9 +59,12 @@ func TestResumeRefusesShardOfOtherKeys(t *testing.T) {
 	path := writeShard(t, f, filepath.Join(t.TempDir(), prover.ShardFileName(0)))
 	back, err := attestation.ReadShardFile(path)
 	require.NoError(t, err)
-	err = prover.ShardFileFits(back, 0, &prover.Request{Model: m, Benchmark: b, Claims: claims, KeysDir: keysA}, cm)
-	require.ErrorContains(t, err, "verifyingKey.sha256")
-	require.NoError(t, prover.ShardFileFits(back, 0, &prover.Request{Model: m, Benchmark: b, Claims: claims, KeysDir: keysB}, cm))
+	checkA, err := prover.NewShardFileCheck(&prover.Request{Model: m, Benchmark: b, Claims: claims, KeysDir: keysA}, cm)
+	require.NoError(t, err)
+	require.ErrorContains(t, checkA.Fits(back, 0), "verifyingKey.sha256")
+	checkB, err := prover.NewShardFileCheck(&prover.Request{Model: m, Benchmark: b, Claims: claims, KeysDir: keysB}, cm)
+	require.NoError(t, err)
+	require.NoError(t, checkB.Fits(back, 0))
 }
 
 // TestLoadedKeysReplacedMidRun: the in-process runner loads the keys once

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -285,59 +284,60 @@ func fileClaims(claims []Claimed) []attestation.Claim {
 	return out
 }
 
-// ShardFileFits returns nil when f, a shard file read back from disk, is
-// shard i's file for req (its model commitment cm, benchmark digest and
-// claims) under the keys of req.KeysDir (their circuit id); else an error
-// naming the first field that differs. It does not check the proof:
-// combine does. The local runner's --resume uses it to keep the shards of
-// an interrupted run.
-func ShardFileFits(f *attestation.ShardFile, i int, req *Request, cm *big.Int) error {
+// ShardFileCheck is what a shard file of one run states: the model
+// commitment, the keys (circuit id, verifying key digest, setup), the
+// benchmark digest and the claims. The local runner's --resume builds one
+// and keeps the files that fit it.
+type ShardFileCheck struct {
+	commitment string
+	circuitID  string
+	vkDigest   string
+	setup      attestation.SetupInfo
+	bench      string
+	claims     []attestation.Claim
+}
+
+// NewShardFileCheck reads what req (under the keys of req.KeysDir, with
+// model commitment cm) makes a shard file state. Errors: unreadable keys
+// metadata, claims that repeat, a benchmark that does not encode.
+func NewShardFileCheck(req *Request, cm *big.Int) (*ShardFileCheck, error) {
 	meta, err := keys.ReadShardMeta(req.KeysDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, claims, err := Shapes(req.Claims)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	digest, err := req.Benchmark.Digest()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	setup := attestation.SetupInfo{Kind: meta.SetupKind, Transcript: meta.Transcript}
-	switch want := commitment.FormatElement(cm); {
-	case f.Proof.Index != i:
-		return fmt.Errorf("proof.index is %d, not %d", f.Proof.Index, i)
-	case f.Model.Commitment != want:
-		return fmt.Errorf("model.commitment is %s, not the opening's %s", f.Model.Commitment, want)
-	case f.Circuit.ID != meta.CircuitID:
-		return fmt.Errorf("circuit.id is %s, not the keys' %s", f.Circuit.ID, meta.CircuitID)
-	case f.VerifyingKey["sha256"] != meta.Files[keys.VerifyingKeyFile]:
-		return fmt.Errorf("verifyingKey.sha256 is %s, not the keys' %s (another setup of the same circuit)", f.VerifyingKey["sha256"], meta.Files[keys.VerifyingKeyFile])
-	case !reflect.DeepEqual(f.Setup, setup):
-		return fmt.Errorf("setup is %+v, not the keys' %+v", f.Setup, setup)
-	case f.Benchmark.Digest["sha256"] != hex.EncodeToString(digest[:]):
-		return fmt.Errorf("benchmark.digest.sha256 is %s, not the benchmark's %x", f.Benchmark.Digest["sha256"], digest)
-	case !reflect.DeepEqual(f.Claims, fileClaims(claims)):
-		return fmt.Errorf("its claims are %s, not those asked for, %s (a threshold is compared as written: 0.9 and 0.90 differ, as combine compares them)", claimsText(f.Claims), claimsText(fileClaims(claims)))
-	}
-	return nil
+	return &ShardFileCheck{commitment: commitment.FormatElement(cm), circuitID: meta.CircuitID, vkDigest: meta.Files[keys.VerifyingKeyFile],
+		setup: attestation.SetupInfo{Kind: meta.SetupKind, Transcript: meta.Transcript}, bench: hex.EncodeToString(digest[:]), claims: fileClaims(claims)}, nil
 }
 
-// claimsText lists a shard file's claims as written.
-func claimsText(cs []attestation.Claim) string {
-	var out []string
-	for _, c := range cs {
-		t := fmt.Sprintf("%s %s %s", c.Metric, c.Comparison, c.Threshold)
-		if c.Class != "" || c.Group != "" {
-			t = fmt.Sprintf("%s[class=%s group=%s] %s %s", c.Metric, c.Class, c.Group, c.Comparison, c.Threshold)
-		}
-		if c.Hidden {
-			t += " (hidden)"
-		}
-		out = append(out, fmt.Sprintf("%q", t))
+// Fits returns nil when f, a shard file read back from disk, is shard i's
+// file of this run; else an error naming the first field that differs. It
+// does not check the proof: combine does.
+func (c *ShardFileCheck) Fits(f *attestation.ShardFile, i int) error {
+	switch {
+	case f.Proof.Index != i:
+		return fmt.Errorf("proof.index is %d, not %d", f.Proof.Index, i)
+	case f.Model.Commitment != c.commitment:
+		return fmt.Errorf("model.commitment is %s, not the opening's %s", f.Model.Commitment, c.commitment)
+	case f.Circuit.ID != c.circuitID:
+		return fmt.Errorf("circuit.id is %s, not the keys' %s", f.Circuit.ID, c.circuitID)
+	case f.VerifyingKey["sha256"] != c.vkDigest:
+		return fmt.Errorf("verifyingKey.sha256 is %s, not the keys' %s (another setup of the same circuit)", f.VerifyingKey["sha256"], c.vkDigest)
+	case !reflect.DeepEqual(f.Setup, c.setup):
+		return fmt.Errorf("setup is %+v, not the keys' %+v", f.Setup, c.setup)
+	case f.Benchmark.Digest["sha256"] != c.bench:
+		return fmt.Errorf("benchmark.digest.sha256 is %s, not the benchmark's %s", f.Benchmark.Digest["sha256"], c.bench)
+	case !reflect.DeepEqual(f.Claims, c.claims):
+		return fmt.Errorf("its claims are %q, not those asked for, %q (a threshold is compared as written: 0.9 and 0.90 differ, as combine compares them)", claimList(f.Claims), claimList(c.claims))
 	}
-	return strings.Join(out, ", ")
+	return nil
 }
 
 // rows reshapes a group-major list into [groups][classes].

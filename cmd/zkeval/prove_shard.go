@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,20 +140,28 @@ func readShardInputs(a shardProveArgs) (*shardInputs, error) {
 	if err != nil {
 		return nil, ioErr(err)
 	}
+	in := &shardInputs{m: m, b: b}
+	return in, in.readOpening(a)
+}
+
+// readOpening reads --opening into in, and checks it against --commitment
+// when given.
+func (in *shardInputs) readOpening(a shardProveArgs) error {
 	salt, cm, err := commitment.ReadOpening(a.openingPath)
 	if err != nil {
-		return nil, ioErr(err)
+		return ioErr(err)
 	}
 	if a.commitPath != "" {
 		_, pub, err := commitment.ReadPublic(a.commitPath)
 		if err != nil {
-			return nil, ioErr(err)
+			return ioErr(err)
 		}
 		if pub.Cmp(cm) != 0 {
-			return nil, ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
+			return ioErr(fmt.Errorf("--opening %s opens commitment %s, but --commitment %s is %s", a.openingPath, commitment.FormatElement(cm), a.commitPath, commitment.FormatElement(pub)))
 		}
 	}
-	return &shardInputs{m: m, b: b, salt: salt, cm: cm}, nil
+	in.salt, in.cm = salt, cm
+	return nil
 }
 
 // proveOneShard proves shard i (with k, the keys loaded once, or nil to
@@ -203,11 +210,7 @@ const claimsCheckedEnv = "ZKEVAL_CLAIMS_CHECKED"
 // the keys fit the model, benchmark and claims, and the claims hold
 // natively over the whole benchmark, as the single-proof prove checks
 // (a false claim stops here, exit status 1).
-func checkWhole(cmd *cobra.Command, a shardProveArgs, b *benchmark.Benchmark, claims []prover.Claimed) error {
-	m, err := model.ReadFile(a.modelPath)
-	if err != nil {
-		return ioErr(err)
-	}
+func checkWhole(cmd *cobra.Command, a shardProveArgs, m *model.Model, b *benchmark.Benchmark, claims []prover.Claimed) error {
 	shapes, _, err := prover.Shapes(claims)
 	if err != nil {
 		return ioErr(err)
@@ -294,27 +297,27 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if err := checkWhole(cmd, a, b, claims); err != nil {
+	m, err := model.ReadFile(a.modelPath)
+	if err != nil {
+		return ioErr(err)
+	}
+	if err := checkWhole(cmd, a, m, b, claims); err != nil {
 		return err
 	}
-	var in *shardInputs
+	// The opening is read here only when this process needs it: the shard
+	// commands of --parallel P read it themselves.
+	in := &shardInputs{m: m, b: b}
 	if sf.resume || sf.parallel == 1 {
-		if in, err = readShardInputs(a); err != nil {
+		if err := in.readOpening(a); err != nil {
 			return err
 		}
 	}
 	var skipped []int
 	if sf.resume {
-		todo, err := pendingShards(cmd, a, in, claims, list, n)
-		if err != nil {
+		if list, skipped, err = pendingShards(cmd, a, in, claims, list, n); err != nil {
 			return err
 		}
-		for _, i := range list {
-			if !slices.Contains(todo, i) {
-				skipped = append(skipped, i)
-			}
-		}
-		if list = todo; len(list) == 0 {
+		if len(list) == 0 {
 			return runnerDone(cmd, a, claims, nil, skipped, n)
 		}
 	}
@@ -491,24 +494,26 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 	return runnerDone(cmd, a, claims, list, skipped, n)
 }
 
-// pendingShards returns the shards of list whose file is not yet in the
-// -o directory. A file there that is not this run's shard (another model
+// pendingShards splits list into the shards whose file is not yet in the
+// -o directory and those whose file there is this run's (kept). A file there that is not this run's shard (another model
 // commitment, keys, benchmark or claims, not a shard file, a symbolic link
 // or other non-regular file, or a shard file numbered beyond the run's n
 // shards, which combine would refuse) is an error: proving again would
 // overwrite it, or combine refuse it. Other files are left alone, as
 // combine ignores them.
-func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int, n int) ([]int, error) {
-	req := &prover.Request{Model: in.m, Benchmark: in.b, Claims: claims, KeysDir: a.keysDir}
+func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims []prover.Claimed, list []int, n int) (todo, kept []int, err error) {
+	check, err := prover.NewShardFileCheck(&prover.Request{Model: in.m, Benchmark: in.b, Claims: claims, KeysDir: a.keysDir}, in.cm)
+	if err != nil {
+		return nil, nil, ioErr(err)
+	}
 	if ents, err := os.ReadDir(a.out); err == nil {
 		for _, e := range ents {
 			var i int
 			if _, err := fmt.Sscanf(e.Name(), "shard-%05d.json", &i); err == nil && e.Name() == prover.ShardFileName(i) && i >= n {
-				return nil, ioErr(fmt.Errorf("--resume: %s: this run has %d shards, 0 to %d, and combine would refuse this file: move it away", filepath.Join(a.out, e.Name()), n, n-1))
+				return nil, nil, ioErr(fmt.Errorf("--resume: %s: this run has %d shards, 0 to %d, and combine would refuse this file: move it away", filepath.Join(a.out, e.Name()), n, n-1))
 			}
 		}
 	}
-	var todo []int
 	for _, i := range list {
 		path := filepath.Join(a.out, prover.ShardFileName(i))
 		st, err := os.Lstat(path)
@@ -517,18 +522,19 @@ func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 			continue
 		}
 		if err == nil && !st.Mode().IsRegular() {
-			return nil, ioErr(fmt.Errorf("--resume: %s is not a regular file (%s); combine takes regular files only: move it away", path, fileKind(st.Mode())))
+			return nil, nil, ioErr(fmt.Errorf("--resume: %s is not a regular file (%s); combine takes regular files only: move it away", path, fileKind(st.Mode())))
 		}
 		f, err := attestation.ReadShardFile(path)
 		if err == nil {
-			err = prover.ShardFileFits(f, i, req, in.cm)
+			err = check.Fits(f, i)
 		}
 		if err != nil {
-			return nil, ioErr(fmt.Errorf("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err))
+			return nil, nil, ioErr(fmt.Errorf("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err))
 		}
+		kept = append(kept, i)
 	}
-	fmt.Fprintf(runnerLog(cmd), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(list)-len(todo), len(list), a.out)
-	return todo, nil
+	fmt.Fprintf(runnerLog(cmd), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(kept), len(list), a.out)
+	return todo, kept, nil
 }
 
 // fileKind names a file mode's type in words.
