@@ -8,13 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/zkeval/zkeval/benchmark"
 	"github.com/zkeval/zkeval/circuits/conv"
 	"github.com/zkeval/zkeval/circuits/internal/fieldint"
 	"github.com/zkeval/zkeval/circuits/pool"
 	"github.com/zkeval/zkeval/circuits/relu"
 	"github.com/zkeval/zkeval/commitment"
 	"github.com/zkeval/zkeval/desc"
+	"github.com/zkeval/zkeval/internal/testfixture"
 	"github.com/zkeval/zkeval/model"
 )
 
@@ -104,34 +104,6 @@ var rvCases = []rvCase{
 		{model.KindMaxPool, w(2, 2, 1, 1, 0, 0, 0, 0), 0, false}}, 1 << 40, -(1 << 44), 1 << 44, []int{0}},
 }
 
-func rvBench(m *model.Model, n int) *benchmark.Benchmark {
-	return benchmarkOf(m, n)
-}
-
-// benchmarkOf: n images of pixels in [0, 255], labels the model's argmax
-// shifted every third sample.
-func benchmarkOf(m *model.Model, n int) *benchmark.Benchmark {
-	rng := rand.New(rand.NewSource(5))
-	b := &benchmark.Benchmark{Name: "poolfirst", Split: "test", NumFeatures: m.InputSize, InputScale: 255, ClassNames: []string{"a", "b", "c"}}
-	for s := 0; s < n; s++ {
-		x := make([]int64, m.InputSize)
-		for i := range x {
-			x[i] = rng.Int63n(256)
-		}
-		out, err := m.Eval(x)
-		if err != nil {
-			panic(err)
-		}
-		l := model.Argmax(out)
-		if s%3 == 0 {
-			l = (l + 1) % 3
-		}
-		b.X = append(b.X, x)
-		b.Labels = append(b.Labels, l)
-	}
-	return b
-}
-
 // TestPoolFirstArchitectures: for each strange architecture, the
 // evaluation circuit's logits equal native model.Eval's, the exact count
 // is accepted and one more refused; the shard circuit agrees slot by slot
@@ -141,7 +113,7 @@ func TestPoolFirstArchitectures(t *testing.T) {
 	for i, c := range rvCases {
 		t.Run(c.name, func(t *testing.T) {
 			m := rvModel(t, int64(10+i), c.in, c.ls, c.wmax, c.bmin, c.bmax)
-			b := rvBench(m, 6)
+			b := testfixture.Benchmark(m, 5, 6) // pixels in [0, 255], labels the argmax shifted every third sample
 			sh := m.Shape().Spatial
 			var pf []int
 			for k := range sh {

@@ -35,7 +35,7 @@ func Model(seed int64) *model.Model {
 	return m
 }
 
-// Benchmark returns n samples with 6 features in [0, 255]; sample s is
+// Benchmark returns n samples of m.InputSize features in [0, 255]; sample s is
 // labelled with m's prediction, shifted by one class when s%3 == 0.
 func Benchmark(m *model.Model, seed int64, n int) *benchmark.Benchmark {
 	rng := rand.New(rand.NewSource(seed))
