@@ -45,7 +45,7 @@ func (f *shardFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.index, "shard", -1, "prove only shard I (0-based) with shard keys (setup --shard-size); -o is then a directory, which receives shard-IIIII.json")
 	c.Flags().StringVar(&f.shards, "shards", "", "prove several shards on this machine (see --parallel): \"all\" or a list such as 0,3,5-7")
 	c.Flags().IntVar(&f.parallel, "parallel", 1, "with --shards: how many shards are proven at once; 1 proves them one after another in this process with the keys loaded once, P > 1 runs P shard commands (prove --shard I) at once, each loading the keys")
-	c.Flags().BoolVar(&f.resume, "resume", false, "with --shards: skip the shards whose file in -o is already this run's (same model commitment, keys, benchmark and claims), as after an interrupted run; combine checks their proofs")
+	c.Flags().BoolVar(&f.resume, "resume", false, "with --shards: skip the shards whose file in -o is already this run's (same model commitment, keys, benchmark and claims), as after an interrupted run; combine checks their proofs. Without it, --shards refuses an -o that already holds a file of a shard asked for")
 }
 
 func (f *shardFlags) set(cmd *cobra.Command) bool {
@@ -313,6 +313,11 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 		}
 	}
 	var skipped []int
+	if !sf.resume {
+		if err := refuseExisting(a.out, list); err != nil {
+			return err
+		}
+	}
 	if sf.resume {
 		if list, skipped, err = pendingShards(cmd, a, in, claims, list, n); err != nil {
 			return err
@@ -494,6 +499,26 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 	return runnerDone(cmd, a, claims, list, skipped, n)
 }
 
+// refuseExisting refuses a run without --resume whose -o directory already
+// holds a file (or anything else) at the path of a shard asked for: hours of
+// proofs are not overwritten by a command that forgot --resume.
+func refuseExisting(dir string, list []int) error {
+	var there []string
+	for _, i := range list {
+		if _, err := os.Lstat(filepath.Join(dir, prover.ShardFileName(i))); err == nil {
+			there = append(there, strconv.Itoa(i))
+		}
+	}
+	if len(there) == 0 {
+		return nil
+	}
+	shown := there
+	if len(shown) > 8 {
+		shown = append(shown[:8:8], "...")
+	}
+	return ioErr(fmt.Errorf("%s already holds the files of %s of the %d shards asked for (%s); the runner does not overwrite them: add --resume to keep those that are this run's and prove the rest, or move them away to prove every shard again", dir, countOf(len(there), "shard", "shards"), len(list), strings.Join(shown, ", ")))
+}
+
 // pendingShards splits list into the shards whose file is not yet in the
 // -o directory and those whose file there is this run's (kept). A file there that is not this run's shard (another model
 // commitment, keys, benchmark or claims, not a shard file, a symbolic link
@@ -529,7 +554,7 @@ func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 			err = check.Fits(f, i)
 		}
 		if err != nil {
-			return nil, nil, ioErr(fmt.Errorf("--resume: %s is not this run's shard %d: %v; move it away, or prove that shard again without --resume", path, i, err))
+			return nil, nil, ioErr(fmt.Errorf("--resume: %s is not this run's shard %d: %v; move it away, and --resume proves that shard again", path, i, err))
 		}
 		kept = append(kept, i)
 	}
