@@ -114,11 +114,47 @@ type FloatSpatial struct {
 	ReLU bool
 }
 
+// MaxSpatialValues bounds the values of a spatial layer's input and of its
+// output (C·H·W): 2^24, four times the largest map of VGG-16 on 224×224
+// images. Past it no circuit here could prove the layer, and native
+// evaluation would allocate without bound.
+const MaxSpatialValues = 1 << 24
+
+// MaxSpatialWork bounds a spatial layer's window work per sample: its
+// outputs times the inputs each reads (C·KH·KW for a convolution, KH·KW for
+// pooling), 2^32, about twice a VGG-16 convolution on 224×224 images. A
+// window of a few hundred bytes of ONNX could otherwise ask for 2^50 steps.
+const MaxSpatialWork = 1 << 32
+
 // SpatialOut returns the output shape of a spatial layer of kind kind with
-// input in, window w and outC output channels (convolution only).
+// input in, window w and outC output channels (convolution only). It fails
+// when a dimension is outside [1, MaxSpatialDim], the window does not fit
+// (Window.OutDims), or the input, the output or the window work passes
+// MaxSpatialValues or MaxSpatialWork.
 func SpatialOut(kind string, in Dims, w Window, outC int) (Dims, error) {
+	out, err := spatialOut(kind, in, w, outC)
+	if err != nil {
+		return Dims{}, err
+	}
+	if out.Size() > MaxSpatialValues {
+		return Dims{}, fmt.Errorf("output %v holds %d values; a spatial layer may have at most %d (2^24)", out, out.Size(), MaxSpatialValues)
+	}
+	fan := float64(w.KH) * float64(w.KW)
+	if kind == KindConv2D {
+		fan *= float64(in.C)
+	}
+	if work := float64(out.Size()) * fan; work > MaxSpatialWork {
+		return Dims{}, fmt.Errorf("output %v, each reading %.0f inputs: %.3g window steps per sample, past the %d (2^32) a spatial layer may take", out, fan, work, int64(MaxSpatialWork))
+	}
+	return out, nil
+}
+
+func spatialOut(kind string, in Dims, w Window, outC int) (Dims, error) {
 	if in.C < 1 || in.H < 1 || in.W < 1 || in.C > MaxSpatialDim || in.H > MaxSpatialDim || in.W > MaxSpatialDim {
 		return Dims{}, fmt.Errorf("input %v must have dimensions in [1, %d]", in, MaxSpatialDim)
+	}
+	if in.Size() > MaxSpatialValues {
+		return Dims{}, fmt.Errorf("input %v holds %d values; a spatial layer may take at most %d (2^24)", in, in.Size(), MaxSpatialValues)
 	}
 	switch kind {
 	case KindConv2D:

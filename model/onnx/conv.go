@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -399,15 +400,32 @@ func (p *importer) opPad() error {
 	} else {
 		shape[2].v += int64(pad[0] + pad[2])
 		shape[3].v += int64(pad[1] + pad[3])
-		p.padPend = &pendingPad{pad: pad, node: p.nodeLabel()}
+		if pp := p.padPend; pp != nil {
+			// A second Pad of zeros before the same layer adds to the first.
+			for k := range pad {
+				pp.pad[k] += pad[k]
+			}
+			pp.nodes = append(pp.nodes, p.nodeLabel())
+		} else {
+			p.padPend = &pendingPad{pad: pad, nodes: []string{p.nodeLabel()}}
+		}
 	}
 	return p.dataOut(shape)
 }
 
 // pendingPad is a Pad of zeros waiting to fold into the next spatial layer.
 type pendingPad struct {
-	pad  [4]int // top, left, bottom, right
-	node string
+	pad   [4]int   // top, left, bottom, right
+	nodes []string // the Pad nodes, in graph order
+}
+
+// what names the Pad nodes: `node "a" (op Pad)`, or two joined by "and".
+func (pp *pendingPad) what() string {
+	w := pp.nodes[0]
+	if len(pp.nodes) > 1 {
+		w = strings.Join(pp.nodes[:len(pp.nodes)-1], ", ") + " and " + pp.nodes[len(pp.nodes)-1]
+	}
+	return w
 }
 
 // takePad folds a pending Pad into the window of the current Conv or
@@ -420,7 +438,7 @@ func (p *importer) takePad(in model.Dims, win *model.Window, kind string) (model
 	}
 	p.padPend = nil
 	if kind != model.KindConv2D && kind != model.KindAvgPool {
-		return in, p.nodeFail(ErrUnsupported, "follows %s; zkeval folds a Pad of zeros only into a Conv or an AveragePool", pp.node)
+		return in, p.nodeFail(ErrUnsupported, "follows %s; zkeval folds a Pad of zeros only into a Conv or an AveragePool", pp.what())
 	}
 	win.PadTop += pp.pad[0]
 	win.PadLeft += pp.pad[1]
@@ -430,7 +448,7 @@ func (p *importer) takePad(in model.Dims, win *model.Window, kind string) (model
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", p.node.GetOpType(), p.nodeIdx)
 	}
-	p.steps = append(p.steps, model.ImportStep{Action: model.ActionFolded, Nodes: []string{pp.node}, Into: name,
+	p.steps = append(p.steps, model.ImportStep{Action: model.ActionFolded, Nodes: pp.nodes, Into: name,
 		Detail: fmt.Sprintf("Pad of zeros: folded into the padding of %s layer %q", kind, name)})
 	in.H -= pp.pad[0] + pp.pad[2]
 	in.W -= pp.pad[1] + pp.pad[3]

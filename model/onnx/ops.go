@@ -194,6 +194,9 @@ func (p *importer) convert(n *pb.NodeProto) error {
 		}
 		seen[a.GetName()] = true
 	}
+	if err := p.checkPadPending(op); err != nil {
+		return err
+	}
 	switch op {
 	case "Constant":
 		return p.opConstant()
@@ -244,6 +247,33 @@ func (p *importer) convert(n *pb.NodeProto) error {
 		return p.opActivation(op)
 	}
 	return p.unsupportedOp()
+}
+
+// padKeepsZero lists the ops that may stand between a Pad of zeros and the
+// Conv or AveragePool it is folded into: each maps 0 to 0 elementwise or
+// reads only the shape, so moving the Pad past it keeps ONNX's numbers.
+// Conv and AveragePool take the Pad, MaxPool refuses it by name, and a
+// second Pad joins it.
+var padKeepsZero = map[string]bool{
+	"Identity": true, "Dropout": true, "Shape": true,
+	"Relu": true, "LeakyRelu": true, "Tanh": true, "Gelu": true, "HardSwish": true,
+	"Pad": true, "Conv": true, "AveragePool": true, "MaxPool": true,
+}
+
+// checkPadPending refuses an op that reads activations while a Pad of zeros
+// waits to be folded into the next Conv or AveragePool, unless it keeps 0
+// at 0: a BatchNormalization, say, turns the padding into its shift, which
+// folding the Pad into the next layer would lose.
+func (p *importer) checkPadPending(op string) error {
+	if p.padPend == nil || padKeepsZero[op] {
+		return nil
+	}
+	for _, in := range p.node.GetInput() {
+		if v, ok := p.vals[in]; ok && v.isData() {
+			return p.nodeFail(ErrUnsupported, "reads activations padded by %s, a Pad of zeros that zkeval folds into the next Conv or AveragePool only across ops that keep 0 at 0 (Relu, LeakyRelu, Tanh, Gelu, HardSwish, Identity, Dropout); %s does not, so the padding would not be zeros where it is read: export the padding as the next Conv's padding (nn.Conv2d(padding=...)) rather than a Pad before %s", p.padPend.what(), op, op)
+		}
+	}
+	return nil
 }
 
 // checkNotLabel refuses to compute from a classifier's label or probability

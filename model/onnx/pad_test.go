@@ -1,0 +1,128 @@
+package onnx
+
+import (
+	"testing"
+
+	pb "github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/stretchr/testify/require"
+)
+
+// padThenGraph: x [N,1,2,2] -> Conv 1x1 (w 1, b 0) -> Pad 1 on each side
+// (zeros) -> mid -> Conv 1x1 (w 1, b 0) -> Flatten -> Gemm [2][16] (row 0
+// ones, row 1 zeros).
+func padThenGraph(mid ...*pb.NodeProto) oxGraph {
+	ones := make([]float64, 16)
+	for i := range ones {
+		ones[i] = 1
+	}
+	g := oxGraph{
+		inputs: []*pb.ValueInfoProto{oxInput("x", pb.TensorProto_FLOAT, "N", 1, 2, 2)},
+		inits: []*pb.TensorProto{
+			oxF32("w1", []int64{1, 1, 1, 1}, []float64{1}), oxF32("b1", []int64{1}, []float64{0}),
+			oxI64("pads", []int64{8}, []int64{0, 0, 1, 1, 0, 0, 1, 1}),
+			oxF32("g", []int64{1}, []float64{1}), oxF32("be", []int64{1}, []float64{5}),
+			oxF32("mu", []int64{1}, []float64{0}), oxF32("var", []int64{1}, []float64{1}),
+			oxF32("w2", []int64{1, 1, 1, 1}, []float64{1}), oxF32("b2", []int64{1}, []float64{0}),
+			oxF32("fw", []int64{2, 16}, append(ones, make([]float64, 16)...)), oxF32("fb", []int64{2}, []float64{0, 0}),
+		},
+		nodes: []*pb.NodeProto{
+			oxNode("Conv", "conv1", []string{"x", "w1", "b1"}, []string{"c1"}),
+			oxNode("Pad", "pad", []string{"c1", "pads"}, []string{"m0"}),
+		},
+	}
+	g.nodes = append(g.nodes, mid...)
+	last := "m0"
+	if len(mid) > 0 {
+		last = mid[len(mid)-1].GetOutput()[0]
+	}
+	g.nodes = append(g.nodes,
+		oxNode("Conv", "conv2", []string{last, "w2", "b2"}, []string{"c2"}),
+		oxNode("Flatten", "flat", []string{"c2"}, []string{"f"}, oxAttrInt("axis", 1)),
+		oxNode("Gemm", "fc", []string{"f", "fw", "fb"}, []string{"y"}, oxAttrInt("transB", 1)))
+	return g
+}
+
+// A BatchNormalization after a Pad that follows a Conv turns the padding
+// into its shift (ONNX: the border is BN(0) = 5 here). Folding the BN into
+// the first Conv and the Pad into the second, as the importer once did,
+// left the border at 0 and imported another model (Σx + 20 where ONNX gives
+// Σx + 80). It is refused, naming both nodes.
+func TestPadThenBatchNormRefused(t *testing.T) {
+	bn := oxNode("BatchNormalization", "bn", []string{"m0", "g", "be", "mu", "var"}, []string{"n"}, oxAttrFloat("epsilon", 0))
+	_, err := padThenGraph(bn).parse(t)
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, `node "bn" (op BatchNormalization) reads activations padded by node "pad" (op Pad)`)
+	require.ErrorContains(t, err, "nn.Conv2d(padding=...)")
+
+	// The same with an op between that keeps 0 at 0: still refused at the BN.
+	relu := oxNode("Relu", "relu", []string{"m0"}, []string{"r"})
+	bn2 := oxNode("BatchNormalization", "bn", []string{"r", "g", "be", "mu", "var"}, []string{"n"}, oxAttrFloat("epsilon", 0))
+	_, err = padThenGraph(relu, bn2).parse(t)
+	require.ErrorContains(t, err, `node "bn" (op BatchNormalization) reads activations padded by`)
+
+	// A Sigmoid maps 0 to 1/2: refused too.
+	sig := oxNode("Sigmoid", "sig", []string{"m0"}, []string{"s"})
+	_, err = padThenGraph(sig).parse(t)
+	require.ErrorContains(t, err, `node "sig" (op Sigmoid) reads activations padded by`)
+}
+
+// Ops that keep 0 at 0 may stand between the Pad and the Conv it folds
+// into: the imported model gives ONNX's numbers (border 0, interior x).
+func TestPadThenReluFolds(t *testing.T) {
+	relu := oxNode("Relu", "relu", []string{"m0"}, []string{"r"})
+	fm, err := padThenGraph(relu).parse(t)
+	require.NoError(t, err)
+	require.Len(t, fm.Spatial, 2)
+	require.Equal(t, 1, fm.Spatial[1].PadTop)
+	y, err := fm.Forward([]float64{0.25, -0.5, 0.75, 1})
+	require.NoError(t, err)
+	require.InDelta(t, 0.25+0.75+1, y[0], 1e-9)
+}
+
+// Two Pads in a row add up: the first is no longer lost (a model whose
+// layers did not chain, refused with a message naming neither Pad).
+func TestPadThenPadAddsUp(t *testing.T) {
+	g := padThenGraph(oxNode("Pad", "pad2", []string{"m0", "pads"}, []string{"m1"}))
+	ones := make([]float64, 36)
+	for i := range ones {
+		ones[i] = 1
+	}
+	g.inits[len(g.inits)-2] = oxF32("fw", []int64{2, 36}, append(ones, make([]float64, 36)...))
+	fm, err := g.parse(t)
+	require.NoError(t, err)
+	require.Len(t, fm.Spatial, 2)
+	w := fm.Spatial[1].Window
+	require.Equal(t, [4]int{2, 2, 2, 2}, [4]int{w.PadTop, w.PadLeft, w.PadBottom, w.PadRight})
+	require.Contains(t, fm.Steps[len(fm.Steps)-1].Nodes, `node "pad2" (op Pad)`)
+	y, err := fm.Forward([]float64{0.25, 0.5, 0.75, 1})
+	require.NoError(t, err)
+	require.InDelta(t, 2.5, y[0], 1e-9)
+}
+
+// A few hundred bytes of ONNX must not ask for gigabytes or 2^50 steps: a
+// 1x1 Conv padded by 32754 on each side (a 65536x65536 map) and a MaxPool
+// of a 65536x65536 window are refused by name at import.
+func TestHugeSpatialLayersRefused(t *testing.T) {
+	head := func(first *pb.NodeProto) oxGraph {
+		return oxGraph{
+			inputs: []*pb.ValueInfoProto{oxInput("x", pb.TensorProto_FLOAT, "N", 1, 28, 28)},
+			inits: []*pb.TensorProto{
+				oxF32("w", []int64{1, 1, 1, 1}, []float64{1}), oxF32("b", []int64{1}, []float64{0}),
+				oxF32("fw", []int64{2, 1}, []float64{1, -1}), oxF32("fb", []int64{2}, []float64{0, 0}),
+			},
+			nodes: []*pb.NodeProto{
+				first,
+				oxNode("GlobalAveragePool", "gap", []string{"c"}, []string{"g"}),
+				oxNode("Flatten", "flat", []string{"g"}, []string{"f"}, oxAttrInt("axis", 1)),
+				oxNode("Gemm", "fc", []string{"f", "fw", "fb"}, []string{"y"}, oxAttrInt("transB", 1)),
+			},
+		}
+	}
+	_, err := head(oxNode("Conv", "conv", []string{"x", "w", "b"}, []string{"c"}, oxAttrInts("pads", 32754, 32754, 32754, 32754))).parse(t)
+	require.ErrorContains(t, err, `node "conv" (op Conv)`)
+	require.ErrorContains(t, err, "a spatial layer may have at most 16777216 (2^24)")
+	_, err = head(oxNode("MaxPool", "pool", []string{"x"}, []string{"c"}, oxAttrInts("kernel_shape", 65536, 65536),
+		oxAttrInts("strides", 64, 64), oxAttrInts("pads", 65535, 65535, 65535, 65535))).parse(t)
+	require.ErrorContains(t, err, `node "pool" (op MaxPool)`)
+	require.ErrorContains(t, err, "past the 4294967296 (2^32) a spatial layer may take")
+}
