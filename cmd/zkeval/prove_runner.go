@@ -204,7 +204,7 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 				}
 				t0 := time.Now()
 				c := exec.CommandContext(ctx, self, childArgs(cmd, i)...)
-				c.Env = append(os.Environ(), claimsCheckedEnv+"=1")
+				c.Env = append(os.Environ(), runnerChildEnv+"=1")
 				c.Cancel = func() error {
 					sig, _ := caught.Load().(os.Signal)
 					if sig == nil {
@@ -303,7 +303,7 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 		var path string
 		if err == nil {
 			mu.Lock()
-			path, err = writeShardFile(a, i, f)
+			path, _, err = writeShardFile(a, i, f, true)
 			if err == nil {
 				written++
 			}

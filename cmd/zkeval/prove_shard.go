@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -83,19 +84,24 @@ func runShardProve(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, cf *cla
 	if err != nil {
 		return err
 	}
-	f, err := proveOneShard(cmd, a, in, claims, sf.index, os.Getenv(claimsCheckedEnv) == "1", nil)
+	child := os.Getenv(runnerChildEnv) == "1"
+	f, err := proveOneShard(cmd, a, in, claims, sf.index, child, nil)
 	if err != nil {
 		return err
 	}
-	path, err := writeShardFile(a, sf.index, f)
+	path, replaced, err := writeShardFile(a, sf.index, f, child)
 	if err != nil {
 		return err
 	}
 	if j, _ := cmd.Flags().GetBool("json"); j {
-		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "challenge": f.Proof.Challenge, "fingerprint": f.Proof.Fingerprint, "counts": f.Proof.Counts})
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"file": path, "replaced": replaced, "index": sf.index, "count": f.Count, "samples": f.Proof.Samples, "challenge": f.Proof.Challenge, "fingerprint": f.Proof.Fingerprint, "counts": f.Proof.Counts})
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "wrote       %s\n", path)
+	if replaced {
+		fmt.Fprintf(w, "wrote       %s (replacing the file that was there)\n", path)
+	} else {
+		fmt.Fprintf(w, "wrote       %s\n", path)
+	}
 	fmt.Fprintf(w, "shard       %d of %d (%s), fingerprint %s at challenge %s\n", sf.index, f.Count, countOf(f.Proof.Samples, "sample", "samples"), f.Proof.Fingerprint, f.Proof.Challenge)
 	fmt.Fprintf(w, "model       %s\n", f.Model.Commitment)
 	for _, c := range f.Proof.Counts {
@@ -169,26 +175,45 @@ func proveOneShard(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 }
 
 // writeShardFile writes shard i's file into the -o directory and returns
-// its path. The file appears complete or not at all: a temporary file in
-// the directory (whose name combine never takes), renamed into place. The
-// directory is made only now, so that a refused or failed shard leaves
-// none behind.
-func writeShardFile(a shardProveArgs, i int, f *attestation.ShardFile) (string, error) {
+// its path, and whether it replaced a file there. The file appears complete
+// or not at all: a temporary file in the directory (whose name combine
+// never takes), renamed into place. The directory is made only now, so that
+// a refused or failed shard leaves none behind. With mustBeNew (the local
+// runner, which found no file there before it started) a file that appeared
+// since is left alone and the write fails with an error wrapping
+// fs.ErrExist: another command writes into the same directory.
+func writeShardFile(a shardProveArgs, i int, f *attestation.ShardFile, mustBeNew bool) (path string, replaced bool, err error) {
 	data, err := jsonfile.Indent(f)
 	if err != nil {
-		return "", ioErr(err)
+		return "", false, ioErr(err)
 	}
 	if err := os.MkdirAll(a.out, 0o755); err != nil {
-		return "", ioErr(err)
+		return "", false, ioErr(err)
 	}
-	path := filepath.Join(a.out, prover.ShardFileName(i))
-	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
-		return "", ioErr(err)
+	path = filepath.Join(a.out, prover.ShardFileName(i))
+	pend, err := atomicfile.Prepare(path, 0o600, func(w *os.File) error { _, err := w.Write(data); return err })
+	if err != nil {
+		return "", false, ioErr(err)
 	}
-	return path, nil
+	if mustBeNew {
+		if err := pend.CommitNew(); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return "", false, ioErr(fmt.Errorf("%s appeared while this run proved shard %d (another command writes shard files into %s?); it was left alone and this run's proof of shard %d dropped: check which file is this run's, then prove that shard again with --resume: %w", path, i, a.out, i, err))
+			}
+			return "", false, ioErr(err)
+		}
+		return path, false, nil
+	}
+	_, statErr := os.Lstat(path)
+	if err := pend.Commit(); err != nil {
+		return "", false, ioErr(err)
+	}
+	return path, statErr == nil, nil
 }
 
-// claimsCheckedEnv is set to "1" in the environment of the local runner's
+// runnerChildEnv is set to "1" in the environment of the local runner's
 // shard commands: the runner has checked the claims over the whole
-// benchmark once, so each shard command need not repeat it.
-const claimsCheckedEnv = "ZKEVAL_CLAIMS_CHECKED"
+// benchmark once, so each shard command need not repeat it, and it found no
+// file at the shard's path, so the command writes its file only if none
+// has appeared since (writeShardFile's mustBeNew).
+const runnerChildEnv = "ZKEVAL_RUNNER_CHILD"
