@@ -125,6 +125,13 @@ func (p *importer) window(kernel []int64, h, w int, pool bool) (model.Window, er
 		}
 	}
 	win := model.Window{KH: int(ks[0]), KW: int(ks[1]), SH: int(st[0]), SW: int(st[1])}
+	if ap != "NOTSET" {
+		for _, v := range pads {
+			if v != 0 {
+				return model.Window{}, p.nodeFail(ErrInvalid, "has auto_pad %q and pads %s; ONNX takes explicit pads only with auto_pad NOTSET, and readers differ on which wins: drop one of the two", ap, dimsString(pads))
+			}
+		}
+	}
 	switch ap {
 	case "NOTSET":
 		if pads == nil {

@@ -126,3 +126,14 @@ func TestHugeSpatialLayersRefused(t *testing.T) {
 	require.ErrorContains(t, err, `node "pool" (op MaxPool)`)
 	require.ErrorContains(t, err, "past the 4294967296 (2^32) a spatial layer may take")
 }
+
+// auto_pad other than NOTSET with nonzero explicit pads is refused (ONNX
+// forbids the pair, and readers differ on which wins); zero pads beside
+// VALID are harmless.
+func TestAutoPadWithPadsRefused(t *testing.T) {
+	_, err := oxCNN([]*pb.AttributeProto{oxAttrString("auto_pad", "SAME_UPPER"), oxAttrInts("pads", 1, 1, 1, 1)}, 18).parse(t)
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, `node "conv" (op Conv) has auto_pad "SAME_UPPER" and pads [1 1 1 1]`)
+	_, err = oxCNN([]*pb.AttributeProto{oxAttrString("auto_pad", "VALID"), oxAttrInts("pads", 0, 0, 0, 0)}, 8).parse(t)
+	require.NoError(t, err)
+}
