@@ -210,6 +210,11 @@ Examples:
 					if b, err = benchmark.LoadMNISTFiles(images, labels, split); err != nil {
 						return ioErr(err)
 					}
+					if b.Len() == 60000 && !cmd.Flags().Changed("split") {
+						// MNIST's and Fashion-MNIST's training sets have 60,000
+						// images: do not name one "test" by default.
+						return usageErr("--images %s holds 60000 images, as the MNIST and Fashion-MNIST training sets do, and the split would be named \"test\" by default: pass --split train (or --split test if it is a test set)", images)
+					}
 					if name != "" {
 						b.Name = name
 					}
@@ -283,7 +288,7 @@ Examples:
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "benchmark file to write (.bench)")
-	c.Flags().StringVar(&split, "split", "test", "split name; with a schema that splits the rows, test or train")
+	c.Flags().StringVar(&split, "split", "test", "split name; with a schema that splits the rows, test or train; mnist --images of 60000 images (a training set's size) needs it given")
 	c.Flags().IntVar(&limit, "limit", 0, "keep only the first N samples, a different benchmark with its own digest; 0 = all")
 	c.Flags().StringVar(&images, "images", "", "mnist: IDX image file (raw or gzip)")
 	c.Flags().StringVar(&labels, "labels", "", "mnist: IDX label file (raw or gzip)")

@@ -235,6 +235,8 @@ func (p *importer) run(mp *pb.ModelProto) (*model.FloatModel, error) {
 				if errors.As(p.unsupportedOp(), &u) {
 					p.problems = append(p.problems, u.u)
 				}
+			case isDefaultDomain(n.GetDomain()) && op == "Pad" && p.padsComputed():
+				p.addProblem(Unsupported{Node: p.nodeLabel(), Op: op, What: op, Reason: padsComputedReason})
 			case isDefaultDomain(n.GetDomain()) && (op == "Sigmoid" || op == "Softmax" || op == "LogSoftmax") &&
 				len(n.GetOutput()) > 0 && p.readByNode(n.GetOutput()[0]):
 				p.addProblem(Unsupported{Node: p.nodeLabel(), Op: op, What: op,
@@ -283,6 +285,22 @@ func (p *importer) readsBad() bool {
 		}
 	}
 	return false
+}
+
+// padsComputedReason says why a Pad whose pads come from unsupported nodes
+// is refused, and what to do.
+const padsComputedReason = "its pads are computed at run time by the unsupported nodes listed (torch.onnx.export writes nn.ZeroPad2d and F.pad so at opset 11 and later); zkeval folds a Pad whose pads are constants: give the padding to the Conv (nn.Conv2d(padding=...)), or export at opset 9 or 10"
+
+// padsComputed reports whether the current node (a Pad) reads its data
+// from supported nodes but its pads from an unsupported one.
+func (p *importer) padsComputed() bool {
+	ins := p.node.GetInput()
+	if len(ins) < 2 {
+		return false
+	}
+	data, dok := p.vals[ins[0]]
+	pads, pok := p.vals[ins[1]]
+	return dok && data.kind != kBad && pok && pads.kind == kBad
 }
 
 // readsBadAny reports whether a node among members reads a value computed

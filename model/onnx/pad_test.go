@@ -137,3 +137,22 @@ func TestAutoPadWithPadsRefused(t *testing.T) {
 	_, err = oxCNN([]*pb.AttributeProto{oxAttrString("auto_pad", "VALID"), oxAttrInts("pads", 0, 0, 0, 0)}, 8).parse(t)
 	require.NoError(t, err)
 }
+
+// torch.onnx.export writes nn.ZeroPad2d at opset 11 and later as a Pad
+// whose pads a small graph computes (ConstantOfShape, Concat, Slice,
+// Transpose, ...). zkeval does not fold that graph; the refusal names the
+// Pad and says how to export the padding instead.
+func TestPadOfComputedPadsNamed(t *testing.T) {
+	g := oxCNN(nil, 8)
+	g.inits = append(g.inits, oxI64("p4", []int64{4}, []int64{0, 0, 0, 0}), oxI64("n1", []int64{1}, []int64{4}))
+	g.nodes = append([]*pb.NodeProto{
+		oxNode("ConstantOfShape", "zeros", []string{"n1"}, []string{"z"}),
+		oxNode("Concat", "cat", []string{"p4", "z"}, []string{"pads"}, oxAttrInt("axis", 0)),
+		oxNode("Pad", "zeropad", []string{"x", "pads"}, []string{"xp"}),
+	}, g.nodes...)
+	g.nodes[3].Input[0] = "xp"
+	_, err := g.parse(t)
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, `node "zeropad" (op Pad): its pads are computed at run time`)
+	require.ErrorContains(t, err, "nn.Conv2d(padding=...)), or export at opset 9 or 10")
+}
