@@ -244,12 +244,23 @@ func runShards(cmd *cobra.Command, sf *shardFlags, a shardProveArgs, claims []pr
 		fmt.Fprintf(ew, "shard %d done in %.1f s: %s\n", r.i, r.dur.Seconds(), filepath.Join(a.out, prover.ShardFileName(r.i)))
 	}
 	if sig, ok := caught.Load().(syscall.Signal); ok {
-		return &exitError{code: 128 + int(sig), err: fmt.Errorf("stopped by %v: %d running shard commands were sent %v and have exited (%s); no file was written for them; the shard files already written stay in %s; prove the rest with the same command and --resume", sig, len(stopped), sig, orNone(stopped), a.out)}
+		return &exitError{code: 128 + int(sig), err: fmt.Errorf("stopped by %s: %d running shard commands were sent %s and have exited (%s); no file was written for them; the shard files already written stay in %s; prove the rest with the same command and --resume", sigName(sig), len(stopped), sigName(sig), orNone(stopped), a.out)}
 	}
 	if len(failed) > 0 {
 		return ioErr(fmt.Errorf("%d of %d shards failed (%s); rerun them alone with --shards %s", len(failed), len(list), strings.Join(failed, ","), strings.Join(failed, ",")))
 	}
 	return runnerDone(cmd, a, claims, list, skipped, n)
+}
+
+// sigName names a signal as a shell user knows it: SIGINT, SIGTERM.
+func sigName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
 }
 
 // runShardsHere proves the shards of list one after another in this
@@ -274,9 +285,13 @@ func runShardsHere(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 		}
 		kept := "no shard file was written"
 		if written > 0 {
-			kept = fmt.Sprintf("the %s written stay in %s", countOf(written, "shard file", "shard files"), a.out)
+			verb := "stay"
+			if written == 1 {
+				verb = "stays"
+			}
+			kept = fmt.Sprintf("the %s written %s in %s", countOf(written, "shard file", "shard files"), verb, a.out)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "zkeval: stopped by %v: %s; %s; prove the rest with the same command and --resume\n", sig, what, kept)
+		fmt.Fprintf(cmd.ErrOrStderr(), "zkeval: stopped by %s: %s; %s; prove the rest with the same command and --resume\n", sigName(sig), what, kept)
 		code := 1
 		if s, ok := sig.(syscall.Signal); ok {
 			code = 128 + int(s)
@@ -381,7 +396,11 @@ func pendingShards(cmd *cobra.Command, a shardProveArgs, in *shardInputs, claims
 		}
 		kept = append(kept, i)
 	}
-	fmt.Fprintf(runnerLog(cmd), "--resume: %d of the %d shards asked for are already in %s and are not proven again (combine checks their proofs)\n", len(kept), len(list), a.out)
+	are := "are"
+	if len(kept) == 1 {
+		are = "is"
+	}
+	fmt.Fprintf(runnerLog(cmd), "--resume: %d of the %d shards asked for %s already in %s and not proven again (combine checks their proofs)\n", len(kept), len(list), are, a.out)
 	return todo, kept, nil
 }
 

@@ -99,7 +99,7 @@ func TestRunnerForwardsSignal(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) {
 		t.Fatalf("runner: %v, want exit status %d\n%s", err, 128+int(syscall.SIGTERM), &stderr)
 	}
-	if !strings.Contains(stderr.String(), "zkeval: stopped by terminated") {
+	if !strings.Contains(stderr.String(), "zkeval: stopped by SIGTERM") {
 		t.Errorf("stderr does not say the runner was stopped:\n%s", &stderr)
 	}
 	if r, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); !errors.Is(err, syscall.ENXIO) {

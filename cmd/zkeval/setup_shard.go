@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,7 @@ func runShardSetup(cmd *cobra.Command, modelPath, benchPath, out string, claims 
 		fmt.Fprintf(w, "totals        circuit %s, %d constraints (proves the hidden claims over the sums of the shards' committed counts)\n", meta.TotalsID, meta.TotalsConstraints)
 	}
 	fmt.Fprintf(w, "setup         single-party (development only)\n")
-	fmt.Fprintf(w, "wrote         %s/%s and the keys it names\n", out, keys.ShardMetaFile)
+	fmt.Fprintf(w, "wrote         %s and the keys it names\n", filepath.Join(out, keys.ShardMetaFile))
 	return nil
 }
 
