@@ -395,6 +395,10 @@ func pct(c int64, n int) string {
 	return v.FloatString(2) + "%"
 }
 
+// FewSamples is the benchmark size below which Print notes that an
+// automatic scale was chosen on too few samples to say much.
+const FewSamples = 100
+
 // Print writes the report for people.
 func (r *Report) Print(w io.Writer) {
 	if r.Output != "" {
@@ -415,6 +419,9 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "model        %s\n", r.Shape)
 	fmt.Fprintf(w, "scale        2^%d (%s)\n", r.ScaleBits, how)
+	if r.Automatic && r.Samples > 0 && r.Samples < FewSamples {
+		fmt.Fprintf(w, "NOTE         the scale was chosen on %d samples only, which says little about other data: check it on a whole benchmark (zkeval model check MODEL --benchmark FILE --scale-bits %d), or give --scale-bits\n", r.Samples, r.ScaleBits)
+	}
 	if r.Samples > 0 {
 		fmt.Fprintf(w, "benchmark    %s\n", r.Benchmark)
 		fmt.Fprintf(w, "classes      %s (output k is class k)\n", ClassList(r.ClassNames))

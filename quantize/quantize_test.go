@@ -163,3 +163,23 @@ func TestLargeBenchmarkKeepsCountRule(t *testing.T) {
 	require.False(t, rep.FullAgreement)
 	require.Equal(t, rep.FloatCorrect, rep.QuantCorrect)
 }
+
+// An automatic scale chosen on a handful of samples is printed with a note
+// saying how to check it; on a benchmark of FewSamples or more, or with a
+// given scale, no note.
+func TestFewSamplesNote(t *testing.T) {
+	print := func(r Report) string {
+		var out bytes.Buffer
+		r.Print(&out)
+		return out.String()
+	}
+	few := Report{Automatic: true, Samples: 4, ScaleBits: 4, FullAgreement: true}
+	require.Contains(t, print(few), "NOTE         the scale was chosen on 4 samples only")
+	require.Contains(t, print(few), "--scale-bits 4")
+	many := few
+	many.Samples = FewSamples
+	require.NotContains(t, print(many), "NOTE")
+	given := few
+	given.Automatic = false
+	require.NotContains(t, print(given), "NOTE")
+}
