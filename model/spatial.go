@@ -126,6 +126,47 @@ const MaxSpatialValues = 1 << 24
 // window of a few hundred bytes of ONNX could otherwise ask for 2^50 steps.
 const MaxSpatialWork = 1 << 32
 
+// MaxModelSpatialWork bounds the window work of all spatial layers of a
+// model together, per sample: 2^32 steps, about twice ResNet-18's
+// multiply-adds on a 224×224 image. Each layer's own bound (MaxSpatialWork)
+// would otherwise let a model of many small, weightless pooling layers
+// (about 45 bytes of ONNX each) ask for an unbounded time per sample.
+const MaxModelSpatialWork = 1 << 32
+
+// MaxModelSpatialValues bounds the values of all spatial layers' outputs
+// together: 2^24, as one layer's (native evaluation and the bounds check
+// hold one value, or an interval, per output).
+const MaxModelSpatialValues = 1 << 24
+
+// SpatialCost returns a spatial layer's output values and its window work
+// per sample (outputs times the inputs each reads), for a layer whose
+// SpatialOut succeeds.
+func SpatialCost(kind string, in Dims, w Window, out Dims) (values, work float64) {
+	fan := float64(w.KH) * float64(w.KW)
+	if kind == KindConv2D {
+		fan *= float64(in.C)
+	}
+	return float64(out.Size()), float64(out.Size()) * fan
+}
+
+// SpatialTotals sums SpatialCost over a model's spatial layers and fails
+// when the sums pass MaxModelSpatialValues or MaxModelSpatialWork.
+type SpatialTotals struct{ Values, Work float64 }
+
+// Add adds one layer's cost and checks the sums.
+func (t *SpatialTotals) Add(kind string, in Dims, w Window, out Dims) error {
+	v, k := SpatialCost(kind, in, w, out)
+	t.Values += v
+	t.Work += k
+	if t.Values > MaxModelSpatialValues {
+		return fmt.Errorf("the spatial layers up to this one output %.0f values in all; a model may have at most %d (2^24)", t.Values, int64(MaxModelSpatialValues))
+	}
+	if t.Work > MaxModelSpatialWork {
+		return fmt.Errorf("the spatial layers up to this one take %.3g window steps per sample in all; a model may take at most %d (2^32)", t.Work, int64(MaxModelSpatialWork))
+	}
+	return nil
+}
+
 // SpatialOut returns the output shape of a spatial layer of kind kind with
 // input in, window w and outC output channels (convolution only). It fails
 // when a dimension is outside [1, MaxSpatialDim], the window does not fit
@@ -139,11 +180,8 @@ func SpatialOut(kind string, in Dims, w Window, outC int) (Dims, error) {
 	if out.Size() > MaxSpatialValues {
 		return Dims{}, fmt.Errorf("output %v holds %d values; a spatial layer may have at most %d (2^24)", out, out.Size(), MaxSpatialValues)
 	}
-	fan := float64(w.KH) * float64(w.KW)
-	if kind == KindConv2D {
-		fan *= float64(in.C)
-	}
-	if work := float64(out.Size()) * fan; work > MaxSpatialWork {
+	_, work := SpatialCost(kind, in, w, out)
+	if fan := work / float64(out.Size()); work > MaxSpatialWork {
 		return Dims{}, fmt.Errorf("output %v, each reading %.0f inputs: %.3g window steps per sample, past the %d (2^32) a spatial layer may take", out, fan, work, int64(MaxSpatialWork))
 	}
 	return out, nil
@@ -288,6 +326,7 @@ func validateSpatialChain(input *Dims, kinds []string, ins []Dims, wins []Window
 		return 0, fmt.Errorf("input layout %v holds %d values, but the input size is %d", *input, input.Size(), inputSize)
 	}
 	cur := *input
+	var totals SpatialTotals
 	for k := range kinds {
 		if ins[k] != cur {
 			return 0, fmt.Errorf("spatial layer %d (%s) takes input %v, but its input is %v", k, names[k], ins[k], cur)
@@ -298,6 +337,9 @@ func validateSpatialChain(input *Dims, kinds []string, ins []Dims, wins []Window
 		}
 		if int64(out.C)*int64(out.H)*int64(out.W) > MaxShapeField {
 			return 0, fmt.Errorf("spatial layer %d (%s) has %v outputs; at most 2^40-1", k, names[k], out)
+		}
+		if err := totals.Add(kinds[k], ins[k], wins[k], out); err != nil {
+			return 0, fmt.Errorf("spatial layer %d (%s): %w", k, names[k], err)
 		}
 		cur = out
 	}

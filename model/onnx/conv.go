@@ -173,6 +173,9 @@ func (p *importer) addSpatial(l model.FloatSpatial, batch sym) error {
 	if err != nil {
 		return p.nodeFail(ErrInvalid, "does not fit its input %v (from %s): %v", l.In, p.prevDesc(), err)
 	}
+	if err := p.spatialTotals.Add(l.Kind, l.In, l.Window, out); err != nil {
+		return p.nodeFail(ErrUnsupported, "is one spatial layer too many: %v", err)
+	}
 	if len(p.spatial) == 0 {
 		if p.inputSize <= 0 || int64(p.inputSize) != int64(l.In.Size()) {
 			return p.nodeFail(ErrInvalid, "reads the graph input %q of shape %s, which zkeval could not size", p.inputName, symsString(p.inputShape))

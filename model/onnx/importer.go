@@ -85,6 +85,8 @@ type importer struct {
 	convOpen bool
 	// padPend: a Pad of zeros to fold into the next Conv or AveragePool.
 	padPend *pendingPad
+	// spatialTotals sums the spatial layers' outputs and window work.
+	spatialTotals model.SpatialTotals
 	// open: the activations are the last layer's W·x + B, with no
 	// activation applied yet, so affine nodes fold into that layer.
 	open bool

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"testing"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
@@ -155,4 +156,39 @@ func TestPadOfComputedPadsNamed(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.ErrorContains(t, err, `node "zeropad" (op Pad): its pads are computed at run time`)
 	require.ErrorContains(t, err, "nn.Conv2d(padding=...)), or export at opset 9 or 10")
+}
+
+// The limits hold for the whole model, not only per layer: a 1x1 Conv
+// that grows a one-pixel input to 2048x2048 and then MaxPools of 16x16
+// windows (45 bytes of ONNX each, 2^30 steps each) are refused once their
+// sum passes 2^32 steps per sample.
+func TestManySpatialLayersRefused(t *testing.T) {
+	build := func(pools int) oxGraph {
+		g := oxGraph{
+			inputs: []*pb.ValueInfoProto{oxInput("x", pb.TensorProto_FLOAT, "N", 1, 1, 1)},
+			inits: []*pb.TensorProto{
+				oxF32("w", []int64{1, 1, 1, 1}, []float64{1}), oxF32("b", []int64{1}, []float64{0}),
+				oxF32("fw", []int64{2, 1}, []float64{1, -1}), oxF32("fb", []int64{2}, []float64{0, 0}),
+			},
+			nodes: []*pb.NodeProto{oxNode("Conv", "grow", []string{"x", "w", "b"}, []string{"p0"}, oxAttrInts("pads", 1023, 1023, 1024, 1024))},
+		}
+		last := "p0"
+		for k := 0; k < pools; k++ {
+			out := fmt.Sprintf("p%d", k+1)
+			g.nodes = append(g.nodes, oxNode("MaxPool", fmt.Sprintf("mp%d", k), []string{last}, []string{out},
+				oxAttrInts("kernel_shape", 16, 16), oxAttrInts("pads", 7, 7, 8, 8)))
+			last = out
+		}
+		g.nodes = append(g.nodes,
+			oxNode("GlobalAveragePool", "gap", []string{last}, []string{"g"}),
+			oxNode("Flatten", "flat", []string{"g"}, []string{"f"}, oxAttrInt("axis", 1)),
+			oxNode("Gemm", "fc", []string{"f", "fw", "fb"}, []string{"y"}, oxAttrInt("transB", 1)))
+		return g
+	}
+	// 2^22 outputs of the Conv, then 2^22 per pool: the values' sum passes
+	// 2^24 at the fourth pool (the work's 2^32 at the same one).
+	_, err := build(2).parse(t)
+	require.NoError(t, err)
+	_, err = build(4).parse(t)
+	require.ErrorContains(t, err, `node "mp3" (op MaxPool) is one spatial layer too many`)
 }
