@@ -454,6 +454,9 @@ func (p *importer) takePad(in model.Dims, win *model.Window, kind string) (model
 	win.PadLeft += pp.pad[1]
 	win.PadBottom += pp.pad[2]
 	win.PadRight += pp.pad[3]
+	if kind == model.KindAvgPool && (win.PadTop >= win.KH || win.PadBottom >= win.KH || win.PadLeft >= win.KW || win.PadRight >= win.KW) {
+		return in, p.nodeFail(ErrUnsupported, "follows %s, whose padding with the pool's own makes pads %d,%d,%d,%d (top, left, bottom, right), not smaller than the kernel %dx%d: some windows would hold padding only, which zkeval does not pool; pad by less than the kernel", pp.what(), win.PadTop, win.PadLeft, win.PadBottom, win.PadRight, win.KH, win.KW)
+	}
 	name := p.node.GetName()
 	if name == "" {
 		name = fmt.Sprintf("%s_%d", p.node.GetOpType(), p.nodeIdx)

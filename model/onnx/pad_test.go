@@ -192,3 +192,20 @@ func TestManySpatialLayersRefused(t *testing.T) {
 	_, err = build(4).parse(t)
 	require.ErrorContains(t, err, `node "mp3" (op MaxPool) is one spatial layer too many`)
 }
+
+// A Pad wider than the kernel of the AveragePool it folds into is refused
+// naming the Pad (the pool itself has no pads).
+func TestPadWiderThanPoolNamed(t *testing.T) {
+	g := oxGraph{
+		inputs: []*pb.ValueInfoProto{oxInput("x", pb.TensorProto_FLOAT, "N", 1, 2, 2)},
+		inits: []*pb.TensorProto{oxI64("pads", []int64{8}, []int64{0, 0, 3, 3, 0, 0, 3, 3}),
+			oxF32("fw", []int64{2, 16}, make([]float64, 32)), oxF32("fb", []int64{2}, []float64{0, 0})},
+		nodes: []*pb.NodeProto{
+			oxNode("Pad", "pad", []string{"x", "pads"}, []string{"p"}),
+			oxNode("AveragePool", "ap", []string{"p"}, []string{"a"}, oxAttrInts("kernel_shape", 2, 2), oxAttrInts("strides", 2, 2)),
+			oxNode("Flatten", "flat", []string{"a"}, []string{"f"}, oxAttrInt("axis", 1)),
+			oxNode("Gemm", "fc", []string{"f", "fw", "fb"}, []string{"y"}, oxAttrInt("transB", 1))},
+	}
+	_, err := g.parse(t)
+	require.ErrorContains(t, err, `node "ap" (op AveragePool) follows node "pad" (op Pad), whose padding with the pool's own makes pads 3,3,3,3`)
+}
