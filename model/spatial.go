@@ -64,6 +64,13 @@ type Window struct {
 // MaxSpatialDim bounds every spatial dimension, kernel, stride and pad.
 const MaxSpatialDim = 1 << 16
 
+// PadsBelowKernel reports whether every pad is smaller than the kernel
+// along its axis, as pooling requires (a larger pad gives windows of
+// padding only).
+func (w Window) PadsBelowKernel() bool {
+	return w.PadTop < w.KH && w.PadBottom < w.KH && w.PadLeft < w.KW && w.PadRight < w.KW
+}
+
 // OutDims returns the output height and width of the window over an input
 // of height h and width w: ⌊(h + PadTop + PadBottom − KH)/SH⌋ + 1, and the
 // same for the width (ONNX's floor rule, ceil_mode = 0). It fails when a
@@ -81,7 +88,7 @@ func (w Window) OutDims(h, wd int, pool bool) (int, int, error) {
 			return 0, 0, fmt.Errorf("pads %d,%d,%d,%d (top, left, bottom, right) must lie in [0, %d]", w.PadTop, w.PadLeft, w.PadBottom, w.PadRight, MaxSpatialDim)
 		}
 	}
-	if pool && (w.PadTop >= w.KH || w.PadBottom >= w.KH || w.PadLeft >= w.KW || w.PadRight >= w.KW) {
+	if pool && !w.PadsBelowKernel() {
 		return 0, 0, fmt.Errorf("pads %d,%d,%d,%d (top, left, bottom, right) must be smaller than the kernel %dx%d", w.PadTop, w.PadLeft, w.PadBottom, w.PadRight, w.KH, w.KW)
 	}
 	ph, pw := h+w.PadTop+w.PadBottom, wd+w.PadLeft+w.PadRight

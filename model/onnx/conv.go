@@ -3,7 +3,6 @@ package onnx
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 
@@ -429,14 +428,9 @@ type pendingPad struct {
 	nodes []string // the Pad nodes, in graph order
 }
 
-// what names the Pad nodes: `node "a" (op Pad)`, or two joined by "and".
-func (pp *pendingPad) what() string {
-	w := pp.nodes[0]
-	if len(pp.nodes) > 1 {
-		w = strings.Join(pp.nodes[:len(pp.nodes)-1], ", ") + " and " + pp.nodes[len(pp.nodes)-1]
-	}
-	return w
-}
+// what names the Pad nodes: `node "a" (op Pad)`, or several joined by
+// joinAnd.
+func (pp *pendingPad) what() string { return joinAnd(pp.nodes) }
 
 // takePad folds a pending Pad into the window of the current Conv or
 // AveragePool, whose input in is the padded one; it returns the unpadded
@@ -454,7 +448,7 @@ func (p *importer) takePad(in model.Dims, win *model.Window, kind string) (model
 	win.PadLeft += pp.pad[1]
 	win.PadBottom += pp.pad[2]
 	win.PadRight += pp.pad[3]
-	if kind == model.KindAvgPool && (win.PadTop >= win.KH || win.PadBottom >= win.KH || win.PadLeft >= win.KW || win.PadRight >= win.KW) {
+	if kind == model.KindAvgPool && !win.PadsBelowKernel() {
 		return in, p.nodeFail(ErrUnsupported, "follows %s, whose padding with the pool's own makes pads %d,%d,%d,%d (top, left, bottom, right), not smaller than the kernel %dx%d: some windows would hold padding only, which zkeval does not pool; pad by less than the kernel", pp.what(), win.PadTop, win.PadLeft, win.PadBottom, win.PadRight, win.KH, win.KW)
 	}
 	name := p.node.GetName()
